@@ -1,0 +1,103 @@
+using System.Linq;
+using System.Text;
+using FdPasser.Generator.Validation;
+
+namespace FdPasser.Generator.Emit;
+
+/// <summary>
+/// Emits the contract every target implements: <c>IPlatformAbi</c>, a static-abstract interface the runtime is
+/// written against once (<c>BsdTransport&lt;TAbi&gt;</c>), so each target's code is a specialization the JIT and
+/// NativeAOT compile without indirection. Emitted at post-initialization, so other generators and the runtime see it.
+/// </summary>
+internal static class ContractEmitter
+{
+    public const string FileName = "FdPasser.Interop.IPlatformAbi.g.cs";
+
+    public static string Emit()
+    {
+        var sb = new StringBuilder();
+        Header.Write(sb, "its built-in contract (generator/Validation/Requirements.cs)");
+        sb.Append("namespace ").Append(TargetEmitter.Namespace).Append(";\n\n");
+        sb.Append("/// <summary>How a target reads a connected socket's peer credentials.</summary>\n");
+        sb.Append("internal enum PeerCredentialMethod\n{\n    SoPeerCred,\n    LocalPeerCred,\n    GetPeerUcred,\n}\n\n");
+        sb.Append("/// <summary>One target's ABI as the runtime sees it; implemented by each target's generated <c>Abi</c> struct.</summary>\n");
+        sb.Append("internal unsafe interface IPlatformAbi\n{\n");
+        Member(sb, "string Rid { get; }");
+        Member(sb, "int MaxFdsPerMessage { get; }");
+        Member(sb, "int CmsgAlignment { get; }");
+        Member(sb, "PeerCredentialMethod PeerCredentials { get; }");
+        sb.Append('\n');
+        foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
+        {
+            Member(sb, "int " + c + " { get; }");
+            if (!Requirements.ConstantsWithValue.Contains(c))
+            {
+                Member(sb, "bool Has_" + c + " { get; }");
+            }
+        }
+        sb.Append('\n');
+        foreach (string e in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
+        {
+            Member(sb, "int " + e + " { get; }");
+        }
+        Member(sb, "string? ErrnoName(int errno);");
+        sb.Append('\n');
+        foreach (string line in LayoutMembers)
+        {
+            Member(sb, line);
+        }
+        sb.Append('\n');
+        foreach (CanonicalFunction f in Requirements.Functions)
+        {
+            Member(sb, Signature(f) + ";");
+        }
+        foreach (CanonicalFunction f in Requirements.OptionalFunctions)
+        {
+            Member(sb, "bool Has_" + f.Name + " { get; }");
+            Member(sb, Signature(f) + ";");
+        }
+        sb.Append("}\n");
+        return sb.ToString();
+    }
+
+    internal static readonly string[] LayoutMembers =
+    {
+        "int MsghdrSize { get; }",
+        "void MsghdrInit(void* msg, void* iov, int iovCount, void* control, nuint controlLength);",
+        "nuint MsghdrControlLength(void* msg);",
+        "int MsghdrFlags(void* msg);",
+        "int IovecSize { get; }",
+        "void IovecSet(void* iov, void* buffer, nuint length);",
+        "int CmsgHeaderSize { get; }",
+        "int CmsgHeaderSpace { get; }",
+        "nuint CmsgAlign(nuint length);",
+        "nuint CmsgLen(nuint length);",
+        "nuint CmsgSpace(nuint length);",
+        "void CmsgRead(void* cmsg, out nuint length, out int level, out int type);",
+        "void CmsgWrite(void* cmsg, nuint length, int level, int type);",
+        "int SockaddrUnSize { get; }",
+        "int SunPathOffset { get; }",
+        "int SunPathCapacity { get; }",
+        "void SockaddrUnInit(void* address, uint addressLength);",
+        "int PollfdSize { get; }",
+        "void PollfdInit(void* pollfd, int fd, short events);",
+        "short PollfdRevents(void* pollfd);",
+        "int StatSize { get; }",
+        "uint StatMode(void* stat);",
+        "int PeerCredSize { get; }",
+        "void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);",
+        "bool Has_Streams { get; }",
+        "int StrrecvfdSize { get; }",
+        "void StrrecvfdRead(void* strrecvfd, out int fd, out uint uid, out uint gid);",
+        "int StrbufSize { get; }",
+        "void StrbufInit(void* strbuf, int maxLength, int length, void* buffer);",
+        "int StrbufLength(void* strbuf);",
+    };
+
+    internal static string Signature(CanonicalFunction f) =>
+        f.ReturnType + " " + f.Name + "(" +
+        string.Join(", ", f.ParameterTypes.Select((t, i) => t + " a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ")";
+
+    private static void Member(StringBuilder sb, string declaration) =>
+        sb.Append("    static abstract ").Append(declaration).Append('\n');
+}

@@ -1,0 +1,107 @@
+namespace FdPasser.Generator.Model;
+
+/// <summary>Where a fact stands in its ABI file, kept as plain values so the model stays equatable.</summary>
+internal sealed record SourceLine(int Line, int Start, int Length);
+
+/// <summary>A type as written in an ABI file: a primitive or struct name, an optional array length, an optional pointer.</summary>
+internal sealed record TypeRef(string Name, int ArrayLength, bool IsPointer)
+{
+    public override string ToString() => Name + (IsPointer ? "*" : "") + (ArrayLength > 0 ? $"[{ArrayLength}]" : "");
+}
+
+internal sealed record FieldDef(string Name, int Offset, TypeRef Type, int Size, SourceLine Source);
+
+internal sealed record StructDef(string Name, int Size, EquatableArray<FieldDef> Fields, SourceLine Source);
+
+/// <summary>A constant; <see cref="Value"/> is null where the target lacks it (<c>const NAME none</c>).</summary>
+internal sealed record ConstDef(string Name, long? Value, SourceLine Source);
+
+internal sealed record ErrnoDef(string Name, int Value, SourceLine Source);
+
+internal sealed record ParamDef(string Name, TypeRef Type, bool IsVariadic);
+
+internal sealed record FunctionDef(
+    string Name,
+    EquatableArray<ParamDef> Parameters,
+    TypeRef ReturnType,
+    string Library,
+    string EntryPoint,
+    SourceLine Source);
+
+internal sealed record LibraryDef(string Alias, string SoName, SourceLine Source);
+
+/// <summary>Everything one ABI file says about one target.</summary>
+internal sealed record AbiTarget(
+    string FilePath,
+    string Rid,
+    string Os,
+    string Arch,
+    string Libc,
+    int PointerSize,
+    int CmsgAlign,
+    int MaxFds,
+    string PeerCred,
+    bool VariadicOnStack,
+    EquatableArray<LibraryDef> Libraries,
+    EquatableArray<StructDef> Structs,
+    EquatableArray<ConstDef> Constants,
+    EquatableArray<ErrnoDef> Errnos,
+    EquatableArray<FunctionDef> Functions)
+{
+    /// <summary>The C# identifier of the target: <c>linux-musl-x64</c> becomes <c>LinuxMuslX64</c>.</summary>
+    public string ClassName => Naming.ClassNameForRid(Rid);
+
+    public StructDef? FindStruct(string name)
+    {
+        foreach (StructDef s in Structs)
+        {
+            if (s.Name == name)
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    public ConstDef? FindConst(string name)
+    {
+        foreach (ConstDef c in Constants)
+        {
+            if (c.Name == name)
+            {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    public FunctionDef? FindFunction(string name)
+    {
+        foreach (FunctionDef f in Functions)
+        {
+            if (f.Name == name)
+            {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    public LibraryDef? FindLibrary(string alias)
+    {
+        foreach (LibraryDef l in Libraries)
+        {
+            if (l.Alias == alias)
+            {
+                return l;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>A problem found in an ABI file, as plain values; turned into a <c>Diagnostic</c> at report time.</summary>
+internal sealed record AbiDiagnostic(string Id, string Message, string FilePath, int Line, int Column, int Start, int Length);
+
+/// <summary>The result of reading one ABI file: the target if it is sound, and every problem found.</summary>
+internal sealed record AbiParseResult(AbiTarget? Target, EquatableArray<AbiDiagnostic> Diagnostics);

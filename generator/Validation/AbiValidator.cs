@@ -1,0 +1,215 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FdPasser.Generator.Model;
+using FdPasser.Generator.Parsing;
+
+namespace FdPasser.Generator.Validation;
+
+/// <summary>Checks a parsed target against the format's rules and against what the runtime contract needs.</summary>
+internal static class AbiValidator
+{
+    /// <param name="text">The file's text, for the columns of diagnostics.</param>
+    public static void Validate(AbiTarget target, string text, SourceLine targetLine, List<AbiDiagnostic> diagnostics)
+    {
+        void Report(string id, SourceLine line, string message) =>
+            diagnostics.Add(AbiParser.MakeDiagnostic(id, target.FilePath, text, line, message));
+
+        ValidateHeaders(target, targetLine, Report);
+        foreach (StructDef s in target.Structs)
+        {
+            ValidateLayout(s, Report);
+        }
+        ValidateRequiredStructs(target, targetLine, Report);
+        ValidateConstants(target, targetLine, Report);
+        ValidateFunctions(target, targetLine, Report);
+    }
+
+    private static void ValidateHeaders(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
+    {
+        string expectedRid = AbiParser.FileNameWithoutExtension(t.FilePath);
+        if (t.Rid.Length == 0)
+        {
+            report(DiagnosticIds.BadHeader, at, $"missing 'target' line: expected 'target {expectedRid}'");
+        }
+        else if (t.Rid != expectedRid)
+        {
+            report(DiagnosticIds.BadHeader, at, $"target '{t.Rid}' does not match the file name: expected 'target {expectedRid}'");
+        }
+        CheckChoice("os", t.Os, Requirements.Oses);
+        CheckChoice("arch", t.Arch, Requirements.Arches);
+        CheckChoice("libc", t.Libc, Requirements.Libcs);
+        CheckChoice("peercred", t.PeerCred, Requirements.PeerCredMethods);
+        if (t.PointerSize != 4 && t.PointerSize != 8)
+        {
+            report(DiagnosticIds.BadHeader, at, "missing or invalid 'pointer-size': expected 4 or 8");
+        }
+        if (t.CmsgAlign != 4 && t.CmsgAlign != 8 && t.CmsgAlign != 16)
+        {
+            report(DiagnosticIds.BadHeader, at, "missing or invalid 'cmsg-align': expected 4, 8 or 16");
+        }
+        if (t.MaxFds <= 0)
+        {
+            report(DiagnosticIds.BadHeader, at, "missing or invalid 'max-fds': expected a positive count of descriptors");
+        }
+        if (t.FindLibrary("libc") is null)
+        {
+            report(DiagnosticIds.BadHeader, at, "missing 'library libc SONAME': every target names its C library");
+        }
+
+        void CheckChoice(string key, string value, string[] allowed)
+        {
+            if (Array.IndexOf(allowed, value) < 0)
+            {
+                report(DiagnosticIds.BadHeader, at,
+                    (value.Length == 0 ? $"missing '{key}' line" : $"invalid {key} '{value}'") + $": expected one of {string.Join(", ", allowed)}");
+            }
+        }
+    }
+
+    private static void ValidateLayout(StructDef s, Action<string, SourceLine, string> report)
+    {
+        FieldDef? previous = null;
+        foreach (FieldDef f in s.Fields.OrderBy(f => f.Offset).ThenBy(f => f.Source.Line))
+        {
+            if (f.Offset < 0 || f.Offset + f.Size > s.Size)
+            {
+                report(DiagnosticIds.Overrun, f.Source,
+                    $"field {s.Name}.{f.Name} ({f.Type}, {f.Size} bytes at offset {f.Offset}) overruns the struct's declared size {s.Size}: expected offset + size <= {s.Size}");
+            }
+            if (previous is not null && f.Offset < previous.Offset + previous.Size)
+            {
+                report(DiagnosticIds.Overlap, f.Source,
+                    $"field {s.Name}.{f.Name} at offset {f.Offset} overlaps {s.Name}.{previous.Name} (bytes {previous.Offset}..{previous.Offset + previous.Size - 1}): expected an offset >= {previous.Offset + previous.Size}");
+            }
+            if (previous is null || f.Offset + f.Size > previous.Offset + previous.Size)
+            {
+                previous = f;
+            }
+        }
+    }
+
+    private static void ValidateRequiredStructs(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
+    {
+        var required = new List<KeyValuePair<string, string[]>>(Requirements.Structs);
+        if (Requirements.PeerCredStructs.TryGetValue(t.PeerCred, out string[]? cred))
+        {
+            required.Add(new KeyValuePair<string, string[]>(cred[0], cred.Skip(1).ToArray()));
+        }
+        if (t.Os == "illumos")
+        {
+            required.AddRange(Requirements.StreamsStructs);
+        }
+        foreach (var pair in required)
+        {
+            StructDef? s = t.FindStruct(pair.Key);
+            if (s is null)
+            {
+                report(DiagnosticIds.MissingStruct, at, $"missing required struct '{pair.Key}' (fields {string.Join(", ", pair.Value)})");
+                continue;
+            }
+            foreach (string field in pair.Value)
+            {
+                if (!s.Fields.Any(f => f.Name == field))
+                {
+                    report(DiagnosticIds.MissingStruct, s.Source, $"struct {s.Name} lacks required field '{field}'");
+                }
+            }
+        }
+    }
+
+    private static void ValidateConstants(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
+    {
+        var names = new List<string>(Requirements.Constants);
+        if (Requirements.PeerCredConstants.TryGetValue(t.PeerCred, out string[]? cred))
+        {
+            names.AddRange(cred.Where(c => !names.Contains(c)));
+        }
+        if (t.Os == "illumos")
+        {
+            names.AddRange(Requirements.StreamsConstants);
+        }
+        foreach (string name in names)
+        {
+            ConstDef? c = t.FindConst(name);
+            bool needsValue = Requirements.ConstantsWithValue.Contains(name) ||
+                (cred is not null && cred.Contains(name)) || Requirements.StreamsConstants.Contains(name);
+            if (c is null)
+            {
+                report(DiagnosticIds.MissingConstant, at,
+                    $"missing required constant '{name}': expected 'const {name} VALUE'" + (needsValue ? "" : " or 'const {name} none'"));
+            }
+            else if (c.Value is null && needsValue)
+            {
+                report(DiagnosticIds.MissingConstant, c.Source, $"constant '{name}' must have a value on every target of this kind, not 'none'");
+            }
+            else if (c.Value is long v && (v > uint.MaxValue || v < int.MinValue))
+            {
+                report(DiagnosticIds.BadNumber, c.Source, $"constant '{name}' = {v} does not fit in 32 bits");
+            }
+        }
+        foreach (string name in Requirements.Errnos)
+        {
+            if (!t.Errnos.Any(e => e.Name == name))
+            {
+                report(DiagnosticIds.MissingConstant, at, $"missing required errno '{name}': expected 'errno {name} VALUE'");
+            }
+        }
+    }
+
+    private static void ValidateFunctions(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
+    {
+        var required = new List<string>(Requirements.Functions.Select(f => f.Name));
+        if (Requirements.PeerCredFunctions.TryGetValue(t.PeerCred, out string[]? cred))
+        {
+            required.AddRange(cred);
+        }
+        if (t.Os == "illumos")
+        {
+            required.AddRange(Requirements.StreamsFunctions);
+        }
+        foreach (string name in required)
+        {
+            if (t.FindFunction(name) is null)
+            {
+                report(DiagnosticIds.MissingFunction, at, $"missing required function '{name}'");
+            }
+        }
+        foreach (FunctionDef f in t.Functions)
+        {
+            if (t.FindLibrary(f.Library) is null)
+            {
+                report(DiagnosticIds.MissingFunction, f.Source, $"function {f.Name} names library '{f.Library}', which no 'library' line declares");
+            }
+            CanonicalFunction? canonical = Requirements.Functions.Concat(Requirements.OptionalFunctions).FirstOrDefault(c => c.Name == f.Name);
+            if (canonical is null)
+            {
+                continue;
+            }
+            if (canonical.ParameterTypes.Length != f.Parameters.Count)
+            {
+                report(DiagnosticIds.SignatureMismatch, f.Source,
+                    $"function {f.Name} has {f.Parameters.Count} parameters: expected {canonical.ParameterTypes.Length} ({string.Join(", ", canonical.ParameterTypes)})");
+            }
+            else if ((canonical.ReturnType == "void") != (f.ReturnType.Name == "void"))
+            {
+                report(DiagnosticIds.SignatureMismatch, f.Source,
+                    $"function {f.Name} returns {f.ReturnType}: expected {(canonical.ReturnType == "void" ? "void" : "a value")}");
+            }
+            else
+            {
+                for (int i = 0; i < f.Parameters.Count; i++)
+                {
+                    bool canonicalPointer = canonical.ParameterTypes[i].EndsWith("*", StringComparison.Ordinal);
+                    TypeRef p = f.Parameters[i].Type;
+                    bool pointer = p.IsPointer || p.Name == "ptr";
+                    if (canonicalPointer != pointer)
+                    {
+                        report(DiagnosticIds.SignatureMismatch, f.Source,
+                            $"parameter {f.Parameters[i].Name} of {f.Name} is {p}: expected {(canonicalPointer ? "a pointer" : "a number")} ({canonical.ParameterTypes[i]})");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Generic;
+
+namespace FdPasser.Generator.Validation;
+
+/// <summary>A native function as the runtime sees it on every target: C# parameter types and return type.</summary>
+internal sealed class CanonicalFunction
+{
+    public CanonicalFunction(string name, string returnType, params string[] parameterTypes)
+    {
+        Name = name;
+        ReturnType = returnType;
+        ParameterTypes = parameterTypes;
+    }
+
+    public string Name { get; }
+
+    public string ReturnType { get; }
+
+    public string[] ParameterTypes { get; }
+}
+
+/// <summary>
+/// What an ABI file must (and may) declare. The runtime contract emitted by <c>ContractEmitter</c> is built from
+/// these lists, so a file that passes validation always satisfies it.
+/// </summary>
+internal static class Requirements
+{
+    public static readonly string[] HeaderKeys =
+        { "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic" };
+
+    public static readonly string[] Oses = { "linux", "osx", "freebsd", "illumos" };
+    public static readonly string[] Arches = { "x64", "arm64", "arm" };
+    public static readonly string[] Libcs = { "glibc", "musl", "system" };
+    public static readonly string[] PeerCredMethods = { "so_peercred", "local_peercred", "getpeerucred" };
+
+    /// <summary>Struct name to the fields the emitted bindings read or write.</summary>
+    public static readonly Dictionary<string, string[]> Structs = new()
+    {
+        ["iovec"] = new[] { "iov_base", "iov_len" },
+        ["msghdr"] = new[] { "msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags" },
+        ["cmsghdr"] = new[] { "cmsg_len", "cmsg_level", "cmsg_type" },
+        ["sockaddr_un"] = new[] { "sun_family", "sun_path" },
+        ["pollfd"] = new[] { "fd", "events", "revents" },
+        ["stat"] = new[] { "st_mode" },
+    };
+
+    public static readonly Dictionary<string, string[]> PeerCredStructs = new()
+    {
+        ["so_peercred"] = new[] { "ucred", "pid", "uid", "gid" },
+        ["local_peercred"] = new[] { "xucred", "cr_version", "cr_uid", "cr_groups" },
+    };
+
+    public static readonly Dictionary<string, string[]> StreamsStructs = new()
+    {
+        ["strrecvfd"] = new[] { "fd", "uid", "gid" },
+        ["strbuf"] = new[] { "maxlen", "len", "buf" },
+    };
+
+    /// <summary>Constants every file declares (a value, or <c>none</c>).</summary>
+    public static readonly string[] Constants =
+    {
+        "AF_UNIX", "SOCK_STREAM", "SOCK_CLOEXEC", "SOCK_NONBLOCK", "SOL_SOCKET", "SCM_RIGHTS", "SO_TYPE", "SO_ERROR",
+        "SO_PEERCRED", "SOMAXCONN", "MSG_PEEK", "MSG_CTRUNC", "MSG_TRUNC", "MSG_DONTWAIT", "MSG_NOSIGNAL",
+        "MSG_CMSG_CLOEXEC", "SHUT_WR", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "FD_CLOEXEC", "O_RDONLY",
+        "O_WRONLY", "O_RDWR", "O_ACCMODE", "O_CREAT", "O_EXCL", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DIRECTORY",
+        "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "POLLIN", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL",
+    };
+
+    /// <summary>Constants that must have a value (not <c>none</c>) on every target.</summary>
+    public static readonly HashSet<string> ConstantsWithValue = new()
+    {
+        "AF_UNIX", "SOCK_STREAM", "SOL_SOCKET", "SCM_RIGHTS", "SOMAXCONN", "MSG_CTRUNC", "MSG_DONTWAIT", "F_GETFD",
+        "F_SETFD", "F_GETFL", "F_SETFL", "FD_CLOEXEC", "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE", "O_CREAT",
+        "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "POLLIN", "POLLOUT",
+    };
+
+    /// <summary>Constants the contract exposes where present, 0 with <c>Has_X</c> false elsewhere.</summary>
+    public static readonly string[] OptionalConstants =
+    {
+        "SOCK_DGRAM", "SOCK_SEQPACKET", "SOL_LOCAL", "LOCAL_PEERCRED", "LOCAL_PEERPID",
+        "I_PUSH", "I_STR", "I_SENDFD", "I_RECVFD", "RS_HIPRI", "MSG_ANY", "MSG_BAND", "MSG_HIPRI",
+    };
+
+    public static readonly Dictionary<string, string[]> PeerCredConstants = new()
+    {
+        ["so_peercred"] = new[] { "SO_PEERCRED" },
+        ["local_peercred"] = new[] { "SOL_LOCAL", "LOCAL_PEERCRED" },
+        ["getpeerucred"] = new string[0],
+    };
+
+    public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
+
+    /// <summary>Errno values the runtime names; every file declares them.</summary>
+    public static readonly string[] Errnos =
+    {
+        "EPERM", "ENOENT", "EINTR", "ENXIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EEXIST", "ENOTDIR", "EISDIR",
+        "EINVAL", "ENFILE", "EMFILE", "EPIPE", "ENAMETOOLONG", "ELOOP", "EMSGSIZE", "ENOTSOCK", "EOPNOTSUPP",
+        "EADDRINUSE", "ECONNRESET", "ENOBUFS", "ENOTCONN", "ECONNREFUSED", "EINPROGRESS",
+    };
+
+    /// <summary>Errno values exposed where present (<c>-1</c> elsewhere, which no syscall reports).</summary>
+    public static readonly string[] OptionalErrnos = { "ENOSTR", "EPROTO", "EBADMSG", "ETOOMANYREFS" };
+
+    public static readonly CanonicalFunction[] Functions =
+    {
+        new("socket", "int", "int", "int", "int"),
+        new("socketpair", "int", "int", "int", "int", "int*"),
+        new("bind", "int", "int", "void*", "uint"),
+        new("listen", "int", "int", "int"),
+        new("accept", "int", "int", "void*", "uint*"),
+        new("connect", "int", "int", "void*", "uint"),
+        new("sendmsg", "nint", "int", "void*", "int"),
+        new("recvmsg", "nint", "int", "void*", "int"),
+        new("getsockopt", "int", "int", "int", "int", "void*", "uint*"),
+        new("shutdown", "int", "int", "int"),
+        new("close", "int", "int"),
+        new("fcntl", "int", "int", "int", "int"),
+        new("read", "nint", "int", "void*", "nuint"),
+        new("write", "nint", "int", "void*", "nuint"),
+        new("open", "int", "byte*", "int", "uint"),
+        new("unlink", "int", "byte*"),
+        new("lstat", "int", "byte*", "void*"),
+        new("poll", "int", "void*", "nuint", "int"),
+    };
+
+    public static readonly CanonicalFunction[] OptionalFunctions =
+    {
+        new("accept4", "int", "int", "void*", "uint*", "int"),
+        new("getpeereid", "int", "int", "uint*", "uint*"),
+        new("getpeerucred", "int", "int", "void*"),
+        new("ucred_geteuid", "uint", "void*"),
+        new("ucred_getegid", "uint", "void*"),
+        new("ucred_getpid", "int", "void*"),
+        new("ucred_free", "void", "void*"),
+        new("pipe", "int", "int*"),
+        new("ioctl", "int", "int", "int", "void*"),
+        new("isastream", "int", "int"),
+        new("getmsg", "int", "int", "void*", "void*", "int*"),
+        new("putmsg", "int", "int", "void*", "void*", "int"),
+        new("fattach", "int", "int", "byte*"),
+        new("fdetach", "int", "byte*"),
+    };
+
+    public static readonly Dictionary<string, string[]> PeerCredFunctions = new()
+    {
+        ["so_peercred"] = new string[0],
+        ["local_peercred"] = new string[0],
+        ["getpeerucred"] = new[] { "getpeerucred", "ucred_geteuid", "ucred_getegid", "ucred_getpid", "ucred_free" },
+    };
+
+    public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };
+
+    public static int PrimitiveSize(string name, int pointerSize) => name switch
+    {
+        "i8" or "u8" => 1,
+        "i16" or "u16" => 2,
+        "i32" or "u32" => 4,
+        "i64" or "u64" => 8,
+        "isize" or "usize" or "ptr" => pointerSize,
+        _ => -1,
+    };
+
+    public static string? CSharpPrimitive(string name) => name switch
+    {
+        "i8" => "sbyte",
+        "u8" => "byte",
+        "i16" => "short",
+        "u16" => "ushort",
+        "i32" => "int",
+        "u32" => "uint",
+        "i64" => "long",
+        "u64" => "ulong",
+        "isize" => "nint",
+        "usize" => "nuint",
+        "ptr" => "void*",
+        "void" => "void",
+        _ => null,
+    };
+}
