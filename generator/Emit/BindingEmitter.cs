@@ -241,7 +241,7 @@ internal static class BindingEmitter
                 canonicalIndex++;
             }
             string call = $"{cls}.{f.Name}({string.Join(", ", args)})";
-            string ret = CSharpTypes.Of(f.ReturnType);
+            string ret = CSharpTypes.Of(f.ReturnType, t.ClassName);
             Line(sb, c.ReturnType == "void" ? $"{signature} => {call};"
                 : ret == c.ReturnType ? $"{signature} => {call};" : $"{signature} => ({c.ReturnType}){call};");
         }

@@ -5,9 +5,11 @@ namespace FdPasser.Generator.Emit;
 internal static class CSharpTypes
 {
     /// <summary>The C# spelling of an ABI type inside a target's class (struct names resolve to its nested structs).</summary>
-    public static string Of(TypeRef type)
+    public static string Of(TypeRef type, string? owner = null)
     {
-        string element = Validation.Requirements.CSharpPrimitive(type.Name) ?? type.Name;
+        string? primitive = Validation.Requirements.CSharpPrimitive(type.Name);
+        // Struct types are spelled fully qualified, as LibraryImport spells them in the stubs it emits.
+        string element = primitive ?? (owner is null ? type.Name : "global::" + TargetEmitter.Namespace + "." + owner + "." + type.Name);
         return type.IsPointer ? element + "*" : element;
     }
 

@@ -184,11 +184,11 @@ internal static class TargetEmitter
                 {
                     list.Add(("nint", "__vararg_pad" + list.Count.ToString(CultureInfo.InvariantCulture)));
                 }
-                list.Add((p.Type.IsPointer || p.Type.Name == "ptr" ? CSharpTypes.Of(p.Type) : "long", p.Name));
+                list.Add((p.Type.IsPointer || p.Type.Name == "ptr" ? CSharpTypes.Of(p.Type, t.ClassName) : "long", p.Name));
             }
             else
             {
-                list.Add((CSharpTypes.Of(p.Type), p.Name));
+                list.Add((CSharpTypes.Of(p.Type, t.ClassName), p.Name));
             }
         }
         return list;
@@ -197,7 +197,7 @@ internal static class TargetEmitter
     private static void EmitStub(StringBuilder sb, AbiTarget t, FunctionDef f)
     {
         List<(string Type, string Name)> ps = StubParameters(t, f);
-        string ret = CSharpTypes.Of(f.ReturnType);
+        string ret = CSharpTypes.Of(f.ReturnType, t.ClassName);
         bool isVoid = ret == "void";
         string library = t.FindLibrary(f.Library)!.SoName;
         sb.Append('\n');

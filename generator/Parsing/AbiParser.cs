@@ -77,6 +77,14 @@ internal sealed class AbiParser
             if (content.Length > 0)
             {
                 string[] tokens = content.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                if (open is { } unclosed && IsTopLevelKeyword(tokens[0]))
+                {
+                    // A struct without 'end' would otherwise swallow the next lines as fields.
+                    Report(DiagnosticIds.Unterminated, unclosed.Line,
+                        $"struct {unclosed.Name} has no 'end' line before line {lineNumber + 1} ('{tokens[0]} ...')");
+                    _rawStructs.Add(unclosed);
+                    open = null;
+                }
                 if (open is { } s)
                 {
                     if (tokens[0] == "end" && tokens.Length == 1)
@@ -447,6 +455,9 @@ internal sealed class AbiParser
     }
 
     private static bool IsIdentifier(string s) => Identifier.IsMatch(s);
+
+    private static bool IsTopLevelKeyword(string token) =>
+        token is "struct" or "const" or "errno" or "fn" or "library" || Array.IndexOf(Requirements.HeaderKeys, token) >= 0;
 
     private void Report(string id, SourceLine line, string message) =>
         _diagnostics.Add(MakeDiagnostic(id, _path, _text, line, message));

@@ -1,0 +1,142 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using FdPasser.Generator.Model;
+using FdPasser.Generator.Parsing;
+
+namespace FdPasser.Generator.Tests;
+
+/// <summary>
+/// Lets a C compiler for the target check every fact of an ABI file: a generated C file <c>_Static_assert</c>s
+/// each struct size, field offset and size, constant, errno value and CMSG macro against the real headers, and
+/// takes the address of every function. Compile-only, so cross compilers need no emulator.
+/// </summary>
+public class CProbeTests
+{
+    public static TheoryData<string, string, string> Targets() => new()
+    {
+        { "linux-x64", "gcc", "gcc" },
+        { "linux-arm64", "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu" },
+        { "linux-arm", "arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf" },
+        { "linux-musl-x64", "musl-gcc", "musl-tools" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Abi_file_agrees_with_the_system_headers(string rid, string compiler, string debianPackage)
+    {
+        string? compilerPath = FindOnPath(compiler);
+        if (compilerPath is null)
+        {
+            Assert.Skip($"{compiler} is not installed: install the Debian package {debianPackage} (.ci/run does).");
+        }
+        string path = GeneratorHarness.AbiPath(rid);
+        AbiParseResult parsed = AbiParser.Parse(path, File.ReadAllText(path));
+        Assert.Empty(parsed.Diagnostics);
+        string source = Probe(parsed.Target!);
+        var (exit, output) = Compile(compilerPath, source);
+        Assert.True(exit == 0, $"{compiler} rejected abi/{rid}.abi:\n{output}");
+    }
+
+    [Fact]
+    public void A_wrong_fact_fails_the_probe()
+    {
+        string? gcc = FindOnPath("gcc");
+        if (gcc is null)
+        {
+            Assert.Skip("gcc is not installed: install the Debian package gcc.");
+        }
+        string path = GeneratorHarness.AbiPath("linux-x64");
+        string text = File.ReadAllText(path).Replace("msg_flags      48  i32", "msg_flags      44  i32")
+            .Replace("msg_controllen 40  usize", "msg_controllen 40  u32");
+        AbiParseResult parsed = AbiParser.Parse(path, text);
+        Assert.Empty(parsed.Diagnostics);
+        var (exit, output) = Compile(gcc, Probe(parsed.Target!));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("msghdr.msg_flags", output);
+    }
+
+    internal static string Probe(AbiTarget t)
+    {
+        var sb = new StringBuilder();
+        sb.Append("#define _GNU_SOURCE 1\n");
+        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h" })
+        {
+            sb.Append("#include <").Append(h).Append(">\n");
+        }
+        sb.Append("#define CHECK(cond, what) _Static_assert(cond, what)\n");
+        foreach (StructDef s in t.Structs)
+        {
+            sb.Append($"CHECK(sizeof(struct {s.Name}) == {s.Size}, \"sizeof(struct {s.Name}) == {s.Size}\");\n");
+            foreach (FieldDef f in s.Fields)
+            {
+                sb.Append($"CHECK(offsetof(struct {s.Name}, {f.Name}) == {f.Offset}, \"{s.Name}.{f.Name} at offset {f.Offset}\");\n");
+                sb.Append($"CHECK(sizeof(((struct {s.Name}*)0)->{f.Name}) == {f.Size}, \"{s.Name}.{f.Name} is {f.Size} bytes\");\n");
+                if (f.Type.ArrayLength == 0 && f.Type.Name != "ptr")
+                {
+                    bool signed = f.Type.Name.StartsWith("i", StringComparison.Ordinal);
+                    sb.Append($"CHECK((((__typeof__(((struct {s.Name}*)0)->{f.Name}))-1) < 0) == {(signed ? 1 : 0)}, \"{s.Name}.{f.Name} is {(signed ? "signed" : "unsigned")}\");\n");
+                }
+            }
+        }
+        sb.Append($"CHECK(sizeof(void*) == {t.PointerSize}, \"pointer size\");\n");
+        foreach (ConstDef c in t.Constants)
+        {
+            if (c.Value is long v)
+            {
+                sb.Append($"CHECK(({c.Name}) == ({v}LL), \"{c.Name} == {v}\");\n");
+            }
+            else
+            {
+                sb.Append($"#ifdef {c.Name}\n#error \"{c.Name} is declared none but the headers define it\"\n#endif\n");
+            }
+        }
+        foreach (ErrnoDef e in t.Errnos)
+        {
+            sb.Append($"CHECK({e.Name} == {e.Value}, \"{e.Name} == {e.Value}\");\n");
+        }
+        StructDef cmsghdr = t.FindStruct("cmsghdr")!;
+        int header = (cmsghdr.Size + t.CmsgAlign - 1) & ~(t.CmsgAlign - 1);
+        sb.Append($"CHECK(CMSG_LEN(0) == {header}, \"CMSG_LEN(0) == {header}\");\n");
+        sb.Append($"CHECK(CMSG_LEN(4) == {header + 4}, \"CMSG_LEN(4) == {header + 4}\");\n");
+        sb.Append($"CHECK(CMSG_SPACE(1) == {header + t.CmsgAlign}, \"CMSG_SPACE(1) == {header + t.CmsgAlign} (align {t.CmsgAlign})\");\n");
+        sb.Append($"CHECK(CMSG_SPACE({4 * t.MaxFds}) > 0, \"CMSG_SPACE of max-fds\");\n");
+        sb.Append("void probe_functions(void) {\n");
+        foreach (FunctionDef f in t.Functions)
+        {
+            sb.Append($"    (void)&{f.EntryPoint};\n");
+        }
+        sb.Append("}\n");
+        return sb.ToString();
+    }
+
+    private static (int Exit, string Output) Compile(string compiler, string source)
+    {
+        string dir = Directory.CreateTempSubdirectory("fdpasser-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "probe.c");
+            File.WriteAllText(file, source);
+            var psi = new ProcessStartInfo(compiler, new[] { "-std=gnu11", "-Werror", "-c", file, "-o", Path.Combine(dir, "probe.o") })
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using Process p = Process.Start(psi)!;
+            string stderr = p.StandardError.ReadToEnd();
+            string stdout = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, stdout + stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+}

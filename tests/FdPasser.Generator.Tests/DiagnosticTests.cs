@@ -1,0 +1,199 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace FdPasser.Generator.Tests;
+
+/// <summary>Each kind of bad ABI input fails with its own located error, never a generator crash.</summary>
+public class DiagnosticTests
+{
+    private static readonly string Good = File.ReadAllText(GeneratorHarness.AbiPath("linux-x64")).Replace("\r\n", "\n");
+
+    private const string Path = "/src/abi/linux-x64.abi";
+
+    /// <summary>Replaces the one line that contains <paramref name="find"/> and returns the new text and that line's number (1-based).</summary>
+    private static (string Text, int Line) Edit(string find, string? replacement)
+    {
+        string[] lines = Good.Split('\n');
+        int index = Array.FindIndex(lines, l => l.Contains(find, StringComparison.Ordinal));
+        Assert.True(index >= 0, "test setup: line not found: " + find);
+        Assert.Equal(index, Array.FindLastIndex(lines, l => l.Contains(find, StringComparison.Ordinal)));
+        var list = lines.ToList();
+        if (replacement is null)
+        {
+            list.RemoveAt(index);
+        }
+        else
+        {
+            list[index] = replacement;
+        }
+        return (string.Join("\n", list), index + 1);
+    }
+
+    private static Diagnostic Expect(string text, string id, int? line = null)
+    {
+        var (result, _, diagnostics) = GeneratorHarness.Run(Path, text);
+        Assert.DoesNotContain(diagnostics, d => d.Id is "CS8785" or "AD0001" || d.Id == "FDP099");
+        Assert.Empty(result.Results[0].GeneratedSources.Where(s => s.HintName.Contains("LinuxX64")));
+        Diagnostic d = Assert.Single(diagnostics, d => d.Id == id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        FileLinePositionSpan span = d.Location.GetLineSpan();
+        Assert.Equal(Path, span.Path);
+        if (line is int expected)
+        {
+            Assert.Equal(expected, span.StartLinePosition.Line + 1);
+        }
+        string message = d.GetMessage();
+        Assert.StartsWith("linux-x64.abi: ", message);
+        return d;
+    }
+
+    private static int LineOf(string text, string find) =>
+        Array.FindIndex(text.Split('\n'), l => l.StartsWith(find, StringComparison.Ordinal)) + 1;
+
+    [Fact]
+    public void FDP001_malformed_line()
+    {
+        var (text, line) = Edit("const SCM_RIGHTS", "const SCM_RIGHTS");
+        Diagnostic d = Expect(text, "FDP001", line);
+        Assert.Contains("expected 'const NAME VALUE'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP001_unknown_keyword()
+    {
+        var (text, line) = Edit("const SCM_RIGHTS", "constant SCM_RIGHTS 1");
+        Expect(text + "\nconst SCM_RIGHTS 1\n", "FDP001", line);
+    }
+
+    [Fact]
+    public void FDP002_invalid_number()
+    {
+        var (text, line) = Edit("const AF_UNIX", "const AF_UNIX 0xZZ");
+        Diagnostic d = Expect(text, "FDP002", line);
+        Assert.Contains("'0xZZ' is not a number", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP003_unknown_type()
+    {
+        var (text, line) = Edit("iov_len", "  iov_len 8 size_t");
+        Diagnostic d = Expect(text, "FDP003", line);
+        Assert.Contains("unknown type 'size_t'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP004_overlapping_fields()
+    {
+        var (text, line) = Edit("msg_namelen", "  msg_namelen 4 u32");
+        Diagnostic d = Expect(text, "FDP004", line);
+        Assert.Contains("overlaps msghdr.msg_name", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP005_field_overruns_struct()
+    {
+        var (text, line) = Edit("msg_flags", "  msg_flags 54 i32");
+        Diagnostic d = Expect(text, "FDP005", line);
+        Assert.Contains("overruns the struct's declared size 56", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP006_duplicate_name()
+    {
+        string text = Good + "\nconst AF_UNIX 1\n";
+        Expect(text, "FDP006", text.Split('\n').Length - 1);
+    }
+
+    [Fact]
+    public void FDP007_missing_required_struct()
+    {
+        string text = Good.Replace("struct pollfd 8\n  fd              0  i32\n  events          4  i16\n  revents         6  i16\nend\n", "");
+        Assert.NotEqual(Good, text);
+        Diagnostic d = Expect(text, "FDP007", LineOf(text, "target "));
+        Assert.Contains("missing required struct 'pollfd'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP007_missing_required_field()
+    {
+        var (text, _) = Edit("cmsg_type", null);
+        Diagnostic d = Expect(text, "FDP007", LineOf(text, "struct cmsghdr"));
+        Assert.Contains("lacks required field 'cmsg_type'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP008_missing_required_constant()
+    {
+        var (text, _) = Edit("const SCM_RIGHTS", null);
+        Diagnostic d = Expect(text, "FDP008", LineOf(text, "target "));
+        Assert.Contains("'SCM_RIGHTS'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP009_missing_required_function()
+    {
+        var (text, _) = Edit("fn sendmsg", null);
+        Diagnostic d = Expect(text, "FDP009", LineOf(text, "target "));
+        Assert.Contains("missing required function 'sendmsg'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP010_target_does_not_match_file_name()
+    {
+        var (text, line) = Edit("target linux-x64", "target linux-x32");
+        Diagnostic d = Expect(text, "FDP010", line);
+        Assert.Contains("expected 'target linux-x64'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP011_unterminated_struct()
+    {
+        string text = Good.Replace("  st_mode        24  u32\nend\n", "  st_mode        24  u32\n");
+        Assert.NotEqual(Good, text);
+        Diagnostic d = Expect(text, "FDP011", LineOf(text, "struct stat"));
+        Assert.Contains("has no 'end' line", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP012_signature_mismatch()
+    {
+        var (text, line) = Edit("fn close(", "fn close(i32 fd, i32 extra) -> i32");
+        Diagnostic d = Expect(text, "FDP012", line);
+        Assert.Contains("expected 1", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\0\0\0")]
+    [InlineData("struct")]
+    [InlineData("struct x 99999999999999999999\n  a 0 u8\nend")]
+    [InlineData("fn (((( -> ")]
+    [InlineData("struct s 4\n a -9223372036854775808 u8[2147483647]\nend")]
+    [InlineData("const X 0o99999999999999999999999")]
+    public void Garbage_gives_diagnostics_not_a_crash(string text)
+    {
+        var (_, _, diagnostics) = GeneratorHarness.Run(Path, text);
+        Assert.NotEmpty(diagnostics);
+        Assert.All(diagnostics, d => Assert.StartsWith("FDP0", d.Id));
+        Assert.DoesNotContain(diagnostics, d => d.Id == "FDP099");
+    }
+
+    [Fact]
+    public void Random_corruptions_never_crash_the_generator()
+    {
+        var random = new Random(1234);
+        for (int i = 0; i < 200; i++)
+        {
+            char[] chars = Good.ToCharArray();
+            for (int k = 0; k < 5; k++)
+            {
+                chars[random.Next(chars.Length)] = " \n#0x-[]*(),.zZ9"[random.Next(16)];
+            }
+            var (_, _, diagnostics) = GeneratorHarness.Run(Path, new string(chars));
+            Assert.All(diagnostics, d => Assert.StartsWith("FDP0", d.Id));
+            Assert.DoesNotContain(diagnostics, d => d.Id == "FDP099");
+        }
+    }
+}

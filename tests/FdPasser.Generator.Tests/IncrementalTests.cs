@@ -1,0 +1,47 @@
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace FdPasser.Generator.Tests;
+
+public class IncrementalTests
+{
+    [Fact]
+    public void Editing_an_unrelated_csharp_file_leaves_parse_and_emit_unchanged()
+    {
+        string path = GeneratorHarness.AbiPath("linux-x64");
+        GeneratorDriver driver = GeneratorHarness.NewDriver(new InMemoryText(path, File.ReadAllText(path)));
+        SyntaxTree first = CSharpSyntaxTree.ParseText("class A { }", GeneratorHarness.ParseOptions);
+        Compilation compilation = GeneratorHarness.NewCompilation(first);
+        driver = driver.RunGenerators(compilation);
+
+        SyntaxTree edited = CSharpSyntaxTree.ParseText("class A { int x; }", GeneratorHarness.ParseOptions);
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(first, edited));
+
+        GeneratorRunResult run = driver.GetRunResult().Results[0];
+        foreach (string step in new[] { AbiGenerator.Steps.Read, AbiGenerator.Steps.Parse, AbiGenerator.Steps.Emit })
+        {
+            var outputs = run.TrackedSteps[step].SelectMany(s => s.Outputs).ToList();
+            Assert.NotEmpty(outputs);
+            Assert.All(outputs, o => Assert.True(
+                o.Reason is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, $"{step}: {o.Reason}"));
+        }
+    }
+
+    [Fact]
+    public void Editing_the_abi_file_reruns_parse()
+    {
+        string path = GeneratorHarness.AbiPath("linux-x64");
+        string text = File.ReadAllText(path);
+        var original = new InMemoryText(path, text);
+        GeneratorDriver driver = GeneratorHarness.NewDriver(original);
+        Compilation compilation = GeneratorHarness.NewCompilation();
+        driver = driver.RunGenerators(compilation);
+        driver = driver.ReplaceAdditionalText(original, new InMemoryText(path, text.Replace("const SOMAXCONN         4096", "const SOMAXCONN         128")));
+        driver = driver.RunGenerators(compilation);
+        GeneratorRunResult run = driver.GetRunResult().Results[0];
+        Assert.Contains(run.TrackedSteps[AbiGenerator.Steps.Parse].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("SOMAXCONN = 128", run.GeneratedSources.Single(s => s.HintName.Contains("LinuxX64")).SourceText.ToString());
+    }
+}
