@@ -389,26 +389,6 @@ internal static unsafe partial class OsxX64
         static extern unsafe int __PInvoke(int __fd_native, global::FdPasser.Interop.OsxX64.sockaddr_un* __addr_native, uint* __len_native);
     }
 
-    /// <summary>accept4 in /usr/lib/libSystem.B.dylib; errno is left in Marshal.GetLastPInvokeError().</summary>
-    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
-    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
-    public static int accept4(int fd, global::FdPasser.Interop.OsxX64.sockaddr_un* addr, uint* len, int flags)
-    {
-        int __lastError;
-        int __retVal;
-        {
-            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
-            __retVal = __PInvoke(fd, addr, len, flags);
-            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
-        }
-
-        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
-        return __retVal;
-        // Local P/Invoke
-        [global::System.Runtime.InteropServices.DllImportAttribute("/usr/lib/libSystem.B.dylib", EntryPoint = "accept4", ExactSpelling = true)]
-        static extern unsafe int __PInvoke(int __fd_native, global::FdPasser.Interop.OsxX64.sockaddr_un* __addr_native, uint* __len_native, int __flags_native);
-    }
-
     /// <summary>connect in /usr/lib/libSystem.B.dylib; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
     [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
@@ -907,8 +887,8 @@ internal static unsafe partial class OsxX64
         public static int unlink(byte* a0) => OsxX64.unlink(a0);
         public static int lstat(byte* a0, void* a1) => OsxX64.lstat(a0, (global::FdPasser.Interop.OsxX64.stat*)a1);
         public static int poll(void* a0, nuint a1, int a2) => OsxX64.poll((global::FdPasser.Interop.OsxX64.pollfd*)a0, (uint)a1, a2);
-        public static bool Has_accept4 => true;
-        public static int accept4(int a0, void* a1, uint* a2, int a3) => OsxX64.accept4(a0, (global::FdPasser.Interop.OsxX64.sockaddr_un*)a1, a2, a3);
+        public static bool Has_accept4 => false;
+        public static int accept4(int a0, void* a1, uint* a2, int a3) => throw new global::System.PlatformNotSupportedException("accept4() is not available on osx-x64.");
         public static bool Has_getpeereid => true;
         public static int getpeereid(int a0, uint* a1, uint* a2) => OsxX64.getpeereid(a0, a1, a2);
         public static bool Has_getpeerucred => false;

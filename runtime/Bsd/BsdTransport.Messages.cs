@@ -1,0 +1,232 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using FdPasser.Platform;
+
+namespace FdPasser.Bsd;
+
+internal sealed unsafe partial class BsdTransport<TAbi>
+{
+    // Room for a full SCM_RIGHTS message plus one unexpected control message (credentials) to be seen and rejected.
+    private static readonly int ReceiveControlSpace =
+        (int)TAbi.CmsgSpace((nuint)(TAbi.MaxFdsPerMessage * sizeof(int))) + (int)TAbi.CmsgSpace(64);
+
+    [SkipLocalsInit]
+    public override nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno)
+    {
+        if (descriptors.Length > TAbi.MaxFdsPerMessage)
+        {
+            throw new ArgumentException(
+                $"{descriptors.Length} descriptors do not fit in one message: {TAbi.Rid} passes at most {TAbi.MaxFdsPerMessage}.",
+                nameof(descriptors));
+        }
+        int controlLength = descriptors.Length == 0 ? 0 : (int)TAbi.CmsgSpace((nuint)(descriptors.Length * sizeof(int)));
+        byte* control = stackalloc byte[controlLength];
+        if (controlLength > 0)
+        {
+            // Padding must be zero: kernels check cmsg_len against msg_controllen, and stray bytes look like a header.
+            new Span<byte>(control, controlLength).Clear();
+            TAbi.CmsgWrite(control, TAbi.CmsgLen((nuint)(descriptors.Length * sizeof(int))), TAbi.SOL_SOCKET, TAbi.SCM_RIGHTS);
+            descriptors.CopyTo(new Span<int>(control + TAbi.CmsgHeaderSpace, descriptors.Length));
+        }
+        byte* iov = stackalloc byte[TAbi.IovecSize];
+        byte* msg = stackalloc byte[TAbi.MsghdrSize];
+        int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_NOSIGNAL ? TAbi.MSG_NOSIGNAL : 0);
+        using var scope = new FdScope(socket);
+        fixed (byte* p = data)
+        {
+            TAbi.IovecSet(iov, p, (nuint)data.Length);
+            TAbi.MsghdrInit(msg, iov, 1, controlLength > 0 ? control : null, (nuint)controlLength);
+            while (true)
+            {
+                nint n = TAbi.sendmsg(scope.Fd, msg, flags);
+                if (n >= 0)
+                {
+                    errno = 0;
+                    return n;
+                }
+                errno = LastErrno;
+                if (errno != TAbi.EINTR)
+                {
+                    return -1;
+                }
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    public override nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno)
+    {
+        int controlSpace = ReceiveControlSpace;
+        byte* control = stackalloc byte[controlSpace];
+        byte* iov = stackalloc byte[TAbi.IovecSize];
+        byte* msg = stackalloc byte[TAbi.MsghdrSize];
+        int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_CMSG_CLOEXEC ? TAbi.MSG_CMSG_CLOEXEC : 0);
+        nint n;
+        using (var scope = new FdScope(socket))
+        {
+            fixed (byte* p = data)
+            {
+                TAbi.IovecSet(iov, p, (nuint)data.Length);
+                TAbi.MsghdrInit(msg, iov, 1, control, (nuint)controlSpace);
+                while (true)
+                {
+                    n = TAbi.recvmsg(scope.Fd, msg, flags);
+                    if (n >= 0)
+                    {
+                        break;
+                    }
+                    errno = LastErrno;
+                    if (errno != TAbi.EINTR)
+                    {
+                        result = default;
+                        return -1;
+                    }
+                }
+            }
+        }
+        errno = 0;
+        result = TakeDescriptors(msg, control, controlSpace, (int)n, descriptors);
+        return n;
+    }
+
+    /// <summary>
+    /// Walks the control data of a completed recvmsg, moves every received descriptor into
+    /// <paramref name="descriptors"/>, and closes them all instead where anything is wrong: the caller either
+    /// owns every descriptor that arrived or none is left open.
+    /// </summary>
+    private static ReceiveResult TakeDescriptors(byte* msg, byte* control, int controlSpace, int bytes, Span<int> descriptors)
+    {
+        int msgFlags = TAbi.MsghdrFlags(msg);
+        // macOS reports the untruncated length after MSG_CTRUNC: never trust it past the buffer.
+        nuint controlLength = Math.Min(TAbi.MsghdrControlLength(msg), (nuint)controlSpace);
+        int* found = stackalloc int[TAbi.MaxFdsPerMessage + 16];
+        int capacity = TAbi.MaxFdsPerMessage + 16;
+        int count = 0;
+        bool overflow = false;
+        int unknownLevel = 0, unknownType = 0;
+        bool unknown = false;
+        nuint offset = 0;
+        nuint header = (nuint)TAbi.CmsgHeaderSize;
+        nuint dataOffset = (nuint)TAbi.CmsgHeaderSpace;
+        while (controlLength >= header && offset <= controlLength - header)
+        {
+            byte* cmsg = control + offset;
+            TAbi.CmsgRead(cmsg, out nuint length, out int level, out int type);
+            if (length < header)
+            {
+                break;
+            }
+            nuint clamped = Math.Min(length, controlLength - offset);
+            if (level == TAbi.SOL_SOCKET && type == TAbi.SCM_RIGHTS)
+            {
+                nuint payload = clamped > dataOffset ? clamped - dataOffset : 0;
+                int n = (int)(payload / sizeof(int));
+                for (int i = 0; i < n; i++)
+                {
+                    int fd = Unsafe.ReadUnaligned<int>(cmsg + dataOffset + (nuint)(i * sizeof(int)));
+                    if (count < capacity)
+                    {
+                        found[count++] = fd;
+                    }
+                    else
+                    {
+                        // Cannot happen within the buffer's size, but a descriptor we cannot record must not stay open.
+                        TAbi.close(fd);
+                        overflow = true;
+                    }
+                }
+            }
+            else if (!unknown)
+            {
+                unknown = true;
+                unknownLevel = level;
+                unknownType = type;
+            }
+            nuint step = TAbi.CmsgAlign(length);
+            if (step < length || step == 0 || step > controlLength - offset)
+            {
+                break;
+            }
+            offset += step;
+        }
+
+        if (!TAbi.Has_MSG_CMSG_CLOEXEC)
+        {
+            // No atomic flag here: close the exec window as soon as the descriptors exist.
+            for (int i = 0; i < count; i++)
+            {
+                TAbi.fcntl(found[i], TAbi.F_SETFD, TAbi.FD_CLOEXEC);
+            }
+        }
+
+        ControlProblem problem =
+            (msgFlags & TAbi.MSG_CTRUNC) != 0 ? ControlProblem.Truncated
+            : overflow || count > descriptors.Length ? ControlProblem.TooMany
+            : unknown ? ControlProblem.UnknownType
+            : ControlProblem.None;
+        if (problem != ControlProblem.None)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                TAbi.close(found[i]);
+            }
+            return new ReceiveResult(bytes, 0, problem, count, unknownLevel, unknownType);
+        }
+        new ReadOnlySpan<int>(found, count).CopyTo(descriptors);
+        return new ReceiveResult(bytes, count, ControlProblem.None, 0, 0, 0);
+    }
+
+    public override PeerCredentials GetPeerCredentials(SafeHandle socket)
+    {
+        using var scope = new FdScope(socket);
+        switch (TAbi.PeerCredentials)
+        {
+            case Interop.PeerCredentialMethod.SoPeerCred:
+            {
+                byte* buffer = stackalloc byte[TAbi.PeerCredSize];
+                uint length = (uint)TAbi.PeerCredSize;
+                if (TAbi.getsockopt(scope.Fd, TAbi.SOL_SOCKET, TAbi.SO_PEERCRED, buffer, &length) != 0)
+                {
+                    throw LastError("getsockopt", "reading the peer's credentials (SO_PEERCRED)");
+                }
+                TAbi.PeerCredRead(buffer, out int pid, out uint uid, out uint gid);
+                return new PeerCredentials(pid, uid, gid);
+            }
+            case Interop.PeerCredentialMethod.LocalPeerCred:
+            {
+                byte* buffer = stackalloc byte[TAbi.PeerCredSize];
+                new Span<byte>(buffer, TAbi.PeerCredSize).Clear();
+                uint length = (uint)TAbi.PeerCredSize;
+                if (TAbi.getsockopt(scope.Fd, TAbi.SOL_LOCAL, TAbi.LOCAL_PEERCRED, buffer, &length) != 0)
+                {
+                    throw LastError("getsockopt", "reading the peer's credentials (LOCAL_PEERCRED)");
+                }
+                TAbi.PeerCredRead(buffer, out int pid, out uint uid, out uint gid);
+                if (pid <= 0 && TAbi.Has_LOCAL_PEERPID)
+                {
+                    int peerPid = -1;
+                    uint pidLength = sizeof(int);
+                    pid = TAbi.getsockopt(scope.Fd, TAbi.SOL_LOCAL, TAbi.LOCAL_PEERPID, &peerPid, &pidLength) == 0 ? peerPid : -1;
+                }
+                return new PeerCredentials(pid <= 0 ? -1 : pid, uid, gid);
+            }
+            default:
+            {
+                void* ucred = null;
+                if (TAbi.getpeerucred(scope.Fd, &ucred) != 0)
+                {
+                    throw LastError("getpeerucred", "reading the peer's credentials");
+                }
+                try
+                {
+                    return new PeerCredentials(TAbi.ucred_getpid(ucred), TAbi.ucred_geteuid(ucred), TAbi.ucred_getegid(ucred));
+                }
+                finally
+                {
+                    TAbi.ucred_free(ucred);
+                }
+            }
+        }
+    }
+}

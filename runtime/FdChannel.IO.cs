@@ -1,0 +1,117 @@
+using System;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Platform;
+
+namespace FdPasser;
+
+// The two primitives every protocol is built on: send all bytes (descriptors riding with the first), and one
+// receive, each waiting for the socket as needed: poll() for sync calls, the runtime's socket engine for async
+// receives (a zero-byte receive completes when data is readable and consumes nothing), and the process's one
+// ReadinessPoller thread for async sends that meet a full buffer.
+public sealed partial class FdChannel
+{
+    private void SendAll(ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, string context)
+    {
+        int sent = 0;
+        while (sent < data.Length)
+        {
+            nint n = _transport.TrySend(_handle, data.Slice(sent), sent == 0 ? descriptors : default, out int errno);
+            if (n >= 0)
+            {
+                sent += (int)n;
+                continue;
+            }
+            if (errno != _transport.EAGAIN)
+            {
+                throw _transport.Error("sendmsg", errno, context);
+            }
+            if (!_transport.Poll(_handle, forWrite: true, TimeoutMilliseconds))
+            {
+                throw new TimeoutException($"Timed out after {Timeout} waiting to send while {context}.");
+            }
+        }
+    }
+
+    private int ReceiveSome(Span<byte> data, Span<int> descriptors, out ReceiveResult result, string context)
+    {
+        while (true)
+        {
+            nint n = _transport.TryReceive(_handle, data, descriptors, out result, out int errno);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+            if (errno != _transport.EAGAIN)
+            {
+                throw _transport.Error("recvmsg", errno, context);
+            }
+            if (!_transport.Poll(_handle, forWrite: false, TimeoutMilliseconds))
+            {
+                throw new TimeoutException($"Timed out after {Timeout} waiting for the peer while {context}.");
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<int> descriptors, string context, CancellationToken cancellationToken)
+    {
+        int sent = 0;
+        while (sent < data.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            nint n = _transport.TrySend(_handle, data.Span.Slice(sent), sent == 0 ? descriptors.Span : default, out int errno);
+            if (n >= 0)
+            {
+                sent += (int)n;
+                continue;
+            }
+            if (errno != _transport.EAGAIN)
+            {
+                throw _transport.Error("sendmsg", errno, context);
+            }
+            await ReadinessPoller.Shared.WaitWritableAsync(_handle, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(int Bytes, ReceiveResult Result)> ReceiveSomeAsync(
+        Memory<byte> data, Memory<int> descriptors, string context, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            nint n = _transport.TryReceive(_handle, data.Span, descriptors.Span, out ReceiveResult result, out int errno);
+            if (n >= 0)
+            {
+                return ((int)n, result);
+            }
+            if (errno != _transport.EAGAIN)
+            {
+                throw _transport.Error("recvmsg", errno, context);
+            }
+            try
+            {
+                await AsyncSocket().ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw _transport.Error("recvmsg", e.NativeErrorCode, context);
+            }
+        }
+    }
+
+    /// <summary>Turns a control-data problem of one receive into the exception the caller sees.</summary>
+    private string? Describe(in ReceiveResult result) => result.Problem switch
+    {
+        ControlProblem.None => null,
+        ControlProblem.Truncated =>
+            $"the kernel truncated the control data (MSG_CTRUNC: the receiver's descriptor limit, RLIMIT_NOFILE, may be reached); {result.Closed} descriptor(s) that did arrive were closed",
+        ControlProblem.TooMany =>
+            $"more descriptors arrived than this receive accepts; all {result.Closed} were closed",
+        _ =>
+            $"an unexpected control message (level {result.UnknownLevel}, type {result.UnknownType}) arrived; {result.Closed} descriptor(s) with it were closed",
+    };
+}

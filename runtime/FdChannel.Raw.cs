@@ -1,0 +1,117 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Platform;
+
+namespace FdPasser;
+
+// Raw mode: exactly one sendmsg or recvmsg, for peers with a protocol of their own (Python's socket.send_fds /
+// recv_fds, Perl's IO::FDPass, which sends one byte with one descriptor).
+public sealed partial class FdChannel
+{
+    /// <summary>
+    /// Sends <paramref name="data"/> (at least one byte) with <paramref name="handles"/> attached to its first byte,
+    /// in one sendmsg; what the kernel did not take at once is sent after, without descriptors.
+    /// </summary>
+    public void SendRaw(ReadOnlySpan<byte> data, ReadOnlySpan<SafeHandle> handles)
+    {
+        if (data.IsEmpty)
+        {
+            throw new ArgumentException("At least one data byte must carry the descriptors.", nameof(data));
+        }
+        CheckFrame(data.Length, handles.Length);
+        ThrowIfUnusable();
+        using var exclusive = new Exclusive(this, send: true);
+        Span<int> fds = stackalloc int[handles.Length];
+        int referenced = 0;
+        try
+        {
+            for (; referenced < handles.Length; referenced++)
+            {
+                bool added = false;
+                handles[referenced].DangerousAddRef(ref added);
+                fds[referenced] = (int)handles[referenced].DangerousGetHandle();
+            }
+            SendAll(data, fds, $"sending {data.Length} byte(s) with {handles.Length} descriptor(s)");
+        }
+        finally
+        {
+            for (int i = 0; i < referenced; i++)
+            {
+                handles[i].DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// One recvmsg of at most <paramref name="maxBytes"/> bytes and <paramref name="maxDescriptors"/> descriptors.
+    /// An empty payload means the peer closed the connection. More descriptors than asked for, or truncated
+    /// control data, closes all that came and throws <see cref="FdProtocolException"/>.
+    /// </summary>
+    public FdMessage ReceiveRaw(int maxBytes = 4096, int maxDescriptors = -1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        ThrowIfUnusable();
+        using var exclusive = new Exclusive(this, send: false);
+        byte[] buffer = new byte[maxBytes];
+        int[] fds = new int[maxDescriptors < 0 ? MaxDescriptorsPerMessage : Math.Min(maxDescriptors, MaxDescriptorsPerMessage)];
+        int n = ReceiveSome(buffer, fds, out ReceiveResult result, "receiving a message");
+        return RawResult(buffer, n, fds, result);
+    }
+
+    /// <summary>
+    /// The allocation-free receive: one recvmsg into <paramref name="data"/>, raw descriptor numbers into
+    /// <paramref name="descriptors"/>. The caller owns every number returned and must close it
+    /// (<see cref="FdHandles.Close(int)"/>, or wrap it in a SafeFileHandle).
+    /// </summary>
+    /// <returns>The bytes read; 0 where the peer closed the connection.</returns>
+    public int ReceiveRaw(Span<byte> data, Span<int> descriptors, out int descriptorCount)
+    {
+        ThrowIfUnusable();
+        using var exclusive = new Exclusive(this, send: false);
+        int n = ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
+        if (Describe(result) is { } problem)
+        {
+            throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
+        }
+        descriptorCount = result.Descriptors;
+        return n;
+    }
+
+    /// <summary>
+    /// The allocation-free send: <paramref name="data"/> with raw descriptor numbers the caller keeps owning.
+    /// </summary>
+    public void SendRaw(ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors)
+    {
+        if (data.IsEmpty)
+        {
+            throw new ArgumentException("At least one data byte must carry the descriptors.", nameof(data));
+        }
+        CheckFrame(data.Length, descriptors.Length);
+        ThrowIfUnusable();
+        using var exclusive = new Exclusive(this, send: true);
+        SendAll(data, descriptors, $"sending {data.Length} byte(s) with {descriptors.Length} descriptor(s)");
+    }
+
+    /// <summary>One recvmsg, asynchronously; see <see cref="ReceiveRaw(int, int)"/>.</summary>
+    public async ValueTask<FdMessage> ReceiveRawAsync(int maxBytes = 4096, int maxDescriptors = -1, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        ThrowIfUnusable();
+        using var exclusive = new Exclusive(this, send: false);
+        byte[] buffer = new byte[maxBytes];
+        int[] fds = new int[maxDescriptors < 0 ? MaxDescriptorsPerMessage : Math.Min(maxDescriptors, MaxDescriptorsPerMessage)];
+        var (n, result) = await ReceiveSomeAsync(buffer, fds, "receiving a message", cancellationToken).ConfigureAwait(false);
+        return RawResult(buffer, n, fds, result);
+    }
+
+    private FdMessage RawResult(byte[] buffer, int n, int[] fds, in ReceiveResult result)
+    {
+        if (Describe(result) is { } problem)
+        {
+            throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
+        }
+        return new FdMessage(buffer.AsMemory(0, n), fds.AsSpan(0, result.Descriptors));
+    }
+}

@@ -1,0 +1,255 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Platform;
+
+namespace FdPasser;
+
+/// <summary>
+/// A connected endpoint that passes open descriptors to the process at the other end: the seed's spipe()
+/// ends and endp_connect()/serv_accept_fh() connections. It speaks the classic two-byte protocol
+/// (<see cref="SendDescriptor(SafeHandle)"/>, <see cref="ReceiveDescriptor"/>) by default, a framed protocol for
+/// many descriptors with a payload (<see cref="SendFrame"/>, <see cref="ReceiveFrame"/>), and raw one-message
+/// sends and receives for peers with a protocol of their own (<see cref="SendRaw(ReadOnlySpan{byte}, ReadOnlySpan{SafeHandle})"/>, <see cref="ReceiveRaw(int, int)"/>).
+/// </summary>
+/// <remarks>
+/// One send and one receive may run at once (from different threads or as pending async operations);
+/// two sends or two receives at once throw <see cref="InvalidOperationException"/>, because their bytes would
+/// interleave. Received descriptors are close-on-exec. Sending never closes or takes the caller's handle.
+/// </remarks>
+public sealed partial class FdChannel : IDisposable, IAsyncDisposable
+{
+    private readonly SocketTransport _transport;
+    private readonly SafeSocketHandle _handle;
+    private Socket? _socket;
+    private int _sending;
+    private int _receiving;
+    private volatile string? _brokenReason;
+
+    private FdChannel(SocketTransport transport, SafeSocketHandle handle, Socket? socket = null)
+    {
+        _transport = transport;
+        _handle = handle;
+        _socket = socket;
+    }
+
+    /// <summary>How long a synchronous send or receive waits for the peer; infinite by default.</summary>
+    public TimeSpan Timeout { get; set; } = System.Threading.Timeout.InfiniteTimeSpan;
+
+    /// <summary>The largest framed payload <see cref="ReceiveFrame"/> accepts (1 MiB by default): a bound on what a hostile peer can make this side allocate.</summary>
+    public int MaxFramePayload { get; set; } = 1 << 20;
+
+    /// <summary>The socket's descriptor number, e.g. to hand an inherited end to a child process.</summary>
+    public int Descriptor => (int)_handle.DangerousGetHandle();
+
+    /// <summary>The socket's handle; the channel owns it.</summary>
+    public SafeSocketHandle SafeHandle => _handle;
+
+    /// <summary>The most descriptors one message can carry on this system (253 on Linux).</summary>
+    public int MaxDescriptorsPerMessage => _transport.MaxDescriptorsPerMessage;
+
+    /// <summary>True once a protocol error left the byte stream out of step; every further operation throws.</summary>
+    public bool IsBroken => _brokenReason is not null;
+
+    /// <summary>
+    /// Creates a connected pair (the seed's <c>spipe()</c>): <c>socketpair(AF_UNIX, SOCK_STREAM)</c>, both ends close-on-exec.
+    /// </summary>
+    public static (FdChannel First, FdChannel Second) CreatePair()
+    {
+        SocketTransport t = Transports.Socket;
+        t.CreatePair(out SafeSocketHandle a, out SafeSocketHandle b);
+        return (new FdChannel(t, a), new FdChannel(t, b));
+    }
+
+    /// <summary>Connects to a server endpoint at a filesystem path (the seed's <c>endp_connect()</c>).</summary>
+    /// <exception cref="FdPassingException">connect() failed: ENOENT (no endpoint), ECONNREFUSED (nobody listening), EACCES.</exception>
+    public static FdChannel Connect(string path) => ConnectCore(path, isAbstract: false);
+
+    /// <summary>Connects to a Linux abstract-namespace endpoint (no file; the name is not a path).</summary>
+    public static FdChannel ConnectAbstract(string name) => ConnectCore(name, isAbstract: true);
+
+    private static FdChannel ConnectCore(string name, bool isAbstract)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        SocketTransport t = Transports.Socket;
+        if (isAbstract && !t.SupportsAbstractNames)
+        {
+            throw new PlatformNotSupportedException("Abstract socket names exist only on Linux.");
+        }
+        byte[] address = t.Address(name, isAbstract);
+        SafeSocketHandle socket = t.CreateSocket();
+        int errno = t.TryConnect(socket, address);
+        if (errno != 0)
+        {
+            socket.Dispose();
+            throw t.Error("connect", errno, $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'");
+        }
+        return new FdChannel(t, socket);
+    }
+
+    /// <summary>Connects asynchronously; a full listen backlog is waited out without blocking a thread.</summary>
+    public static async ValueTask<FdChannel> ConnectAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        SocketTransport t = Transports.Socket;
+        t.Address(path, isAbstract: false); // rejects a name that does not fit before any syscall
+        SafeSocketHandle handle = t.CreateSocket();
+        var socket = new Socket(handle);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+            return new FdChannel(t, handle, socket);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            int errno = e.ErrorCode == 0 ? (int)e.SocketErrorCode : e.NativeErrorCode;
+            throw new FdPassingException("connect", errno, t.ErrnoName(errno), $"connecting to the endpoint '{path}'");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    internal static FdChannel FromAccepted(SocketTransport transport, SafeSocketHandle handle) => new(transport, handle);
+
+    /// <summary>Adopts a connected Unix stream socket; the channel takes ownership of it.</summary>
+    /// <exception cref="ArgumentException">It is not a stream socket.</exception>
+    public static FdChannel FromSocket(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.AddressFamily != AddressFamily.Unix || socket.SocketType != SocketType.Stream)
+        {
+            throw new ArgumentException($"Descriptors travel over Unix stream sockets; this socket is {socket.AddressFamily}/{socket.SocketType}.", nameof(socket));
+        }
+        return new FdChannel(Transports.Socket, socket.SafeHandle, socket);
+    }
+
+    /// <summary>Adopts a connected Unix stream socket's handle; the channel takes ownership of it.</summary>
+    public static FdChannel FromHandle(SafeSocketHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        SocketTransport t = Transports.Socket;
+        CheckStreamSocket(t, handle, nameof(handle));
+        return new FdChannel(t, handle);
+    }
+
+    /// <summary>
+    /// Adopts an inherited descriptor number (a spawned child picking up its end of a pair); the channel owns it
+    /// from now on and marks it close-on-exec again.
+    /// </summary>
+    /// <exception cref="ArgumentException">The number is not an open stream socket.</exception>
+    public static FdChannel FromDescriptor(int descriptor)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
+        SocketTransport t = Transports.Socket;
+        var handle = new SafeSocketHandle(descriptor, ownsHandle: false);
+        CheckStreamSocket(t, handle, nameof(descriptor));
+        var owned = new SafeSocketHandle(descriptor, ownsHandle: true);
+        t.SetCloseOnExec(owned, true);
+        return new FdChannel(t, owned);
+    }
+
+    private static void CheckStreamSocket(SocketTransport t, SafeHandle handle, string parameter)
+    {
+        int type = t.GetSocketType(handle, out int errno);
+        if (type < 0)
+        {
+            throw new ArgumentException(
+                $"Descriptor {handle.DangerousGetHandle()} is not a usable socket: getsockopt(SO_TYPE) failed with {t.ErrnoName(errno) ?? errno.ToString()}.", parameter);
+        }
+        if (type != t.SOCK_STREAM)
+        {
+            throw new ArgumentException($"Descriptor {handle.DangerousGetHandle()} is a socket of type {type}, not a stream socket.", parameter);
+        }
+    }
+
+    /// <summary>The credentials of the process at the other end, as the kernel recorded them at connect time.</summary>
+    public PeerCredentials GetPeerCredentials()
+    {
+        ThrowIfDisposed();
+        return _transport.GetPeerCredentials(_handle);
+    }
+
+    /// <summary>
+    /// Lets (or stops) a child process started from now on inherit this end: clears or sets close-on-exec.
+    /// Pass <see cref="Descriptor"/> to the child, which adopts it with <see cref="FromDescriptor"/>.
+    /// </summary>
+    public void SetInheritable(bool inheritable)
+    {
+        ThrowIfDisposed();
+        _transport.SetCloseOnExec(_handle, !inheritable);
+    }
+
+    /// <summary>Closes the channel; the peer's next receive sees end of stream.</summary>
+    public void Dispose()
+    {
+        if (_socket is { } s)
+        {
+            s.Dispose();
+        }
+        _handle.Dispose();
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return default;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+
+    private void ThrowIfUnusable()
+    {
+        ThrowIfDisposed();
+        if (_brokenReason is { } reason)
+        {
+            throw new FdProtocolException($"The channel is broken and cannot be used: {reason}", 0, channelBroken: true);
+        }
+    }
+
+    private FdProtocolException Break(string reason, int closed)
+    {
+        _brokenReason = reason;
+        return new FdProtocolException(reason, closed, channelBroken: true);
+    }
+
+    private int TimeoutMilliseconds =>
+        Timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(Timeout.TotalMilliseconds, 0, int.MaxValue);
+
+    private Socket AsyncSocket()
+    {
+        if (_socket is { } s)
+        {
+            return s;
+        }
+        var created = new Socket(_handle);
+        return Interlocked.CompareExchange(ref _socket, created, null) ?? created;
+    }
+
+    private readonly struct Exclusive : IDisposable
+    {
+        private readonly FdChannel _owner;
+        private readonly bool _send;
+
+        public Exclusive(FdChannel owner, bool send)
+        {
+            ref int flag = ref send ? ref owner._sending : ref owner._receiving;
+            if (Interlocked.Exchange(ref flag, 1) != 0)
+            {
+                throw new InvalidOperationException(
+                    $"Another {(send ? "send" : "receive")} is in progress on this channel; one of each may run at a time.");
+            }
+            _owner = owner;
+            _send = send;
+        }
+
+        public void Dispose() => Volatile.Write(ref _send ? ref _owner._sending : ref _owner._receiving, 0);
+    }
+}

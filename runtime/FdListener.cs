@@ -1,0 +1,250 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Platform;
+
+namespace FdPasser;
+
+/// <summary>Options for <see cref="FdListener.Create(string, FdListenerOptions?)"/>.</summary>
+public sealed class FdListenerOptions
+{
+    /// <summary>The socket file's permissions; owner read/write (0600) by default, so only the owner (and root) can connect.</summary>
+    public UnixFileMode FileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>The listen backlog; SOMAXCONN-sized by default.</summary>
+    public int Backlog { get; set; } = 128;
+
+    /// <summary>Replace a stale socket file (one nobody listens on) at the path; true by default. Anything that is not a socket is never replaced.</summary>
+    public bool ReplaceStaleSocket { get; set; } = true;
+}
+
+/// <summary>An accepted connection and who made it (the seed's <c>serv_accept_fh($listener, $uid)</c>).</summary>
+/// <param name="Channel">The connection; the caller owns it.</param>
+/// <param name="Peer">The connecting process's credentials.</param>
+public readonly record struct FdConnection(FdChannel Channel, PeerCredentials Peer);
+
+/// <summary>
+/// A server endpoint in the filesystem (the seed's <c>endp_create()</c>): a bound, listening Unix stream socket.
+/// It is pollable like the seed's select loop (<see cref="Poll"/>), and removes its socket file when disposed.
+/// </summary>
+public sealed class FdListener : IDisposable
+{
+    private readonly SocketTransport _transport;
+    private readonly SafeSocketHandle _handle;
+    private readonly bool _ownsFile;
+    private Socket? _socket;
+
+    private FdListener(SocketTransport transport, SafeSocketHandle handle, string name, bool isAbstract)
+    {
+        _transport = transport;
+        _handle = handle;
+        Path = name;
+        IsAbstract = isAbstract;
+        _ownsFile = !isAbstract;
+    }
+
+    /// <summary>The endpoint's path (or abstract name).</summary>
+    public string Path { get; }
+
+    /// <summary>True for a Linux abstract-namespace name, which has no file.</summary>
+    public bool IsAbstract { get; }
+
+    /// <summary>The listening socket's handle, e.g. for an event loop of your own.</summary>
+    public SafeSocketHandle SafeHandle => _handle;
+
+    /// <summary>
+    /// Creates the endpoint at <paramref name="path"/>. A stale socket file there (nobody listening) is replaced;
+    /// anything else at the path is refused and left alone.
+    /// </summary>
+    /// <exception cref="IOException">Something other than a socket is at the path, or a server is listening there already.</exception>
+    /// <exception cref="FdPassingException">socket/bind/listen failed (errno and call in the message).</exception>
+    public static FdListener Create(string path, FdListenerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (OperatingSystem.IsWindows())
+        {
+            throw Transports.Unsupported();
+        }
+        options ??= new FdListenerOptions();
+        SocketTransport t = Transports.Socket;
+        byte[] address = t.Address(path, isAbstract: false);
+        ClearPath(t, path, address, options);
+        SafeSocketHandle handle = t.CreateSocket();
+        try
+        {
+            t.Bind(handle, address, path);
+            try
+            {
+                // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window.
+                File.SetUnixFileMode(path, options.FileMode);
+                t.Listen(handle, options.Backlog);
+            }
+            catch
+            {
+                t.Unlink(path);
+                throw;
+            }
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return new FdListener(t, handle, path, isAbstract: false);
+    }
+
+    /// <summary>Creates an endpoint with a Linux abstract name: no file, no permissions (any local process may connect; check <see cref="PeerCredentials"/>).</summary>
+    public static FdListener CreateAbstract(string name, int backlog = 128)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        SocketTransport t = Transports.Socket;
+        if (!t.SupportsAbstractNames)
+        {
+            throw new PlatformNotSupportedException("Abstract socket names exist only on Linux.");
+        }
+        byte[] address = t.Address(name, isAbstract: true);
+        SafeSocketHandle handle = t.CreateSocket();
+        try
+        {
+            t.Bind(handle, address, "@" + name);
+            t.Listen(handle, backlog);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return new FdListener(t, handle, name, isAbstract: true);
+    }
+
+    private static void ClearPath(SocketTransport t, string path, byte[] address, FdListenerOptions options)
+    {
+        bool? isSocket = t.IsSocketFile(path);
+        if (isSocket is null)
+        {
+            return;
+        }
+        if (isSocket == false)
+        {
+            throw new IOException($"Refusing to create an endpoint at '{path}': something that is not a socket is there. Remove it or choose another path.");
+        }
+        using SafeSocketHandle probe = t.CreateSocket();
+        int errno = t.TryConnect(probe, address);
+        if (errno == 0)
+        {
+            throw new IOException($"Cannot create an endpoint at '{path}': a server is listening there already (EADDRINUSE).");
+        }
+        if (errno != t.ECONNREFUSED || !options.ReplaceStaleSocket)
+        {
+            throw new IOException(
+                $"Cannot create an endpoint at '{path}': a socket file is there and connecting to it gave {t.ErrnoName(errno) ?? errno.ToString()}" +
+                (options.ReplaceStaleSocket ? "." : "; ReplaceStaleSocket is off."));
+        }
+        t.Unlink(path);
+    }
+
+    /// <summary>Waits until a connection is pending; false on timeout (the seed's select loop).</summary>
+    public bool Poll(TimeSpan timeout)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
+        return _transport.Poll(_handle, forWrite: false, ms);
+    }
+
+    /// <summary>Accepts a connection, waiting for one; returns it with the peer's credentials.</summary>
+    public FdConnection Accept()
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            if (TryAcceptNow() is { } connection)
+            {
+                return connection;
+            }
+            _transport.Poll(_handle, forWrite: false, -1);
+        }
+    }
+
+    /// <summary>Accepts a connection without a thread waiting: through the runtime's socket engine.</summary>
+    public async ValueTask<FdConnection> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            if (TryAcceptNow() is { } connection)
+            {
+                return connection;
+            }
+            Socket listener = _socket ??= new Socket(_handle);
+            Socket accepted;
+            try
+            {
+                accepted = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw _transport.Error("accept", e.NativeErrorCode, $"accepting a connection on '{Path}'");
+            }
+            FdChannel channel = FdChannel.FromSocket(accepted);
+            try
+            {
+                return new FdConnection(channel, channel.GetPeerCredentials());
+            }
+            catch
+            {
+                channel.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private FdConnection? TryAcceptNow()
+    {
+        SafeSocketHandle? accepted = _transport.TryAccept(_handle, out int errno);
+        if (accepted is null)
+        {
+            if (errno == _transport.EAGAIN)
+            {
+                return null;
+            }
+            throw _transport.Error("accept", errno, $"accepting a connection on '{Path}'");
+        }
+        FdChannel channel = FdChannel.FromAccepted(_transport, accepted);
+        try
+        {
+            return new FdConnection(channel, channel.GetPeerCredentials());
+        }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops listening and removes the socket file (if it is still a socket).</summary>
+    public void Dispose()
+    {
+        if (_handle.IsClosed)
+        {
+            return;
+        }
+        _socket?.Dispose();
+        _handle.Dispose();
+        if (_ownsFile)
+        {
+            try
+            {
+                if (_transport.IsSocketFile(Path) == true)
+                {
+                    _transport.Unlink(Path);
+                }
+            }
+            catch (FdPassingException)
+            {
+                // Disposal must not throw; a file that cannot be removed is replaced as stale next time.
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace FdPasser.Platform;
+
+/// <summary>Why the control data of a receive could not be accepted; the descriptors that came were closed.</summary>
+internal enum ControlProblem
+{
+    None,
+
+    /// <summary>MSG_CTRUNC: the kernel dropped control data (a short buffer, or RLIMIT_NOFILE on the receiver).</summary>
+    Truncated,
+
+    /// <summary>More descriptors arrived than the caller asked for.</summary>
+    TooMany,
+
+    /// <summary>A control message other than SCM_RIGHTS arrived.</summary>
+    UnknownType,
+}
+
+/// <summary>The outcome of one receive: bytes read, descriptors taken, and any control-data problem.</summary>
+internal readonly struct ReceiveResult
+{
+    public ReceiveResult(int bytes, int descriptors, ControlProblem problem, int closed, int unknownLevel, int unknownType)
+    {
+        Bytes = bytes;
+        Descriptors = descriptors;
+        Problem = problem;
+        Closed = closed;
+        UnknownLevel = unknownLevel;
+        UnknownType = unknownType;
+    }
+
+    public int Bytes { get; }
+
+    public int Descriptors { get; }
+
+    public ControlProblem Problem { get; }
+
+    /// <summary>Descriptors that arrived and were closed because of <see cref="Problem"/>.</summary>
+    public int Closed { get; }
+
+    public int UnknownLevel { get; }
+
+    public int UnknownType { get; }
+}
+
+/// <summary>
+/// The native operations of the socket path, implemented once per target by <c>BsdTransport&lt;TAbi&gt;</c>.
+/// Methods named Try… return -1 and an errno where the call would block or failed; the rest throw
+/// <see cref="FdPassingException"/> naming the call and errno.
+/// </summary>
+internal abstract class SocketTransport
+{
+    public abstract string Rid { get; }
+
+    public abstract int MaxDescriptorsPerMessage { get; }
+
+    public abstract int EAGAIN { get; }
+
+    public abstract int EINTR { get; }
+
+    public abstract int ECONNREFUSED { get; }
+
+    public abstract int ENOENT { get; }
+
+    public abstract string? ErrnoName(int errno);
+
+    public FdPassingException Error(string syscall, int errno, string context) =>
+        new(syscall, errno, ErrnoName(errno), context);
+
+    public FdPassingException LastError(string syscall, string context) => Error(syscall, Marshal.GetLastPInvokeError(), context);
+
+    public abstract void CreatePair(out SafeSocketHandle first, out SafeSocketHandle second);
+
+    /// <summary>A new unconnected stream socket, close-on-exec.</summary>
+    public abstract SafeSocketHandle CreateSocket();
+
+    /// <summary>connect(); returns 0 or an errno (never throws for a refused or missing endpoint).</summary>
+    public abstract int TryConnect(SafeSocketHandle socket, ReadOnlySpan<byte> address);
+
+    public abstract void Bind(SafeSocketHandle socket, ReadOnlySpan<byte> address, string display);
+
+    public abstract void Listen(SafeSocketHandle socket, int backlog);
+
+    /// <summary>accept(); null with errno where none is pending (EAGAIN) or the call failed.</summary>
+    public abstract SafeSocketHandle? TryAccept(SafeSocketHandle listener, out int errno);
+
+    /// <summary>poll() one descriptor; true when it is ready. A negative timeout waits for ever.</summary>
+    public abstract bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds);
+
+    /// <summary>poll() many descriptors; <paramref name="revents"/> receives each one's ready events. EINTR returns 0.</summary>
+    public abstract int PollMany(ReadOnlySpan<int> fds, short events, Span<short> revents, int timeoutMilliseconds);
+
+    public abstract short POLLOUT { get; }
+
+    public abstract nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno);
+
+    public abstract nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno);
+
+    public abstract PeerCredentials GetPeerCredentials(SafeHandle socket);
+
+    public abstract int GetStatusFlags(SafeHandle handle);
+
+    public abstract void SetCloseOnExec(SafeHandle handle, bool closeOnExec);
+
+    public abstract int GetSocketType(SafeHandle handle, out int errno);
+
+    /// <summary>lstat() a path: null where it does not exist, otherwise whether it is a socket.</summary>
+    public abstract bool? IsSocketFile(string path);
+
+    public abstract void Unlink(string path);
+
+    public abstract int CloseDescriptor(int fd);
+
+    /// <summary>The sockaddr_un for a path (or a Linux abstract name); throws where it does not fit.</summary>
+    public abstract byte[] Address(string name, bool isAbstract);
+
+    public abstract bool SupportsAbstractNames { get; }
+
+    public abstract int O_ACCMODE { get; }
+
+    public abstract int O_RDONLY { get; }
+
+    public abstract int O_WRONLY { get; }
+
+    public abstract int O_RDWR { get; }
+
+    public abstract int O_APPEND { get; }
+
+    public abstract int SOCK_STREAM { get; }
+}
