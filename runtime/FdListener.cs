@@ -79,6 +79,7 @@ public sealed class FdListener : IDisposable
             {
                 // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window.
                 File.SetUnixFileMode(path, options.FileMode);
+                t.SetNonBlocking(handle);
                 t.Listen(handle, options.Backlog);
             }
             catch
@@ -109,6 +110,7 @@ public sealed class FdListener : IDisposable
         try
         {
             t.Bind(handle, address, "@" + name);
+            t.SetNonBlocking(handle);
             t.Listen(handle, backlog);
         }
         catch

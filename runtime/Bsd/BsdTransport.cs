@@ -246,6 +246,16 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         }
     }
 
+    public override void SetNonBlocking(SafeHandle handle)
+    {
+        using var scope = new FdScope(handle);
+        int flags = TAbi.fcntl(scope.Fd, TAbi.F_GETFL, 0);
+        if (flags < 0 || TAbi.fcntl(scope.Fd, TAbi.F_SETFL, flags | TAbi.O_NONBLOCK) != 0)
+        {
+            throw LastError("fcntl", "setting O_NONBLOCK on a listening socket");
+        }
+    }
+
     public override int GetSocketType(SafeHandle handle, out int errno)
     {
         using var scope = new FdScope(handle);

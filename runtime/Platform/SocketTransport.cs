@@ -105,6 +105,9 @@ internal abstract class SocketTransport
 
     public abstract void SetCloseOnExec(SafeHandle handle, bool closeOnExec);
 
+    /// <summary>Sets O_NONBLOCK, so accept() answers EAGAIN instead of parking a thread.</summary>
+    public abstract void SetNonBlocking(SafeHandle handle);
+
     public abstract int GetSocketType(SafeHandle handle, out int errno);
 
     /// <summary>lstat() a path: null where it does not exist, otherwise whether it is a socket.</summary>
