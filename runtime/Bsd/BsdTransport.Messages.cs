@@ -86,7 +86,7 @@ internal sealed unsafe partial class BsdTransport<TAbi>
             }
         }
         errno = 0;
-        result = TakeDescriptors(msg, control, controlSpace, (int)n, descriptors);
+        result = TakeDescriptors(TAbi.MsghdrFlags(msg), TAbi.MsghdrControlLength(msg), control, controlSpace, (int)n, descriptors);
         return n;
     }
 
@@ -95,11 +95,10 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     /// <paramref name="descriptors"/>, and closes them all instead where anything is wrong: the caller either
     /// owns every descriptor that arrived or none is left open.
     /// </summary>
-    private static ReceiveResult TakeDescriptors(byte* msg, byte* control, int controlSpace, int bytes, Span<int> descriptors)
+    private static ReceiveResult TakeDescriptors(int msgFlags, nuint reportedControlLength, byte* control, int controlSpace, int bytes, Span<int> descriptors)
     {
-        int msgFlags = TAbi.MsghdrFlags(msg);
         // macOS reports the untruncated length after MSG_CTRUNC: never trust it past the buffer.
-        nuint controlLength = Math.Min(TAbi.MsghdrControlLength(msg), (nuint)controlSpace);
+        nuint controlLength = Math.Min(reportedControlLength, (nuint)controlSpace);
         int* found = stackalloc int[TAbi.MaxFdsPerMessage + 16];
         int capacity = TAbi.MaxFdsPerMessage + 16;
         int count = 0;
@@ -176,6 +175,38 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         new ReadOnlySpan<int>(found, count).CopyTo(descriptors);
         return new ReceiveResult(bytes, count, ControlProblem.None, 0, 0, 0);
     }
+
+    public override ReceiveResult ParseControl(Span<byte> control, nuint reportedLength, int msgFlags, Span<int> descriptors)
+    {
+        fixed (byte* c = control)
+        {
+            return TakeDescriptors(msgFlags, reportedLength, c, control.Length, 0, descriptors);
+        }
+    }
+
+    public override int CmsgSpace(int dataBytes) => (int)TAbi.CmsgSpace((nuint)dataBytes);
+
+    public override int CmsgLen(int dataBytes) => (int)TAbi.CmsgLen((nuint)dataBytes);
+
+    public override int CmsgHeaderSpace => TAbi.CmsgHeaderSpace;
+
+    public override void WriteCmsgHeader(Span<byte> destination, int length, int level, int type)
+    {
+        if (destination.Length < TAbi.CmsgHeaderSize)
+        {
+            throw new ArgumentException("too small for a cmsghdr", nameof(destination));
+        }
+        fixed (byte* d = destination)
+        {
+            TAbi.CmsgWrite(d, (nuint)length, level, type);
+        }
+    }
+
+    public override int SOL_SOCKET => TAbi.SOL_SOCKET;
+
+    public override int SCM_RIGHTS => TAbi.SCM_RIGHTS;
+
+    public override int MSG_CTRUNC => TAbi.MSG_CTRUNC;
 
     public override PeerCredentials GetPeerCredentials(SafeHandle socket)
     {

@@ -101,6 +101,26 @@ internal abstract class SocketTransport
 
     public abstract PeerCredentials GetPeerCredentials(SafeHandle socket);
 
+    /// <summary>
+    /// The control-data parser of <see cref="TryReceive"/> on a buffer of the caller's: what a recvmsg that
+    /// returned this control data, this msg_controllen and these flags would have yielded.
+    /// </summary>
+    public abstract ReceiveResult ParseControl(Span<byte> control, nuint reportedLength, int msgFlags, Span<int> descriptors);
+
+    public abstract int CmsgSpace(int dataBytes);
+
+    public abstract int CmsgLen(int dataBytes);
+
+    public abstract int CmsgHeaderSpace { get; }
+
+    public abstract void WriteCmsgHeader(Span<byte> destination, int length, int level, int type);
+
+    public abstract int SOL_SOCKET { get; }
+
+    public abstract int SCM_RIGHTS { get; }
+
+    public abstract int MSG_CTRUNC { get; }
+
     public abstract int GetStatusFlags(SafeHandle handle);
 
     public abstract void SetCloseOnExec(SafeHandle handle, bool closeOnExec);

@@ -1,0 +1,3 @@
+// Tests count this process's open descriptors and check that numbers were closed: a test running beside them
+// would open and close descriptors of its own and make those counts meaningless.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

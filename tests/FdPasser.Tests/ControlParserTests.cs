@@ -1,0 +1,126 @@
+using System;
+using System.IO;
+using FdPasser.Platform;
+using FdPasser.Tests.Support;
+using Microsoft.Win32.SafeHandles;
+
+namespace FdPasser.Tests;
+
+/// <summary>
+/// The control-data parser on buffers built here: truncation, unknown types, oversized cmsg_len (as macOS
+/// reports after MSG_CTRUNC), more descriptors than asked for. Whatever it rejects, it closes.
+/// </summary>
+public class ControlParserTests
+{
+    private static readonly SocketTransport T = Transports.Socket;
+
+    /// <summary>Fresh descriptors the parser may take ownership of.</summary>
+    private static int[] OpenDescriptors(int count)
+    {
+        var fds = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            SafeFileHandle h = File.OpenHandle("/dev/null");
+            fds[i] = (int)h.DangerousGetHandle();
+            h.SetHandleAsInvalid(); // ownership moves to the buffer under test
+        }
+        return fds;
+    }
+
+    private static byte[] Rights(params int[] fds)
+    {
+        byte[] control = new byte[T.CmsgSpace(fds.Length * 4)];
+        T.WriteCmsgHeader(control, T.CmsgLen(fds.Length * 4), T.SOL_SOCKET, T.SCM_RIGHTS);
+        for (int i = 0; i < fds.Length; i++)
+        {
+            BitConverter.TryWriteBytes(control.AsSpan(T.CmsgHeaderSpace + (i * 4)), fds[i]);
+        }
+        return control;
+    }
+
+    [Fact]
+    public void A_well_formed_rights_message_yields_its_descriptors()
+    {
+        int[] fds = OpenDescriptors(3);
+        byte[] control = Rights(fds);
+        var taken = new int[8];
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, taken);
+        Assert.Equal(ControlProblem.None, r.Problem);
+        Assert.Equal(3, r.Descriptors);
+        Assert.Equal(fds, taken[..3]);
+        foreach (int fd in fds)
+        {
+            Assert.True(ProcFs.IsOpen(fd));
+            FdHandles.Close(fd);
+        }
+    }
+
+    [Fact]
+    public void Truncated_control_data_closes_every_descriptor_that_arrived()
+    {
+        int[] fds = OpenDescriptors(2);
+        byte[] control = Rights(fds);
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, T.MSG_CTRUNC, new int[8]);
+        Assert.Equal(ControlProblem.Truncated, r.Problem);
+        Assert.Equal(2, r.Closed);
+        Assert.Equal(0, r.Descriptors);
+        Assert.All(fds, fd => Assert.False(ProcFs.IsOpen(fd)));
+    }
+
+    [Fact]
+    public void More_descriptors_than_asked_for_are_all_closed()
+    {
+        int[] fds = OpenDescriptors(3);
+        byte[] control = Rights(fds);
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[2]);
+        Assert.Equal(ControlProblem.TooMany, r.Problem);
+        Assert.Equal(3, r.Closed);
+        Assert.All(fds, fd => Assert.False(ProcFs.IsOpen(fd)));
+    }
+
+    [Fact]
+    public void An_unknown_control_message_is_rejected_and_descriptors_beside_it_closed()
+    {
+        int[] fds = OpenDescriptors(1);
+        byte[] rights = Rights(fds);
+        byte[] control = new byte[rights.Length + T.CmsgSpace(12)];
+        rights.CopyTo(control, 0);
+        T.WriteCmsgHeader(control.AsSpan(rights.Length), T.CmsgLen(12), T.SOL_SOCKET, 2 /* SCM_CREDENTIALS */);
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[8]);
+        Assert.Equal(ControlProblem.UnknownType, r.Problem);
+        Assert.Equal(2, r.UnknownType);
+        Assert.Equal(1, r.Closed);
+        Assert.False(ProcFs.IsOpen(fds[0]));
+    }
+
+    [Fact]
+    public void A_cmsg_len_past_the_buffer_is_clamped_not_followed()
+    {
+        int[] fds = OpenDescriptors(2);
+        byte[] control = Rights(fds);
+        // As macOS reports after MSG_CTRUNC: cmsg_len and msg_controllen larger than what was delivered.
+        T.WriteCmsgHeader(control, T.CmsgLen(100 * 4), T.SOL_SOCKET, T.SCM_RIGHTS);
+        ReceiveResult r = T.ParseControl(control, (nuint)(control.Length + 400), T.MSG_CTRUNC, new int[8]);
+        Assert.Equal(ControlProblem.Truncated, r.Problem);
+        Assert.Equal(2, r.Closed);
+        Assert.All(fds, fd => Assert.False(ProcFs.IsOpen(fd)));
+    }
+
+    [Fact]
+    public void A_cmsg_len_shorter_than_a_header_stops_the_walk()
+    {
+        byte[] control = new byte[T.CmsgSpace(4)];
+        T.WriteCmsgHeader(control, 3, T.SOL_SOCKET, T.SCM_RIGHTS);
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[8]);
+        Assert.Equal(ControlProblem.None, r.Problem);
+        Assert.Equal(0, r.Descriptors);
+    }
+
+    [Fact]
+    public void Empty_control_data_yields_nothing()
+    {
+        ReceiveResult r = T.ParseControl(Span<byte>.Empty, 0, 0, new int[1]);
+        Assert.Equal(ControlProblem.None, r.Problem);
+        Assert.Equal(0, r.Descriptors);
+    }
+}

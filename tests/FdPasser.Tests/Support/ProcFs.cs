@@ -1,0 +1,31 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+
+namespace FdPasser.Tests.Support;
+
+/// <summary>What the kernel says about this process's descriptors, read from /proc (Linux).</summary>
+internal static class ProcFs
+{
+    private const int O_CLOEXEC = 0x80000; // octal 02000000, as /proc/PID/fdinfo prints it
+
+    public static int OpenDescriptorCount() => Directory.GetFiles("/proc/self/fd").Length;
+
+    public static bool IsCloseOnExec(int fd)
+    {
+        string flags = File.ReadAllLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal));
+        int value = Convert.ToInt32(flags.Substring(6).Trim(), 8);
+        return (value & O_CLOEXEC) != 0;
+    }
+
+    public static bool IsCloseOnExec(SafeHandle handle) => IsCloseOnExec((int)handle.DangerousGetHandle());
+
+    /// <summary>What a descriptor refers to: a path, or "socket:[inode]", "pipe:[inode]".</summary>
+    public static string Target(int fd) => new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "";
+
+    public static string Target(SafeHandle handle) => Target((int)handle.DangerousGetHandle());
+
+    public static bool IsOpen(int fd) => File.Exists($"/proc/self/fd/{fd}") || Directory.Exists($"/proc/self/fd/{fd}");
+}
