@@ -80,6 +80,7 @@ public sealed partial class FdChannel
     private async ValueTask<(int Bytes, ReceiveResult Result)> ReceiveSomeAsync(
         Memory<byte> data, Memory<int> descriptors, string context, CancellationToken cancellationToken)
     {
+        SocketException? waitFailure = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -92,13 +93,18 @@ public sealed partial class FdChannel
             {
                 throw _transport.Error("recvmsg", errno, context);
             }
+            if (waitFailure is not null)
+            {
+                throw new FdPassingException($"Waiting for the peer failed while {context}: {waitFailure.Message}", waitFailure);
+            }
             try
             {
                 await AsyncSocket().ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
-                throw _transport.Error("recvmsg", e.NativeErrorCode, context);
+                // The socket engine's error codes are not errno values: let recvmsg say what is wrong.
+                waitFailure = e;
             }
         }
     }

@@ -90,24 +90,35 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         return new FdChannel(t, socket);
     }
 
-    /// <summary>Connects asynchronously; a full listen backlog is waited out without blocking a thread.</summary>
+    /// <summary>
+    /// Connects asynchronously. A Unix socket connect completes at once unless the server's listen backlog is
+    /// full; then it is retried with a growing delay (the kernel offers no readiness event to wait on), without
+    /// blocking a thread.
+    /// </summary>
     public static async ValueTask<FdChannel> ConnectAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         SocketTransport t = Transports.Socket;
-        t.Address(path, isAbstract: false); // rejects a name that does not fit before any syscall
-        SafeSocketHandle handle = t.CreateSocket();
-        var socket = new Socket(handle);
+        byte[] address = t.Address(path, isAbstract: false);
+        SafeSocketHandle socket = t.CreateSocket();
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-            return new FdChannel(t, handle, socket);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            int errno = e.ErrorCode == 0 ? (int)e.SocketErrorCode : e.NativeErrorCode;
-            throw new FdPassingException("connect", errno, t.ErrnoName(errno), $"connecting to the endpoint '{path}'");
+            t.SetNonBlocking(socket);
+            int delay = 1;
+            while (true)
+            {
+                int errno = t.TryConnect(socket, address);
+                if (errno == 0)
+                {
+                    return new FdChannel(t, socket);
+                }
+                if (errno != t.EAGAIN)
+                {
+                    throw t.Error("connect", errno, $"connecting to the endpoint '{path}'");
+                }
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = Math.Min(delay * 2, 100);
+            }
         }
         catch
         {

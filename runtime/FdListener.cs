@@ -34,7 +34,6 @@ public sealed class FdListener : IDisposable
     private readonly SocketTransport _transport;
     private readonly SafeSocketHandle _handle;
     private readonly bool _ownsFile;
-    private Socket? _socket;
 
     private FdListener(SocketTransport transport, SafeSocketHandle handle, string name, bool isAbstract)
     {
@@ -169,7 +168,7 @@ public sealed class FdListener : IDisposable
         }
     }
 
-    /// <summary>Accepts a connection without a thread waiting: through the runtime's socket engine.</summary>
+    /// <summary>Accepts a connection without a thread waiting for it (the process's one readiness poller waits).</summary>
     public async ValueTask<FdConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
         while (true)
@@ -179,26 +178,7 @@ public sealed class FdListener : IDisposable
             {
                 return connection;
             }
-            Socket listener = _socket ??= new Socket(_handle);
-            Socket accepted;
-            try
-            {
-                accepted = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                throw _transport.Error("accept", e.NativeErrorCode, $"accepting a connection on '{Path}'");
-            }
-            FdChannel channel = FdChannel.FromSocket(accepted);
-            try
-            {
-                return new FdConnection(channel, channel.GetPeerCredentials());
-            }
-            catch
-            {
-                channel.Dispose();
-                throw;
-            }
+            await ReadinessPoller.Shared.WaitReadableAsync(_handle, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -232,7 +212,6 @@ public sealed class FdListener : IDisposable
         {
             return;
         }
-        _socket?.Dispose();
         _handle.Dispose();
         if (_ownsFile)
         {

@@ -196,9 +196,11 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         }
     }
 
+    public override short POLLIN => (short)TAbi.POLLIN;
+
     public override short POLLOUT => (short)TAbi.POLLOUT;
 
-    public override int PollMany(ReadOnlySpan<int> fds, short events, Span<short> revents, int timeoutMilliseconds)
+    public override int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds)
     {
         int size = TAbi.PollfdSize;
         byte[] buffer = new byte[size * fds.Length];
@@ -206,7 +208,7 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         {
             for (int i = 0; i < fds.Length; i++)
             {
-                TAbi.PollfdInit(p + (i * size), fds[i], events);
+                TAbi.PollfdInit(p + (i * size), fds[i], events[i]);
             }
             int n = TAbi.poll(p, (nuint)fds.Length, timeoutMilliseconds);
             if (n < 0)
@@ -216,7 +218,7 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
                 {
                     return 0;
                 }
-                throw Error("poll", errno, "waiting for sockets to become writable");
+                throw Error("poll", errno, "waiting for sockets to become ready");
             }
             for (int i = 0; i < fds.Length; i++)
             {
@@ -252,7 +254,7 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         int flags = TAbi.fcntl(scope.Fd, TAbi.F_GETFL, 0);
         if (flags < 0 || TAbi.fcntl(scope.Fd, TAbi.F_SETFL, flags | TAbi.O_NONBLOCK) != 0)
         {
-            throw LastError("fcntl", "setting O_NONBLOCK on a listening socket");
+            throw LastError("fcntl", "setting O_NONBLOCK on a socket");
         }
     }
 

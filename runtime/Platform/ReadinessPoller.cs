@@ -7,10 +7,10 @@ using System.Threading.Tasks;
 namespace FdPasser.Platform;
 
 /// <summary>
-/// Waits for sockets to become writable without a thread per wait: one background thread polls every pending
+/// Waits for sockets to become ready without a thread per wait: one background thread polls every pending
 /// waiter plus a wake-up socket. The runtime's socket engine has no "wait until writable" operation (a zero-byte
-/// send completes at once), so async sends that meet a full socket buffer wait here. Such waits are rare: a
-/// send only blocks when the peer has stopped reading.
+/// send completes at once) and no readiness wait for a listening socket it did not accept on, so async sends
+/// that meet a full socket buffer and async accepts wait here.
 /// </summary>
 internal sealed class ReadinessPoller
 {
@@ -56,6 +56,8 @@ internal sealed class ReadinessPoller
 
         public int Fd { get; set; }
 
+        public short Events { get; set; }
+
         public bool Referenced;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -64,9 +66,17 @@ internal sealed class ReadinessPoller
     }
 
     /// <summary>Completes when the socket is writable (or has failed: the next send reports why).</summary>
-    public async Task WaitWritableAsync(System.Runtime.InteropServices.SafeHandle handle, CancellationToken cancellationToken)
+    public Task WaitWritableAsync(System.Runtime.InteropServices.SafeHandle handle, CancellationToken cancellationToken) =>
+        WaitAsync(handle, _transport.POLLOUT, cancellationToken);
+
+    /// <summary>Completes when the socket is readable, e.g. a listening socket has a connection pending.</summary>
+    public Task WaitReadableAsync(System.Runtime.InteropServices.SafeHandle handle, CancellationToken cancellationToken) =>
+        WaitAsync(handle, _transport.POLLIN, cancellationToken);
+
+    private async Task WaitAsync(System.Runtime.InteropServices.SafeHandle handle, short events, CancellationToken cancellationToken)
     {
-        var waiter = new Waiter(handle);
+        cancellationToken.ThrowIfCancellationRequested();
+        var waiter = new Waiter(handle) { Events = events };
         handle.DangerousAddRef(ref waiter.Referenced);
         waiter.Fd = (int)handle.DangerousGetHandle();
         lock (_gate)
@@ -120,25 +130,30 @@ internal sealed class ReadinessPoller
     private void Run()
     {
         var fds = new List<int>();
+        var events = new List<short>();
         var snapshot = new List<Waiter>();
         Span<byte> drain = stackalloc byte[64];
         while (true)
         {
             fds.Clear();
+            events.Clear();
             snapshot.Clear();
             fds.Add((int)_wakeReader.DangerousGetHandle());
+            events.Add(_transport.POLLIN);
             lock (_gate)
             {
                 foreach (Waiter w in _waiters)
                 {
                     snapshot.Add(w);
                     fds.Add(w.Fd);
+                    events.Add(w.Events);
                 }
             }
             short[] revents = new short[fds.Count];
             try
             {
-                _transport.PollMany(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fds), _transport.POLLOUT, revents, -1);
+                _transport.PollMany(
+                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fds), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events), revents, -1);
             }
             catch (FdPassingException e)
             {

@@ -91,7 +91,9 @@ internal abstract class SocketTransport
     public abstract bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds);
 
     /// <summary>poll() many descriptors; <paramref name="revents"/> receives each one's ready events. EINTR returns 0.</summary>
-    public abstract int PollMany(ReadOnlySpan<int> fds, short events, Span<short> revents, int timeoutMilliseconds);
+    public abstract int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds);
+
+    public abstract short POLLIN { get; }
 
     public abstract short POLLOUT { get; }
 
@@ -125,7 +127,7 @@ internal abstract class SocketTransport
 
     public abstract void SetCloseOnExec(SafeHandle handle, bool closeOnExec);
 
-    /// <summary>Sets O_NONBLOCK, so accept() answers EAGAIN instead of parking a thread.</summary>
+    /// <summary>Sets O_NONBLOCK, so accept() and connect() answer EAGAIN instead of parking a thread.</summary>
     public abstract void SetNonBlocking(SafeHandle handle);
 
     public abstract int GetSocketType(SafeHandle handle, out int errno);
