@@ -138,7 +138,7 @@ public sealed partial class FdChannel
             while (read < payload.Length)
             {
                 int n = ReceiveSome(payload.AsSpan(read), fds, out ReceiveResult result, "receiving a frame payload");
-                reader.OnPayloadBytes(n, result);
+                reader.OnPayloadBytes(n, fds.AsSpan(0, result.Descriptors), result);
                 read += n;
             }
             return reader.Finish(payload);
@@ -170,7 +170,7 @@ public sealed partial class FdChannel
             while (read < payload.Length)
             {
                 var (n, result) = await ReceiveSomeAsync(payload.AsMemory(read), fds, "receiving a frame payload", cancellationToken).ConfigureAwait(false);
-                reader.OnPayloadBytes(n, result);
+                reader.OnPayloadBytes(n, fds.AsSpan(0, result.Descriptors), result);
                 read += n;
             }
             return reader.Finish(payload);
@@ -234,12 +234,16 @@ public sealed partial class FdChannel
             }
         }
 
-        public void OnPayloadBytes(int n, in ReceiveResult result)
+        public void OnPayloadBytes(int n, ReadOnlySpan<int> fds, in ReceiveResult result)
         {
-            if (result.Descriptors > 0 || result.Problem != ControlProblem.None)
+            if (fds.Length > 0 || result.Problem != ControlProblem.None)
             {
                 // Descriptors only ride with a header: here they mean the stream is out of step.
-                throw _channel.Break("Receiving a frame failed: descriptors arrived inside a frame's payload", result.Closed + result.Descriptors + CloseAll());
+                foreach (int fd in fds)
+                {
+                    _channel._transport.CloseDescriptor(fd);
+                }
+                throw _channel.Break("Receiving a frame failed: descriptors arrived inside a frame's payload", result.Closed + fds.Length + CloseAll());
             }
             if (n == 0)
             {
