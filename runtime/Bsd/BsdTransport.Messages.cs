@@ -59,6 +59,10 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     {
         int controlSpace = ReceiveControlSpace;
         byte* control = stackalloc byte[controlSpace];
+        // Every int slot the kernel does not write reads as -1, never a live descriptor number: a cmsg_len past
+        // what was delivered (macOS after MSG_CTRUNC) or alignment padding can then not make us take or close
+        // somebody else's descriptor.
+        new Span<byte>(control, controlSpace).Fill(0xFF);
         byte* iov = stackalloc byte[TAbi.IovecSize];
         byte* msg = stackalloc byte[TAbi.MsghdrSize];
         int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_CMSG_CLOEXEC ? TAbi.MSG_CMSG_CLOEXEC : 0);
@@ -124,6 +128,10 @@ internal sealed unsafe partial class BsdTransport<TAbi>
                 for (int i = 0; i < n; i++)
                 {
                     int fd = Unsafe.ReadUnaligned<int>(cmsg + dataOffset + (nuint)(i * sizeof(int)));
+                    if (fd < 0)
+                    {
+                        continue;
+                    }
                     if (count < capacity)
                     {
                         found[count++] = fd;

@@ -107,6 +107,21 @@ public class ControlParserTests
     }
 
     [Fact]
+    public void Padding_read_through_an_overstated_cmsg_len_is_never_taken_for_a_descriptor()
+    {
+        int[] fds = OpenDescriptors(1);
+        byte[] control = Rights(fds);
+        // The receive path fills its buffer with 0xFF before recvmsg: what the kernel did not write reads as -1.
+        control.AsSpan(T.CmsgLen(4)).Fill(0xFF);
+        Assert.True(control.Length > T.CmsgLen(4), "64-bit Linux pads one descriptor to 8 bytes");
+        T.WriteCmsgHeader(control, T.CmsgLen(64), T.SOL_SOCKET, T.SCM_RIGHTS);
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length + 64, T.MSG_CTRUNC, new int[8]);
+        Assert.Equal(ControlProblem.Truncated, r.Problem);
+        Assert.Equal(1, r.Closed);
+        Assert.False(ProcFs.IsOpen(fds[0]));
+    }
+
+    [Fact]
     public void A_cmsg_len_shorter_than_a_header_stops_the_walk()
     {
         byte[] control = new byte[T.CmsgSpace(4)];
