@@ -35,6 +35,29 @@ internal static class HostDescriptors
         return copy;
     }
 
+    /// <summary>Sets close-on-exec (or only reads it, for null): 1 set, 0 clear, -1 where the descriptor is not open.</summary>
+    public static int SetOrGetCloseOnExec(int fd, bool? closeOnExec) => Transports.Choice.SocketRid switch
+    {
+        "linux-x64" => CloseOnExec<LinuxX64.Abi>(fd, closeOnExec),
+        "linux-musl-x64" => CloseOnExec<LinuxMuslX64.Abi>(fd, closeOnExec),
+        "linux-arm64" => CloseOnExec<LinuxArm64.Abi>(fd, closeOnExec),
+        "osx-x64" => CloseOnExec<OsxX64.Abi>(fd, closeOnExec),
+        "osx-arm64" => CloseOnExec<OsxArm64.Abi>(fd, closeOnExec),
+        "freebsd-x64" => CloseOnExec<FreebsdX64.Abi>(fd, closeOnExec),
+        _ => throw new PlatformNotSupportedException("The STREAMS simulation handles real descriptors only on the socket targets."),
+    };
+
+    private static int CloseOnExec<TAbi>(int fd, bool? closeOnExec)
+        where TAbi : struct, IPlatformAbi
+    {
+        if (closeOnExec is { } set && TAbi.fcntl(fd, TAbi.F_SETFD, set ? TAbi.FD_CLOEXEC : 0) != 0)
+        {
+            return -1;
+        }
+        int flags = TAbi.fcntl(fd, TAbi.F_GETFD, 0);
+        return flags < 0 ? -1 : (flags & TAbi.FD_CLOEXEC) != 0 ? 1 : 0;
+    }
+
     public static int Close(int fd) => Transports.Socket.CloseDescriptor(fd);
 
     /// <summary>True where the real descriptor number is open (fcntl(F_GETFL) succeeds).</summary>

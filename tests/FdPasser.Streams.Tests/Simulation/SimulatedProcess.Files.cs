@@ -180,7 +180,10 @@ internal sealed unsafe partial class SimulatedProcess
         }
     }
 
-    /// <summary>fcntl(): F_GETFL/F_SETFL (O_NONBLOCK) on the open file, F_GETFD/F_SETFD (FD_CLOEXEC) on the descriptor.</summary>
+    /// <summary>
+    /// fcntl(): F_GETFL/F_SETFL (O_NONBLOCK) on the open file, F_GETFD/F_SETFD (FD_CLOEXEC) on the descriptor;
+    /// F_GETFD/F_SETFD on a real descriptor go to the host.
+    /// </summary>
     public int fcntl(int fd, int cmd, int arg)
     {
         lock (_k.Gate)
@@ -188,6 +191,12 @@ internal sealed unsafe partial class SimulatedProcess
             if (Fault("fcntl", out int r))
             {
                 return r;
+            }
+            if (!IsSimulated(fd) && (cmd == F_GETFD || cmd == F_SETFD))
+            {
+                // A real descriptor that arrived with I_RECVFD: its close-on-exec flag is the host's.
+                int result = HostDescriptors.SetOrGetCloseOnExec(fd, cmd == F_SETFD ? (arg & FD_CLOEXEC) != 0 : null);
+                return result < 0 ? Fail(EBADF) : cmd == F_SETFD ? 0 : result == 1 ? FD_CLOEXEC : 0;
             }
             if (!_fds.TryGetValue(fd, out Descriptor? d))
             {
