@@ -100,6 +100,7 @@ public sealed partial class FdChannel
                 return false;
             }
         }
+        ReceiveFollowingDescriptor(ref decoder);
         handle = Finish(ref decoder);
         return true;
     }
@@ -134,6 +135,10 @@ public sealed partial class FdChannel
             CloseDecoded(ref decoder);
             _brokenReason = "a receive was cancelled in the middle of a message";
             throw;
+        }
+        if (NeedsFollowingDescriptor(decoder))
+        {
+            AddFollowingDescriptor(ref decoder, await ReceiveFollowingDescriptorAsync(cancellationToken).ConfigureAwait(false));
         }
         return Finish(ref decoder);
     }

@@ -23,6 +23,7 @@ public sealed partial class FdChannel
     {
         CheckFrame(payload.Length, handles.Length);
         ThrowIfUnusable();
+        ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: true);
         byte[] frame = BuildFrame(FrameHeader.KindMessage, handles.Length, payload);
         int[] fds = new int[handles.Length];
@@ -50,6 +51,7 @@ public sealed partial class FdChannel
     public void SendFrameError(int errorCode, string? message = null)
     {
         ThrowIfUnusable();
+        ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: true);
         SendAll(ErrorFrame(errorCode, message), default, "sending an error frame");
     }
@@ -59,6 +61,7 @@ public sealed partial class FdChannel
     {
         CheckFrame(payload.Length, handles.Length);
         ThrowIfUnusable();
+        ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: true);
         byte[] frame = BuildFrame(FrameHeader.KindMessage, handles.Length, payload.Span);
         int[] fds = new int[handles.Length];
@@ -122,6 +125,7 @@ public sealed partial class FdChannel
     public FdMessage ReceiveFrame()
     {
         ThrowIfUnusable();
+        ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: false);
         var reader = new FrameReader(this);
         try
@@ -154,6 +158,7 @@ public sealed partial class FdChannel
     public async ValueTask<FdMessage> ReceiveFrameAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
+        ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: false);
         var reader = new FrameReader(this);
         try

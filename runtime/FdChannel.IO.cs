@@ -26,7 +26,7 @@ public sealed partial class FdChannel
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error("sendmsg", errno, context);
+                throw _transport.Error(_transport.SendCall, errno, context);
             }
             if (!_transport.Poll(_handle, forWrite: true, TimeoutMilliseconds))
             {
@@ -46,7 +46,7 @@ public sealed partial class FdChannel
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error("recvmsg", errno, context);
+                throw _transport.Error(_transport.ReceiveCall, errno, context);
             }
             if (!_transport.Poll(_handle, forWrite: false, TimeoutMilliseconds))
             {
@@ -70,7 +70,12 @@ public sealed partial class FdChannel
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error("sendmsg", errno, context);
+                throw _transport.Error(_transport.SendCall, errno, context);
+            }
+            if (!_transport.UsesSocketEngine)
+            {
+                await _transport.WaitAsync(_handle, forWrite: true, cancellationToken).ConfigureAwait(false);
+                continue;
             }
             await ReadinessPoller.Shared.WaitWritableAsync(_handle, cancellationToken).ConfigureAwait(false);
         }
@@ -91,7 +96,12 @@ public sealed partial class FdChannel
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error("recvmsg", errno, context);
+                throw _transport.Error(_transport.ReceiveCall, errno, context);
+            }
+            if (!_transport.UsesSocketEngine)
+            {
+                await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
+                continue;
             }
             if (waitFailure is not null)
             {

@@ -22,6 +22,7 @@ public sealed partial class FdChannel
         }
         CheckFrame(data.Length, handles.Length);
         ThrowIfUnusable();
+        ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: true);
         Span<int> fds = stackalloc int[handles.Length];
         int referenced = 0;
@@ -53,6 +54,7 @@ public sealed partial class FdChannel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ThrowIfUnusable();
+        ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         byte[] buffer = new byte[maxBytes];
         int[] fds = new int[maxDescriptors < 0 ? MaxDescriptorsPerMessage : Math.Min(maxDescriptors, MaxDescriptorsPerMessage)];
@@ -69,6 +71,7 @@ public sealed partial class FdChannel
     public int ReceiveRaw(Span<byte> data, Span<int> descriptors, out int descriptorCount)
     {
         ThrowIfUnusable();
+        ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         int n = ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
         if (Describe(result) is { } problem)
@@ -90,6 +93,7 @@ public sealed partial class FdChannel
         }
         CheckFrame(data.Length, descriptors.Length);
         ThrowIfUnusable();
+        ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: true);
         SendAll(data, descriptors, $"sending {data.Length} byte(s) with {descriptors.Length} descriptor(s)");
     }
@@ -99,6 +103,7 @@ public sealed partial class FdChannel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ThrowIfUnusable();
+        ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         byte[] buffer = new byte[maxBytes];
         int[] fds = new int[maxDescriptors < 0 ? MaxDescriptorsPerMessage : Math.Min(maxDescriptors, MaxDescriptorsPerMessage)];

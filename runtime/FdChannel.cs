@@ -22,14 +22,14 @@ namespace FdPasser;
 /// </remarks>
 public sealed partial class FdChannel : IDisposable, IAsyncDisposable
 {
-    private readonly SocketTransport _transport;
-    private readonly SafeSocketHandle _handle;
+    private readonly FdTransport _transport;
+    private readonly SafeHandle _handle;
     private Socket? _socket;
     private int _sending;
     private int _receiving;
     private volatile string? _brokenReason;
 
-    private FdChannel(SocketTransport transport, SafeSocketHandle handle, Socket? socket = null)
+    private FdChannel(FdTransport transport, SafeHandle handle, Socket? socket = null)
     {
         _transport = transport;
         _handle = handle;
@@ -46,7 +46,8 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     public int Descriptor => (int)_handle.DangerousGetHandle();
 
     /// <summary>The socket's handle; the channel owns it.</summary>
-    public SafeSocketHandle SafeHandle => _handle;
+    /// <exception cref="NotSupportedException">The channel is a STREAMS pipe (see <see cref="Handle"/>).</exception>
+    public SafeSocketHandle SafeHandle => _handle as SafeSocketHandle ?? throw NotASocket();
 
     /// <summary>The most descriptors one message can carry on this system (253 on Linux).</summary>
     public int MaxDescriptorsPerMessage => _transport.MaxDescriptorsPerMessage;
@@ -74,6 +75,10 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     private static FdChannel ConnectCore(string name, bool isAbstract)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (!isAbstract && IsStreamsEndpoint(name))
+        {
+            return ConnectStreams(Transports.Streams, name);
+        }
         SocketTransport t = Transports.Socket;
         if (isAbstract && !t.SupportsAbstractNames)
         {
@@ -98,6 +103,10 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     public static async ValueTask<FdChannel> ConnectAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (IsStreamsEndpoint(path))
+        {
+            return ConnectStreams(Transports.Streams, path);
+        }
         SocketTransport t = Transports.Socket;
         byte[] address = t.Address(path, isAbstract: false);
         SafeSocketHandle socket = t.CreateSocket();
@@ -127,7 +136,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         }
     }
 
-    internal static FdChannel FromAccepted(SocketTransport transport, SafeSocketHandle handle) => new(transport, handle);
+    internal static FdChannel FromAccepted(FdTransport transport, SafeHandle handle) => new(transport, handle);
 
     /// <summary>Adopts a connected Unix stream socket; the channel takes ownership of it.</summary>
     /// <exception cref="ArgumentException">It is not a stream socket.</exception>
@@ -240,7 +249,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             return s;
         }
-        var created = new Socket(_handle);
+        var created = new Socket((SafeSocketHandle)_handle);
         return Interlocked.CompareExchange(ref _socket, created, null) ?? created;
     }
 

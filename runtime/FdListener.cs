@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Platform;
@@ -29,13 +30,13 @@ public readonly record struct FdConnection(FdChannel Channel, PeerCredentials Pe
 /// A server endpoint in the filesystem (the seed's <c>endp_create()</c>): a bound, listening Unix stream socket.
 /// It is pollable like the seed's select loop (<see cref="Poll"/>), and removes its socket file when disposed.
 /// </summary>
-public sealed class FdListener : IDisposable
+public sealed partial class FdListener : IDisposable
 {
-    private readonly SocketTransport _transport;
-    private readonly SafeSocketHandle _handle;
+    private readonly FdTransport _transport;
+    private readonly SafeHandle _handle;
     private readonly bool _ownsFile;
 
-    private FdListener(SocketTransport transport, SafeSocketHandle handle, string name, bool isAbstract)
+    private FdListener(FdTransport transport, SafeHandle handle, string name, bool isAbstract)
     {
         _transport = transport;
         _handle = handle;
@@ -51,7 +52,8 @@ public sealed class FdListener : IDisposable
     public bool IsAbstract { get; }
 
     /// <summary>The listening socket's handle, e.g. for an event loop of your own.</summary>
-    public SafeSocketHandle SafeHandle => _handle;
+    /// <exception cref="NotSupportedException">The listener is a STREAMS endpoint (see <see cref="Handle"/>).</exception>
+    public SafeSocketHandle SafeHandle => _handle as SafeSocketHandle ?? throw NotASocket();
 
     /// <summary>
     /// Creates the endpoint at <paramref name="path"/>. A stale socket file there (nobody listening) is replaced;
@@ -178,20 +180,25 @@ public sealed class FdListener : IDisposable
             {
                 return connection;
             }
+            if (!_transport.UsesSocketEngine)
+            {
+                await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             await ReadinessPoller.Shared.WaitReadableAsync(_handle, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private FdConnection? TryAcceptNow()
     {
-        SafeSocketHandle? accepted = _transport.TryAccept(_handle, out int errno);
+        SafeHandle? accepted = _transport.TryAcceptHandle(_handle, out int errno);
         if (accepted is null)
         {
             if (errno == _transport.EAGAIN)
             {
                 return null;
             }
-            throw _transport.Error("accept", errno, $"accepting a connection on '{Path}'");
+            throw _transport.Error(_transport.AcceptCall, errno, $"accepting a connection on '{Path}'");
         }
         FdChannel channel = FdChannel.FromAccepted(_transport, accepted);
         try
@@ -217,10 +224,7 @@ public sealed class FdListener : IDisposable
         {
             try
             {
-                if (_transport.IsSocketFile(Path) == true)
-                {
-                    _transport.Unlink(Path);
-                }
+                _transport.RemoveEndpointFile(Path);
             }
             catch (FdPassingException)
             {

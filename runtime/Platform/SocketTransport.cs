@@ -51,26 +51,19 @@ internal readonly struct ReceiveResult
 /// Methods named Try… return -1 and an errno where the call would block or failed; the rest throw
 /// <see cref="FdPassingException"/> naming the call and errno.
 /// </summary>
-internal abstract class SocketTransport
+internal abstract class SocketTransport : FdTransport
 {
-    public abstract string Rid { get; }
+    public override FdTransportKind Kind => FdTransportKind.Socket;
 
-    public abstract int MaxDescriptorsPerMessage { get; }
+    public override string SendCall => "sendmsg";
 
-    public abstract int EAGAIN { get; }
+    public override string ReceiveCall => "recvmsg";
 
-    public abstract int EINTR { get; }
+    public override string AcceptCall => "accept";
 
     public abstract int ECONNREFUSED { get; }
 
     public abstract int ENOENT { get; }
-
-    public abstract string? ErrnoName(int errno);
-
-    public FdPassingException Error(string syscall, int errno, string context) =>
-        new(syscall, errno, ErrnoName(errno), context);
-
-    public FdPassingException LastError(string syscall, string context) => Error(syscall, Marshal.GetLastPInvokeError(), context);
 
     public abstract void CreatePair(out SafeSocketHandle first, out SafeSocketHandle second);
 
@@ -87,8 +80,7 @@ internal abstract class SocketTransport
     /// <summary>accept(); null with errno where none is pending (EAGAIN) or the call failed.</summary>
     public abstract SafeSocketHandle? TryAccept(SafeSocketHandle listener, out int errno);
 
-    /// <summary>poll() one descriptor; true when it is ready. A negative timeout waits for ever.</summary>
-    public abstract bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds);
+    public override SafeHandle? TryAcceptHandle(SafeHandle listener, out int errno) => TryAccept((SafeSocketHandle)listener, out errno);
 
     /// <summary>poll() many descriptors; <paramref name="revents"/> receives each one's ready events. EINTR returns 0.</summary>
     public abstract int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds);
@@ -97,15 +89,9 @@ internal abstract class SocketTransport
 
     public abstract short POLLOUT { get; }
 
-    public abstract nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno);
-
-    public abstract nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno);
-
-    public abstract PeerCredentials GetPeerCredentials(SafeHandle socket);
-
     /// <summary>
-    /// The control-data parser of <see cref="TryReceive"/> on a buffer of the caller's: what a recvmsg that
-    /// returned this control data, this msg_controllen and these flags would have yielded.
+    /// The control-data parser of <see cref="FdTransport.TryReceive"/> on a buffer of the caller's: what a recvmsg
+    /// that returned this control data, this msg_controllen and these flags would have yielded.
     /// </summary>
     public abstract ReceiveResult ParseControl(Span<byte> control, nuint reportedLength, int msgFlags, Span<int> descriptors);
 
@@ -125,8 +111,6 @@ internal abstract class SocketTransport
 
     public abstract int GetStatusFlags(SafeHandle handle);
 
-    public abstract void SetCloseOnExec(SafeHandle handle, bool closeOnExec);
-
     /// <summary>Sets O_NONBLOCK, so accept() and connect() answer EAGAIN instead of parking a thread.</summary>
     public abstract void SetNonBlocking(SafeHandle handle);
 
@@ -137,7 +121,14 @@ internal abstract class SocketTransport
 
     public abstract void Unlink(string path);
 
-    public abstract int CloseDescriptor(int fd);
+    /// <summary>Removes the socket file, if the path still holds a socket.</summary>
+    public override void RemoveEndpointFile(string path)
+    {
+        if (IsSocketFile(path) == true)
+        {
+            Unlink(path);
+        }
+    }
 
     /// <summary>The sockaddr_un for a path (or a Linux abstract name); throws where it does not fit.</summary>
     public abstract byte[] Address(string name, bool isAbstract);

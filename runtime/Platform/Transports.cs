@@ -2,71 +2,89 @@ using System;
 using System.Runtime.InteropServices;
 using FdPasser.Bsd;
 using FdPasser.Interop;
+using FdPasser.Streams;
 
 namespace FdPasser.Platform;
 
 /// <summary>
-/// Picks the running target's generated ABI once per process. The checks are intrinsics NativeAOT folds to
-/// constants for its target, so an AOT binary keeps only its own target's specialization (two on linux-x64:
-/// glibc and musl share the OS and architecture and are told apart at run time).
+/// Picks the running target's generated ABI once per process, from <see cref="PlatformSelection"/>. Nothing here
+/// runs at type load: an unsupported OS gets <see cref="PlatformNotSupportedException"/> at first use. Each branch
+/// also tests the OS intrinsic, which NativeAOT folds to a constant for its target, so an AOT binary keeps only
+/// its own target's specialization (two on linux-x64: glibc and musl are told apart at run time).
 /// </summary>
 internal static class Transports
 {
+    private static PlatformChoice? s_choice;
     private static SocketTransport? s_socket;
+    private static StreamsTransport? s_streams;
+
+    /// <summary>What this process's platform has.</summary>
+    public static PlatformChoice Choice => s_choice ??= PlatformSelection.Current();
 
     /// <summary>The socket (BSD) path of this process's target.</summary>
-    public static SocketTransport Socket => s_socket ??= SelectSocket();
+    public static SocketTransport Socket => s_socket ??= SocketFor(Choice);
 
-    private static SocketTransport SelectSocket()
+    /// <summary>The STREAMS path of this process's target (illumos only).</summary>
+    public static StreamsTransport Streams => s_streams ??= StreamsFor(Choice);
+
+    public static bool IsSupported(FdTransportKind kind) => Choice.Has(kind);
+
+    internal static SocketTransport SocketFor(PlatformChoice choice)
     {
-        Architecture arch = RuntimeInformation.ProcessArchitecture;
-        if (OperatingSystem.IsLinux())
+        switch (choice.SocketRid)
         {
-            switch (arch)
-            {
-                case Architecture.X64:
-                    return IsMusl() ? BsdTransport<LinuxMuslX64.Abi>.Instance : BsdTransport<LinuxX64.Abi>.Instance;
-                case Architecture.Arm64:
-                    return BsdTransport<LinuxArm64.Abi>.Instance;
-                case Architecture.Arm:
-                    return BsdTransport<LinuxArm.Abi>.Instance;
-            }
-        }
-        else if (OperatingSystem.IsMacOS())
-        {
-            switch (arch)
-            {
-                case Architecture.X64:
-                    return BsdTransport<OsxX64.Abi>.Instance;
-                case Architecture.Arm64:
-                    return BsdTransport<OsxArm64.Abi>.Instance;
-            }
-        }
-        else if (OperatingSystem.IsFreeBSD())
-        {
-            if (arch == Architecture.X64)
-            {
+            case "linux-x64" when OperatingSystem.IsLinux():
+                return BsdTransport<LinuxX64.Abi>.Instance;
+            case "linux-musl-x64" when OperatingSystem.IsLinux():
+                return BsdTransport<LinuxMuslX64.Abi>.Instance;
+            case "linux-arm64" when OperatingSystem.IsLinux():
+                return BsdTransport<LinuxArm64.Abi>.Instance;
+            case "linux-arm" when OperatingSystem.IsLinux():
+                return BsdTransport<LinuxArm.Abi>.Instance;
+            case "osx-x64" when OperatingSystem.IsMacOS():
+                return BsdTransport<OsxX64.Abi>.Instance;
+            case "osx-arm64" when OperatingSystem.IsMacOS():
+                return BsdTransport<OsxArm64.Abi>.Instance;
+            case "freebsd-x64" when OperatingSystem.IsFreeBSD():
                 return BsdTransport<FreebsdX64.Abi>.Instance;
-            }
-        }
-        else if (IsIllumos())
-        {
-            if (arch == Architecture.X64)
-            {
+            case "illumos-x64" when IsIllumos():
                 return BsdTransport<IllumosX64.Abi>.Instance;
-            }
         }
-        throw Unsupported();
+        throw NotAvailable(choice, FdTransportKind.Socket);
+    }
+
+    internal static StreamsTransport StreamsFor(PlatformChoice choice)
+    {
+        if (choice.StreamsRid == "illumos-x64" && IsIllumos())
+        {
+            return new StreamsTransport(NativeStreamsSyscalls<IllumosX64.Abi>.Instance);
+        }
+        throw NotAvailable(choice, FdTransportKind.Streams);
+    }
+
+    private static PlatformNotSupportedException NotAvailable(PlatformChoice choice, FdTransportKind kind)
+    {
+        if (choice.UnsupportedReason is { } reason)
+        {
+            return new PlatformNotSupportedException(reason);
+        }
+        if (kind == FdTransportKind.Streams && !choice.HasStreams)
+        {
+            return new PlatformNotSupportedException(
+                $"STREAMS descriptor passing (I_SENDFD/I_RECVFD, connld) exists only on illumos and Solaris; on {choice.Os} descriptors travel over Unix sockets (FdTransportKind.Socket).");
+        }
+        return new PlatformNotSupportedException(
+            $"The {kind} transport of {choice.SocketRid ?? choice.StreamsRid} cannot be used in this process, which runs on {RuntimeInformation.OSDescription}.");
     }
 
     internal static bool IsIllumos() => OperatingSystem.IsOSPlatform("illumos") || OperatingSystem.IsOSPlatform("solaris");
 
     internal static PlatformNotSupportedException Unsupported() => new(
-        $"FdPasser passes descriptors on Linux (x64, arm64, arm; glibc and musl), macOS (x64, arm64), FreeBSD x64 and illumos x64; " +
+        $"{PlatformSelection.Supported}; " +
         $"this process runs on {RuntimeInformation.OSDescription} ({RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.RuntimeIdentifier}), " +
         "for which it has no ABI description.");
 
-    private static bool IsMusl()
+    internal static bool IsMusl()
     {
         string rid = RuntimeInformation.RuntimeIdentifier;
         if (rid.Contains("musl", StringComparison.Ordinal))

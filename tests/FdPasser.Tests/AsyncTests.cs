@@ -62,7 +62,7 @@ public class AsyncTests
             using var cts = new CancellationTokenSource(100);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await b.ReceiveDescriptorAsync(cts.Token));
             Assert.True(b.IsBroken);
-            Assert.Equal(before, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before);
         }
     }
 

@@ -87,7 +87,7 @@ public class FrameTests
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveFrame());
             Assert.Equal(2, e.DescriptorsClosed);
             Assert.False(e.ChannelBroken);
-            Assert.Equal(before, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before);
             a.SendFrame("next"u8, ReadOnlySpan<SafeHandle>.Empty);
             using FdMessage next = b.ReceiveFrame();
             Assert.Equal("next"u8.ToArray(), next.Payload.ToArray());
@@ -111,7 +111,7 @@ public class FrameTests
             Assert.Contains(expected, e.Message);
             Assert.True(e.ChannelBroken);
             Assert.Equal(1, e.DescriptorsClosed);
-            Assert.Equal(before, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before);
         }
     }
 
@@ -142,7 +142,7 @@ public class FrameTests
             a.SendRaw("abcd"u8, new SafeHandle[] { devNull });
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveFrame());
             Assert.True(e.ChannelBroken);
-            Assert.Equal(before, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before);
         }
     }
 
@@ -159,7 +159,7 @@ public class FrameTests
                 a.SendRaw(Header(1, 10), new SafeHandle[] { devNull });
             }
             Assert.Throws<EndOfStreamException>(() => b.ReceiveFrame());
-            Assert.Equal(before - 1, ProcFs.OpenDescriptorCount()); // a's end is closed too
+            ProcFs.AssertCount(before - 1); // a's end is closed too
         }
     }
 }

@@ -161,7 +161,7 @@ public class PairTests
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveDescriptor());
             Assert.Equal(2, e.DescriptorsClosed);
             Assert.False(e.ChannelBroken);
-            Assert.Equal(before, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before);
             // Still in step.
             a.SendDescriptor(f1);
             using SafeFileHandle ok = b.ReceiveDescriptor();
@@ -297,14 +297,14 @@ public class PairTests
             int before = ProcFs.OpenDescriptorCount();
             a.SendFrame("two"u8, new SafeHandle[] { devNull, devNull });
             FdMessage message = b.ReceiveFrame();
-            Assert.Equal(before + 2, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before + 2);
             SafeFileHandle taken = message.TakeDescriptor(0);
             Assert.Throws<InvalidOperationException>(() => message.TakeDescriptor(0));
             message.Dispose();
-            Assert.Equal(before + 1, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before + 1);
             Assert.False(taken.IsClosed);
             taken.Dispose();
-            Assert.Equal(before, ProcFs.OpenDescriptorCount());
+            ProcFs.AssertCount(before);
         }
     }
 

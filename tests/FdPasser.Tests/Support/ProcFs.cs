@@ -13,6 +13,21 @@ internal static class ProcFs
 
     public static int OpenDescriptorCount() => Directory.GetFiles("/proc/self/fd").Length;
 
+    /// <summary>
+    /// Asserts the process has <paramref name="expected"/> descriptors open, allowing a moment for another thread
+    /// of the runtime or the test host to close one it opened briefly (a leak does not go away by waiting).
+    /// </summary>
+    public static void AssertCount(int expected)
+    {
+        int actual = OpenDescriptorCount();
+        for (int i = 0; i < 40 && actual != expected; i++)
+        {
+            System.Threading.Thread.Sleep(25);
+            actual = OpenDescriptorCount();
+        }
+        Xunit.Assert.Equal(expected, actual);
+    }
+
     public static bool IsCloseOnExec(int fd)
     {
         string flags = File.ReadAllLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal));

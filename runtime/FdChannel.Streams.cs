@@ -1,0 +1,155 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Platform;
+using FdPasser.Protocol;
+using FdPasser.Streams;
+
+namespace FdPasser;
+
+// The transport choice and the STREAMS path (illumos): pipe() pairs, connld endpoints, and the classic
+// protocol's descriptor that follows its status bytes as an M_PASSFP message of its own (docs/streams.md).
+public sealed partial class FdChannel
+{
+    /// <summary>How this channel passes descriptors: over a Unix socket, or over a STREAMS pipe.</summary>
+    public FdTransportKind TransportKind => _transport.Kind;
+
+    /// <summary>The channel's descriptor handle, a socket or a STREAMS pipe end; the channel owns it.</summary>
+    public SafeHandle Handle => _handle;
+
+    /// <summary>
+    /// Whether this process can use <paramref name="kind"/>: sockets on Linux, macOS, FreeBSD and illumos;
+    /// STREAMS on illumos only. Never throws, also on a platform with neither.
+    /// </summary>
+    public static bool IsSupported(FdTransportKind kind) => Transports.IsSupported(kind);
+
+    /// <summary>
+    /// Creates a connected pair over the given transport: <c>socketpair(AF_UNIX, SOCK_STREAM)</c>, or the seed's
+    /// SysV <c>spipe()</c>, <c>pipe()</c>, which is a bidirectional STREAMS pipe on illumos. Both ends are close-on-exec.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">The transport does not exist on this system.</exception>
+    public static (FdChannel First, FdChannel Second) CreatePair(FdTransportKind kind) => kind switch
+    {
+        FdTransportKind.Socket => CreatePair(),
+        FdTransportKind.Streams => CreateStreamsPair(Transports.Streams),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a transport."),
+    };
+
+    internal static (FdChannel First, FdChannel Second) CreateStreamsPair(StreamsTransport t)
+    {
+        t.CreatePair(out StreamsHandle a, out StreamsHandle b);
+        return (new FdChannel(t, a), new FdChannel(t, b));
+    }
+
+    /// <summary>
+    /// Connects to a STREAMS endpoint (the seed's SysV <c>endp_connect()</c>): <c>open()</c> the path, which
+    /// <c>connld</c> answers with a new pipe of this connection's own, and check <c>isastream()</c>.
+    /// <see cref="Connect(string)"/> does the same on illumos where the path is not a socket.
+    /// </summary>
+    /// <exception cref="FdPassingException">open() failed (ENOENT: no endpoint; ENXIO: its server has gone), or isastream() said ENOSTR: nothing is attached to the file.</exception>
+    /// <exception cref="PlatformNotSupportedException">This system has no STREAMS.</exception>
+    public static FdChannel ConnectStreams(string path) => ConnectStreams(Transports.Streams, path);
+
+    internal static FdChannel ConnectStreams(StreamsTransport t, string path) => new(t, t.Connect(path));
+
+    /// <summary>
+    /// Adopts an inherited STREAMS pipe end (a spawned child picking up its end of a STREAMS pair); the channel
+    /// owns it from now on and marks it close-on-exec again. Sockets use <see cref="FromDescriptor(int)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The number is not an open STREAMS pipe end (isastream()).</exception>
+    /// <exception cref="PlatformNotSupportedException">This system has no STREAMS.</exception>
+    public static FdChannel FromStreamsDescriptor(int descriptor)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
+        StreamsTransport t = Transports.Streams;
+        return new FdChannel(t, t.AdoptExisting(descriptor));
+    }
+
+    /// <summary>On illumos, a path that exists and is not a socket is tried as a STREAMS endpoint.</summary>
+    private static bool IsStreamsEndpoint(string path) =>
+        Transports.IsSupported(FdTransportKind.Streams) && Transports.Socket.IsSocketFile(path) == false;
+
+    private NotSupportedException NotASocket() => new(
+        $"This channel is a {_transport.Kind} endpoint, not a socket; use {nameof(Handle)} for its descriptor.");
+
+    /// <summary>Framed and raw modes attach descriptors to their bytes, which a STREAMS pipe cannot do.</summary>
+    private void ThrowIfStreams(string mode)
+    {
+        if (_transport.Kind == FdTransportKind.Streams)
+        {
+            throw new NotSupportedException(
+                $"{mode} is not available over STREAMS: a STREAMS pipe carries each descriptor as a message of its own (I_SENDFD), not attached to bytes. Use the classic protocol (SendDescriptor/ReceiveDescriptor), or a socket.");
+        }
+    }
+
+    private bool NeedsFollowingDescriptor(ClassicDecoder decoder) =>
+        _transport.DescriptorFollowsStatus && decoder.Complete && decoder.Status == 0 && decoder.Descriptor < 0
+        && decoder.ExtraDescriptors == 0 && _pendingProblem is null;
+
+    private void AddFollowingDescriptor(ref ClassicDecoder decoder, int fd)
+    {
+        if (fd >= 0)
+        {
+            decoder.AddDescriptors(stackalloc int[1] { fd }, _transport.CloseDescriptor);
+        }
+    }
+
+    /// <summary>
+    /// After status 0 on STREAMS, the seed's <c>ioctl(I_RECVFD)</c>: waits for the descriptor within
+    /// <see cref="Timeout"/>. Data in its place (or a hang-up) leaves the decoder without one, which
+    /// <c>Finish</c> reports as a protocol error.
+    /// </summary>
+    private void ReceiveFollowingDescriptor(ref ClassicDecoder decoder)
+    {
+        if (!NeedsFollowingDescriptor(decoder))
+        {
+            return;
+        }
+        while (true)
+        {
+            int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
+            if (fd != -1)
+            {
+                AddFollowingDescriptor(ref decoder, fd);
+                return;
+            }
+            if (errno != _transport.EAGAIN)
+            {
+                throw _transport.Error("ioctl(I_RECVFD)", errno, "receiving the descriptor that follows a success status");
+            }
+            if (!_transport.Poll(_handle, forWrite: false, TimeoutMilliseconds))
+            {
+                _brokenReason = "a receive timed out between a success status and its descriptor";
+                throw new TimeoutException($"Timed out after {Timeout} waiting for the descriptor that follows the peer's success status.");
+            }
+        }
+    }
+
+    private async ValueTask<int> ReceiveFollowingDescriptorAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
+            if (fd != -1)
+            {
+                return fd;
+            }
+            if (errno != _transport.EAGAIN)
+            {
+                throw _transport.Error("ioctl(I_RECVFD)", errno, "receiving the descriptor that follows a success status");
+            }
+            try
+            {
+                await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The status was read; the descriptor would be taken for the start of the next message.
+                _brokenReason = "a receive was cancelled between a success status and its descriptor";
+                throw;
+            }
+        }
+    }
+}

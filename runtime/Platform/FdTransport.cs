@@ -1,0 +1,81 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace FdPasser.Platform;
+
+/// <summary>
+/// What a channel and a listener need from a transport, whichever it is: <see cref="SocketTransport"/>
+/// (sendmsg/recvmsg with SCM_RIGHTS) or <c>StreamsTransport</c> (write/getmsg with I_SENDFD/I_RECVFD).
+/// Methods named Try… return -1 and an errno where the call would block or failed; the rest throw
+/// <see cref="FdPassingException"/> naming the call and errno.
+/// </summary>
+internal abstract class FdTransport
+{
+    public abstract FdTransportKind Kind { get; }
+
+    public abstract string Rid { get; }
+
+    public abstract int MaxDescriptorsPerMessage { get; }
+
+    public abstract int EAGAIN { get; }
+
+    public abstract int EINTR { get; }
+
+    public abstract string? ErrnoName(int errno);
+
+    /// <summary>The call <see cref="TrySend"/> reports in errors (<c>sendmsg</c>, <c>write</c>).</summary>
+    public abstract string SendCall { get; }
+
+    /// <summary>The call <see cref="TryReceive"/> reports in errors (<c>recvmsg</c>, <c>getmsg</c>).</summary>
+    public abstract string ReceiveCall { get; }
+
+    /// <summary>The call <see cref="TryAcceptHandle"/> reports in errors (<c>accept</c>, <c>ioctl(I_RECVFD)</c>).</summary>
+    public abstract string AcceptCall { get; }
+
+    public FdPassingException Error(string syscall, int errno, string context) =>
+        new(syscall, errno, ErrnoName(errno), context);
+
+    public FdPassingException LastError(string syscall, string context) => Error(syscall, Marshal.GetLastPInvokeError(), context);
+
+    /// <summary>poll() one descriptor; true when it is ready. A negative timeout waits for ever.</summary>
+    public abstract bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds);
+
+    public abstract nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno);
+
+    public abstract nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno);
+
+    public abstract PeerCredentials GetPeerCredentials(SafeHandle socket);
+
+    public abstract void SetCloseOnExec(SafeHandle handle, bool closeOnExec);
+
+    public abstract int CloseDescriptor(int fd);
+
+    /// <summary>Takes one pending connection from a listener; null with errno where none is pending (EAGAIN) or the call failed.</summary>
+    public abstract SafeHandle? TryAcceptHandle(SafeHandle listener, out int errno);
+
+    /// <summary>Removes a listener's filesystem name when it closes; never throws for a name that is already gone.</summary>
+    public abstract void RemoveEndpointFile(string path);
+
+    /// <summary>
+    /// True where the classic protocol's descriptor travels after its status bytes as a message of its own
+    /// (STREAMS M_PASSFP), so a receiver that read status 0 still has to take it with
+    /// <see cref="TryReceiveFollowingDescriptor"/>.
+    /// </summary>
+    public virtual bool DescriptorFollowsStatus => false;
+
+    /// <summary>
+    /// Takes the descriptor that follows a success status: the descriptor (close-on-exec), -1 with errno
+    /// (EAGAIN: not there yet), or -2 where something other than a descriptor is next or the peer hung up.
+    /// </summary>
+    public virtual int TryReceiveFollowingDescriptor(SafeHandle handle, out int errno) =>
+        throw new NotSupportedException($"The {Kind} transport attaches descriptors to their bytes.");
+
+    /// <summary>True where async waits go through the runtime's socket engine; false where <see cref="WaitAsync"/> does them.</summary>
+    public virtual bool UsesSocketEngine => true;
+
+    /// <summary>Completes when the descriptor is readable or writable (or has failed: the next call reports why).</summary>
+    public virtual ValueTask WaitAsync(SafeHandle handle, bool forWrite, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The {Kind} transport waits through the runtime's socket engine.");
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Runtime.InteropServices;
+using FdPasser.Platform;
+
+namespace FdPasser.Streams;
+
+// Bytes and descriptors: write() makes one M_DATA message, getmsg() reads one (or the front of one, leaving the
+// rest at the head of the queue), I_SENDFD queues an M_PASSFP message after the bytes and I_RECVFD takes it.
+internal sealed unsafe partial class StreamsTransport
+{
+    /// <summary>
+    /// The seed's send_file: one write() of the bytes, then one I_SENDFD per descriptor. A descriptor is only sent
+    /// once all the bytes are out, so the receiver always finds it right after them.
+    /// </summary>
+    public override nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno)
+    {
+        if (descriptors.Length > 1)
+        {
+            throw new ArgumentException($"A STREAMS pipe passes one descriptor per message; {descriptors.Length} were given.", nameof(descriptors));
+        }
+        using var scope = new FdScope(socket);
+        nint n;
+        fixed (byte* p = data)
+        {
+            while ((n = _sys.write(scope.Fd, p, (nuint)data.Length)) < 0)
+            {
+                errno = LastErrno;
+                if (errno != _sys.EINTR)
+                {
+                    return -1;
+                }
+            }
+        }
+        if (descriptors.Length > 0)
+        {
+            if (n != data.Length)
+            {
+                throw new FdPassingException(
+                    $"write() took {n} of {data.Length} bytes on a STREAMS pipe; the descriptor that must follow them was not sent, and the peer will see a short message.");
+            }
+            SendDescriptor(socket, scope.Fd, descriptors[0]);
+        }
+        errno = 0;
+        return n;
+    }
+
+    /// <summary>
+    /// I_SENDFD; waits out flow control (EAGAIN) by polling for writability, because the bytes before it are
+    /// already on their way and the descriptor must follow them.
+    /// </summary>
+    private void SendDescriptor(SafeHandle handle, int fd, int passed)
+    {
+        while (_sys.ioctl(fd, _sys.I_SENDFD, (void*)(nint)passed) != 0)
+        {
+            int errno = LastErrno;
+            if (errno == _sys.EAGAIN)
+            {
+                Poll(handle, forWrite: true, -1);
+            }
+            else if (errno != _sys.EINTR)
+            {
+                throw Error("ioctl(I_SENDFD)", errno, "passing a descriptor after its status bytes (the peer now waits for a descriptor that will not come)");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The seed's recv_fh, first half: getmsg() with no control buffer. Where a descriptor rather than data is at
+    /// the head (EBADMSG), the descriptor is taken and closed, so it cannot leak or block the stream, and EBADMSG
+    /// is returned.
+    /// </summary>
+    public override nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno)
+    {
+        result = default;
+        using var scope = new FdScope(socket);
+        byte* strbuf = stackalloc byte[_sys.StrbufSize];
+        int flags = 0;
+        fixed (byte* p = data)
+        {
+            _sys.StrbufInit(strbuf, data.Length, 0, p);
+            while (_sys.getmsg(scope.Fd, null, strbuf, &flags) < 0)
+            {
+                errno = LastErrno;
+                if (errno == _sys.EBADMSG)
+                {
+                    DiscardPassedDescriptor(scope.Fd);
+                    return -1;
+                }
+                if (errno != _sys.EINTR)
+                {
+                    return -1;
+                }
+                flags = 0;
+            }
+        }
+        int length = _sys.StrbufLength(strbuf);
+        if (length < 0)
+        {
+            // A message with a control part and no data: nothing this protocol sends.
+            errno = _sys.EBADMSG;
+            return -1;
+        }
+        result = new ReceiveResult(length, 0, ControlProblem.None, 0, 0, 0);
+        errno = 0;
+        return length;
+    }
+
+    private void DiscardPassedDescriptor(int fd)
+    {
+        byte* received = stackalloc byte[_sys.StrrecvfdSize];
+        if (_sys.ioctl(fd, _sys.I_RECVFD, received) == 0)
+        {
+            _sys.StrrecvfdRead(received, out int stray, out _, out _);
+            _sys.close(stray);
+        }
+        Marshal.SetLastPInvokeError(_sys.EBADMSG);
+    }
+
+    /// <summary>The seed's recv_fh, second half: I_RECVFD for the descriptor that follows status 0.</summary>
+    public override int TryReceiveFollowingDescriptor(SafeHandle handle, out int errno)
+    {
+        using var scope = new FdScope(handle);
+        byte* received = stackalloc byte[_sys.StrrecvfdSize];
+        while (_sys.ioctl(scope.Fd, _sys.I_RECVFD, received) != 0)
+        {
+            errno = LastErrno;
+            if (errno == _sys.EBADMSG || errno == _sys.ENXIO)
+            {
+                // Data is next, not a descriptor; or the peer hung up with nothing left to read.
+                return -2;
+            }
+            if (errno != _sys.EINTR)
+            {
+                return -1;
+            }
+        }
+        _sys.StrrecvfdRead(received, out int fd, out _, out _);
+        if (_sys.fcntl(fd, _sys.F_SETFD, _sys.FD_CLOEXEC) != 0)
+        {
+            errno = LastErrno;
+            _sys.close(fd);
+            throw Error("fcntl", errno, "setting FD_CLOEXEC on a received descriptor (it was closed)");
+        }
+        errno = 0;
+        return fd;
+    }
+}
