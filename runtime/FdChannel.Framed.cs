@@ -202,6 +202,8 @@ public sealed partial class FdChannel
         private readonly FdChannel _channel;
         private int[] _descriptors = Array.Empty<int>();
         private int _count;
+        private string? _problem;
+        private int _problemClosed;
 
         public FrameReader(FdChannel channel) => _channel = channel;
 
@@ -218,7 +220,10 @@ public sealed partial class FdChannel
             Keep(fds);
             if (result.Problem != ControlProblem.None)
             {
-                throw _channel.Break($"Receiving a frame failed: {_channel.Describe(result)}", result.Closed + CloseAll());
+                // The bytes are intact (the kernel cut only control data, e.g. at RLIMIT_NOFILE): read the rest of
+                // the frame to stay in step, then report.
+                _problem ??= _channel.Describe(result);
+                _problemClosed += result.Closed;
             }
             if (n == 0)
             {
@@ -258,6 +263,11 @@ public sealed partial class FdChannel
 
         public FdMessage Finish(byte[] payload)
         {
+            if (_problem is not null)
+            {
+                int closed = _problemClosed + CloseAll();
+                throw new FdProtocolException($"Receiving a frame failed: {_problem}.", closed, channelBroken: false);
+            }
             if (Header.Kind == FrameHeader.KindError)
             {
                 CloseAll();

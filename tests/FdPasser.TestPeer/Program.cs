@@ -20,6 +20,7 @@ internal static class Program
                 "pair-write" => WritePassedFile(FdChannel.FromDescriptor(int.Parse(args[1])), args[2]),
                 "pair-send" => SendFile(FdChannel.FromDescriptor(int.Parse(args[1])), args[2]),
                 "tcp-accept" => AcceptOnPassedListener(FdChannel.FromDescriptor(int.Parse(args[1]))),
+                "exhaust" => ReceiveAtTheDescriptorLimit(FdChannel.FromDescriptor(int.Parse(args[1]))),
                 _ => Fail("unknown mode " + args[0]),
             };
         }
@@ -76,6 +77,82 @@ internal static class Program
             client.Shutdown(SocketShutdown.Send);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Runs out of descriptors but a few, receives a frame carrying more than fit (the kernel installs what it can
+    /// and reports MSG_CTRUNC), then frees its descriptors and receives again on the same channel.
+    /// </summary>
+    private static int ReceiveAtTheDescriptorLimit(FdChannel channel)
+    {
+        using (channel)
+        {
+            WarmUp();
+            var filler = new System.Collections.Generic.List<SafeFileHandle>();
+            try
+            {
+                while (true)
+                {
+                    filler.Add(File.OpenHandle("/dev/null"));
+                }
+            }
+            catch (IOException)
+            {
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                filler[^1].Dispose();
+                filler.RemoveAt(filler.Count - 1);
+            }
+            int open = System.IO.Directory.GetFiles("/proc/self/fd").Length;
+            channel.SendRaw(new byte[] { 1 }, ReadOnlySpan<int>.Empty);
+            try
+            {
+                using FdMessage unexpected = channel.ReceiveFrame();
+                return Fail($"received {unexpected.DescriptorCount} descriptors at the limit");
+            }
+            catch (FdProtocolException e)
+            {
+                int after = System.IO.Directory.GetFiles("/proc/self/fd").Length;
+                Console.WriteLine($"lost: closed={e.DescriptorsClosed} broken={e.ChannelBroken} leaked={after - open} message={e.Message}");
+            }
+            filler.ForEach(h => h.Dispose());
+            channel.SendRaw(new byte[] { 2 }, ReadOnlySpan<int>.Empty);
+            using FdMessage message = channel.ReceiveFrame();
+            Console.WriteLine($"recovered: {message.DescriptorCount}");
+        }
+        return 0;
+    }
+
+    /// <summary>Loads, before descriptors run out, every assembly the receive and its error path need.</summary>
+    private static void WarmUp()
+    {
+        Console.WriteLine("warming up");
+        var (a, b) = FdChannel.CreatePair();
+        using (a)
+        using (b)
+        using (SafeFileHandle devNull = File.OpenHandle("/dev/null"))
+        {
+            a.SendFrame("w"u8, new System.Runtime.InteropServices.SafeHandle[] { devNull });
+            b.ReceiveFrame().Dispose();
+            a.SendRaw(new byte[] { (byte)'F', (byte)'D', 1, 0, 1, 0, 0, 0, 0, 0 }, ReadOnlySpan<int>.Empty);
+            try
+            {
+                b.ReceiveFrame().Dispose();
+            }
+            catch (FdProtocolException e)
+            {
+                Console.WriteLine($"warm: {e.DescriptorsClosed} {e.ChannelBroken} {e.Message.Length}");
+            }
+        }
+        _ = System.IO.Directory.GetFiles("/proc/self/fd").Length;
+        try
+        {
+            File.OpenHandle("/nonexistent/x").Dispose();
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private static int Fail(string message)

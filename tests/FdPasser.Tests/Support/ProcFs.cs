@@ -17,7 +17,7 @@ internal static class ProcFs
     /// Asserts the process has <paramref name="expected"/> descriptors open, allowing a moment for another thread
     /// of the runtime or the test host to close one it opened briefly (a leak does not go away by waiting).
     /// </summary>
-    public static void AssertCount(int expected)
+    public static void AssertCount(int expected, string? baseline = null)
     {
         int actual = OpenDescriptorCount();
         for (int i = 0; i < 40 && actual != expected; i++)
@@ -25,8 +25,17 @@ internal static class ProcFs
             System.Threading.Thread.Sleep(25);
             actual = OpenDescriptorCount();
         }
-        Xunit.Assert.Equal(expected, actual);
+        Xunit.Assert.True(expected == actual, $"expected {expected} open descriptors, found {actual}:\n" +
+            (baseline is null ? Listing() : "new: " + string.Join("; ", Listing().Split('\n').Except(baseline.Split('\n'))) +
+                "\ngone: " + string.Join("; ", baseline.Split('\n').Except(Listing().Split('\n')))));
     }
+
+    /// <summary>Every open descriptor and what it refers to, for failure messages.</summary>
+    public static string Listing() =>
+        string.Join("\n", Directory.GetFiles("/proc/self/fd")
+            .Select(f => int.Parse(Path.GetFileName(f), CultureInfo.InvariantCulture))
+            .OrderBy(n => n)
+            .Select(n => $"{n} -> {Target(n)}"));
 
     public static bool IsCloseOnExec(int fd)
     {
