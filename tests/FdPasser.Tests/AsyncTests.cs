@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -57,12 +58,12 @@ public class AsyncTests
         using (a)
         using (b)
         {
-            int before = ProcFs.OpenDescriptorCount();
+            HashSet<string> before = ProcFs.Snapshot();
             a.SendRaw(new byte[] { (byte)'e', (byte)'r' }, ReadOnlySpan<int>.Empty); // error text without its NUL yet
             using var cts = new CancellationTokenSource(100);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await b.ReceiveDescriptorAsync(cts.Token));
             Assert.True(b.IsBroken);
-            ProcFs.AssertCount(before);
+            ProcFs.AssertNoNewDescriptors(before);
         }
     }
 

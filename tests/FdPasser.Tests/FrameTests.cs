@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Buffers.Binary;
 using System.IO;
@@ -82,12 +83,12 @@ public class FrameTests
         using (b)
         using (SafeFileHandle devNull = File.OpenHandle("/dev/null"))
         {
-            int before = ProcFs.OpenDescriptorCount();
+            HashSet<string> before = ProcFs.Snapshot();
             a.SendRaw(Header(count: 1, length: 0), new SafeHandle[] { devNull, devNull });
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveFrame());
             Assert.Equal(2, e.DescriptorsClosed);
             Assert.False(e.ChannelBroken);
-            ProcFs.AssertCount(before);
+            ProcFs.AssertNoNewDescriptors(before);
             a.SendFrame("next"u8, ReadOnlySpan<SafeHandle>.Empty);
             using FdMessage next = b.ReceiveFrame();
             Assert.Equal("next"u8.ToArray(), next.Payload.ToArray());
@@ -105,13 +106,13 @@ public class FrameTests
         using (b)
         using (SafeFileHandle devNull = File.OpenHandle("/dev/null"))
         {
-            int before = ProcFs.OpenDescriptorCount();
+            HashSet<string> before = ProcFs.Snapshot();
             a.SendRaw(Header(count, 0, magic0, version), new SafeHandle[] { devNull });
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveFrame());
             Assert.Contains(expected, e.Message);
             Assert.True(e.ChannelBroken);
             Assert.Equal(1, e.DescriptorsClosed);
-            ProcFs.AssertCount(before);
+            ProcFs.AssertNoNewDescriptors(before);
         }
     }
 
@@ -137,12 +138,12 @@ public class FrameTests
         using (b)
         using (SafeFileHandle devNull = File.OpenHandle("/dev/null"))
         {
-            int before = ProcFs.OpenDescriptorCount();
+            HashSet<string> before = ProcFs.Snapshot();
             a.SendRaw(Header(0, 4), ReadOnlySpan<int>.Empty);
             a.SendRaw("abcd"u8, new SafeHandle[] { devNull });
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveFrame());
             Assert.True(e.ChannelBroken);
-            ProcFs.AssertCount(before);
+            ProcFs.AssertNoNewDescriptors(before);
         }
     }
 
@@ -153,13 +154,13 @@ public class FrameTests
         using (b)
         using (SafeFileHandle devNull = File.OpenHandle("/dev/null"))
         {
-            int before = ProcFs.OpenDescriptorCount();
+            HashSet<string> before = ProcFs.Snapshot();
             using (a)
             {
                 a.SendRaw(Header(1, 10), new SafeHandle[] { devNull });
             }
             Assert.Throws<EndOfStreamException>(() => b.ReceiveFrame());
-            ProcFs.AssertCount(before - 1); // a's end is closed too
+            ProcFs.AssertNoNewDescriptors(before);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -156,12 +157,12 @@ public class PairTests
         using (var f1 = File.OpenHandle("/dev/null"))
         using (var f2 = File.OpenHandle("/dev/zero"))
         {
-            int before = ProcFs.OpenDescriptorCount();
+            HashSet<string> before = ProcFs.Snapshot();
             a.SendRaw(new byte[] { 0, 0 }, new SafeHandle[] { f1, f2 });
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveDescriptor());
             Assert.Equal(2, e.DescriptorsClosed);
             Assert.False(e.ChannelBroken);
-            ProcFs.AssertCount(before);
+            ProcFs.AssertNoNewDescriptors(before);
             // Still in step.
             a.SendDescriptor(f1);
             using SafeFileHandle ok = b.ReceiveDescriptor();
@@ -294,17 +295,17 @@ public class PairTests
         using (b)
         using (var devNull = File.OpenHandle("/dev/null"))
         {
-            int before = ProcFs.OpenDescriptorCount();
+            HashSet<string> before = ProcFs.Snapshot();
             a.SendFrame("two"u8, new SafeHandle[] { devNull, devNull });
             FdMessage message = b.ReceiveFrame();
-            ProcFs.AssertCount(before + 2);
+            ProcFs.AssertNoNewDescriptors(before, allowed: 2);
             SafeFileHandle taken = message.TakeDescriptor(0);
             Assert.Throws<InvalidOperationException>(() => message.TakeDescriptor(0));
             message.Dispose();
-            ProcFs.AssertCount(before + 1);
+            ProcFs.AssertNoNewDescriptors(before, allowed: 1);
             Assert.False(taken.IsClosed);
             taken.Dispose();
-            ProcFs.AssertCount(before);
+            ProcFs.AssertNoNewDescriptors(before);
         }
     }
 
