@@ -127,15 +127,20 @@ internal sealed class AbiParser
                     Report(DiagnosticIds.Malformed, line, $"malformed struct header '{content}': expected 'struct NAME SIZE'");
                     return null;
                 }
-                if (!TryNumber(tokens[2], line, out long size) || size <= 0 || size > 65536)
+                // A bad size is reported, and the struct is still read (as 1 byte) so its fields get checked too.
+                int structSize = 1;
+                if (TryNumber(tokens[2], line, out long size))
                 {
-                    if (size <= 0 || size > 65536)
+                    if (size > 0 && size <= 65536)
                     {
-                        Report(DiagnosticIds.BadNumber, line, $"struct {tokens[1]} size '{tokens[2]}' must be a positive number of bytes");
+                        structSize = (int)size;
                     }
-                    return (tokens[1], 1, new List<(string, string, string, SourceLine)>(), line);
+                    else
+                    {
+                        Report(DiagnosticIds.BadNumber, line, $"struct {tokens[1]} size {size} is out of range: expected 1 to 65536 bytes");
+                    }
                 }
-                return (tokens[1], (int)size, new List<(string, string, string, SourceLine)>(), line);
+                return (tokens[1], structSize, new List<(string, string, string, SourceLine)>(), line);
             case "const":
                 ReadConst(content, tokens, line);
                 return null;
