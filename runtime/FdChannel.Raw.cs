@@ -34,7 +34,7 @@ public sealed partial class FdChannel
                 handles[referenced].DangerousAddRef(ref added);
                 fds[referenced] = (int)handles[referenced].DangerousGetHandle();
             }
-            SendAll(data, fds, $"sending {data.Length} byte(s) with {handles.Length} descriptor(s)");
+            SendAll(data, fds, SendContext.Raw(data.Length, handles.Length));
         }
         finally
         {
@@ -92,7 +92,7 @@ public sealed partial class FdChannel
         CheckFrame(data.Length, descriptors.Length);
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: true);
-        SendAll(data, descriptors, $"sending {data.Length} byte(s) with {descriptors.Length} descriptor(s)");
+        SendAll(data, descriptors, SendContext.Raw(data.Length, descriptors.Length));
     }
 
     /// <summary>One recvmsg, asynchronously; see <see cref="ReceiveRaw(int, int)"/>.</summary>
@@ -143,7 +143,7 @@ public sealed partial class FdChannel
         CheckFrame(data.Length, descriptors.Length);
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: true);
-        await SendAllAsync(data, descriptors, $"sending {data.Length} byte(s) with {descriptors.Length} descriptor(s)", cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
     }
 
     private FdMessage RawResult(byte[] buffer, int n, int[] fds, in ReceiveResult result)
