@@ -2,17 +2,19 @@
 # Builds the pass-K workload in C, Python and .NET (FdPasser's raw API, sync and async), runs them alternately
 # ROUNDS times and prints the medians with their ratios to C. Needs the .NET SDK, a C compiler and python3 >= 3.9.
 #
-#   bench/compare.sh                 # defaults: ROUNDS=7 N1=100000 N253=3000 (about a minute on 2 cores)
+#   bench/compare.sh                 # defaults: ROUNDS=9 N1=60000 N253=2000 (about a minute on 2 cores)
 #   ROUNDS=3 N1=20000 N253=500 bench/compare.sh
 #
 # Each run warms up before it measures (C and Python: N/10 messages; .NET: 500 ms so the JIT has tiered up).
 # The order of the implementations rotates from round to round, so drift on a busy machine is shared out.
+# "vs C" is the median over rounds of each round's ratio to that round's C run (runs of one round are seconds
+# apart, so a load burst on a shared machine moves both); the time columns are plain medians.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROUNDS="${ROUNDS:-7}"
-N1="${N1:-100000}"
-N253="${N253:-3000}"
+ROUNDS="${ROUNDS:-9}"
+N1="${N1:-60000}"
+N253="${N253:-2000}"
 NPENDING="${NPENDING:-20000}"
 CC="${CC:-cc}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/fdpasser-compare.XXXXXX")"
@@ -54,7 +56,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     for ((i = 0; i < count; i++)); do
       impl=${impls[$(((i + r) % count))]}
       line="$(run "$impl" "$k" "$n")"
-      echo "$impl $k $line" >>"$results"
+      echo "$r $impl $k $line" >>"$results"
     done
   done
 done
@@ -65,16 +67,18 @@ pending="$($net quick --fds 1 --iterations "$NPENDING" --async --pending)"
 cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || true)"
 echo
 echo "Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr); .NET $(dotnet --version), $("$CC" --version | head -1), $(python3 --version 2>&1)"
-echo "Medians of $ROUNDS alternating runs; pass-1: $N1 messages per run, pass-253: $N253."
+echo "Medians of $ROUNDS alternating runs; pass-1: $N1 messages per run, pass-253: $N253. vs C: median of the per-round ratios (range over rounds)."
 echo
 python3 - "$results" "$pending" <<'PY'
 import statistics, sys
 
 rows = {}
+by_round = {}
 for line in open(sys.argv[1]):
-    impl, k, *fields = line.split()
+    rnd, impl, k, *fields = line.split()
     values = dict(f.split("=", 1) for f in fields)
     rows.setdefault((impl, int(k)), []).append(values)
+    by_round[(int(rnd), impl, int(k))] = values
 
 names = {"c": "C (sendmsg/recvmsg)", "python": "Python send_fds/recv_fds",
          "net-sync": "FdPasser raw, sync", "net-async": "FdPasser raw, async"}
@@ -88,14 +92,15 @@ print("| workload | implementation | ns per message | ns per descriptor | vs C |
 print("| --- | --- | ---: | ---: | ---: | ---: |")
 for k in (1, 253):
     key = "ns_per_msg" if k == 1 else "ns_per_fd"
-    c = med("c", k, key)
     for impl in ("c", "python", "net-sync", "net-async"):
         if (impl, k) not in rows:
             continue
         msg, fd, alloc = med(impl, k, "ns_per_msg"), med(impl, k, "ns_per_fd"), med(impl, k, "alloc_bytes_per_msg")
-        ratio = med(impl, k, key) / c
+        ratios = [float(v[key]) / float(by_round[(r, "c", k)][key])
+                  for (r, i, kk), v in by_round.items() if i == impl and kk == k and (r, "c", k) in by_round]
+        ratio = statistics.median(ratios)
         alloc_text = "n/a" if alloc is None else f"{alloc:g}"
-        print(f"| pass-{k} | {names[impl]} | {msg:,.0f} | {fd:,.1f} | {ratio:.3f}x | {alloc_text} |")
+        print(f"| pass-{k} | {names[impl]} | {msg:,.0f} | {fd:,.1f} | {ratio:.3f}x (per round: {min(ratios):.2f}–{max(ratios):.2f}) | {alloc_text} |")
 
 p = dict(f.split("=", 1) for f in sys.argv[2].split())
 print()
