@@ -183,7 +183,7 @@ internal static class Quick
                     t0 = Stopwatch.GetTimestamp();
                 }
             }
-            // The round trip is written out here, not in a helper, so the loop itself allocates nothing.
+            // The round trip is written out here, not in a separate method, so the loop itself allocates nothing.
             await w.Sender.SendRawAsync(payload, send).ConfigureAwait(false);
             ValueTask<(int Bytes, int DescriptorCount)> receive = w.Sender.ReceiveRawAsync(answer, none);
             if (!receive.IsCompleted && warm)
