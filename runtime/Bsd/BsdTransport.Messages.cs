@@ -95,6 +95,7 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     /// <paramref name="descriptors"/>, and closes them all instead where anything is wrong: the caller either
     /// owns every descriptor that arrived or none is left open.
     /// </summary>
+    [SkipLocalsInit]
     private static ReceiveResult TakeDescriptors(byte* msg, byte* control, int controlSpace, int bytes, Span<int> descriptors)
     {
         int msgFlags = TAbi.MsghdrFlags(msg);
