@@ -16,11 +16,11 @@ ROUNDS="${ROUNDS:-9}"
 N1="${N1:-60000}"
 N253="${N253:-2000}"
 NPENDING="${NPENDING:-20000}"
-CC="${CC:-cc}"
+CC="${CC:-$(command -v cc || command -v gcc || echo cc)}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/fdpasser-compare.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-echo "building (C: $CC -O2, .NET: Release) ..." >&2
+echo "building (C: $(basename "$CC") -O2, .NET: Release) ..." >&2
 "$CC" -O2 -o "$work/pass" "$here/c/pass.c"
 dotnet build "$here/FdPasser.Bench.csproj" -c Release -o "$work/net" -nologo -v quiet -clp:ErrorsOnly -clp:NoSummary >&2
 net="$work/net/FdPasser.Bench"
