@@ -13,7 +13,7 @@ namespace FdPasser;
 // ReadinessPoller thread for async sends that meet a full buffer.
 public sealed partial class FdChannel
 {
-    private void SendAll(ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, string context)
+    private void SendAll(ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, SendContext context)
     {
         int sent = 0;
         while (sent < data.Length)
@@ -26,11 +26,11 @@ public sealed partial class FdChannel
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error(_transport.SendCall, errno, context);
+                throw _transport.Error(_transport.SendCall, errno, context.ToString());
             }
             if (!_transport.Poll(_handle, forWrite: true, TimeoutMilliseconds))
             {
-                throw new TimeoutException($"Timed out after {Timeout} waiting to send while {context}.");
+                throw new TimeoutException($"Timed out after {Timeout} waiting to send while {context.ToString()}.");
             }
         }
     }
@@ -56,7 +56,7 @@ public sealed partial class FdChannel
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<int> descriptors, string context, CancellationToken cancellationToken)
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<int> descriptors, SendContext context, CancellationToken cancellationToken)
     {
         int sent = 0;
         while (sent < data.Length)
@@ -70,7 +70,7 @@ public sealed partial class FdChannel
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error(_transport.SendCall, errno, context);
+                throw _transport.Error(_transport.SendCall, errno, context.ToString());
             }
             if (!_transport.UsesSocketEngine)
             {
@@ -117,6 +117,30 @@ public sealed partial class FdChannel
                 waitFailure = e;
             }
         }
+    }
+
+    /// <summary>
+    /// What a send was doing, for its error messages. A raw send's text names its byte and descriptor counts and
+    /// is formatted only when an error is thrown, so a send that succeeds allocates nothing.
+    /// </summary>
+    private readonly struct SendContext
+    {
+        private readonly string? _text;
+        private readonly int _bytes;
+        private readonly int _descriptors;
+
+        private SendContext(string? text, int bytes, int descriptors)
+        {
+            _text = text;
+            _bytes = bytes;
+            _descriptors = descriptors;
+        }
+
+        public static SendContext Raw(int bytes, int descriptors) => new(null, bytes, descriptors);
+
+        public static implicit operator SendContext(string text) => new(text, 0, 0);
+
+        public override string ToString() => _text ?? $"sending {_bytes} byte(s) with {_descriptors} descriptor(s)";
     }
 
     /// <summary>Turns a control-data problem of one receive into the exception the caller sees.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -34,7 +35,7 @@ public sealed partial class FdChannel
                 handles[referenced].DangerousAddRef(ref added);
                 fds[referenced] = (int)handles[referenced].DangerousGetHandle();
             }
-            SendAll(data, fds, $"sending {data.Length} byte(s) with {handles.Length} descriptor(s)");
+            SendAll(data, fds, SendContext.Raw(data.Length, handles.Length));
         }
         finally
         {
@@ -95,7 +96,7 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: true);
-        SendAll(data, descriptors, $"sending {data.Length} byte(s) with {descriptors.Length} descriptor(s)");
+        SendAll(data, descriptors, SendContext.Raw(data.Length, descriptors.Length));
     }
 
     /// <summary>One recvmsg, asynchronously; see <see cref="ReceiveRaw(int, int)"/>.</summary>
@@ -109,6 +110,45 @@ public sealed partial class FdChannel
         int[] fds = new int[maxDescriptors < 0 ? MaxDescriptorsPerMessage : Math.Min(maxDescriptors, MaxDescriptorsPerMessage)];
         var (n, result) = await ReceiveSomeAsync(buffer, fds, "receiving a message", cancellationToken).ConfigureAwait(false);
         return RawResult(buffer, n, fds, result);
+    }
+
+    /// <summary>
+    /// The allocation-free asynchronous receive: one recvmsg into <paramref name="data"/>, raw descriptor numbers
+    /// into <paramref name="descriptors"/>; see <see cref="ReceiveRaw(Span{byte}, Span{int}, out int)"/>. The
+    /// caller owns every number returned and must close it. Where data is already waiting it completes
+    /// synchronously without allocating; otherwise it waits on the runtime's socket engine.
+    /// </summary>
+    /// <returns>The bytes read (0 where the peer closed the connection) and the number of descriptors written.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(int Bytes, int DescriptorCount)> ReceiveRawAsync(
+        Memory<byte> data, Memory<int> descriptors, CancellationToken cancellationToken = default)
+    {
+        ThrowIfUnusable();
+        using var exclusive = new Exclusive(this, send: false);
+        var (n, result) = await ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
+        if (Describe(result) is { } problem)
+        {
+            throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
+        }
+        return (n, result.Descriptors);
+    }
+
+    /// <summary>
+    /// The allocation-free asynchronous send: <paramref name="data"/> (at least one byte) with raw descriptor
+    /// numbers the caller keeps owning; see <see cref="SendRaw(ReadOnlySpan{byte}, ReadOnlySpan{int})"/>. Where the
+    /// socket buffer has room it completes synchronously without allocating.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendRawAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<int> descriptors, CancellationToken cancellationToken = default)
+    {
+        if (data.IsEmpty)
+        {
+            throw new ArgumentException("At least one data byte must carry the descriptors.", nameof(data));
+        }
+        CheckFrame(data.Length, descriptors.Length);
+        ThrowIfUnusable();
+        using var exclusive = new Exclusive(this, send: true);
+        await SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
     }
 
     private FdMessage RawResult(byte[] buffer, int n, int[] fds, in ReceiveResult result)

@@ -59,10 +59,13 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     {
         int controlSpace = ReceiveControlSpace;
         byte* control = stackalloc byte[controlSpace];
-        // Every int slot the kernel does not write reads as -1, never a live descriptor number: a cmsg_len past
-        // what was delivered (macOS after MSG_CTRUNC) or alignment padding can then not make us take or close
-        // somebody else's descriptor.
-        new Span<byte>(control, controlSpace).Fill(0xFF);
+        if (!OperatingSystem.IsLinux())
+        {
+            // Every int slot the kernel does not write reads as -1, never a live descriptor number: a cmsg_len past
+            // what was delivered (macOS after MSG_CTRUNC) can then not make us take or close somebody else's
+            // descriptor. Linux always reports the exact length, CMSG_LEN of the descriptors it installed.
+            new Span<byte>(control, controlSpace).Fill(0xFF);
+        }
         byte* iov = stackalloc byte[TAbi.IovecSize];
         byte* msg = stackalloc byte[TAbi.MsghdrSize];
         int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_CMSG_CLOEXEC ? TAbi.MSG_CMSG_CLOEXEC : 0);
@@ -99,6 +102,7 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     /// <paramref name="descriptors"/>, and closes them all instead where anything is wrong: the caller either
     /// owns every descriptor that arrived or none is left open.
     /// </summary>
+    [SkipLocalsInit]
     private static ReceiveResult TakeDescriptors(int msgFlags, nuint reportedControlLength, byte* control, int controlSpace, int bytes, Span<int> descriptors)
     {
         // macOS reports the untruncated length after MSG_CTRUNC: never trust it past the buffer.

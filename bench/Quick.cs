@@ -1,0 +1,205 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace FdPasser.Bench;
+
+/// <summary>
+/// <c>quick --fds K --iterations N [--async] [--pending] [--warmup-ms W]</c>: runs the pass-K workload N times
+/// after W ms of warm-up (so the measured code is fully tiered up) and prints one line
+/// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c>.
+/// <para>
+/// <c>--async</c> uses <see cref="FdChannel.SendRawAsync"/> and <see cref="FdChannel.ReceiveRawAsync(Memory{byte}, Memory{int}, System.Threading.CancellationToken)"/>
+/// on one thread, so every operation completes synchronously. <c>--pending</c> (with <c>--async</c>) measures
+/// asynchronous completions instead: a ping-pong between two tasks, where each receive is issued before the
+/// peer has sent; it adds <c>pending_per_msg=P</c> (the share of receives that really waited) and counts
+/// allocations of the whole process.
+/// </para>
+/// </summary>
+internal static class Quick
+{
+    public static int Run(ReadOnlySpan<string> args)
+    {
+        int fds = 1;
+        long iterations = 100_000;
+        bool useAsync = false, pending = false;
+        int warmupMs = 500;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--fds":
+                    fds = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--iterations":
+                    iterations = long.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--warmup-ms":
+                    warmupMs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--async":
+                    useAsync = true;
+                    break;
+                case "--pending":
+                    pending = true;
+                    break;
+                default:
+                    Console.Error.WriteLine($"unknown argument '{args[i]}'");
+                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--async [--pending]] [--warmup-ms W]");
+                    return 2;
+            }
+        }
+        if (fds < 0 || iterations < 1)
+        {
+            Console.Error.WriteLine("--fds must be >= 0 and --iterations >= 1");
+            return 2;
+        }
+
+        using var workload = new PassWorkload(fds);
+        Result r = pending
+            ? RunPending(workload, iterations, warmupMs).GetAwaiter().GetResult()
+            : useAsync
+                ? RunAsync(workload, iterations, warmupMs).GetAwaiter().GetResult()
+                : RunSync(workload, iterations, warmupMs);
+
+        double nsPerMsg = r.Elapsed.TotalNanoseconds / iterations;
+        double nsPerFd = fds == 0 ? 0 : nsPerMsg / fds;
+        double allocPerMsg = (double)r.AllocatedBytes / iterations;
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"ns_per_msg={nsPerMsg:F1} ns_per_fd={nsPerFd:F1} alloc_bytes_per_msg={allocPerMsg:0.###}");
+        if (pending)
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $" pending_per_msg={(double)r.Pending / iterations:0.###}");
+        }
+        Console.WriteLine(line);
+        return 0;
+    }
+
+    private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending);
+
+    private static Result RunSync(PassWorkload w, long iterations, int warmupMs)
+    {
+        long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
+        do
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                w.Pass();
+            }
+        }
+        while (Stopwatch.GetTimestamp() < until);
+
+        long bytes0 = GC.GetAllocatedBytesForCurrentThread();
+        long t0 = Stopwatch.GetTimestamp();
+        for (long i = 0; i < iterations; i++)
+        {
+            w.Pass();
+        }
+        long t1 = Stopwatch.GetTimestamp();
+        long bytes1 = GC.GetAllocatedBytesForCurrentThread();
+        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0);
+    }
+
+    private static async Task<Result> RunAsync(PassWorkload w, long iterations, int warmupMs)
+    {
+        long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
+        do
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                await w.PassAsync().ConfigureAwait(false);
+            }
+        }
+        while (Stopwatch.GetTimestamp() < until);
+
+        // Every await completes synchronously, so the loop stays on this thread and the per-thread count is exact.
+        int thread = Environment.CurrentManagedThreadId;
+        long bytes0 = GC.GetAllocatedBytesForCurrentThread();
+        long t0 = Stopwatch.GetTimestamp();
+        for (long i = 0; i < iterations; i++)
+        {
+            await w.PassAsync().ConfigureAwait(false);
+        }
+        long t1 = Stopwatch.GetTimestamp();
+        long bytes1 = GC.GetAllocatedBytesForCurrentThread();
+        if (Environment.CurrentManagedThreadId != thread)
+        {
+            throw new InvalidOperationException("An operation completed asynchronously; the allocation count would be wrong.");
+        }
+        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0);
+    }
+
+    /// <summary>
+    /// Ping-pong between two tasks: the main task sends K descriptors and awaits a 1-byte answer; the echo task
+    /// awaits the message, closes the descriptors and answers. Both receives are issued before the data exists,
+    /// so they complete asynchronously (through the runtime's socket engine) unless the peer was quicker.
+    /// </summary>
+    private static async Task<Result> RunPending(PassWorkload w, long iterations, int warmupMs)
+    {
+        byte[] payload = { 1 };
+        byte[] answer = new byte[1];
+        int[] send = new int[w.Descriptors];
+        Array.Fill(send, (int)w.DevNull.DangerousGetHandle());
+        int[] none = Array.Empty<int>();
+
+        Task echo = Task.Run(async () =>
+        {
+            byte[] buffer = new byte[1];
+            int[] received = new int[Math.Max(1, w.Descriptors)];
+            byte[] reply = { 2 };
+            while (true)
+            {
+                var (n, count) = await w.Receiver.ReceiveRawAsync(buffer, received).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return;
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    FdHandles.Close(received[i]);
+                }
+                await w.Receiver.SendRawAsync(reply, none).ConfigureAwait(false);
+            }
+        });
+
+        long pending = 0;
+        long bytes0 = 0, t0 = 0;
+        long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
+        bool warm = false;
+        for (long i = 0; i < iterations; i++)
+        {
+            if (!warm)
+            {
+                if (Stopwatch.GetTimestamp() < until)
+                {
+                    i = -1; // still warming up: do not count this round trip
+                }
+                else
+                {
+                    warm = true;
+                    bytes0 = GC.GetTotalAllocatedBytes(precise: true);
+                    t0 = Stopwatch.GetTimestamp();
+                }
+            }
+            // The round trip is written out here, not in a separate method, so the loop itself allocates nothing.
+            await w.Sender.SendRawAsync(payload, send).ConfigureAwait(false);
+            ValueTask<(int Bytes, int DescriptorCount)> receive = w.Sender.ReceiveRawAsync(answer, none);
+            if (!receive.IsCompleted && warm)
+            {
+                pending++;
+            }
+            var (n, _) = await receive.ConfigureAwait(false);
+            if (n != 1)
+            {
+                throw new InvalidOperationException("The echo task did not answer.");
+            }
+        }
+        long t1 = Stopwatch.GetTimestamp();
+        long bytes1 = GC.GetTotalAllocatedBytes(precise: true);
+        w.Sender.Dispose(); // end of stream: the echo task returns
+        await echo.ConfigureAwait(false);
+        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, pending);
+    }
+}
