@@ -21,7 +21,7 @@ internal static class HelpText
         """;
 
     public const string Serve = """
-        Usage: fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write]
+        Usage: fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write] [--request-timeout SECONDS]
 
         Listens on ENDPOINT for the classic open request 'open <path> <flags>\0' (flags: the numeric O_* flags
         of this system, in decimal) and answers each with the opened descriptor, or an error status with the
@@ -35,6 +35,9 @@ internal static class HelpText
                             own user is served and the socket file is mode 0600; with it the file is mode 0666
                             and the peer's kernel-reported uid decides.
           --allow-write     Allow O_WRONLY, O_RDWR, O_CREAT and O_TRUNC (refused by default).
+          --request-timeout SECONDS
+                            Close a connection whose client sends no complete request within this time
+                            (default 10). A request is at most 4096 bytes, NUL included.
           -h, --help        Show this help.
         """;
 

@@ -20,7 +20,7 @@ internal static class ServeCommand
 
     public static int Run(ReadOnlySpan<string> args, TextWriter output)
     {
-        var a = ArgumentReader.Parse("serve", args, ["--root", "--allow-uid"], ["--allow-write"]);
+        var a = ArgumentReader.Parse("serve", args, ["--root", "--allow-uid", "--request-timeout"], ["--allow-write"]);
         if (a.HelpRequested)
         {
             output.WriteLine(HelpText.Serve);
@@ -36,13 +36,26 @@ internal static class ServeCommand
             }
             uids.Add(uid);
         }
+        TimeSpan requestTimeout = TimeSpan.FromSeconds(10);
+        if (a.Single("--request-timeout") is { } seconds)
+        {
+            if (!double.TryParse(seconds, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double s) || s <= 0 || s > 86400)
+            {
+                throw a.Usage($"--request-timeout '{seconds}' is not a number of seconds between 0 and 86400");
+            }
+            requestTimeout = TimeSpan.FromSeconds(s);
+        }
         string root = a.Single("--root") ?? Environment.CurrentDirectory;
         bool allowWrite = a.Has("--allow-write");
 
         SocketTransport transport = Transports.Socket;
         PathResolver resolver = PathResolver.Create(root, transport);
         uint self = Endpoint.Self().UserId;
-        var options = new ServerOptions { AllowedUids = uids.Count > 0 ? uids : new HashSet<uint> { self } };
+        var options = new ServerOptions
+        {
+            AllowedUids = uids.Count > 0 ? uids : new HashSet<uint> { self },
+            RequestTimeout = requestTimeout,
+        };
         bool othersAllowed = options.AllowedUids.Any(u => u != self);
         var log = new ServerLog(output);
 
