@@ -66,7 +66,7 @@ internal static class ServeCommand
         try
         {
             log.Write(
-                $"listening on {endpoint} (socket mode {(othersAllowed ? "0666" : "0600")}); serving {resolver.Root} " +
+                $"listening on {endpoint} ({Access(endpoint, othersAllowed)}); serving {resolver.Root} " +
                 $"{(allowWrite ? "read-write" : "read-only")} to uid {string.Join(", ", options.AllowedUids.Order())}");
             new OpenServer(listener, new FileOpener(resolver, allowWrite, transport), options, log).RunAsync(stop.Token).GetAwaiter().GetResult();
         }
@@ -77,6 +77,10 @@ internal static class ServeCommand
         log.Write(Endpoint.IsAbstract(endpoint) ? $"stopped; closed {endpoint}" : $"stopped; removed {endpoint}");
         return ExitCodes.Success;
     }
+
+    private static string Access(string endpoint, bool othersAllowed) =>
+        Endpoint.IsAbstract(endpoint) ? "abstract socket: any local process may connect"
+        : othersAllowed ? "socket mode 0666" : "socket mode 0600";
 
     private static Action<PosixSignalContext> Stop(CancellationTokenSource stop) => context =>
     {

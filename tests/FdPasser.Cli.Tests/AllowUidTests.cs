@@ -18,7 +18,7 @@ public sealed class AllowUidTests
         Assert.Equal(3, get.ExitCode);
         Assert.Equal("", get.Stdout);
         Assert.Contains($"uid {Fdpass.OwnUid()} is not allowed to use this server (status 13, EACCES)", get.Stderr, StringComparison.Ordinal);
-        Assert.Contains(server.Log, l => l.Contains($"uid {Fdpass.OwnUid()}: open 'hello.txt' O_RDONLY: refused (EACCES: uid", StringComparison.Ordinal));
+        server.AssertLogged($"uid {Fdpass.OwnUid()}: open 'hello.txt' O_RDONLY: refused (EACCES: uid");
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public sealed class ServeGetTests
         RunResult[] results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() => Fdpass.Run("get", tree.Endpoint, "hello.txt"))));
 
         Assert.All(results, r => Assert.True(r.ExitCode == 0 && r.Stdout == "hello through a passed descriptor\n", r.ToString()));
-        Assert.Equal(12, server.Log.Count(l => l.Contains("passed descriptor", StringComparison.Ordinal)));
+        server.AssertLogged("open 'hello.txt' O_RDONLY: passed descriptor", count: 12);
     }
 
     [Fact]

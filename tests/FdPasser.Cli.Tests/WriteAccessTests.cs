@@ -34,7 +34,7 @@ public sealed class WriteAccessTests
 
         Assert.True(get.ExitCode == 0, get.ToString());
         Assert.Equal("written through a descriptor\n", File.ReadAllText(tree.InRoot("new.txt")));
-        Assert.Contains(server.Log, l => l.Contains("open 'new.txt' O_WRONLY|O_CREAT|O_TRUNC: passed descriptor", StringComparison.Ordinal));
+        server.AssertLogged("open 'new.txt' O_WRONLY|O_CREAT|O_TRUNC: passed descriptor");
     }
 
     [Fact]

@@ -84,22 +84,33 @@ internal sealed class ServeProcess : IDisposable
         }
     }
 
-    public bool WaitForLog(Func<string, bool> match, TimeSpan timeout)
+    public bool WaitForLog(Func<string, bool> match, TimeSpan timeout) => WaitForLog(match, 1, timeout);
+
+    /// <summary>Waits until at least <paramref name="count"/> log lines match (the server logs a request after answering it).</summary>
+    public bool WaitForLog(Func<string, bool> match, int count, TimeSpan timeout)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
         lock (_log)
         {
-            while (!_log.Any(match))
+            while (_log.Count(match) < count)
             {
                 TimeSpan left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || _process.HasExited && !_log.Any(match))
+                if (left <= TimeSpan.Zero || _process.HasExited)
                 {
-                    return _log.Any(match);
+                    return _log.Count(match) >= count;
                 }
                 Monitor.Wait(_log, TimeSpan.FromMilliseconds(Math.Min(200, left.TotalMilliseconds)));
             }
             return true;
         }
+    }
+
+    /// <summary>Waits (up to 10 s) for a log line containing <paramref name="text"/>; fails the test with the log where none comes.</summary>
+    public void AssertLogged(string text, int count = 1)
+    {
+        Assert.True(
+            WaitForLog(l => l.Contains(text, StringComparison.Ordinal), count, TimeSpan.FromSeconds(10)),
+            $"expected {count} log line(s) containing \"{text}\"; the log:\n{string.Join('\n', Log)}");
     }
 
     /// <summary>Sends a signal with kill(1) and waits for the exit code.</summary>
