@@ -7,8 +7,8 @@ using System.Threading.Tasks;
 namespace FdPasser.Cli.Server;
 
 /// <summary>
-/// The accept loop: every connection is served by its own <see cref="ClientSession"/>, concurrently, until
-/// <c>stop</c> is cancelled; then open sessions get a moment to finish and the listener is left to its owner.
+/// The accept loop: every connection is served by its own <see cref="ClientConnection"/>, concurrently, until
+/// <c>stop</c> is cancelled; then open connections get a moment to finish and the listener is left to its owner.
 /// </summary>
 internal sealed class OpenServer
 {
@@ -18,7 +18,7 @@ internal sealed class OpenServer
     private readonly FileOpener _opener;
     private readonly ServerOptions _options;
     private readonly ServerLog _log;
-    private readonly ConcurrentDictionary<Task, bool> _sessions = new();
+    private readonly ConcurrentDictionary<Task, bool> _connections = new();
 
     public OpenServer(FdListener listener, FileOpener opener, ServerOptions options, ServerLog log)
     {
@@ -55,11 +55,11 @@ internal sealed class OpenServer
                 }
                 continue;
             }
-            Task session = ServeAsync(connection, stop);
-            _sessions.TryAdd(session, true);
-            _ = session.ContinueWith(t => _sessions.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Task served = ServeAsync(connection, stop);
+            _connections.TryAdd(served, true);
+            _ = served.ContinueWith(t => _connections.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        Task[] open = _sessions.Keys.ToArray();
+        Task[] open = _connections.Keys.ToArray();
         if (open.Length > 0)
         {
             await Task.WhenAny(Task.WhenAll(open), Task.Delay(DrainTime, CancellationToken.None)).ConfigureAwait(false);
@@ -71,12 +71,12 @@ internal sealed class OpenServer
         await Task.Yield();
         try
         {
-            await new ClientSession(connection, _opener, _options, _log).RunAsync(stop).ConfigureAwait(false);
+            await new ClientConnection(connection, _opener, _options, _log).RunAsync(stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // One client's failure never ends the server.
-            _log.Peer(connection.Peer, "session failed: " + OneLine.Of(e));
+            _log.Peer(connection.Peer, "connection failed: " + OneLine.Of(e));
             connection.Channel.Dispose();
         }
     }

@@ -11,7 +11,7 @@ namespace FdPasser.Cli.Server;
 /// status, and logs one line per request. A request that cannot be read (too long, malformed, timed out, with
 /// descriptors attached) is answered where possible and ends the connection.
 /// </summary>
-internal sealed class ClientSession
+internal sealed class ClientConnection
 {
     private readonly FdConnection _connection;
     private readonly FileOpener _opener;
@@ -19,7 +19,7 @@ internal sealed class ClientSession
     private readonly ServerLog _log;
     private readonly FileAbi _abi;
 
-    public ClientSession(FdConnection connection, FileOpener opener, ServerOptions options, ServerLog log)
+    public ClientConnection(FdConnection connection, FileOpener opener, ServerOptions options, ServerLog log)
     {
         _connection = connection;
         _opener = opener;
