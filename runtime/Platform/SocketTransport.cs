@@ -1,6 +1,7 @@
 using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Platform;
 
@@ -146,4 +147,16 @@ internal abstract class SocketTransport : FdTransport
     public abstract int O_APPEND { get; }
 
     public abstract int SOCK_STREAM { get; }
+
+    /// <summary>The target's open() flags, file-type bits and file errno values.</summary>
+    public abstract FileAbi Files { get; }
+
+    /// <summary>open() with the target's raw flags (EINTR retried); null with errno where it failed.</summary>
+    public abstract SafeFileHandle? TryOpen(string path, int flags, uint mode, out int errno);
+
+    /// <summary>lstat() a path: its file-type bits (st_mode &amp; S_IFMT), or -1 with errno.</summary>
+    public abstract int TryGetFileType(string path, out int errno);
+
+    /// <summary>fcntl(F_SETFL): replaces a descriptor's status flags.</summary>
+    public abstract void SetStatusFlags(SafeHandle handle, int flags);
 }

@@ -1,0 +1,68 @@
+namespace FdPasser.Cli.CommandLine;
+
+/// <summary>The text of every <c>--help</c>.</summary>
+internal static class HelpText
+{
+    public const string Main = """
+        fdpass: pass open file descriptors between processes.
+
+        Usage:
+          fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write]
+          fdpass get ENDPOINT PATH [--flags FLAGS]
+          fdpass demo
+
+        Commands:
+          serve   Run an open server: clients ask for files, the server opens them and passes the descriptors.
+          get     Ask an open server for a file and copy it to standard output.
+          demo    Show descriptor passing between this process and a second one it starts, step by step.
+
+        ENDPOINT is the path of a Unix socket file (or @name for a Linux abstract socket).
+        Run 'fdpass COMMAND --help' for a command's options.
+        """;
+
+    public const string Serve = """
+        Usage: fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write] [--request-timeout SECONDS]
+
+        Listens on ENDPOINT for the classic open request 'open <path> <flags>\0' (flags: the numeric O_* flags
+        of this system, in decimal) and answers each with the opened descriptor, or an error status with the
+        errno and a message. Logs one line per request. SIGINT or SIGTERM stops it and removes the socket file.
+
+        Options:
+          --root DIR        Serve paths under DIR (default: the current directory). '..' components, absolute
+                            paths outside DIR and symbolic links that lead out of DIR are refused; only regular
+                            files and directories are opened.
+          --allow-uid UID   Accept requests only from this user id (repeatable). Without it only this process's
+                            own user is served and the socket file is mode 0600; with it the file is mode 0666
+                            and the peer's kernel-reported uid decides.
+          --allow-write     Allow O_WRONLY, O_RDWR, O_CREAT and O_TRUNC (refused by default).
+          --request-timeout SECONDS
+                            Close a connection whose client sends no complete request within this time
+                            (default 10). A request is at most 4096 bytes, NUL included.
+          -h, --help        Show this help.
+        """;
+
+    public const string Get = """
+        Usage: fdpass get ENDPOINT PATH [--flags FLAGS]
+
+        Sends 'open PATH FLAGS\0' to the open server at ENDPOINT, receives the descriptor and copies the file
+        to standard output; where it was opened write-only, copies standard input into it instead. Where the
+        server refuses, prints its message on standard error and exits with code 3.
+
+        Options:
+          --flags FLAGS     The open flags: a number (decimal, or hex with 0x) or names joined by '|' or ',',
+                            e.g. O_RDONLY, O_WRONLY|O_CREAT|O_TRUNC (names use this system's values).
+                            Default: O_RDONLY (0).
+          -h, --help        Show this help.
+        """;
+
+    public const string Demo = """
+        Usage: fdpass demo
+
+        Starts an open server on a temporary endpoint, starts a second fdpass process as its client, passes it
+        an open file and a connected socket, and narrates each step: the peer's credentials, the descriptor
+        numbers on each side, and the bytes read through the passed descriptors. Removes everything it made.
+
+        Options:
+          -h, --help        Show this help.
+        """;
+}

@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Threading;
+using FdPasser.Cli.CommandLine;
+using FdPasser.Cli.Server;
+using FdPasser.Platform;
+
+namespace FdPasser.Cli.Commands;
+
+/// <summary><c>fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write]</c>.</summary>
+internal static class ServeCommand
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private const UnixFileMode Everyone = OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
+    public static int Run(ReadOnlySpan<string> args, TextWriter output)
+    {
+        var a = ArgumentReader.Parse("serve", args, ["--root", "--allow-uid", "--request-timeout"], ["--allow-write"]);
+        if (a.HelpRequested)
+        {
+            output.WriteLine(HelpText.Serve);
+            return ExitCodes.Success;
+        }
+        string endpoint = a.Expect("ENDPOINT")[0];
+        var uids = new HashSet<uint>();
+        foreach (string text in a.All("--allow-uid"))
+        {
+            if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
+            {
+                throw a.Usage($"--allow-uid '{text}' is not a user id (a non-negative number)");
+            }
+            uids.Add(uid);
+        }
+        TimeSpan requestTimeout = TimeSpan.FromSeconds(10);
+        if (a.Single("--request-timeout") is { } seconds)
+        {
+            if (!double.TryParse(seconds, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double s) || s <= 0 || s > 86400)
+            {
+                throw a.Usage($"--request-timeout '{seconds}' is not a number of seconds between 0 and 86400");
+            }
+            requestTimeout = TimeSpan.FromSeconds(s);
+        }
+        string root = a.Single("--root") ?? Environment.CurrentDirectory;
+        bool allowWrite = a.Has("--allow-write");
+
+        SocketTransport transport = Transports.Socket;
+        PathResolver resolver = PathResolver.Create(root, transport);
+        uint self = Endpoint.Self().UserId;
+        var options = new ServerOptions
+        {
+            AllowedUids = uids.Count > 0 ? uids : new HashSet<uint> { self },
+            RequestTimeout = requestTimeout,
+        };
+        bool othersAllowed = options.AllowedUids.Any(u => u != self);
+        var log = new ServerLog(output);
+
+        using var stop = new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop(stop));
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop(stop));
+        FdListener listener = Endpoint.Listen(endpoint, new FdListenerOptions { FileMode = othersAllowed ? Everyone : OwnerOnly });
+        try
+        {
+            log.Write(
+                $"listening on {endpoint} ({Access(endpoint, othersAllowed)}); serving {resolver.Root} " +
+                $"{(allowWrite ? "read-write" : "read-only")} to uid {string.Join(", ", options.AllowedUids.Order())}");
+            new OpenServer(listener, new FileOpener(resolver, allowWrite, transport), options, log).RunAsync(stop.Token).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            listener.Dispose();
+        }
+        log.Write(Endpoint.IsAbstract(endpoint) ? $"stopped; closed {endpoint}" : $"stopped; removed {endpoint}");
+        return ExitCodes.Success;
+    }
+
+    private static string Access(string endpoint, bool othersAllowed) =>
+        Endpoint.IsAbstract(endpoint) ? "abstract socket: any local process may connect"
+        : othersAllowed ? "socket mode 0666" : "socket mode 0600";
+
+    private static Action<PosixSignalContext> Stop(CancellationTokenSource stop) => context =>
+    {
+        context.Cancel = true; // the server stops itself: it removes its socket file on the way out
+        stop.Cancel();
+    };
+}

@@ -1,0 +1,138 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Platform;
+using Microsoft.Win32.SafeHandles;
+
+namespace FdPasser.Cli.Server;
+
+/// <summary>
+/// Serves one connection: reads requests until the client closes, answers each with a descriptor or an error
+/// status, and logs one line per request. A request that cannot be read (too long, malformed, timed out, with
+/// descriptors attached) is answered where possible and ends the connection.
+/// </summary>
+internal sealed class ClientConnection
+{
+    private readonly FdConnection _connection;
+    private readonly FileOpener _opener;
+    private readonly ServerOptions _options;
+    private readonly ServerLog _log;
+    private readonly FileAbi _abi;
+
+    public ClientConnection(FdConnection connection, FileOpener opener, ServerOptions options, ServerLog log)
+    {
+        _connection = connection;
+        _opener = opener;
+        _options = options;
+        _log = log;
+        _abi = Transports.Socket.Files;
+    }
+
+    private PeerCredentials Peer => _connection.Peer;
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        FdChannel channel = _connection.Channel;
+        await using (channel.ConfigureAwait(false))
+        {
+            var reader = new RequestReader(channel);
+            while (!stop.IsCancellationRequested)
+            {
+                byte[]? bytes;
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
+                {
+                    timeout.CancelAfter(_options.RequestTimeout);
+                    try
+                    {
+                        bytes = await reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                    {
+                        _log.Peer(Peer, $"no complete request within {_options.RequestTimeout.TotalSeconds:0.#} s; closed the connection");
+                        return;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                    catch (RequestException e)
+                    {
+                        await RefuseAsync(channel, null, new Refusal(_abi.EINVAL, e.Message)).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (FdProtocolException e)
+                    {
+                        await RefuseAsync(channel, null, new Refusal(_abi.EINVAL, "descriptors sent with a request are not accepted: " + e.Message)).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (FdPassingException e)
+                    {
+                        _log.Peer(Peer, "connection failed: " + e.Message);
+                        return;
+                    }
+                }
+                if (bytes is null)
+                {
+                    return;
+                }
+                if (!await AnswerAsync(channel, bytes).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Answers one request; false where the connection should end.</summary>
+    private async Task<bool> AnswerAsync(FdChannel channel, byte[] bytes)
+    {
+        if (OpenRequest.TryParse(bytes, out string problem) is not { } request)
+        {
+            await RefuseAsync(channel, null, new Refusal(_abi.EINVAL, problem)).ConfigureAwait(false);
+            return false;
+        }
+        if (!_options.AllowedUids.Contains(Peer.UserId))
+        {
+            await RefuseAsync(channel, request, new Refusal(_abi.EACCES, $"uid {Peer.UserId} is not allowed to use this server")).ConfigureAwait(false);
+            return false;
+        }
+        SafeFileHandle? handle = _opener.Open(request, out Refusal refusal);
+        if (handle is null)
+        {
+            return await RefuseAsync(channel, request, refusal).ConfigureAwait(false);
+        }
+        using (handle)
+        {
+            try
+            {
+                await channel.SendDescriptorAsync(handle).ConfigureAwait(false);
+            }
+            catch (FdPassingException e)
+            {
+                _log.Peer(Peer, $"{Describe(request)}: opened, but passing it failed: {e.Message}");
+                return false;
+            }
+            _log.Peer(Peer, $"{Describe(request)}: passed descriptor");
+        }
+        return true;
+    }
+
+    private async Task<bool> RefuseAsync(FdChannel channel, OpenRequest? request, Refusal refusal)
+    {
+        string what = request is { } r ? Describe(r) : "request";
+        string errno = Transports.Socket.ErrnoName(refusal.Errno) ?? "errno " + refusal.Errno;
+        try
+        {
+            await channel.SendErrorAsync(refusal.Errno, refusal.Message).ConfigureAwait(false);
+        }
+        catch (FdPassingException e)
+        {
+            _log.Peer(Peer, $"{what}: refused ({errno}: {refusal.Message}), and sending the refusal failed: {e.Message}");
+            return false;
+        }
+        _log.Peer(Peer, $"{what}: refused ({errno}: {refusal.Message})");
+        return true;
+    }
+
+    private string Describe(OpenRequest request) => $"open '{request.Path}' {OpenFlags.Describe(request.Flags, _abi)}";
+}

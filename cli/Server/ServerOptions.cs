@@ -1,0 +1,13 @@
+using System.Collections.Generic;
+
+namespace FdPasser.Cli.Server;
+
+/// <summary>What an open server serves, and to whom.</summary>
+internal sealed class ServerOptions
+{
+    /// <summary>The user ids whose requests are served.</summary>
+    public required IReadOnlySet<uint> AllowedUids { get; init; }
+
+    /// <summary>How long a connected client may take to send a whole request.</summary>
+    public System.TimeSpan RequestTimeout { get; init; } = System.TimeSpan.FromSeconds(10);
+}

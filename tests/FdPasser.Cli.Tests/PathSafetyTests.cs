@@ -1,0 +1,105 @@
+using System;
+using System.IO;
+using FdPasser.Cli.Tests.Infrastructure;
+
+namespace FdPasser.Cli.Tests;
+
+public sealed class PathSafetyTests : IDisposable
+{
+    private readonly TempTree _tree = new();
+    private readonly ServeProcess _server;
+
+    public PathSafetyTests()
+    {
+        string root = _tree.Root;
+        Directory.CreateDirectory(Path.Combine(root, "sub"));
+        File.WriteAllText(Path.Combine(root, "sub", "inner.txt"), "inner\n");
+        File.CreateSymbolicLink(Path.Combine(root, "up-link"), "../outside.txt");
+        File.CreateSymbolicLink(Path.Combine(root, "abs-link"), Path.Combine(_tree.Path, "outside.txt"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "dir-link"), _tree.Path);
+        Directory.CreateSymbolicLink(Path.Combine(root, "sub", "deep-link"), "../..");
+        File.CreateSymbolicLink(Path.Combine(root, "inside-link"), "sub/inner.txt");
+        File.CreateSymbolicLink(Path.Combine(root, "sub", "back-link"), "../hello.txt");
+        File.CreateSymbolicLink(Path.Combine(root, "abs-inside-link"), Path.Combine(root, "sub", "inner.txt"));
+        File.CreateSymbolicLink(Path.Combine(root, "loop"), "loop");
+        RunResult fifo = Exec.Run("mkfifo", new[] { Path.Combine(root, "fifo") });
+        Assert.True(fifo.ExitCode == 0, fifo.ToString());
+        _server = ServeProcess.Start(_tree.Endpoint, "--root", root);
+    }
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        _tree.Dispose();
+    }
+
+    [Theory]
+    [InlineData("../outside.txt", "has a '..' component")]
+    [InlineData("sub/../../outside.txt", "has a '..' component")]
+    [InlineData("up-link", "leads out of the served root through a symbolic link")]
+    [InlineData("abs-link", "leads out of the served root through a symbolic link")]
+    [InlineData("dir-link/outside.txt", "leads out of the served root through a symbolic link")]
+    [InlineData("sub/deep-link/outside.txt", "leads out of the served root through a symbolic link")]
+    [InlineData("fifo", "is not a regular file or a directory")]
+    [InlineData("loop", "symbolic links")]
+    [InlineData("hello.txt/x", "is not a directory")]
+    public void Paths_that_leave_the_root_or_are_not_files_are_refused(string path, string message)
+    {
+        RunResult get = Fdpass.Run("get", _tree.Endpoint, path);
+
+        Assert.Equal(3, get.ExitCode);
+        Assert.Equal("", get.Stdout);
+        Assert.Contains(message, get.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Absolute_paths_outside_the_root_are_refused()
+    {
+        foreach (string path in new[] { Path.Combine(_tree.Path, "outside.txt"), "/etc/passwd", "/dev/null", _tree.Root + "-sibling/x" })
+        {
+            RunResult get = Fdpass.Run("get", _tree.Endpoint, path);
+            Assert.Equal(3, get.ExitCode);
+            Assert.Contains("is outside the served root (status 13, EACCES)", get.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("hello.txt", "hello through a passed descriptor\n")]
+    [InlineData("./sub//inner.txt", "inner\n")]
+    [InlineData("inside-link", "inner\n")]
+    [InlineData("sub/back-link", "hello through a passed descriptor\n")]
+    [InlineData("abs-inside-link", "inner\n")]
+    public void Paths_and_links_that_stay_inside_the_root_are_served(string path, string content)
+    {
+        RunResult get = Fdpass.Run("get", _tree.Endpoint, path);
+
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal(content, get.Stdout);
+    }
+
+    [Fact]
+    public void An_absolute_path_inside_the_root_is_served()
+    {
+        RunResult get = Fdpass.Run("get", _tree.Endpoint, Path.Combine(_tree.Root, "sub", "inner.txt"));
+
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal("inner\n", get.Stdout);
+    }
+
+    [Fact]
+    public void A_directory_is_passed_and_get_says_it_cannot_copy_it()
+    {
+        using FdChannel channel = FdChannel.Connect(_tree.Endpoint);
+        channel.Timeout = TimeSpan.FromSeconds(10);
+        channel.SendRaw("open sub 0\0"u8, ReadOnlySpan<int>.Empty);
+        using (Microsoft.Win32.SafeHandles.SafeFileHandle directory = channel.ReceiveDescriptor())
+        {
+            Assert.False(directory.IsInvalid);
+        }
+
+        RunResult get = Fdpass.Run("get", _tree.Endpoint, "sub");
+        Assert.Equal(1, get.ExitCode);
+        Assert.StartsWith("fdpass get: received a descriptor for 'sub', but", get.Stderr, StringComparison.Ordinal);
+        Assert.Single(get.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}
