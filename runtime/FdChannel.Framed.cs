@@ -27,23 +27,14 @@ public sealed partial class FdChannel
         using var exclusive = new Exclusive(this, send: true);
         byte[] frame = BuildFrame(FrameHeader.KindMessage, handles.Length, payload);
         int[] fds = new int[handles.Length];
-        int referenced = 0;
+        AddRefs(handles, fds);
         try
         {
-            for (; referenced < handles.Length; referenced++)
-            {
-                bool added = false;
-                handles[referenced].DangerousAddRef(ref added);
-                fds[referenced] = (int)handles[referenced].DangerousGetHandle();
-            }
             SendAll(frame, fds, $"sending a frame with {handles.Length} descriptor(s)");
         }
         finally
         {
-            for (int i = 0; i < referenced; i++)
-            {
-                handles[i].DangerousRelease();
-            }
+            ReleaseRefs(handles);
         }
     }
 
@@ -65,23 +56,14 @@ public sealed partial class FdChannel
         using var exclusive = new Exclusive(this, send: true);
         byte[] frame = BuildFrame(FrameHeader.KindMessage, handles.Length, payload.Span);
         int[] fds = new int[handles.Length];
-        int referenced = 0;
+        AddRefs(handles.Span, fds);
         try
         {
-            for (; referenced < handles.Length; referenced++)
-            {
-                bool added = false;
-                handles.Span[referenced].DangerousAddRef(ref added);
-                fds[referenced] = (int)handles.Span[referenced].DangerousGetHandle();
-            }
             await SendAllAsync(frame, fds, $"sending a frame with {handles.Length} descriptor(s)", cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            for (int i = 0; i < referenced; i++)
-            {
-                handles.Span[i].DangerousRelease();
-            }
+            ReleaseRefs(handles.Span);
         }
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Platform;
@@ -141,6 +142,37 @@ public sealed partial class FdChannel
         public static implicit operator SendContext(string text) => new(text, 0, 0);
 
         public override string ToString() => _text ?? $"sending {_bytes} byte(s) with {_descriptors} descriptor(s)";
+    }
+
+    /// <summary>
+    /// Takes a reference on every handle to be sent and writes its number into <paramref name="fds"/>, so none can
+    /// be closed (and its number reused) during the send; pair with <see cref="ReleaseRefs"/>.
+    /// </summary>
+    private static void AddRefs(ReadOnlySpan<SafeHandle> handles, Span<int> fds)
+    {
+        int referenced = 0;
+        try
+        {
+            for (; referenced < handles.Length; referenced++)
+            {
+                bool added = false;
+                handles[referenced].DangerousAddRef(ref added);
+                fds[referenced] = (int)handles[referenced].DangerousGetHandle();
+            }
+        }
+        catch
+        {
+            ReleaseRefs(handles.Slice(0, referenced));
+            throw;
+        }
+    }
+
+    private static void ReleaseRefs(ReadOnlySpan<SafeHandle> handles)
+    {
+        foreach (SafeHandle handle in handles)
+        {
+            handle.DangerousRelease();
+        }
     }
 
     /// <summary>Turns a control-data problem of one receive into the exception the caller sees.</summary>

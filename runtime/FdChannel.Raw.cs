@@ -26,23 +26,14 @@ public sealed partial class FdChannel
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: true);
         Span<int> fds = stackalloc int[handles.Length];
-        int referenced = 0;
+        AddRefs(handles, fds);
         try
         {
-            for (; referenced < handles.Length; referenced++)
-            {
-                bool added = false;
-                handles[referenced].DangerousAddRef(ref added);
-                fds[referenced] = (int)handles[referenced].DangerousGetHandle();
-            }
             SendAll(data, fds, SendContext.Raw(data.Length, handles.Length));
         }
         finally
         {
-            for (int i = 0; i < referenced; i++)
-            {
-                handles[i].DangerousRelease();
-            }
+            ReleaseRefs(handles);
         }
     }
 
