@@ -42,6 +42,16 @@ internal abstract class FdTransport
     /// <summary>poll() one descriptor; true when it is ready. A negative timeout waits for ever.</summary>
     public abstract bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds);
 
+    /// <summary>poll() many descriptors; <paramref name="revents"/> receives each one's ready events. EINTR returns 0.</summary>
+    public abstract int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds);
+
+    public abstract short POLLIN { get; }
+
+    public abstract short POLLOUT { get; }
+
+    /// <summary>A connected pair of this transport's descriptors, for a <see cref="ReadinessPoller"/> to be woken through.</summary>
+    public abstract void CreateWakePair(out SafeHandle reader, out SafeHandle writer);
+
     public abstract nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno);
 
     public abstract nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno);

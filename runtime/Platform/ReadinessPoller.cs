@@ -1,119 +1,118 @@
 using System;
 using System.Collections.Generic;
-using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace FdPasser.Platform;
 
 /// <summary>
-/// Waits for sockets to become ready without a thread per wait: one background thread polls every pending
-/// waiter plus a wake-up socket. The runtime's socket engine has no "wait until writable" operation (a zero-byte
-/// send completes at once) and no readiness wait for a listening socket it did not accept on, so async sends
-/// that meet a full socket buffer and async accepts wait here.
+/// Waits for descriptors to become ready without a thread per wait: one background thread per transport polls
+/// every pending waiter plus a wake-up pair. The runtime's socket engine has no "wait until writable" operation
+/// (a zero-byte send completes at once), no readiness wait for a listening socket it did not accept on, and no
+/// way to wait on STREAMS descriptors, so those waits come here. The thread ends after a while without waiters
+/// and starts again with the next one.
 /// </summary>
 internal sealed class ReadinessPoller
 {
+    private const int IdleMilliseconds = 10_000;
+
     private static ReadinessPoller? s_shared;
 
-    private readonly SocketTransport _transport;
-    private readonly SafeSocketHandle _wakeReader;
-    private readonly SafeSocketHandle _wakeWriter;
+    private readonly FdTransport _transport;
     private readonly object _gate = new();
     private readonly List<Waiter> _waiters = new();
+    private SafeHandle? _wakeReader;
+    private SafeHandle? _wakeWriter;
+    private bool _running;
 
-    private ReadinessPoller(SocketTransport transport)
+    public ReadinessPoller(FdTransport transport)
     {
         _transport = transport;
-        transport.CreatePair(out _wakeReader, out _wakeWriter);
-        var thread = new Thread(Run) { IsBackground = true, Name = "FdPasser readiness poller" };
-        thread.Start();
     }
 
+    /// <summary>The poller of the socket transport of this process.</summary>
     public static ReadinessPoller Shared
     {
         get
         {
-            if (s_shared is { } p)
+            ReadinessPoller? p = Volatile.Read(ref s_shared);
+            if (p is not null)
             {
                 return p;
             }
-            lock (typeof(ReadinessPoller))
-            {
-                return s_shared ??= new ReadinessPoller(Transports.Socket);
-            }
+            var created = new ReadinessPoller(Transports.Socket);
+            return Interlocked.CompareExchange(ref s_shared, created, null) ?? created;
         }
     }
 
     private sealed class Waiter
     {
-        public Waiter(System.Runtime.InteropServices.SafeHandle handle)
+        public Waiter(SafeHandle handle, short events)
         {
             Handle = handle;
+            Events = events;
         }
 
-        public System.Runtime.InteropServices.SafeHandle Handle { get; }
+        public SafeHandle Handle { get; }
 
-        public int Fd { get; set; }
+        public short Events { get; }
 
-        public short Events { get; set; }
+        public int Fd;
 
         public bool Referenced;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public CancellationTokenRegistration Registration { get; set; }
     }
 
-    /// <summary>Completes when the socket is writable (or has failed: the next send reports why).</summary>
-    public Task WaitWritableAsync(System.Runtime.InteropServices.SafeHandle handle, CancellationToken cancellationToken) =>
+    /// <summary>Completes when the descriptor is writable (or has failed: the next send reports why).</summary>
+    public Task WaitWritableAsync(SafeHandle handle, CancellationToken cancellationToken) =>
         WaitAsync(handle, _transport.POLLOUT, cancellationToken);
 
-    /// <summary>Completes when the socket is readable, e.g. a listening socket has a connection pending.</summary>
-    public Task WaitReadableAsync(System.Runtime.InteropServices.SafeHandle handle, CancellationToken cancellationToken) =>
+    /// <summary>Completes when the descriptor is readable, e.g. a listening socket has a connection pending.</summary>
+    public Task WaitReadableAsync(SafeHandle handle, CancellationToken cancellationToken) =>
         WaitAsync(handle, _transport.POLLIN, cancellationToken);
 
-    private async Task WaitAsync(System.Runtime.InteropServices.SafeHandle handle, short events, CancellationToken cancellationToken)
+    private async Task WaitAsync(SafeHandle handle, short events, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var waiter = new Waiter(handle) { Events = events };
+        var waiter = new Waiter(handle, events);
         handle.DangerousAddRef(ref waiter.Referenced);
         waiter.Fd = (int)handle.DangerousGetHandle();
-        lock (_gate)
+        try
         {
-            _waiters.Add(waiter);
+            lock (_gate)
+            {
+                if (_wakeReader is null)
+                {
+                    _transport.CreateWakePair(out SafeHandle reader, out SafeHandle writer);
+                    _wakeReader = reader;
+                    _wakeWriter = writer;
+                }
+                _waiters.Add(waiter);
+                if (!_running)
+                {
+                    _running = true;
+                    new Thread(Run) { IsBackground = true, Name = "FdPasser readiness poller" }.Start();
+                }
+            }
         }
-        waiter.Registration = cancellationToken.Register(static state =>
+        catch
+        {
+            Release(waiter);
+            throw;
+        }
+        using CancellationTokenRegistration registration = cancellationToken.Register(static state =>
         {
             var (poller, w) = ((ReadinessPoller, Waiter))state!;
-            if (poller.Remove(w))
+            if (poller.Take(w))
             {
                 w.Completion.TrySetCanceled();
+                poller.Wake();
             }
         }, (this, waiter));
         Wake();
-        try
-        {
-            await waiter.Completion.Task.ConfigureAwait(false);
-        }
-        finally
-        {
-            await waiter.Registration.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    private bool Remove(Waiter waiter)
-    {
-        lock (_gate)
-        {
-            if (!_waiters.Remove(waiter))
-            {
-                return false;
-            }
-        }
-        Release(waiter);
-        Wake();
-        return true;
+        await waiter.Completion.Task.ConfigureAwait(false);
     }
 
     private static void Release(Waiter waiter)
@@ -122,57 +121,6 @@ internal sealed class ReadinessPoller
         {
             waiter.Referenced = false;
             waiter.Handle.DangerousRelease();
-        }
-    }
-
-    private void Wake() => _transport.TrySend(_wakeWriter, stackalloc byte[1] { 1 }, default, out _);
-
-    private void Run()
-    {
-        var fds = new List<int>();
-        var events = new List<short>();
-        var snapshot = new List<Waiter>();
-        Span<byte> drain = stackalloc byte[64];
-        while (true)
-        {
-            fds.Clear();
-            events.Clear();
-            snapshot.Clear();
-            fds.Add((int)_wakeReader.DangerousGetHandle());
-            events.Add(_transport.POLLIN);
-            lock (_gate)
-            {
-                foreach (Waiter w in _waiters)
-                {
-                    snapshot.Add(w);
-                    fds.Add(w.Fd);
-                    events.Add(w.Events);
-                }
-            }
-            short[] revents = new short[fds.Count];
-            try
-            {
-                _transport.PollMany(
-                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fds), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events), revents, -1);
-            }
-            catch (FdPassingException e)
-            {
-                FailAll(snapshot, e);
-                continue;
-            }
-            if (revents[0] != 0)
-            {
-                while (_transport.TryReceive(_wakeReader, drain, default, out _, out _) > 0)
-                {
-                }
-            }
-            for (int i = 0; i < snapshot.Count; i++)
-            {
-                if (revents[i + 1] != 0 && Take(snapshot[i]))
-                {
-                    snapshot[i].Completion.TrySetResult();
-                }
-            }
         }
     }
 
@@ -189,13 +137,71 @@ internal sealed class ReadinessPoller
         return true;
     }
 
-    private void FailAll(List<Waiter> waiters, Exception error)
+    private void Wake() => _transport.TrySend(_wakeWriter!, stackalloc byte[1] { 1 }, default, out _);
+
+    private void Run()
     {
-        foreach (Waiter w in waiters)
+        var fds = new List<int>();
+        var events = new List<short>();
+        var snapshot = new List<Waiter>();
+        byte[] drain = new byte[64];
+        while (true)
         {
-            if (Take(w))
+            fds.Clear();
+            events.Clear();
+            snapshot.Clear();
+            lock (_gate)
             {
-                w.Completion.TrySetException(error);
+                fds.Add((int)_wakeReader!.DangerousGetHandle());
+                events.Add(_transport.POLLIN);
+                foreach (Waiter w in _waiters)
+                {
+                    snapshot.Add(w);
+                    fds.Add(w.Fd);
+                    events.Add(w.Events);
+                }
+            }
+            short[] revents = new short[fds.Count];
+            int ready;
+            try
+            {
+                ready = _transport.PollMany(CollectionsMarshal.AsSpan(fds), CollectionsMarshal.AsSpan(events), revents,
+                    snapshot.Count == 0 ? IdleMilliseconds : -1);
+            }
+            catch (FdPassingException e)
+            {
+                foreach (Waiter w in snapshot)
+                {
+                    if (Take(w))
+                    {
+                        w.Completion.TrySetException(e);
+                    }
+                }
+                continue;
+            }
+            if (ready == 0 && snapshot.Count == 0)
+            {
+                lock (_gate)
+                {
+                    if (_waiters.Count == 0)
+                    {
+                        _running = false;
+                        return;
+                    }
+                }
+            }
+            if (revents[0] != 0)
+            {
+                while (_transport.TryReceive(_wakeReader!, drain, default, out _, out _) > 0)
+                {
+                }
+            }
+            for (int i = 0; i < snapshot.Count; i++)
+            {
+                if (revents[i + 1] != 0 && Take(snapshot[i]))
+                {
+                    snapshot[i].Completion.TrySetResult();
+                }
             }
         }
     }

@@ -68,6 +68,13 @@ internal abstract class SocketTransport : FdTransport
 
     public abstract void CreatePair(out SafeSocketHandle first, out SafeSocketHandle second);
 
+    public override void CreateWakePair(out SafeHandle reader, out SafeHandle writer)
+    {
+        CreatePair(out SafeSocketHandle first, out SafeSocketHandle second);
+        reader = first;
+        writer = second;
+    }
+
     /// <summary>A new unconnected stream socket, close-on-exec.</summary>
     public abstract SafeSocketHandle CreateSocket();
 
@@ -82,13 +89,6 @@ internal abstract class SocketTransport : FdTransport
     public abstract SafeSocketHandle? TryAccept(SafeSocketHandle listener, out int errno);
 
     public override SafeHandle? TryAcceptHandle(SafeHandle listener, out int errno) => TryAccept((SafeSocketHandle)listener, out errno);
-
-    /// <summary>poll() many descriptors; <paramref name="revents"/> receives each one's ready events. EINTR returns 0.</summary>
-    public abstract int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds);
-
-    public abstract short POLLIN { get; }
-
-    public abstract short POLLOUT { get; }
 
     /// <summary>
     /// The control-data parser of <see cref="FdTransport.TryReceive"/> on a buffer of the caller's: what a recvmsg

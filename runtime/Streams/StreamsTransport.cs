@@ -74,8 +74,8 @@ internal sealed unsafe partial class StreamsTransport : FdTransport
     }
 
     /// <summary>
-    /// STREAMS descriptors are not sockets, so the runtime's socket engine cannot wait for them: a long-running
-    /// worker polls in slices short enough to notice cancellation.
+    /// STREAMS descriptors are not sockets, so the runtime's socket engine cannot wait for them: this transport's
+    /// one readiness poller does, for every pending wait at once.
     /// </summary>
     public override ValueTask WaitAsync(SafeHandle handle, bool forWrite, CancellationToken cancellationToken)
     {
@@ -84,17 +84,55 @@ internal sealed unsafe partial class StreamsTransport : FdTransport
         {
             return default;
         }
-        return new ValueTask(Task.Factory.StartNew(
-            () =>
+        ReadinessPoller poller = Volatile.Read(ref _poller) ?? InitializePoller();
+        return new ValueTask(forWrite ? poller.WaitWritableAsync(handle, cancellationToken) : poller.WaitReadableAsync(handle, cancellationToken));
+    }
+
+    private ReadinessPoller? _poller;
+
+    private ReadinessPoller InitializePoller()
+    {
+        var created = new ReadinessPoller(this);
+        return Interlocked.CompareExchange(ref _poller, created, null) ?? created;
+    }
+
+    public override short POLLIN => (short)_sys.POLLIN;
+
+    public override short POLLOUT => (short)_sys.POLLOUT;
+
+    public override int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds)
+    {
+        int size = _sys.PollfdSize;
+        byte[] buffer = new byte[size * fds.Length];
+        fixed (byte* p = buffer)
+        {
+            for (int i = 0; i < fds.Length; i++)
             {
-                while (!Poll(handle, forWrite, 50))
+                _sys.PollfdInit(p + (i * size), fds[i], events[i]);
+            }
+            int n = _sys.poll(p, (nuint)fds.Length, timeoutMilliseconds);
+            if (n < 0)
+            {
+                int errno = LastErrno;
+                if (errno == _sys.EINTR)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    return 0;
                 }
-            },
-            cancellationToken,
-            TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
-            TaskScheduler.Default));
+                throw Error("poll", errno, "waiting for STREAMS pipes to become ready");
+            }
+            for (int i = 0; i < fds.Length; i++)
+            {
+                revents[i] = _sys.PollfdRevents(p + (i * size));
+            }
+            return n;
+        }
+    }
+
+    public override void CreateWakePair(out SafeHandle reader, out SafeHandle writer)
+    {
+        CreatePair(out StreamsHandle first, out StreamsHandle second);
+        reader = first;
+        writer = second;
     }
 
     public override PeerCredentials GetPeerCredentials(SafeHandle socket)

@@ -248,6 +248,49 @@ public sealed class StreamsChannelTests : IDisposable
     }
 
     [Fact]
+    public async Task Pending_async_receives_do_not_hold_a_thread_each()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        const int Count = 40;
+        var pairs = new (FdChannel A, FdChannel B)[Count];
+        var pending = new Task<SafeFileHandle>[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            pairs[i] = FdChannel.CreateStreamsPair(_w.ServerTransport);
+        }
+        try
+        {
+            int threadsBefore = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+            for (int i = 0; i < Count; i++)
+            {
+                pending[i] = pairs[i].B.ReceiveDescriptorAsync(ct).AsTask();
+            }
+            await Task.Delay(200, ct);
+            int threadsWaiting = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+            Assert.All(pending, t => Assert.False(t.IsCompleted));
+            Assert.True(threadsWaiting - threadsBefore < 10, $"{threadsWaiting - threadsBefore} more threads for {Count} pending receives");
+            using SafeFileHandle mine = File.OpenHandle(_file);
+            for (int i = 0; i < Count; i++)
+            {
+                await pairs[i].A.SendDescriptorAsync(mine, ct);
+            }
+            foreach (Task<SafeFileHandle> t in pending)
+            {
+                using SafeFileHandle received = await t.WaitAsync(TimeSpan.FromSeconds(10), ct);
+                Assert.Equal("hello from a passed descriptor", ReadAll(received));
+            }
+        }
+        finally
+        {
+            foreach (var (a, b) in pairs)
+            {
+                a.Dispose();
+                b.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_async_receive_can_be_cancelled()
     {
         var (a, b) = FdChannel.CreateStreamsPair(_w.ServerTransport);

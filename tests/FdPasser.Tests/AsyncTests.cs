@@ -114,6 +114,52 @@ public class AsyncTests
     }
 
     [Fact]
+    public async Task Pending_receives_and_accepts_do_not_hold_a_thread_each()
+    {
+        await Warm.UpAsync();
+        const int Count = 40;
+        using var dir = new TempDir();
+        var pairs = new (FdChannel A, FdChannel B)[Count];
+        var listeners = new FdListener[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            pairs[i] = FdChannel.CreatePair();
+            listeners[i] = FdListener.Create(dir.File("ep" + i));
+        }
+        try
+        {
+            int before = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+            var receives = new Task<SafeFileHandle>[Count];
+            var accepts = new Task<FdConnection>[Count];
+            for (int i = 0; i < Count; i++)
+            {
+                receives[i] = pairs[i].B.ReceiveDescriptorAsync(Ct).AsTask();
+                accepts[i] = listeners[i].AcceptAsync(Ct).AsTask();
+            }
+            await Task.Delay(200, Ct);
+            int waiting = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+            Assert.True(waiting - before < 10, $"{waiting - before} more threads for {2 * Count} pending operations");
+            using SafeFileHandle devNull = File.OpenHandle("/dev/null");
+            for (int i = 0; i < Count; i++)
+            {
+                pairs[i].A.SendDescriptor(devNull);
+                using FdChannel client = FdChannel.Connect(listeners[i].Path);
+                (await accepts[i].WaitAsync(TimeSpan.FromSeconds(10), Ct)).Channel.Dispose();
+                (await receives[i].WaitAsync(TimeSpan.FromSeconds(10), Ct)).Dispose();
+            }
+        }
+        finally
+        {
+            foreach (var (a, b) in pairs)
+            {
+                a.Dispose();
+                b.Dispose();
+            }
+            Array.ForEach(listeners, l => l.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task Async_frames_carry_payload_and_descriptors()
     {
         var (a, b) = FdChannel.CreatePair();
