@@ -93,7 +93,7 @@ internal sealed class FileOpener
         return handle;
     }
 
-    private static bool IsServable(int fileType) => fileType is FileAbi.S_IFREG or FileAbi.S_IFDIR;
+    private bool IsServable(int fileType) => fileType == _abi.S_IFREG || fileType == _abi.S_IFDIR;
 
     private Refusal NotServable(string path) =>
         new(_abi.EACCES, $"'{path}' is not a regular file or a directory; only those are served");

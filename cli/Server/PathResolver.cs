@@ -48,7 +48,7 @@ internal sealed class PathResolver
         {
             throw new IOException($"cannot use '{root}' as the root: {refusal.Message}");
         }
-        if (real.FileType != FileAbi.S_IFDIR)
+        if (real.FileType != transport.Files.S_IFDIR)
         {
             throw new IOException($"cannot use '{root}' as the root: it is not a directory");
         }
@@ -90,7 +90,7 @@ internal sealed class PathResolver
         Push(pending, parts);
         var real = new List<string>();
         int links = 0;
-        int type = FileAbi.S_IFDIR;
+        int type = _abi.S_IFDIR;
         while (pending.Count > 0)
         {
             string part = pending.Pop();
@@ -107,7 +107,7 @@ internal sealed class PathResolver
                     return false;
                 }
                 real.RemoveAt(real.Count - 1);
-                type = FileAbi.S_IFDIR;
+                type = _abi.S_IFDIR;
                 continue;
             }
             string candidate = Join(real, part);
@@ -123,7 +123,7 @@ internal sealed class PathResolver
                 refusal = new Refusal(errno, $"'{requestPath}': {Marshal.GetPInvokeErrorMessage(errno)} (lstat() of '{candidate}': {_transport.ErrnoName(errno) ?? "errno " + errno})");
                 return false;
             }
-            if (type == FileAbi.S_IFLNK)
+            if (type == _abi.S_IFLNK)
             {
                 if (++links > MaxLinks)
                 {
@@ -149,10 +149,10 @@ internal sealed class PathResolver
                     target = inside;
                 }
                 Push(pending, target.Split('/', StringSplitOptions.RemoveEmptyEntries));
-                type = FileAbi.S_IFDIR;
+                type = _abi.S_IFDIR;
                 continue;
             }
-            if (pending.Count > 0 && type != FileAbi.S_IFDIR)
+            if (pending.Count > 0 && type != _abi.S_IFDIR)
             {
                 refusal = new Refusal(_abi.ENOTDIR, $"'{requestPath}': '{candidate}' is not a directory");
                 return false;

@@ -63,7 +63,7 @@ internal static class Requirements
         "SO_PEERCRED", "SOMAXCONN", "MSG_PEEK", "MSG_CTRUNC", "MSG_TRUNC", "MSG_DONTWAIT", "MSG_NOSIGNAL",
         "MSG_CMSG_CLOEXEC", "SHUT_WR", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "FD_CLOEXEC", "O_RDONLY",
         "O_WRONLY", "O_RDWR", "O_ACCMODE", "O_CREAT", "O_EXCL", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DIRECTORY",
-        "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "POLLIN", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL",
+        "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "S_IFDIR", "S_IFREG", "S_IFLNK", "POLLIN", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL",
     };
 
     /// <summary>Constants that must have a value (not <c>none</c>) on every target.</summary>
@@ -71,7 +71,8 @@ internal static class Requirements
     {
         "AF_UNIX", "SOCK_STREAM", "SOL_SOCKET", "SCM_RIGHTS", "SOMAXCONN", "MSG_CTRUNC", "MSG_DONTWAIT", "F_GETFD",
         "F_SETFD", "F_GETFL", "F_SETFL", "FD_CLOEXEC", "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE", "O_CREAT",
-        "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "POLLIN", "POLLOUT",
+        "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "S_IFDIR", "S_IFREG", "S_IFLNK",
+        "POLLIN", "POLLOUT",
     };
 
     /// <summary>Constants the contract exposes where present, 0 with <c>Has_X</c> false elsewhere.</summary>

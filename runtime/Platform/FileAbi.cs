@@ -6,12 +6,6 @@ namespace FdPasser.Platform;
 /// </summary>
 internal sealed class FileAbi
 {
-    // The file-type bits below are not in the ABI files yet. They are the traditional sys/stat.h values, the same
-    // on every target this library supports (Linux, macOS, FreeBSD, illumos).
-    public const int S_IFDIR = 0x4000;
-    public const int S_IFREG = 0x8000;
-    public const int S_IFLNK = 0xA000;
-
     public required int O_ACCMODE { get; init; }
 
     public required int O_RDONLY { get; init; }
@@ -41,6 +35,12 @@ internal sealed class FileAbi
     public required int S_IFMT { get; init; }
 
     public required int S_IFSOCK { get; init; }
+
+    public required int S_IFDIR { get; init; }
+
+    public required int S_IFREG { get; init; }
+
+    public required int S_IFLNK { get; init; }
 
     public required int EPERM { get; init; }
 

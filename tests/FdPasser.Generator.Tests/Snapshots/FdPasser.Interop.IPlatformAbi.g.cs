@@ -71,6 +71,9 @@ internal unsafe interface IPlatformAbi
     static abstract int O_CLOEXEC { get; }
     static abstract int S_IFMT { get; }
     static abstract int S_IFSOCK { get; }
+    static abstract int S_IFDIR { get; }
+    static abstract int S_IFREG { get; }
+    static abstract int S_IFLNK { get; }
     static abstract int POLLIN { get; }
     static abstract int POLLOUT { get; }
     static abstract int POLLERR { get; }

@@ -159,6 +159,12 @@ internal static unsafe partial class LinuxArm64
     public const bool Has_S_IFMT = true;
     public const int S_IFSOCK = 0xC000;
     public const bool Has_S_IFSOCK = true;
+    public const int S_IFDIR = 0x4000;
+    public const bool Has_S_IFDIR = true;
+    public const int S_IFREG = 0x8000;
+    public const bool Has_S_IFREG = true;
+    public const int S_IFLNK = 0xA000;
+    public const bool Has_S_IFLNK = true;
     public const int POLLIN = 1;
     public const bool Has_POLLIN = true;
     public const int POLLOUT = 4;
@@ -719,6 +725,9 @@ internal static unsafe partial class LinuxArm64
         public static int O_CLOEXEC => unchecked((int)LinuxArm64.O_CLOEXEC);
         public static int S_IFMT => unchecked((int)LinuxArm64.S_IFMT);
         public static int S_IFSOCK => unchecked((int)LinuxArm64.S_IFSOCK);
+        public static int S_IFDIR => unchecked((int)LinuxArm64.S_IFDIR);
+        public static int S_IFREG => unchecked((int)LinuxArm64.S_IFREG);
+        public static int S_IFLNK => unchecked((int)LinuxArm64.S_IFLNK);
         public static int POLLIN => unchecked((int)LinuxArm64.POLLIN);
         public static int POLLOUT => unchecked((int)LinuxArm64.POLLOUT);
         public static int POLLERR => unchecked((int)LinuxArm64.POLLERR);
