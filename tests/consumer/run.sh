@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The packages as a user gets them: packs FdPasser and fdpass into a scratch local feed, checks what the packages
+# hold, builds a project outside the solution (tests/consumer/app, copied to the scratch directory) against the
+# FdPasser package from that feed, runs it (two processes passing descriptors both ways), publishes it with
+# NativeAOT (zero warnings) and runs the binary, then installs fdpass from the feed with
+# `dotnet tool install --tool-path` and runs `fdpass demo`.
+# Restores use a private NuGet packages folder, and package source mapping takes FdPasser and fdpass from the
+# scratch feed only, so a package of the same version cached earlier cannot stand in for the one just packed.
+# Prints one "ok"/"FAIL" line per check and "N passed, N failed"; exits non-zero when any check failed.
+# Usage: tests/consumer/run.sh        (FDPASSER_CONSUMER_KEEP=1 keeps the scratch directory)
+set -u
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="$(mktemp -d /tmp/fdpasser-consumer.XXXXXX)"
+feed="$work/feed"
+passed=0
+failed=0
+started=$SECONDS
+
+cleanup() {
+    if [ "${FDPASSER_CONSUMER_KEEP:-0}" = 1 ]; then
+        echo "kept $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+ok() { passed=$((passed + 1)); echo "ok   - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+check() { # check DESCRIPTION COMMAND...
+    local what="$1"; shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+finish() {
+    echo "consumer test took $((SECONDS - started)) s"
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+log_of() { echo "$work/$(tr -c 'A-Za-z0-9\n' '-' <<<"$1").log"; }
+# run NAME COMMAND...: runs a step with its output in its log; on failure says so and shows the end of the log.
+run() {
+    local name="$1"; shift
+    if "$@" >"$(log_of "$name")" 2>&1; then
+        ok "$name succeeds"
+        return 0
+    fi
+    fail "$name succeeds (log follows)"
+    tail -n 30 "$(log_of "$name")"
+    return 1
+}
+in_dir() { (cd "$1" && shift && "$@"); }
+no_warnings() { # no_warnings NAME: the step's log has no warning
+    local warnings
+    warnings="$(grep -i 'warning' "$(log_of "$1")" | grep -vE '^ *0 Warning\(s\)$' | sort -u)"
+    if [ -z "$warnings" ]; then
+        ok "$1 has zero warnings"
+    else
+        fail "$1 has warnings:"
+        echo "$warnings"
+    fi
+}
+
+zip_list() { python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$1"; }
+zip_cat() { python3 -c 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode("utf-8-sig"))' "$1" "$2"; }
+has_entry() { zip_list "$1" | grep -x -- "$2" >/dev/null; }
+has_text() { zip_cat "$1" "$2" | grep -F -- "$3" >/dev/null; }
+lacks_text() { ! zip_cat "$1" "$2" | grep -iF -- "$3" >/dev/null; }
+no_entry_under() { ! zip_list "$1" | grep -- "^$2" >/dev/null; }
+
+echo "FdPasser consumer test in $work"
+
+# --- pack -------------------------------------------------------------------------------------------------------
+# The repository's own restore uses the usual packages folder; only the consumer side below is isolated.
+run "pack FdPasser" dotnet pack "$repo/runtime" -c Release -o "$feed" -warnaserror -tl:off -nologo &&
+    no_warnings "pack FdPasser"
+run "pack fdpass" dotnet pack "$repo/cli" -c Release -o "$feed" -warnaserror -tl:off -nologo &&
+    no_warnings "pack fdpass"
+
+lib="$(ls "$feed"/FdPasser.*.nupkg 2>/dev/null | grep -v '\.snupkg$' | head -n 1)"
+tool="$(ls "$feed"/fdpass.*.nupkg 2>/dev/null | grep -v '\.snupkg$' | head -n 1)"
+if [ -z "$lib" ] || [ -z "$tool" ]; then
+    fail "both packages are in the feed"
+    finish
+fi
+version="$(basename "$lib" .nupkg)"
+version="${version#FdPasser.}"
+echo "     version $version"
+check "fdpass has the same version" test -f "$feed/fdpass.$version.nupkg"
+
+check "FdPasser: library, XML docs and README in the package" \
+    eval 'has_entry "$lib" lib/net10.0/FdPasser.dll && has_entry "$lib" lib/net10.0/FdPasser.xml && has_entry "$lib" README.md'
+check "FdPasser: MIT license expression, readme and repository in the nuspec" \
+    eval 'has_text "$lib" FdPasser.nuspec "<license type=\"expression\">MIT</license>" &&
+          has_text "$lib" FdPasser.nuspec "<readme>README.md</readme>" &&
+          has_text "$lib" FdPasser.nuspec "<repository type=\"git\""'
+check "FdPasser: no dependency on the generator and no analyzer shipped" \
+    eval 'lacks_text "$lib" FdPasser.nuspec Generator && no_entry_under "$lib" analyzers/'
+check "FdPasser: symbol package with the PDB" eval 'has_entry "$feed/FdPasser.$version.snupkg" lib/net10.0/FdPasser.pdb'
+check "fdpass: a DotnetTool package with README" \
+    eval 'has_text "$tool" fdpass.nuspec "<packageType name=\"DotnetTool\" />" && has_entry "$tool" README.md &&
+          has_entry "$tool" tools/net10.0/any/DotnetToolSettings.xml'
+check "fdpass: symbol package" test -f "$feed/fdpass.$version.snupkg"
+
+# --- the consumer project ---------------------------------------------------------------------------------------
+default_packages="$(dotnet nuget locals global-packages --list 2>/dev/null | sed -n 's/^global-packages: *//p')"
+export NUGET_PACKAGES="$work/packages"
+mkdir -p "$work/app" "$NUGET_PACKAGES"
+cp "$repo/tests/consumer/app/FdPasser.Consumer.csproj" "$repo/tests/consumer/app/Program.cs" "$work/app/"
+
+# The scratch feed plus nuget.org (and, to save downloads, the usual packages folder read as a feed) for the rest.
+cache_source="" cache_mapping=""
+if [ -n "$default_packages" ] && [ -d "$default_packages" ]; then
+    cache_source="<add key=\"local-cache\" value=\"$default_packages\" />"
+    cache_mapping="<packageSource key=\"local-cache\"><package pattern=\"*\" /></packageSource>"
+fi
+cat >"$work/app/nuget.config" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="fdpasser-feed" value="$feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+    $cache_source
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="fdpasser-feed">
+      <package pattern="FdPasser" />
+      <package pattern="fdpass" />
+    </packageSource>
+    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+    $cache_mapping
+  </packageSourceMapping>
+</configuration>
+EOF
+
+expected="consumer: descriptors passed both ways"
+if run "consumer build (JIT)" dotnet build "$work/app" -c Release -p:FdPasserVersion="$version" -tl:off -nologo; then
+    no_warnings "consumer build (JIT)"
+    check "the restored FdPasser is the package just packed" \
+        cmp -s "$lib" "$NUGET_PACKAGES/fdpasser/$version/fdpasser.$version.nupkg"
+    "$work/app/bin/Release/net10.0/FdPasser.Consumer" >"$work/jit.out" 2>&1
+    code=$?
+    cat "$work/jit.out"
+    check "consumer (JIT) passes descriptors between two processes" test "$code" = 0 -a -n "$(grep -xF "$expected" "$work/jit.out")"
+fi
+
+if run "consumer NativeAOT publish" dotnet publish "$work/app" -c Release -p:PublishAot=true \
+        -p:FdPasserVersion="$version" -o "$work/aot" -tl:off -nologo; then
+    no_warnings "consumer NativeAOT publish"
+    "$work/aot/FdPasser.Consumer" >"$work/aot.out" 2>&1
+    code=$?
+    cat "$work/aot.out"
+    check "consumer (NativeAOT) passes descriptors between two processes" test "$code" = 0 -a -n "$(grep -xF "$expected" "$work/aot.out")"
+fi
+
+# --- the tool -----------------------------------------------------------------------------------------------------
+# --add-source cannot be combined with package source mapping, so the install runs where only nuget.org is
+# configured (the app's nuget.config is not on its path); the private packages folder holds no fdpass, and
+# nuget.org has no fdpass package.
+mkdir -p "$work/tool"
+cat >"$work/tool/nuget.config" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+  </packageSources>
+</configuration>
+EOF
+if run "dotnet tool install fdpass" in_dir "$work/tool" dotnet tool install --tool-path "$work/tools" fdpass \
+        --add-source "$feed" --version "$version"; then
+    check "the installed fdpass is the package just packed" \
+        cmp -s "$tool" "$work/tools/.store/fdpass/$version/fdpass/$version/fdpass.$version.nupkg"
+    "$work/tools/fdpass" demo >"$work/demo.out" 2>&1
+    code=$?
+    check "fdpass demo runs from the installed tool" test "$code" = 0 -a -n "$(grep -F "demo finished: both descriptors worked" "$work/demo.out")"
+    [ "$code" = 0 ] || tail -n 20 "$work/demo.out"
+fi
+
+finish
