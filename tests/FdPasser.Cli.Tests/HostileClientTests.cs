@@ -197,4 +197,18 @@ public sealed class HostileClientTests : IDisposable
         server.AssertLogged("open 'hello.txt' O_RDONLY:", count: 21);
         AssertStillServing();
     }
+
+    [Fact]
+    public void A_path_cannot_forge_log_lines()
+    {
+        ServeProcess server = Start();
+        const string Forged = "2000-01-01T00:00:00.000 pid 1 uid 0: open 'secret' O_RDONLY: passed descriptor";
+
+        FdPeerErrorException e = RawClient.Refusal(_tree.Endpoint, Encoding.UTF8.GetBytes($"open x\n{Forged}\r\u2028y 0\0"));
+
+        Assert.Equal(Errno.ENOENT, e.ErrorCode);
+        server.AssertLogged("open 'x\\n2000-01-01T00:00:00.000 pid 1 uid 0: open 'secret' O_RDONLY: passed descriptor\\r\\u2028y' O_RDONLY: refused (ENOENT:");
+        Assert.DoesNotContain(server.Log, l => l.StartsWith("2000-", StringComparison.Ordinal) || l.Contains('\r', StringComparison.Ordinal) || l.Contains('\u2028', StringComparison.Ordinal));
+        AssertStillServing();
+    }
 }
