@@ -36,8 +36,9 @@ internal static class HelpText
                             and the peer's kernel-reported uid decides.
           --allow-write     Allow O_WRONLY, O_RDWR, O_CREAT and O_TRUNC (refused by default).
           --request-timeout SECONDS
-                            Close a connection whose client sends no complete request within this time
-                            (default 10). A request is at most 4096 bytes, NUL included.
+                            Close a connection whose client sends no complete request, or takes no
+                            answer, within this time (default 10). A request is at most 4096 bytes, NUL
+                            included.
           -h, --help        Show this help.
         """;
 

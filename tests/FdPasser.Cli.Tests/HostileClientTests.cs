@@ -199,6 +199,19 @@ public sealed class HostileClientTests : IDisposable
     }
 
     [Fact]
+    public void A_client_that_sends_requests_and_never_reads_the_answers_is_dropped_at_the_request_timeout()
+    {
+        ServeProcess server = Start("--request-timeout", "1");
+        using FdChannel channel = RawClient.Connect(_tree.Endpoint);
+        byte[] requests = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("open hello.txt 0\0", 2000)));
+        channel.SendRaw(requests, ReadOnlySpan<int>.Empty);
+
+        // The server answers until the socket buffer is full, then gives up on the client instead of waiting forever.
+        server.AssertLogged("did not take its answer within 1 s; closed the connection");
+        AssertStillServing(); // the client still holds its end, with its answers unread
+    }
+
+    [Fact]
     public void A_path_cannot_forge_log_lines()
     {
         ServeProcess server = Start();
