@@ -103,6 +103,31 @@ public sealed class HostileClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Silent_and_half_sent_clients_hold_their_connections_while_others_are_served()
+    {
+        Start("--request-timeout", "30");
+        using FdChannel silent = RawClient.Connect(_tree.Endpoint);
+        using FdChannel halfSent = RawClient.Connect(_tree.Endpoint);
+        halfSent.SendRaw("open hel"u8, ReadOnlySpan<int>.Empty);
+
+        // Well within the 30 s the held connections are given: a server busy with them would time these out.
+        string[] others = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => RawClient.Fetch(_tree.Endpoint, "hello.txt"), TestContext.Current.CancellationToken)))
+            .WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        Assert.All(others, text => Assert.Equal(Hello, text));
+
+        // The held connections were kept, the half-sent request with them: both are served when they go on.
+        halfSent.SendRaw("lo.txt 0\0"u8, ReadOnlySpan<int>.Empty);
+        using (var stream = FdHandles.ToFileStream(halfSent.ReceiveDescriptor()))
+        {
+            Assert.Equal(Hello, new System.IO.StreamReader(stream).ReadToEnd());
+        }
+        Assert.Equal(Hello, RawClient.Fetch(silent, "hello.txt"));
+        silent.Dispose();
+        halfSent.Dispose();
+        AssertStillServing();
+    }
+
+    [Fact]
     public async Task An_endless_request_is_cut_off_at_4096_bytes_and_refused()
     {
         Start();
