@@ -22,6 +22,7 @@ internal static class HelpText
 
     public const string Serve = """
         Usage: fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write] [--request-timeout SECONDS]
+                            [--max-connections N]
 
         Listens on ENDPOINT for the classic open request 'open <path> <flags>\0' (flags: the numeric O_* flags
         of this system, in decimal) and answers each with the opened descriptor, or an error status with the
@@ -36,8 +37,12 @@ internal static class HelpText
                             and the peer's kernel-reported uid decides.
           --allow-write     Allow O_WRONLY, O_RDWR, O_CREAT and O_TRUNC (refused by default).
           --request-timeout SECONDS
-                            Close a connection whose client sends no complete request within this time
-                            (default 10). A request is at most 4096 bytes, NUL included.
+                            Close a connection whose client sends no complete request, or takes no
+                            answer, within this time (default 10). A request is at most 4096 bytes, NUL
+                            included.
+          --max-connections N
+                            Serve at most N connections at once; further clients wait (default 1024, or
+                            fewer where the descriptor limit, 'ulimit -n', leaves room for fewer).
           -h, --help        Show this help.
         """;
 

@@ -44,7 +44,7 @@ internal static class GetCommand
         }
         catch (FdPeerErrorException e)
         {
-            error.WriteLine($"fdpass get: refused by the server: {e.PeerMessage ?? $"no message for '{path}'"} (status {e.ErrorCode}, {Endpoint.ErrnoName(e.ErrorCode)})");
+            error.WriteLine($"fdpass get: refused by the server: {OneLine.Escape(e.PeerMessage ?? $"no message for '{path}'")} (status {e.ErrorCode}, {Endpoint.ErrnoName(e.ErrorCode)})");
             return ExitCodes.Refused;
         }
         catch (EndOfStreamException)

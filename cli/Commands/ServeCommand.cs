@@ -11,7 +11,7 @@ using FdPasser.Platform;
 
 namespace FdPasser.Cli.Commands;
 
-/// <summary><c>fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write]</c>.</summary>
+/// <summary><c>fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write] [--request-timeout SECONDS] [--max-connections N]</c>.</summary>
 internal static class ServeCommand
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -20,7 +20,7 @@ internal static class ServeCommand
 
     public static int Run(ReadOnlySpan<string> args, TextWriter output)
     {
-        var a = ArgumentReader.Parse("serve", args, ["--root", "--allow-uid", "--request-timeout"], ["--allow-write"]);
+        var a = ArgumentReader.Parse("serve", args, ["--root", "--allow-uid", "--request-timeout", "--max-connections"], ["--allow-write"]);
         if (a.HelpRequested)
         {
             output.WriteLine(HelpText.Serve);
@@ -45,6 +45,15 @@ internal static class ServeCommand
             }
             requestTimeout = TimeSpan.FromSeconds(s);
         }
+        int maxConnections = ConnectionLimit.Default(out string? limitNote);
+        if (a.Single("--max-connections") is { } most)
+        {
+            if (!int.TryParse(most, NumberStyles.None, CultureInfo.InvariantCulture, out maxConnections) || maxConnections < 1)
+            {
+                throw a.Usage($"--max-connections '{most}' is not a number of connections (1 or more)");
+            }
+            limitNote = null;
+        }
         string root = a.Single("--root") ?? Environment.CurrentDirectory;
         bool allowWrite = a.Has("--allow-write");
 
@@ -55,6 +64,7 @@ internal static class ServeCommand
         {
             AllowedUids = uids.Count > 0 ? uids : new HashSet<uint> { self },
             RequestTimeout = requestTimeout,
+            MaxConnections = maxConnections,
         };
         bool othersAllowed = options.AllowedUids.Any(u => u != self);
         var log = new ServerLog(output);
@@ -67,7 +77,12 @@ internal static class ServeCommand
         {
             log.Write(
                 $"listening on {endpoint} ({Access(endpoint, othersAllowed)}); serving {resolver.Root} " +
-                $"{(allowWrite ? "read-write" : "read-only")} to uid {string.Join(", ", options.AllowedUids.Order())}");
+                $"{(allowWrite ? "read-write" : "read-only")} to uid {string.Join(", ", options.AllowedUids.Order())}, " +
+                $"at most {maxConnections} connection(s) at once");
+            if (limitNote is not null)
+            {
+                log.Write("note: " + limitNote);
+            }
             new OpenServer(listener, new FileOpener(resolver, allowWrite, transport), options, log).RunAsync(stop.Token).GetAwaiter().GetResult();
         }
         finally

@@ -9,7 +9,9 @@ namespace FdPasser.Cli.Server;
 /// <summary>
 /// Serves one connection: reads requests until the client closes, answers each with a descriptor or an error
 /// status, and logs one line per request. A request that cannot be read (too long, malformed, timed out, with
-/// descriptors attached) is answered where possible and ends the connection.
+/// descriptors attached) is answered where possible and ends the connection. Both reading a request and sending
+/// its answer are bounded by the request timeout, so a client can hold a connection only as long as it keeps
+/// sending requests and taking answers.
 /// </summary>
 internal sealed class ClientConnection
 {
@@ -103,9 +105,15 @@ internal sealed class ClientConnection
         }
         using (handle)
         {
+            using var timeout = new CancellationTokenSource(_options.RequestTimeout);
             try
             {
-                await channel.SendDescriptorAsync(handle).ConfigureAwait(false);
+                await channel.SendDescriptorAsync(handle, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _log.Peer(Peer, $"{Describe(request)}: opened, but the client {NotTaken}");
+                return false;
             }
             catch (FdPassingException e)
             {
@@ -121,9 +129,15 @@ internal sealed class ClientConnection
     {
         string what = request is { } r ? Describe(r) : "request";
         string errno = Transports.Socket.ErrnoName(refusal.Errno) ?? "errno " + refusal.Errno;
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout);
         try
         {
-            await channel.SendErrorAsync(refusal.Errno, refusal.Message).ConfigureAwait(false);
+            await channel.SendErrorAsync(refusal.Errno, refusal.Message, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _log.Peer(Peer, $"{what}: refused ({errno}: {refusal.Message}), but the client {NotTaken}");
+            return false;
         }
         catch (FdPassingException e)
         {
@@ -133,6 +147,12 @@ internal sealed class ClientConnection
         _log.Peer(Peer, $"{what}: refused ({errno}: {refusal.Message})");
         return true;
     }
+
+    /// <summary>
+    /// Why a connection ends whose client sends requests but does not read the answers: once the socket buffer
+    /// is full an answer would wait for ever, holding the connection and the opened file.
+    /// </summary>
+    private string NotTaken => $"did not take its answer within {_options.RequestTimeout.TotalSeconds:0.#} s; closed the connection";
 
     private string Describe(OpenRequest request) => $"open '{request.Path}' {OpenFlags.Describe(request.Flags, _abi)}";
 }

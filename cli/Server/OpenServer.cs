@@ -9,6 +9,8 @@ namespace FdPasser.Cli.Server;
 /// <summary>
 /// The accept loop: every connection is served by its own <see cref="ClientConnection"/>, concurrently, until
 /// <c>stop</c> is cancelled; then open connections get a moment to finish and the listener is left to its owner.
+/// At most <see cref="ServerOptions.MaxConnections"/> are served at once; further clients wait in the listen
+/// backlog (see <see cref="ConnectionLimit"/>).
 /// </summary>
 internal sealed class OpenServer
 {
@@ -30,8 +32,31 @@ internal sealed class OpenServer
 
     public async Task RunAsync(CancellationToken stop)
     {
+        var slots = new SemaphoreSlim(_options.MaxConnections, _options.MaxConnections); // not disposed: connections still draining release it
+        bool full = false;
         while (!stop.IsCancellationRequested)
         {
+            // At the limit, further clients wait in the listen backlog until a connection ends.
+            if (!slots.Wait(0))
+            {
+                if (!full)
+                {
+                    full = true;
+                    _log.Write($"serving {_options.MaxConnections} connection(s), the most at once; further clients wait");
+                }
+                try
+                {
+                    await slots.WaitAsync(stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            else
+            {
+                full = false;
+            }
             FdConnection connection;
             try
             {
@@ -39,10 +64,12 @@ internal sealed class OpenServer
             }
             catch (OperationCanceledException)
             {
+                slots.Release();
                 break;
             }
             catch (FdPassingException e)
             {
+                slots.Release();
                 // EMFILE, ENFILE, ECONNABORTED…: the listener is fine; try again shortly.
                 _log.Write("accept failed: " + e.Message);
                 try
@@ -55,7 +82,7 @@ internal sealed class OpenServer
                 }
                 continue;
             }
-            Task served = ServeAsync(connection, stop);
+            Task served = ServeAsync(connection, slots, stop);
             _connections.TryAdd(served, true);
             _ = served.ContinueWith(t => _connections.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
@@ -66,7 +93,7 @@ internal sealed class OpenServer
         }
     }
 
-    private async Task ServeAsync(FdConnection connection, CancellationToken stop)
+    private async Task ServeAsync(FdConnection connection, SemaphoreSlim slots, CancellationToken stop)
     {
         await Task.Yield();
         try
@@ -78,6 +105,10 @@ internal sealed class OpenServer
             // One client's failure never ends the server.
             _log.Peer(connection.Peer, "connection failed: " + OneLine.Of(e));
             connection.Channel.Dispose();
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 }

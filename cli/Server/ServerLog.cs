@@ -4,7 +4,10 @@ using System.IO;
 
 namespace FdPasser.Cli.Server;
 
-/// <summary>One line per event, time-stamped, written whole (requests from many clients do not interleave within a line).</summary>
+/// <summary>
+/// One line per event, time-stamped, written whole (requests from many clients do not interleave within a line).
+/// Control characters a client put in its request are escaped, so a request cannot forge a line.
+/// </summary>
 internal sealed class ServerLog
 {
     private readonly TextWriter _writer;
@@ -20,7 +23,7 @@ internal sealed class ServerLog
         string stamp = DateTime.Now.ToString("yyyy-MM-ddTHH:mm:ss.fff", CultureInfo.InvariantCulture);
         lock (_gate)
         {
-            _writer.WriteLine($"{stamp} {line}");
+            _writer.WriteLine($"{stamp} {OneLine.Escape(line)}");
             _writer.Flush();
         }
     }

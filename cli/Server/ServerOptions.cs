@@ -10,4 +10,7 @@ internal sealed class ServerOptions
 
     /// <summary>How long a connected client may take to send a whole request.</summary>
     public System.TimeSpan RequestTimeout { get; init; } = System.TimeSpan.FromSeconds(10);
+
+    /// <summary>How many connections are served at once; further clients wait in the listen backlog.</summary>
+    public int MaxConnections { get; init; } = ConnectionLimit.DefaultMaximum;
 }

@@ -52,6 +52,36 @@ public sealed class PathSafetyTests : IDisposable
         Assert.Contains(message, get.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("null")]
+    [InlineData("zero")]
+    [InlineData("/dev/null")]
+    public void Device_files_are_refused(string path)
+    {
+        using var tree = new TempTree();
+        using ServeProcess devices = ServeProcess.Start(tree.Endpoint, "--root", "/dev", "--allow-write");
+
+        foreach (string flags in new[] { "O_RDONLY", "O_WRONLY" })
+        {
+            RunResult get = Fdpass.Run("get", tree.Endpoint, path, "--flags", flags);
+
+            Assert.Equal(3, get.ExitCode);
+            Assert.Contains($"'{path}' is not a regular file or a directory; only those are served (status 13, EACCES)", get.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_socket_file_under_the_root_is_refused()
+    {
+        using var tree = new TempTree();
+        using ServeProcess server = ServeProcess.Start(tree.Endpoint, "--root", tree.Path);
+
+        RunResult get = Fdpass.Run("get", tree.Endpoint, "s.sock");
+
+        Assert.Equal(3, get.ExitCode);
+        Assert.Contains("'s.sock' is not a regular file or a directory; only those are served (status 13, EACCES)", get.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Absolute_paths_outside_the_root_are_refused()
     {

@@ -95,6 +95,30 @@ public sealed class ServeGetTests
         Assert.True(server.WaitForLog(l => l.Contains("no complete request within 0.5 s", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task A_servers_message_cannot_put_control_characters_on_the_terminal()
+    {
+        using var tree = new TempTree();
+        using FdListener listener = FdListener.Create(tree.Endpoint);
+        Task hostile = Task.Run(async () =>
+        {
+            FdConnection connection = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+            using FdChannel channel = connection.Channel;
+            using (FdMessage request = await channel.ReceiveRawAsync(4096, 0, TestContext.Current.CancellationToken))
+            {
+                Assert.NotEqual(0, request.Payload.Length);
+            }
+            channel.SendError(Errno.EACCES, "no\u001b]0;title\u0007\nfdpass get: a forged line\r");
+        }, TestContext.Current.CancellationToken);
+
+        RunResult get = Fdpass.Run("get", tree.Endpoint, "hello.txt");
+        await hostile;
+
+        Assert.Equal(3, get.ExitCode);
+        string line = Assert.Single(get.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("fdpass get: refused by the server: no\\u001b]0;title\\u0007\\nfdpass get: a forged line\\r (status 13, EACCES)", line);
+    }
+
     internal static string Request(FdChannel channel, string path, int flags = 0)
     {
         channel.SendRaw(Encoding.UTF8.GetBytes($"open {path} {flags}\0"), ReadOnlySpan<int>.Empty);

@@ -22,19 +22,24 @@ internal sealed class ServeProcess : IDisposable
 
     public static ServeProcess Start(string endpoint, params string[] options) => StartBinary(Fdpass.Binary, endpoint, options);
 
-    public static ServeProcess StartBinary(string binary, string endpoint, params string[] options)
+    public static ServeProcess StartBinary(string binary, string endpoint, params string[] options) =>
+        Start(binary, new[] { "serve", endpoint }.Concat(options));
+
+    /// <summary>Starts fdpass serve with RLIMIT_NOFILE lowered to <paramref name="openFiles"/> (bash's ulimit, then exec: the pid is fdpass's).</summary>
+    public static ServeProcess StartWithDescriptorLimit(int openFiles, string endpoint, params string[] options) =>
+        Start("bash", new[] { "-c", $"ulimit -n {openFiles} && exec \"$@\"", "bash", Fdpass.Binary, "serve", endpoint }.Concat(options));
+
+    private static ServeProcess Start(string program, IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo(binary)
+        var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add("serve");
-        start.ArgumentList.Add(endpoint);
-        foreach (string option in options)
+        foreach (string arg in args)
         {
-            start.ArgumentList.Add(option);
+            start.ArgumentList.Add(arg);
         }
         var server = new ServeProcess(Process.Start(start)!);
         server._process.OutputDataReceived += (_, e) => server.Add(server._log, e.Data);
@@ -111,6 +116,76 @@ internal sealed class ServeProcess : IDisposable
         Assert.True(
             WaitForLog(l => l.Contains(text, StringComparison.Ordinal), count, TimeSpan.FromSeconds(10)),
             $"expected {count} log line(s) containing \"{text}\"; the log:\n{string.Join('\n', Log)}");
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>
+    /// The server's open descriptors, each as "N -> target", read from /proc/PID/fd (Linux). The runtime's
+    /// assembly files are left out: the runtime opens each on the first use of code in it and keeps it open for
+    /// the life of the process, so they grow with the code paths a test reaches, not with what clients do.
+    /// </summary>
+    public string[] Descriptors()
+    {
+        var list = new List<string>();
+        foreach (string entry in System.IO.Directory.GetFiles($"/proc/{_process.Id}/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new System.IO.FileInfo(entry).LinkTarget;
+            }
+            catch (System.IO.IOException)
+            {
+                continue; // closed while being listed
+            }
+            if (target is not null && target.EndsWith(".dll", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            list.Add(System.IO.Path.GetFileName(entry) + " -> " + target);
+        }
+        return list.ToArray();
+    }
+
+    /// <summary>
+    /// Takes the server's descriptor count as a baseline once it is steady: after one request has been served
+    /// (the runtime opens some descriptors lazily, on first use) and the count has stopped moving.
+    /// </summary>
+    public string[] SteadyDescriptors()
+    {
+        string[] last = Descriptors();
+        for (int i = 0; i < 20; i++)
+        {
+            Thread.Sleep(100);
+            string[] now = Descriptors();
+            if (now.Length == last.Length)
+            {
+                return now;
+            }
+            last = now;
+        }
+        return last;
+    }
+
+    /// <summary>
+    /// Waits (up to 15 s) until the server holds no more descriptors than at <paramref name="baseline"/>; fails
+    /// the test with both listings where it does not. A leaked descriptor does not go away by waiting; a
+    /// connection the server is still closing does.
+    /// </summary>
+    public void AssertDescriptorsBackTo(string[] baseline)
+    {
+        Assert.False(_process.HasExited, "fdpass serve exited: " + Errors);
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        string[] now = Descriptors();
+        while (now.Length > baseline.Length && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+            now = Descriptors();
+        }
+        Assert.True(
+            now.Length <= baseline.Length,
+            $"the server holds {now.Length} descriptors, {baseline.Length} at the baseline.\nnow: {string.Join("; ", now)}\nbaseline: {string.Join("; ", baseline)}");
     }
 
     /// <summary>Sends a signal with kill(1) and waits for the exit code.</summary>
