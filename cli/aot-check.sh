@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Publishes fdpass as a NativeAOT binary and as a trimmed single-file app, and checks them:
-# zero warnings, the AOT binary under 3 MB, `demo` runs, and serve/get work AOT <-> JIT both ways.
+# zero warnings, the AOT binary under 3 MB and free of other OSes' interop, `demo` runs, and serve/get work
+# AOT <-> JIT both ways.
 # Prints one "ok"/"FAIL" line per check and "N passed, N failed"; exits non-zero when any check failed.
 # Usage: cli/aot-check.sh            (FDPASS_RID overrides the runtime identifier, e.g. linux-arm64)
 set -u
@@ -109,6 +110,15 @@ if publish aot "$work/aot" -p:PublishAot=true; then
     size=$(wc -c <"$aot")
     echo "     AOT binary: $size bytes ($(awk "BEGIN { printf \"%.2f\", $size / 1048576 }") MiB)"
     check "AOT binary is under 3 MB" test "$size" -lt "$max_bytes"
+    # NativeAOT folds the OS checks of target selection: no other OS's interop may be left in the binary.
+    case "$rid" in
+        linux-*) foreign="libSystem.B.dylib libc.so.7 libsocket.so.1 __xnet_sendmsg" ;;
+        osx-*) foreign="libc.so.6 libc.so.7 libsocket.so.1 __xnet_sendmsg" ;;
+        *) foreign="" ;;
+    esac
+    for name in $foreign; do
+        check "AOT binary holds no interop of another OS ($name)" bash -c '! grep -qaF "$1" "$2"' _ "$name" "$aot"
+    done
     "$aot" demo >"$work/demo.out" 2>&1
     check "AOT demo exits 0 and finishes" grep -q "demo finished: both descriptors worked" "$work/demo.out"
 fi

@@ -10,7 +10,7 @@ namespace FdPasser.Platform;
 /// Picks the running target's generated ABI once per process, from <see cref="PlatformSelection"/>. Nothing here
 /// runs at type load: an unsupported OS gets <see cref="PlatformNotSupportedException"/> at first use. Each branch
 /// also tests the OS intrinsic, which NativeAOT folds to a constant for its target, so an AOT binary keeps only
-/// its own target's specialization (two on linux-x64: glibc and musl are told apart at run time).
+/// its own OS's specializations (on Linux: x64 glibc and musl, arm64, arm; the architecture is read at run time).
 /// </summary>
 internal static class Transports
 {
@@ -33,21 +33,21 @@ internal static class Transports
     {
         switch (choice.SocketRid)
         {
-            case "linux-x64" when OperatingSystem.IsLinux():
+            case "linux-x64" when OperatingSystem.IsLinux() && Is(Architecture.X64):
                 return BsdTransport<LinuxX64.Abi>.Instance;
-            case "linux-musl-x64" when OperatingSystem.IsLinux():
+            case "linux-musl-x64" when OperatingSystem.IsLinux() && Is(Architecture.X64):
                 return BsdTransport<LinuxMuslX64.Abi>.Instance;
-            case "linux-arm64" when OperatingSystem.IsLinux():
+            case "linux-arm64" when OperatingSystem.IsLinux() && Is(Architecture.Arm64):
                 return BsdTransport<LinuxArm64.Abi>.Instance;
-            case "linux-arm" when OperatingSystem.IsLinux():
+            case "linux-arm" when OperatingSystem.IsLinux() && Is(Architecture.Arm):
                 return BsdTransport<LinuxArm.Abi>.Instance;
-            case "osx-x64" when OperatingSystem.IsMacOS():
+            case "osx-x64" when OperatingSystem.IsMacOS() && Is(Architecture.X64):
                 return BsdTransport<OsxX64.Abi>.Instance;
-            case "osx-arm64" when OperatingSystem.IsMacOS():
+            case "osx-arm64" when OperatingSystem.IsMacOS() && Is(Architecture.Arm64):
                 return BsdTransport<OsxArm64.Abi>.Instance;
-            case "freebsd-x64" when OperatingSystem.IsFreeBSD():
+            case "freebsd-x64" when OperatingSystem.IsFreeBSD() && Is(Architecture.X64):
                 return BsdTransport<FreebsdX64.Abi>.Instance;
-            case "illumos-x64" when IsIllumos():
+            case "illumos-x64" when IsIllumos() && Is(Architecture.X64):
                 return BsdTransport<IllumosX64.Abi>.Instance;
         }
         throw NotAvailable(choice, FdTransportKind.Socket);
@@ -55,7 +55,7 @@ internal static class Transports
 
     internal static StreamsTransport StreamsFor(PlatformChoice choice)
     {
-        if (choice.StreamsRid == "illumos-x64" && IsIllumos())
+        if (choice.StreamsRid == "illumos-x64" && IsIllumos() && Is(Architecture.X64))
         {
             return new StreamsTransport(NativeStreamsSyscalls<IllumosX64.Abi>.Instance);
         }
@@ -77,7 +77,18 @@ internal static class Transports
             $"The {kind} transport of {choice.SocketRid ?? choice.StreamsRid} cannot be used in this process, which runs on {RuntimeInformation.OSDescription}.");
     }
 
-    internal static bool IsIllumos() => OperatingSystem.IsOSPlatform("illumos") || OperatingSystem.IsOSPlatform("solaris");
+    /// <summary>
+    /// illumos or Solaris. The named OS checks come first: they are constants under NativeAOT, so on Linux, macOS
+    /// and FreeBSD this is a constant false and the illumos code is dropped (IsOSPlatform(string) alone is not).
+    /// </summary>
+    internal static bool IsIllumos() =>
+        !OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD() && !OperatingSystem.IsWindows() &&
+        (OperatingSystem.IsOSPlatform("illumos") || OperatingSystem.IsOSPlatform("solaris"));
+
+    // Not folded by NativeAOT (unlike the OS checks): a Linux binary keeps the Linux specializations of every
+    // architecture, which costs little; the hardware-intrinsic IsSupported checks would fold, but read false when
+    // intrinsics are switched off, and would then refuse a supported machine.
+    private static bool Is(Architecture architecture) => RuntimeInformation.ProcessArchitecture == architecture;
 
     internal static PlatformNotSupportedException Unsupported() => new(
         $"{PlatformSelection.Supported}; " +
