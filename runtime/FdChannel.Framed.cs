@@ -98,6 +98,10 @@ public sealed partial class FdChannel
         return BuildFrame(FrameHeader.KindError, 0, payload);
     }
 
+    // One receive runs at a time (Exclusive), so every frame receive of this channel can share one array for the
+    // descriptor numbers a recvmsg returns; FdMessage copies them out into handles.
+    private int[]? _frameDescriptorScratch;
+
     /// <summary>
     /// Receives one frame. Dispose the returned message (or take its descriptors) so that no descriptor leaks.
     /// </summary>
@@ -113,7 +117,7 @@ public sealed partial class FdChannel
         try
         {
             Span<byte> header = stackalloc byte[FrameHeader.Size];
-            int[] fds = new int[MaxDescriptorsPerMessage];
+            int[] fds = _frameDescriptorScratch ??= new int[MaxDescriptorsPerMessage];
             while (!reader.HeaderComplete)
             {
                 int n = ReceiveSome(header.Slice(reader.HeaderRead), fds, out ReceiveResult result, "receiving a frame header");
@@ -146,7 +150,7 @@ public sealed partial class FdChannel
         try
         {
             byte[] header = new byte[FrameHeader.Size];
-            int[] fds = new int[MaxDescriptorsPerMessage];
+            int[] fds = _frameDescriptorScratch ??= new int[MaxDescriptorsPerMessage];
             while (!reader.HeaderComplete)
             {
                 var (n, result) = await ReceiveSomeAsync(header.AsMemory(reader.HeaderRead), fds, "receiving a frame header", cancellationToken).ConfigureAwait(false);
