@@ -14,9 +14,14 @@ internal static class ProcFs
 
     public static int OpenDescriptorCount() => Directory.GetFiles("/proc/self/fd").Length;
 
-    /// <summary>Every open descriptor number and what it refers to.</summary>
+    /// <summary>
+    /// Every open descriptor number and what it refers to, but the runtime's own assembly files: the runtime opens
+    /// one the first time a code path needs it (an assertion's, say) and keeps it for the life of the process.
+    /// </summary>
     public static HashSet<string> Snapshot() =>
-        new(Directory.GetFiles("/proc/self/fd").Select(f => Path.GetFileName(f) + " -> " + Target(int.Parse(Path.GetFileName(f), CultureInfo.InvariantCulture))));
+        new(Directory.GetFiles("/proc/self/fd")
+            .Select(f => Path.GetFileName(f) + " -> " + Target(int.Parse(Path.GetFileName(f), CultureInfo.InvariantCulture)))
+            .Where(entry => !entry.EndsWith(".dll", StringComparison.Ordinal)));
 
     /// <summary>
     /// Asserts no descriptor is open that was not open at <paramref name="baseline"/>, allowing a moment for
