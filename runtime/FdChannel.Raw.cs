@@ -17,19 +17,13 @@ public sealed partial class FdChannel
     /// </summary>
     public void SendRaw(ReadOnlySpan<byte> data, ReadOnlySpan<SafeHandle> handles)
     {
-        if (data.IsEmpty)
-        {
-            throw new ArgumentException("At least one data byte must carry the descriptors.", nameof(data));
-        }
+        // Checked here as well as below: handles.Length sizes a stack buffer.
         CheckFrame(data.Length, handles.Length);
-        ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: true);
         Span<int> fds = stackalloc int[handles.Length];
         AddRefs(handles, fds);
         try
         {
-            SendAll(data, fds, SendContext.Raw(data.Length, handles.Length));
+            SendRaw(data, fds);
         }
         finally
         {
@@ -66,10 +60,7 @@ public sealed partial class FdChannel
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         int n = ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
-        if (Describe(result) is { } problem)
-        {
-            throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
-        }
+        ThrowIfControlProblem(result);
         descriptorCount = result.Descriptors;
         return n;
     }
@@ -115,12 +106,10 @@ public sealed partial class FdChannel
         Memory<byte> data, Memory<int> descriptors, CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
+        ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         var (n, result) = await ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
-        if (Describe(result) is { } problem)
-        {
-            throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
-        }
+        ThrowIfControlProblem(result);
         return (n, result.Descriptors);
     }
 
@@ -138,16 +127,23 @@ public sealed partial class FdChannel
         }
         CheckFrame(data.Length, descriptors.Length);
         ThrowIfUnusable();
+        ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: true);
         await SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
     }
 
     private FdMessage RawResult(byte[] buffer, int n, int[] fds, in ReceiveResult result)
     {
+        ThrowIfControlProblem(result);
+        return new FdMessage(buffer.AsMemory(0, n), fds.AsSpan(0, result.Descriptors));
+    }
+
+    /// <summary>A raw receive hands over no descriptor when its control data was rejected (they are closed already).</summary>
+    private void ThrowIfControlProblem(in ReceiveResult result)
+    {
         if (Describe(result) is { } problem)
         {
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
         }
-        return new FdMessage(buffer.AsMemory(0, n), fds.AsSpan(0, result.Descriptors));
     }
 }

@@ -304,7 +304,7 @@ public sealed class StreamsChannelTests : IDisposable
     }
 
     [Fact]
-    public void Framed_and_raw_modes_say_they_are_not_available_over_STREAMS()
+    public async Task Framed_and_raw_modes_say_they_are_not_available_over_STREAMS()
     {
         var (a, b) = FdChannel.CreateStreamsPair(_w.ServerTransport);
         using (a)
@@ -315,6 +315,9 @@ public sealed class StreamsChannelTests : IDisposable
             Assert.Throws<NotSupportedException>(() => b.ReceiveFrame());
             Assert.Throws<NotSupportedException>(() => a.SendRaw(new byte[] { 1 }, ReadOnlySpan<int>.Empty));
             Assert.Throws<NotSupportedException>(() => b.ReceiveRaw());
+            CancellationToken ct = TestContext.Current.CancellationToken;
+            await Assert.ThrowsAsync<NotSupportedException>(async () => await a.SendRawAsync(new byte[] { 1 }, ReadOnlyMemory<int>.Empty, ct));
+            await Assert.ThrowsAsync<NotSupportedException>(async () => await b.ReceiveRawAsync(new byte[1], new int[1], ct));
             Assert.Equal(1, a.MaxDescriptorsPerMessage);
         }
     }
