@@ -135,6 +135,28 @@ internal static class BindingEmitter
         Line(sb, "public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;");
         EmitPeerCred(sb, t);
         EmitStreams(sb, t);
+        EmitProcessTypes(sb, t);
+    }
+
+    private static void EmitProcessTypes(StringBuilder sb, AbiTarget t)
+    {
+        Line(sb, $"public static int PosixSpawnFileActionsSize => {t.FindStruct("posix_spawn_file_actions_t")?.Size ?? 0};");
+        Line(sb, $"public static int PosixSpawnattrSize => {t.FindStruct("posix_spawnattr_t")?.Size ?? 0};");
+        Line(sb, $"public static int SigsetSize => {t.FindStruct("sigset_t")?.Size ?? 0};");
+        StructDef? timespec = t.FindStruct("timespec");
+        if (timespec is not null && timespec.Fields.Any(f => f.Name == "tv_sec") && timespec.Fields.Any(f => f.Name == "tv_nsec"))
+        {
+            Line(sb, $"public static int TimespecSize => {timespec.Size};");
+            Line(sb, "public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds)");
+            Line(sb, "{");
+            Line(sb, "    var ts = (timespec*)timespec;");
+            Line(sb, "    seconds = (long)ts->tv_sec;");
+            Line(sb, "    nanoseconds = (long)ts->tv_nsec;");
+            Line(sb, "}");
+            return;
+        }
+        Line(sb, "public static int TimespecSize => 0;");
+        Line(sb, $"public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException(\"abi/{t.Rid}.abi declares no struct timespec.\");");
     }
 
     private static void EmitPeerCred(StringBuilder sb, AbiTarget t)

@@ -92,6 +92,12 @@ internal static class ContractEmitter
         "int StrbufSize { get; }",
         "void StrbufInit(void* strbuf, int maxLength, int length, void* buffer);",
         "int StrbufLength(void* strbuf);",
+        // Opaque types of the process and service-manager paths: 0 where the target does not declare them.
+        "int PosixSpawnFileActionsSize { get; }",
+        "int PosixSpawnattrSize { get; }",
+        "int SigsetSize { get; }",
+        "int TimespecSize { get; }",
+        "void TimespecRead(void* timespec, out long seconds, out long nanoseconds);",
     };
 
     internal static string Signature(CanonicalFunction f) =>

@@ -80,6 +80,11 @@ internal static class Requirements
     {
         "SOCK_DGRAM", "SOCK_SEQPACKET", "SOL_LOCAL", "LOCAL_PEERCRED", "LOCAL_PEERPID",
         "I_PUSH", "I_STR", "I_SENDFD", "I_RECVFD", "RS_HIPRI", "MSG_ANY", "MSG_BAND", "MSG_HIPRI",
+        // Service-manager protocols, child processes and anonymous shared memory (runtime/Systemd, Processes, SharedMemory).
+        "SO_PASSCRED", "SCM_CREDENTIALS", "SO_ACCEPTCONN", "F_DUPFD_CLOEXEC", "S_IFIFO", "S_IFCHR",
+        "POSIX_SPAWN_SETPGROUP", "POSIX_SPAWN_SETSIGDEF", "POSIX_SPAWN_SETSIGMASK", "POSIX_SPAWN_SETSID",
+        "WNOHANG", "SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGTERM", "SIGCONT", "CLOCK_MONOTONIC",
+        "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
     };
 
     public static readonly Dictionary<string, string[]> PeerCredConstants = new()
@@ -100,7 +105,7 @@ internal static class Requirements
     };
 
     /// <summary>Errno values exposed where present (<c>-1</c> elsewhere, which no syscall reports).</summary>
-    public static readonly string[] OptionalErrnos = { "ENOSTR", "EPROTO", "EBADMSG", "ETOOMANYREFS" };
+    public static readonly string[] OptionalErrnos = { "ENOSTR", "EPROTO", "EBADMSG", "ETOOMANYREFS", "ECHILD", "ESRCH" };
 
     public static readonly CanonicalFunction[] Functions =
     {
@@ -140,6 +145,28 @@ internal static class Requirements
         new("putmsg", "int", "int", "void*", "void*", "int"),
         new("fattach", "int", "int", "byte*"),
         new("fdetach", "int", "byte*"),
+        // Service-manager protocols, child processes and anonymous shared memory.
+        new("setsockopt", "int", "int", "int", "int", "void*", "uint"),
+        new("fstat", "int", "int", "void*"),
+        new("ftruncate", "int", "int", "long"),
+        new("clock_gettime", "int", "int", "void*"),
+        new("posix_spawnp", "int", "int*", "byte*", "void*", "void*", "void*", "void*"),
+        new("posix_spawn_file_actions_init", "int", "void*"),
+        new("posix_spawn_file_actions_destroy", "int", "void*"),
+        new("posix_spawn_file_actions_adddup2", "int", "void*", "int", "int"),
+        new("posix_spawn_file_actions_addclosefrom_np", "int", "void*", "int"),
+        new("posix_spawnattr_init", "int", "void*"),
+        new("posix_spawnattr_destroy", "int", "void*"),
+        new("posix_spawnattr_setflags", "int", "void*", "short"),
+        new("posix_spawnattr_setsigmask", "int", "void*", "void*"),
+        new("posix_spawnattr_setsigdefault", "int", "void*", "void*"),
+        new("sigemptyset", "int", "void*"),
+        new("sigfillset", "int", "void*"),
+        new("waitpid", "int", "int", "int*", "int"),
+        new("kill", "int", "int", "int"),
+        new("memfd_create", "int", "byte*", "uint"),
+        new("shm_open", "int", "byte*", "int", "uint"),
+        new("shm_unlink", "int", "byte*"),
     };
 
     public static readonly Dictionary<string, string[]> PeerCredFunctions = new()

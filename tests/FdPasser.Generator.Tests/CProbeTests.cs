@@ -62,22 +62,24 @@ public class CProbeTests
     {
         var sb = new StringBuilder();
         sb.Append("#define _GNU_SOURCE 1\n");
-        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h" })
+        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h", "spawn.h", "signal.h", "sys/wait.h", "sys/mman.h", "time.h" })
         {
             sb.Append("#include <").Append(h).Append(">\n");
         }
         sb.Append("#define CHECK(cond, what) _Static_assert(cond, what)\n");
         foreach (StructDef s in t.Structs)
         {
-            sb.Append($"CHECK(sizeof(struct {s.Name}) == {s.Size}, \"sizeof(struct {s.Name}) == {s.Size}\");\n");
+            // A name ending in _t is a typedef (posix_spawnattr_t), not a struct tag.
+            string c = s.Name.EndsWith("_t", StringComparison.Ordinal) ? s.Name : "struct " + s.Name;
+            sb.Append($"CHECK(sizeof({c}) == {s.Size}, \"sizeof({c}) == {s.Size}\");\n");
             foreach (FieldDef f in s.Fields)
             {
-                sb.Append($"CHECK(offsetof(struct {s.Name}, {f.Name}) == {f.Offset}, \"{s.Name}.{f.Name} at offset {f.Offset}\");\n");
-                sb.Append($"CHECK(sizeof(((struct {s.Name}*)0)->{f.Name}) == {f.Size}, \"{s.Name}.{f.Name} is {f.Size} bytes\");\n");
+                sb.Append($"CHECK(offsetof({c}, {f.Name}) == {f.Offset}, \"{s.Name}.{f.Name} at offset {f.Offset}\");\n");
+                sb.Append($"CHECK(sizeof((({c}*)0)->{f.Name}) == {f.Size}, \"{s.Name}.{f.Name} is {f.Size} bytes\");\n");
                 if (f.Type.ArrayLength == 0 && f.Type.Name != "ptr")
                 {
                     bool signed = f.Type.Name.StartsWith("i", StringComparison.Ordinal);
-                    sb.Append($"CHECK((((__typeof__(((struct {s.Name}*)0)->{f.Name}))-1) < 0) == {(signed ? 1 : 0)}, \"{s.Name}.{f.Name} is {(signed ? "signed" : "unsigned")}\");\n");
+                    sb.Append($"CHECK((((__typeof__((({c}*)0)->{f.Name}))-1) < 0) == {(signed ? 1 : 0)}, \"{s.Name}.{f.Name} is {(signed ? "signed" : "unsigned")}\");\n");
                 }
             }
         }

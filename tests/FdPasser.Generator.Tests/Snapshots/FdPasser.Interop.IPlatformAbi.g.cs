@@ -108,6 +108,58 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_MSG_BAND { get; }
     static abstract int MSG_HIPRI { get; }
     static abstract bool Has_MSG_HIPRI { get; }
+    static abstract int SO_PASSCRED { get; }
+    static abstract bool Has_SO_PASSCRED { get; }
+    static abstract int SCM_CREDENTIALS { get; }
+    static abstract bool Has_SCM_CREDENTIALS { get; }
+    static abstract int SO_ACCEPTCONN { get; }
+    static abstract bool Has_SO_ACCEPTCONN { get; }
+    static abstract int F_DUPFD_CLOEXEC { get; }
+    static abstract bool Has_F_DUPFD_CLOEXEC { get; }
+    static abstract int S_IFIFO { get; }
+    static abstract bool Has_S_IFIFO { get; }
+    static abstract int S_IFCHR { get; }
+    static abstract bool Has_S_IFCHR { get; }
+    static abstract int POSIX_SPAWN_SETPGROUP { get; }
+    static abstract bool Has_POSIX_SPAWN_SETPGROUP { get; }
+    static abstract int POSIX_SPAWN_SETSIGDEF { get; }
+    static abstract bool Has_POSIX_SPAWN_SETSIGDEF { get; }
+    static abstract int POSIX_SPAWN_SETSIGMASK { get; }
+    static abstract bool Has_POSIX_SPAWN_SETSIGMASK { get; }
+    static abstract int POSIX_SPAWN_SETSID { get; }
+    static abstract bool Has_POSIX_SPAWN_SETSID { get; }
+    static abstract int WNOHANG { get; }
+    static abstract bool Has_WNOHANG { get; }
+    static abstract int SIGHUP { get; }
+    static abstract bool Has_SIGHUP { get; }
+    static abstract int SIGINT { get; }
+    static abstract bool Has_SIGINT { get; }
+    static abstract int SIGQUIT { get; }
+    static abstract bool Has_SIGQUIT { get; }
+    static abstract int SIGKILL { get; }
+    static abstract bool Has_SIGKILL { get; }
+    static abstract int SIGTERM { get; }
+    static abstract bool Has_SIGTERM { get; }
+    static abstract int SIGCONT { get; }
+    static abstract bool Has_SIGCONT { get; }
+    static abstract int CLOCK_MONOTONIC { get; }
+    static abstract bool Has_CLOCK_MONOTONIC { get; }
+    static abstract int MFD_CLOEXEC { get; }
+    static abstract bool Has_MFD_CLOEXEC { get; }
+    static abstract int MFD_ALLOW_SEALING { get; }
+    static abstract bool Has_MFD_ALLOW_SEALING { get; }
+    static abstract int F_ADD_SEALS { get; }
+    static abstract bool Has_F_ADD_SEALS { get; }
+    static abstract int F_GET_SEALS { get; }
+    static abstract bool Has_F_GET_SEALS { get; }
+    static abstract int F_SEAL_SEAL { get; }
+    static abstract bool Has_F_SEAL_SEAL { get; }
+    static abstract int F_SEAL_SHRINK { get; }
+    static abstract bool Has_F_SEAL_SHRINK { get; }
+    static abstract int F_SEAL_GROW { get; }
+    static abstract bool Has_F_SEAL_GROW { get; }
+    static abstract int F_SEAL_WRITE { get; }
+    static abstract bool Has_F_SEAL_WRITE { get; }
 
     static abstract int EPERM { get; }
     static abstract int ENOENT { get; }
@@ -139,6 +191,8 @@ internal unsafe interface IPlatformAbi
     static abstract int EPROTO { get; }
     static abstract int EBADMSG { get; }
     static abstract int ETOOMANYREFS { get; }
+    static abstract int ECHILD { get; }
+    static abstract int ESRCH { get; }
     static abstract string? ErrnoName(int errno);
 
     static abstract int MsghdrSize { get; }
@@ -171,6 +225,11 @@ internal unsafe interface IPlatformAbi
     static abstract int StrbufSize { get; }
     static abstract void StrbufInit(void* strbuf, int maxLength, int length, void* buffer);
     static abstract int StrbufLength(void* strbuf);
+    static abstract int PosixSpawnFileActionsSize { get; }
+    static abstract int PosixSpawnattrSize { get; }
+    static abstract int SigsetSize { get; }
+    static abstract int TimespecSize { get; }
+    static abstract void TimespecRead(void* timespec, out long seconds, out long nanoseconds);
 
     static abstract int socket(int a0, int a1, int a2);
     static abstract int socketpair(int a0, int a1, int a2, int* a3);
@@ -218,4 +277,46 @@ internal unsafe interface IPlatformAbi
     static abstract int fattach(int a0, byte* a1);
     static abstract bool Has_fdetach { get; }
     static abstract int fdetach(byte* a0);
+    static abstract bool Has_setsockopt { get; }
+    static abstract int setsockopt(int a0, int a1, int a2, void* a3, uint a4);
+    static abstract bool Has_fstat { get; }
+    static abstract int fstat(int a0, void* a1);
+    static abstract bool Has_ftruncate { get; }
+    static abstract int ftruncate(int a0, long a1);
+    static abstract bool Has_clock_gettime { get; }
+    static abstract int clock_gettime(int a0, void* a1);
+    static abstract bool Has_posix_spawnp { get; }
+    static abstract int posix_spawnp(int* a0, byte* a1, void* a2, void* a3, void* a4, void* a5);
+    static abstract bool Has_posix_spawn_file_actions_init { get; }
+    static abstract int posix_spawn_file_actions_init(void* a0);
+    static abstract bool Has_posix_spawn_file_actions_destroy { get; }
+    static abstract int posix_spawn_file_actions_destroy(void* a0);
+    static abstract bool Has_posix_spawn_file_actions_adddup2 { get; }
+    static abstract int posix_spawn_file_actions_adddup2(void* a0, int a1, int a2);
+    static abstract bool Has_posix_spawn_file_actions_addclosefrom_np { get; }
+    static abstract int posix_spawn_file_actions_addclosefrom_np(void* a0, int a1);
+    static abstract bool Has_posix_spawnattr_init { get; }
+    static abstract int posix_spawnattr_init(void* a0);
+    static abstract bool Has_posix_spawnattr_destroy { get; }
+    static abstract int posix_spawnattr_destroy(void* a0);
+    static abstract bool Has_posix_spawnattr_setflags { get; }
+    static abstract int posix_spawnattr_setflags(void* a0, short a1);
+    static abstract bool Has_posix_spawnattr_setsigmask { get; }
+    static abstract int posix_spawnattr_setsigmask(void* a0, void* a1);
+    static abstract bool Has_posix_spawnattr_setsigdefault { get; }
+    static abstract int posix_spawnattr_setsigdefault(void* a0, void* a1);
+    static abstract bool Has_sigemptyset { get; }
+    static abstract int sigemptyset(void* a0);
+    static abstract bool Has_sigfillset { get; }
+    static abstract int sigfillset(void* a0);
+    static abstract bool Has_waitpid { get; }
+    static abstract int waitpid(int a0, int* a1, int a2);
+    static abstract bool Has_kill { get; }
+    static abstract int kill(int a0, int a1);
+    static abstract bool Has_memfd_create { get; }
+    static abstract int memfd_create(byte* a0, uint a1);
+    static abstract bool Has_shm_open { get; }
+    static abstract int shm_open(byte* a0, int a1, uint a2);
+    static abstract bool Has_shm_unlink { get; }
+    static abstract int shm_unlink(byte* a0);
 }

@@ -81,6 +81,35 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[68];
     }
 
+    /// <summary>struct posix_spawn_file_actions_t: 76 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 76)]
+    public struct posix_spawn_file_actions_t
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[76];
+    }
+
+    /// <summary>struct posix_spawnattr_t: 336 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 336)]
+    public struct posix_spawnattr_t
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[336];
+    }
+
+    /// <summary>struct sigset_t: 128 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+    public struct sigset_t
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[128];
+    }
+
+    /// <summary>struct timespec: 8 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 8)]
+    public struct timespec
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public int tv_sec;
+        [global::System.Runtime.InteropServices.FieldOffset(4)] public int tv_nsec;
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -173,6 +202,58 @@ internal static unsafe partial class LinuxArm
     public const bool Has_POLLHUP = true;
     public const int POLLNVAL = 32;
     public const bool Has_POLLNVAL = true;
+    public const int SO_PASSCRED = 16;
+    public const bool Has_SO_PASSCRED = true;
+    public const int SCM_CREDENTIALS = 2;
+    public const bool Has_SCM_CREDENTIALS = true;
+    public const int SO_ACCEPTCONN = 30;
+    public const bool Has_SO_ACCEPTCONN = true;
+    public const int F_DUPFD_CLOEXEC = 0x406;
+    public const bool Has_F_DUPFD_CLOEXEC = true;
+    public const int S_IFIFO = 0x1000;
+    public const bool Has_S_IFIFO = true;
+    public const int S_IFCHR = 0x2000;
+    public const bool Has_S_IFCHR = true;
+    public const int POSIX_SPAWN_SETPGROUP = 2;
+    public const bool Has_POSIX_SPAWN_SETPGROUP = true;
+    public const int POSIX_SPAWN_SETSIGDEF = 4;
+    public const bool Has_POSIX_SPAWN_SETSIGDEF = true;
+    public const int POSIX_SPAWN_SETSIGMASK = 8;
+    public const bool Has_POSIX_SPAWN_SETSIGMASK = true;
+    public const int POSIX_SPAWN_SETSID = 128;
+    public const bool Has_POSIX_SPAWN_SETSID = true;
+    public const int WNOHANG = 1;
+    public const bool Has_WNOHANG = true;
+    public const int SIGHUP = 1;
+    public const bool Has_SIGHUP = true;
+    public const int SIGINT = 2;
+    public const bool Has_SIGINT = true;
+    public const int SIGQUIT = 3;
+    public const bool Has_SIGQUIT = true;
+    public const int SIGKILL = 9;
+    public const bool Has_SIGKILL = true;
+    public const int SIGTERM = 15;
+    public const bool Has_SIGTERM = true;
+    public const int SIGCONT = 18;
+    public const bool Has_SIGCONT = true;
+    public const int CLOCK_MONOTONIC = 1;
+    public const bool Has_CLOCK_MONOTONIC = true;
+    public const int MFD_CLOEXEC = 1;
+    public const bool Has_MFD_CLOEXEC = true;
+    public const int MFD_ALLOW_SEALING = 2;
+    public const bool Has_MFD_ALLOW_SEALING = true;
+    public const int F_ADD_SEALS = 0x409;
+    public const bool Has_F_ADD_SEALS = true;
+    public const int F_GET_SEALS = 0x40A;
+    public const bool Has_F_GET_SEALS = true;
+    public const int F_SEAL_SEAL = 1;
+    public const bool Has_F_SEAL_SEAL = true;
+    public const int F_SEAL_SHRINK = 2;
+    public const bool Has_F_SEAL_SHRINK = true;
+    public const int F_SEAL_GROW = 4;
+    public const bool Has_F_SEAL_GROW = true;
+    public const int F_SEAL_WRITE = 8;
+    public const bool Has_F_SEAL_WRITE = true;
 
     /// <summary>errno values of linux-arm.</summary>
     public static class Errno
@@ -207,6 +288,8 @@ internal static unsafe partial class LinuxArm
         public const int ETOOMANYREFS = 109;
         public const int ECONNREFUSED = 111;
         public const int EINPROGRESS = 115;
+        public const int ECHILD = 10;
+        public const int ESRCH = 3;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -241,6 +324,8 @@ internal static unsafe partial class LinuxArm
             109 => "ETOOMANYREFS",
             111 => "ECONNREFUSED",
             115 => "EINPROGRESS",
+            10 => "ECHILD",
+            3 => "ESRCH",
             _ => null,
         };
     }
@@ -663,6 +748,426 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "poll", ExactSpelling = true)]
         static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.pollfd* __fds_native, nuint __nfds_native, int __timeout_native);
     }
+
+    /// <summary>setsockopt in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int setsockopt(int fd, int level, int name, void* value, uint len)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(fd, level, name, value, len);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "setsockopt", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __fd_native, int __level_native, int __name_native, void* __value_native, uint __len_native);
+    }
+
+    /// <summary>fstat in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int fstat(int fd, global::FdPasser.Interop.LinuxArm.stat* buf)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(fd, buf);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "fstat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __fd_native, global::FdPasser.Interop.LinuxArm.stat* __buf_native);
+    }
+
+    /// <summary>ftruncate64 (ftruncate) in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int ftruncate(int fd, long length)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(fd, length);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "ftruncate64", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __fd_native, long __length_native);
+    }
+
+    /// <summary>clock_gettime in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int clock_gettime(int clock, global::FdPasser.Interop.LinuxArm.timespec* ts)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(clock, ts);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "clock_gettime", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __clock_native, global::FdPasser.Interop.LinuxArm.timespec* __ts_native);
+    }
+
+    /// <summary>posix_spawnp in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnp(int* pid, byte* file, global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* actions, global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* attr, void* argv, void* envp)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid, file, actions, attr, argv, envp);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnp", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int* __pid_native, byte* __file_native, global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* __actions_native, global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* __attr_native, void* __argv_native, void* __envp_native);
+    }
+
+    /// <summary>posix_spawn_file_actions_init in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawn_file_actions_init(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* actions)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(actions);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawn_file_actions_init", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* __actions_native);
+    }
+
+    /// <summary>posix_spawn_file_actions_destroy in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawn_file_actions_destroy(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* actions)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(actions);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawn_file_actions_destroy", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* __actions_native);
+    }
+
+    /// <summary>posix_spawn_file_actions_adddup2 in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawn_file_actions_adddup2(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* actions, int fd, int newfd)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(actions, fd, newfd);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawn_file_actions_adddup2", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* __actions_native, int __fd_native, int __newfd_native);
+    }
+
+    /// <summary>posix_spawn_file_actions_addclosefrom_np in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawn_file_actions_addclosefrom_np(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* actions, int from)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(actions, from);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawn_file_actions_addclosefrom_np", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t* __actions_native, int __from_native);
+    }
+
+    /// <summary>posix_spawnattr_init in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_init(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* attr)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnattr_init", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* __attr_native);
+    }
+
+    /// <summary>posix_spawnattr_destroy in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_destroy(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* attr)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnattr_destroy", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* __attr_native);
+    }
+
+    /// <summary>posix_spawnattr_setflags in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_setflags(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* attr, short flags)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr, flags);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnattr_setflags", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* __attr_native, short __flags_native);
+    }
+
+    /// <summary>posix_spawnattr_setsigmask in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_setsigmask(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* attr, global::FdPasser.Interop.LinuxArm.sigset_t* mask)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr, mask);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnattr_setsigmask", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* __attr_native, global::FdPasser.Interop.LinuxArm.sigset_t* __mask_native);
+    }
+
+    /// <summary>posix_spawnattr_setsigdefault in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_setsigdefault(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* attr, global::FdPasser.Interop.LinuxArm.sigset_t* set)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr, set);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnattr_setsigdefault", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.posix_spawnattr_t* __attr_native, global::FdPasser.Interop.LinuxArm.sigset_t* __set_native);
+    }
+
+    /// <summary>sigemptyset in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int sigemptyset(global::FdPasser.Interop.LinuxArm.sigset_t* set)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(set);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "sigemptyset", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.sigset_t* __set_native);
+    }
+
+    /// <summary>sigfillset in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int sigfillset(global::FdPasser.Interop.LinuxArm.sigset_t* set)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(set);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "sigfillset", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxArm.sigset_t* __set_native);
+    }
+
+    /// <summary>waitpid in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int waitpid(int pid, int* status, int options)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid, status, options);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "waitpid", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __pid_native, int* __status_native, int __options_native);
+    }
+
+    /// <summary>kill in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int kill(int pid, int sig)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid, sig);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "kill", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __pid_native, int __sig_native);
+    }
+
+    /// <summary>memfd_create in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int memfd_create(byte* name, uint flags)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name, flags);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "memfd_create", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native, uint __flags_native);
+    }
+
+    /// <summary>shm_open in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int shm_open(byte* name, int flags, uint mode)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name, flags, mode);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "shm_open", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native, int __flags_native, uint __mode_native);
+    }
+
+    /// <summary>shm_unlink in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int shm_unlink(byte* name)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "shm_unlink", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native);
+    }
 }
 
 internal static unsafe partial class LinuxArm
@@ -760,6 +1265,58 @@ internal static unsafe partial class LinuxArm
         public static bool Has_MSG_BAND => false;
         public static int MSG_HIPRI => 0;
         public static bool Has_MSG_HIPRI => false;
+        public static int SO_PASSCRED => unchecked((int)LinuxArm.SO_PASSCRED);
+        public static bool Has_SO_PASSCRED => true;
+        public static int SCM_CREDENTIALS => unchecked((int)LinuxArm.SCM_CREDENTIALS);
+        public static bool Has_SCM_CREDENTIALS => true;
+        public static int SO_ACCEPTCONN => unchecked((int)LinuxArm.SO_ACCEPTCONN);
+        public static bool Has_SO_ACCEPTCONN => true;
+        public static int F_DUPFD_CLOEXEC => unchecked((int)LinuxArm.F_DUPFD_CLOEXEC);
+        public static bool Has_F_DUPFD_CLOEXEC => true;
+        public static int S_IFIFO => unchecked((int)LinuxArm.S_IFIFO);
+        public static bool Has_S_IFIFO => true;
+        public static int S_IFCHR => unchecked((int)LinuxArm.S_IFCHR);
+        public static bool Has_S_IFCHR => true;
+        public static int POSIX_SPAWN_SETPGROUP => unchecked((int)LinuxArm.POSIX_SPAWN_SETPGROUP);
+        public static bool Has_POSIX_SPAWN_SETPGROUP => true;
+        public static int POSIX_SPAWN_SETSIGDEF => unchecked((int)LinuxArm.POSIX_SPAWN_SETSIGDEF);
+        public static bool Has_POSIX_SPAWN_SETSIGDEF => true;
+        public static int POSIX_SPAWN_SETSIGMASK => unchecked((int)LinuxArm.POSIX_SPAWN_SETSIGMASK);
+        public static bool Has_POSIX_SPAWN_SETSIGMASK => true;
+        public static int POSIX_SPAWN_SETSID => unchecked((int)LinuxArm.POSIX_SPAWN_SETSID);
+        public static bool Has_POSIX_SPAWN_SETSID => true;
+        public static int WNOHANG => unchecked((int)LinuxArm.WNOHANG);
+        public static bool Has_WNOHANG => true;
+        public static int SIGHUP => unchecked((int)LinuxArm.SIGHUP);
+        public static bool Has_SIGHUP => true;
+        public static int SIGINT => unchecked((int)LinuxArm.SIGINT);
+        public static bool Has_SIGINT => true;
+        public static int SIGQUIT => unchecked((int)LinuxArm.SIGQUIT);
+        public static bool Has_SIGQUIT => true;
+        public static int SIGKILL => unchecked((int)LinuxArm.SIGKILL);
+        public static bool Has_SIGKILL => true;
+        public static int SIGTERM => unchecked((int)LinuxArm.SIGTERM);
+        public static bool Has_SIGTERM => true;
+        public static int SIGCONT => unchecked((int)LinuxArm.SIGCONT);
+        public static bool Has_SIGCONT => true;
+        public static int CLOCK_MONOTONIC => unchecked((int)LinuxArm.CLOCK_MONOTONIC);
+        public static bool Has_CLOCK_MONOTONIC => true;
+        public static int MFD_CLOEXEC => unchecked((int)LinuxArm.MFD_CLOEXEC);
+        public static bool Has_MFD_CLOEXEC => true;
+        public static int MFD_ALLOW_SEALING => unchecked((int)LinuxArm.MFD_ALLOW_SEALING);
+        public static bool Has_MFD_ALLOW_SEALING => true;
+        public static int F_ADD_SEALS => unchecked((int)LinuxArm.F_ADD_SEALS);
+        public static bool Has_F_ADD_SEALS => true;
+        public static int F_GET_SEALS => unchecked((int)LinuxArm.F_GET_SEALS);
+        public static bool Has_F_GET_SEALS => true;
+        public static int F_SEAL_SEAL => unchecked((int)LinuxArm.F_SEAL_SEAL);
+        public static bool Has_F_SEAL_SEAL => true;
+        public static int F_SEAL_SHRINK => unchecked((int)LinuxArm.F_SEAL_SHRINK);
+        public static bool Has_F_SEAL_SHRINK => true;
+        public static int F_SEAL_GROW => unchecked((int)LinuxArm.F_SEAL_GROW);
+        public static bool Has_F_SEAL_GROW => true;
+        public static int F_SEAL_WRITE => unchecked((int)LinuxArm.F_SEAL_WRITE);
+        public static bool Has_F_SEAL_WRITE => true;
 
         public static int EPERM => LinuxArm.Errno.EPERM;
         public static int ENOENT => LinuxArm.Errno.ENOENT;
@@ -791,6 +1348,8 @@ internal static unsafe partial class LinuxArm
         public static int EPROTO => LinuxArm.Errno.EPROTO;
         public static int EBADMSG => LinuxArm.Errno.EBADMSG;
         public static int ETOOMANYREFS => LinuxArm.Errno.ETOOMANYREFS;
+        public static int ECHILD => LinuxArm.Errno.ECHILD;
+        public static int ESRCH => LinuxArm.Errno.ESRCH;
         public static string? ErrnoName(int errno) => LinuxArm.Errno.Name(errno);
 
         public static int MsghdrSize => 28;
@@ -865,6 +1424,16 @@ internal static unsafe partial class LinuxArm
         public static int StrbufSize => 0;
         public static void StrbufInit(void* strbuf, int maxLength, int length, void* buffer) => throw new global::System.PlatformNotSupportedException("linux-arm has no STREAMS.");
         public static int StrbufLength(void* strbuf) => throw new global::System.PlatformNotSupportedException("linux-arm has no STREAMS.");
+        public static int PosixSpawnFileActionsSize => 76;
+        public static int PosixSpawnattrSize => 336;
+        public static int SigsetSize => 128;
+        public static int TimespecSize => 8;
+        public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds)
+        {
+            var ts = (timespec*)timespec;
+            seconds = (long)ts->tv_sec;
+            nanoseconds = (long)ts->tv_nsec;
+        }
 
         public static int socket(int a0, int a1, int a2) => LinuxArm.socket(a0, a1, a2);
         public static int socketpair(int a0, int a1, int a2, int* a3) => LinuxArm.socketpair(a0, a1, a2, a3);
@@ -912,5 +1481,47 @@ internal static unsafe partial class LinuxArm
         public static int fattach(int a0, byte* a1) => throw new global::System.PlatformNotSupportedException("fattach() is not available on linux-arm.");
         public static bool Has_fdetach => false;
         public static int fdetach(byte* a0) => throw new global::System.PlatformNotSupportedException("fdetach() is not available on linux-arm.");
+        public static bool Has_setsockopt => true;
+        public static int setsockopt(int a0, int a1, int a2, void* a3, uint a4) => LinuxArm.setsockopt(a0, a1, a2, a3, a4);
+        public static bool Has_fstat => true;
+        public static int fstat(int a0, void* a1) => LinuxArm.fstat(a0, (global::FdPasser.Interop.LinuxArm.stat*)a1);
+        public static bool Has_ftruncate => true;
+        public static int ftruncate(int a0, long a1) => LinuxArm.ftruncate(a0, a1);
+        public static bool Has_clock_gettime => true;
+        public static int clock_gettime(int a0, void* a1) => LinuxArm.clock_gettime(a0, (global::FdPasser.Interop.LinuxArm.timespec*)a1);
+        public static bool Has_posix_spawnp => true;
+        public static int posix_spawnp(int* a0, byte* a1, void* a2, void* a3, void* a4, void* a5) => LinuxArm.posix_spawnp(a0, a1, (global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t*)a2, (global::FdPasser.Interop.LinuxArm.posix_spawnattr_t*)a3, a4, a5);
+        public static bool Has_posix_spawn_file_actions_init => true;
+        public static int posix_spawn_file_actions_init(void* a0) => LinuxArm.posix_spawn_file_actions_init((global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t*)a0);
+        public static bool Has_posix_spawn_file_actions_destroy => true;
+        public static int posix_spawn_file_actions_destroy(void* a0) => LinuxArm.posix_spawn_file_actions_destroy((global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t*)a0);
+        public static bool Has_posix_spawn_file_actions_adddup2 => true;
+        public static int posix_spawn_file_actions_adddup2(void* a0, int a1, int a2) => LinuxArm.posix_spawn_file_actions_adddup2((global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t*)a0, a1, a2);
+        public static bool Has_posix_spawn_file_actions_addclosefrom_np => true;
+        public static int posix_spawn_file_actions_addclosefrom_np(void* a0, int a1) => LinuxArm.posix_spawn_file_actions_addclosefrom_np((global::FdPasser.Interop.LinuxArm.posix_spawn_file_actions_t*)a0, a1);
+        public static bool Has_posix_spawnattr_init => true;
+        public static int posix_spawnattr_init(void* a0) => LinuxArm.posix_spawnattr_init((global::FdPasser.Interop.LinuxArm.posix_spawnattr_t*)a0);
+        public static bool Has_posix_spawnattr_destroy => true;
+        public static int posix_spawnattr_destroy(void* a0) => LinuxArm.posix_spawnattr_destroy((global::FdPasser.Interop.LinuxArm.posix_spawnattr_t*)a0);
+        public static bool Has_posix_spawnattr_setflags => true;
+        public static int posix_spawnattr_setflags(void* a0, short a1) => LinuxArm.posix_spawnattr_setflags((global::FdPasser.Interop.LinuxArm.posix_spawnattr_t*)a0, a1);
+        public static bool Has_posix_spawnattr_setsigmask => true;
+        public static int posix_spawnattr_setsigmask(void* a0, void* a1) => LinuxArm.posix_spawnattr_setsigmask((global::FdPasser.Interop.LinuxArm.posix_spawnattr_t*)a0, (global::FdPasser.Interop.LinuxArm.sigset_t*)a1);
+        public static bool Has_posix_spawnattr_setsigdefault => true;
+        public static int posix_spawnattr_setsigdefault(void* a0, void* a1) => LinuxArm.posix_spawnattr_setsigdefault((global::FdPasser.Interop.LinuxArm.posix_spawnattr_t*)a0, (global::FdPasser.Interop.LinuxArm.sigset_t*)a1);
+        public static bool Has_sigemptyset => true;
+        public static int sigemptyset(void* a0) => LinuxArm.sigemptyset((global::FdPasser.Interop.LinuxArm.sigset_t*)a0);
+        public static bool Has_sigfillset => true;
+        public static int sigfillset(void* a0) => LinuxArm.sigfillset((global::FdPasser.Interop.LinuxArm.sigset_t*)a0);
+        public static bool Has_waitpid => true;
+        public static int waitpid(int a0, int* a1, int a2) => LinuxArm.waitpid(a0, a1, a2);
+        public static bool Has_kill => true;
+        public static int kill(int a0, int a1) => LinuxArm.kill(a0, a1);
+        public static bool Has_memfd_create => true;
+        public static int memfd_create(byte* a0, uint a1) => LinuxArm.memfd_create(a0, a1);
+        public static bool Has_shm_open => true;
+        public static int shm_open(byte* a0, int a1, uint a2) => LinuxArm.shm_open(a0, a1, a2);
+        public static bool Has_shm_unlink => true;
+        public static int shm_unlink(byte* a0) => LinuxArm.shm_unlink(a0);
     }
 }

@@ -86,6 +86,35 @@ internal static unsafe partial class LinuxMuslX64
         [global::System.Runtime.InteropServices.FieldOffset(28)] private fixed byte _pad28[116];
     }
 
+    /// <summary>struct posix_spawn_file_actions_t: 80 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 80)]
+    public struct posix_spawn_file_actions_t
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[80];
+    }
+
+    /// <summary>struct posix_spawnattr_t: 336 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 336)]
+    public struct posix_spawnattr_t
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[336];
+    }
+
+    /// <summary>struct sigset_t: 128 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+    public struct sigset_t
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[128];
+    }
+
+    /// <summary>struct timespec: 16 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 16)]
+    public struct timespec
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public long tv_sec;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public long tv_nsec;
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -178,6 +207,58 @@ internal static unsafe partial class LinuxMuslX64
     public const bool Has_POLLHUP = true;
     public const int POLLNVAL = 32;
     public const bool Has_POLLNVAL = true;
+    public const int SO_PASSCRED = 16;
+    public const bool Has_SO_PASSCRED = true;
+    public const int SCM_CREDENTIALS = 2;
+    public const bool Has_SCM_CREDENTIALS = true;
+    public const int SO_ACCEPTCONN = 30;
+    public const bool Has_SO_ACCEPTCONN = true;
+    public const int F_DUPFD_CLOEXEC = 0x406;
+    public const bool Has_F_DUPFD_CLOEXEC = true;
+    public const int S_IFIFO = 0x1000;
+    public const bool Has_S_IFIFO = true;
+    public const int S_IFCHR = 0x2000;
+    public const bool Has_S_IFCHR = true;
+    public const int POSIX_SPAWN_SETPGROUP = 2;
+    public const bool Has_POSIX_SPAWN_SETPGROUP = true;
+    public const int POSIX_SPAWN_SETSIGDEF = 4;
+    public const bool Has_POSIX_SPAWN_SETSIGDEF = true;
+    public const int POSIX_SPAWN_SETSIGMASK = 8;
+    public const bool Has_POSIX_SPAWN_SETSIGMASK = true;
+    public const int POSIX_SPAWN_SETSID = 128;
+    public const bool Has_POSIX_SPAWN_SETSID = true;
+    public const int WNOHANG = 1;
+    public const bool Has_WNOHANG = true;
+    public const int SIGHUP = 1;
+    public const bool Has_SIGHUP = true;
+    public const int SIGINT = 2;
+    public const bool Has_SIGINT = true;
+    public const int SIGQUIT = 3;
+    public const bool Has_SIGQUIT = true;
+    public const int SIGKILL = 9;
+    public const bool Has_SIGKILL = true;
+    public const int SIGTERM = 15;
+    public const bool Has_SIGTERM = true;
+    public const int SIGCONT = 18;
+    public const bool Has_SIGCONT = true;
+    public const int CLOCK_MONOTONIC = 1;
+    public const bool Has_CLOCK_MONOTONIC = true;
+    public const int MFD_CLOEXEC = 1;
+    public const bool Has_MFD_CLOEXEC = true;
+    public const int MFD_ALLOW_SEALING = 2;
+    public const bool Has_MFD_ALLOW_SEALING = true;
+    public const int F_ADD_SEALS = 0x409;
+    public const bool Has_F_ADD_SEALS = true;
+    public const int F_GET_SEALS = 0x40A;
+    public const bool Has_F_GET_SEALS = true;
+    public const int F_SEAL_SEAL = 1;
+    public const bool Has_F_SEAL_SEAL = true;
+    public const int F_SEAL_SHRINK = 2;
+    public const bool Has_F_SEAL_SHRINK = true;
+    public const int F_SEAL_GROW = 4;
+    public const bool Has_F_SEAL_GROW = true;
+    public const int F_SEAL_WRITE = 8;
+    public const bool Has_F_SEAL_WRITE = true;
 
     /// <summary>errno values of linux-musl-x64.</summary>
     public static class Errno
@@ -212,6 +293,8 @@ internal static unsafe partial class LinuxMuslX64
         public const int ETOOMANYREFS = 109;
         public const int ECONNREFUSED = 111;
         public const int EINPROGRESS = 115;
+        public const int ECHILD = 10;
+        public const int ESRCH = 3;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -246,6 +329,8 @@ internal static unsafe partial class LinuxMuslX64
             109 => "ETOOMANYREFS",
             111 => "ECONNREFUSED",
             115 => "EINPROGRESS",
+            10 => "ECHILD",
+            3 => "ESRCH",
             _ => null,
         };
     }
@@ -668,6 +753,406 @@ internal static unsafe partial class LinuxMuslX64
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "poll", ExactSpelling = true)]
         static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.pollfd* __fds_native, nuint __nfds_native, int __timeout_native);
     }
+
+    /// <summary>setsockopt in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int setsockopt(int fd, int level, int name, void* value, uint len)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(fd, level, name, value, len);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "setsockopt", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __fd_native, int __level_native, int __name_native, void* __value_native, uint __len_native);
+    }
+
+    /// <summary>fstat in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int fstat(int fd, global::FdPasser.Interop.LinuxMuslX64.stat* buf)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(fd, buf);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "fstat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __fd_native, global::FdPasser.Interop.LinuxMuslX64.stat* __buf_native);
+    }
+
+    /// <summary>ftruncate in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int ftruncate(int fd, long length)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(fd, length);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "ftruncate", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __fd_native, long __length_native);
+    }
+
+    /// <summary>clock_gettime in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int clock_gettime(int clock, global::FdPasser.Interop.LinuxMuslX64.timespec* ts)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(clock, ts);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "clock_gettime", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __clock_native, global::FdPasser.Interop.LinuxMuslX64.timespec* __ts_native);
+    }
+
+    /// <summary>posix_spawnp in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnp(int* pid, byte* file, global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* actions, global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* attr, void* argv, void* envp)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid, file, actions, attr, argv, envp);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawnp", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int* __pid_native, byte* __file_native, global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* __actions_native, global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* __attr_native, void* __argv_native, void* __envp_native);
+    }
+
+    /// <summary>posix_spawn_file_actions_init in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawn_file_actions_init(global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* actions)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(actions);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawn_file_actions_init", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* __actions_native);
+    }
+
+    /// <summary>posix_spawn_file_actions_destroy in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawn_file_actions_destroy(global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* actions)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(actions);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawn_file_actions_destroy", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* __actions_native);
+    }
+
+    /// <summary>posix_spawn_file_actions_adddup2 in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawn_file_actions_adddup2(global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* actions, int fd, int newfd)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(actions, fd, newfd);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawn_file_actions_adddup2", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t* __actions_native, int __fd_native, int __newfd_native);
+    }
+
+    /// <summary>posix_spawnattr_init in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_init(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* attr)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawnattr_init", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* __attr_native);
+    }
+
+    /// <summary>posix_spawnattr_destroy in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_destroy(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* attr)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawnattr_destroy", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* __attr_native);
+    }
+
+    /// <summary>posix_spawnattr_setflags in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_setflags(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* attr, short flags)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr, flags);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawnattr_setflags", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* __attr_native, short __flags_native);
+    }
+
+    /// <summary>posix_spawnattr_setsigmask in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_setsigmask(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* attr, global::FdPasser.Interop.LinuxMuslX64.sigset_t* mask)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr, mask);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawnattr_setsigmask", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* __attr_native, global::FdPasser.Interop.LinuxMuslX64.sigset_t* __mask_native);
+    }
+
+    /// <summary>posix_spawnattr_setsigdefault in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int posix_spawnattr_setsigdefault(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* attr, global::FdPasser.Interop.LinuxMuslX64.sigset_t* set)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(attr, set);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "posix_spawnattr_setsigdefault", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t* __attr_native, global::FdPasser.Interop.LinuxMuslX64.sigset_t* __set_native);
+    }
+
+    /// <summary>sigemptyset in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int sigemptyset(global::FdPasser.Interop.LinuxMuslX64.sigset_t* set)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(set);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "sigemptyset", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.sigset_t* __set_native);
+    }
+
+    /// <summary>sigfillset in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int sigfillset(global::FdPasser.Interop.LinuxMuslX64.sigset_t* set)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(set);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "sigfillset", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxMuslX64.sigset_t* __set_native);
+    }
+
+    /// <summary>waitpid in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int waitpid(int pid, int* status, int options)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid, status, options);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "waitpid", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __pid_native, int* __status_native, int __options_native);
+    }
+
+    /// <summary>kill in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int kill(int pid, int sig)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid, sig);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "kill", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __pid_native, int __sig_native);
+    }
+
+    /// <summary>memfd_create in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int memfd_create(byte* name, uint flags)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name, flags);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "memfd_create", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native, uint __flags_native);
+    }
+
+    /// <summary>shm_open in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int shm_open(byte* name, int flags, uint mode)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name, flags, mode);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "shm_open", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native, int __flags_native, uint __mode_native);
+    }
+
+    /// <summary>shm_unlink in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int shm_unlink(byte* name)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "shm_unlink", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native);
+    }
 }
 
 internal static unsafe partial class LinuxMuslX64
@@ -765,6 +1250,58 @@ internal static unsafe partial class LinuxMuslX64
         public static bool Has_MSG_BAND => false;
         public static int MSG_HIPRI => 0;
         public static bool Has_MSG_HIPRI => false;
+        public static int SO_PASSCRED => unchecked((int)LinuxMuslX64.SO_PASSCRED);
+        public static bool Has_SO_PASSCRED => true;
+        public static int SCM_CREDENTIALS => unchecked((int)LinuxMuslX64.SCM_CREDENTIALS);
+        public static bool Has_SCM_CREDENTIALS => true;
+        public static int SO_ACCEPTCONN => unchecked((int)LinuxMuslX64.SO_ACCEPTCONN);
+        public static bool Has_SO_ACCEPTCONN => true;
+        public static int F_DUPFD_CLOEXEC => unchecked((int)LinuxMuslX64.F_DUPFD_CLOEXEC);
+        public static bool Has_F_DUPFD_CLOEXEC => true;
+        public static int S_IFIFO => unchecked((int)LinuxMuslX64.S_IFIFO);
+        public static bool Has_S_IFIFO => true;
+        public static int S_IFCHR => unchecked((int)LinuxMuslX64.S_IFCHR);
+        public static bool Has_S_IFCHR => true;
+        public static int POSIX_SPAWN_SETPGROUP => unchecked((int)LinuxMuslX64.POSIX_SPAWN_SETPGROUP);
+        public static bool Has_POSIX_SPAWN_SETPGROUP => true;
+        public static int POSIX_SPAWN_SETSIGDEF => unchecked((int)LinuxMuslX64.POSIX_SPAWN_SETSIGDEF);
+        public static bool Has_POSIX_SPAWN_SETSIGDEF => true;
+        public static int POSIX_SPAWN_SETSIGMASK => unchecked((int)LinuxMuslX64.POSIX_SPAWN_SETSIGMASK);
+        public static bool Has_POSIX_SPAWN_SETSIGMASK => true;
+        public static int POSIX_SPAWN_SETSID => unchecked((int)LinuxMuslX64.POSIX_SPAWN_SETSID);
+        public static bool Has_POSIX_SPAWN_SETSID => true;
+        public static int WNOHANG => unchecked((int)LinuxMuslX64.WNOHANG);
+        public static bool Has_WNOHANG => true;
+        public static int SIGHUP => unchecked((int)LinuxMuslX64.SIGHUP);
+        public static bool Has_SIGHUP => true;
+        public static int SIGINT => unchecked((int)LinuxMuslX64.SIGINT);
+        public static bool Has_SIGINT => true;
+        public static int SIGQUIT => unchecked((int)LinuxMuslX64.SIGQUIT);
+        public static bool Has_SIGQUIT => true;
+        public static int SIGKILL => unchecked((int)LinuxMuslX64.SIGKILL);
+        public static bool Has_SIGKILL => true;
+        public static int SIGTERM => unchecked((int)LinuxMuslX64.SIGTERM);
+        public static bool Has_SIGTERM => true;
+        public static int SIGCONT => unchecked((int)LinuxMuslX64.SIGCONT);
+        public static bool Has_SIGCONT => true;
+        public static int CLOCK_MONOTONIC => unchecked((int)LinuxMuslX64.CLOCK_MONOTONIC);
+        public static bool Has_CLOCK_MONOTONIC => true;
+        public static int MFD_CLOEXEC => unchecked((int)LinuxMuslX64.MFD_CLOEXEC);
+        public static bool Has_MFD_CLOEXEC => true;
+        public static int MFD_ALLOW_SEALING => unchecked((int)LinuxMuslX64.MFD_ALLOW_SEALING);
+        public static bool Has_MFD_ALLOW_SEALING => true;
+        public static int F_ADD_SEALS => unchecked((int)LinuxMuslX64.F_ADD_SEALS);
+        public static bool Has_F_ADD_SEALS => true;
+        public static int F_GET_SEALS => unchecked((int)LinuxMuslX64.F_GET_SEALS);
+        public static bool Has_F_GET_SEALS => true;
+        public static int F_SEAL_SEAL => unchecked((int)LinuxMuslX64.F_SEAL_SEAL);
+        public static bool Has_F_SEAL_SEAL => true;
+        public static int F_SEAL_SHRINK => unchecked((int)LinuxMuslX64.F_SEAL_SHRINK);
+        public static bool Has_F_SEAL_SHRINK => true;
+        public static int F_SEAL_GROW => unchecked((int)LinuxMuslX64.F_SEAL_GROW);
+        public static bool Has_F_SEAL_GROW => true;
+        public static int F_SEAL_WRITE => unchecked((int)LinuxMuslX64.F_SEAL_WRITE);
+        public static bool Has_F_SEAL_WRITE => true;
 
         public static int EPERM => LinuxMuslX64.Errno.EPERM;
         public static int ENOENT => LinuxMuslX64.Errno.ENOENT;
@@ -796,6 +1333,8 @@ internal static unsafe partial class LinuxMuslX64
         public static int EPROTO => LinuxMuslX64.Errno.EPROTO;
         public static int EBADMSG => LinuxMuslX64.Errno.EBADMSG;
         public static int ETOOMANYREFS => LinuxMuslX64.Errno.ETOOMANYREFS;
+        public static int ECHILD => LinuxMuslX64.Errno.ECHILD;
+        public static int ESRCH => LinuxMuslX64.Errno.ESRCH;
         public static string? ErrnoName(int errno) => LinuxMuslX64.Errno.Name(errno);
 
         public static int MsghdrSize => 56;
@@ -870,6 +1409,16 @@ internal static unsafe partial class LinuxMuslX64
         public static int StrbufSize => 0;
         public static void StrbufInit(void* strbuf, int maxLength, int length, void* buffer) => throw new global::System.PlatformNotSupportedException("linux-musl-x64 has no STREAMS.");
         public static int StrbufLength(void* strbuf) => throw new global::System.PlatformNotSupportedException("linux-musl-x64 has no STREAMS.");
+        public static int PosixSpawnFileActionsSize => 80;
+        public static int PosixSpawnattrSize => 336;
+        public static int SigsetSize => 128;
+        public static int TimespecSize => 16;
+        public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds)
+        {
+            var ts = (timespec*)timespec;
+            seconds = (long)ts->tv_sec;
+            nanoseconds = (long)ts->tv_nsec;
+        }
 
         public static int socket(int a0, int a1, int a2) => LinuxMuslX64.socket(a0, a1, a2);
         public static int socketpair(int a0, int a1, int a2, int* a3) => LinuxMuslX64.socketpair(a0, a1, a2, a3);
@@ -917,5 +1466,47 @@ internal static unsafe partial class LinuxMuslX64
         public static int fattach(int a0, byte* a1) => throw new global::System.PlatformNotSupportedException("fattach() is not available on linux-musl-x64.");
         public static bool Has_fdetach => false;
         public static int fdetach(byte* a0) => throw new global::System.PlatformNotSupportedException("fdetach() is not available on linux-musl-x64.");
+        public static bool Has_setsockopt => true;
+        public static int setsockopt(int a0, int a1, int a2, void* a3, uint a4) => LinuxMuslX64.setsockopt(a0, a1, a2, a3, a4);
+        public static bool Has_fstat => true;
+        public static int fstat(int a0, void* a1) => LinuxMuslX64.fstat(a0, (global::FdPasser.Interop.LinuxMuslX64.stat*)a1);
+        public static bool Has_ftruncate => true;
+        public static int ftruncate(int a0, long a1) => LinuxMuslX64.ftruncate(a0, a1);
+        public static bool Has_clock_gettime => true;
+        public static int clock_gettime(int a0, void* a1) => LinuxMuslX64.clock_gettime(a0, (global::FdPasser.Interop.LinuxMuslX64.timespec*)a1);
+        public static bool Has_posix_spawnp => true;
+        public static int posix_spawnp(int* a0, byte* a1, void* a2, void* a3, void* a4, void* a5) => LinuxMuslX64.posix_spawnp(a0, a1, (global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t*)a2, (global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t*)a3, a4, a5);
+        public static bool Has_posix_spawn_file_actions_init => true;
+        public static int posix_spawn_file_actions_init(void* a0) => LinuxMuslX64.posix_spawn_file_actions_init((global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t*)a0);
+        public static bool Has_posix_spawn_file_actions_destroy => true;
+        public static int posix_spawn_file_actions_destroy(void* a0) => LinuxMuslX64.posix_spawn_file_actions_destroy((global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t*)a0);
+        public static bool Has_posix_spawn_file_actions_adddup2 => true;
+        public static int posix_spawn_file_actions_adddup2(void* a0, int a1, int a2) => LinuxMuslX64.posix_spawn_file_actions_adddup2((global::FdPasser.Interop.LinuxMuslX64.posix_spawn_file_actions_t*)a0, a1, a2);
+        public static bool Has_posix_spawn_file_actions_addclosefrom_np => false;
+        public static int posix_spawn_file_actions_addclosefrom_np(void* a0, int a1) => throw new global::System.PlatformNotSupportedException("posix_spawn_file_actions_addclosefrom_np() is not available on linux-musl-x64.");
+        public static bool Has_posix_spawnattr_init => true;
+        public static int posix_spawnattr_init(void* a0) => LinuxMuslX64.posix_spawnattr_init((global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t*)a0);
+        public static bool Has_posix_spawnattr_destroy => true;
+        public static int posix_spawnattr_destroy(void* a0) => LinuxMuslX64.posix_spawnattr_destroy((global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t*)a0);
+        public static bool Has_posix_spawnattr_setflags => true;
+        public static int posix_spawnattr_setflags(void* a0, short a1) => LinuxMuslX64.posix_spawnattr_setflags((global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t*)a0, a1);
+        public static bool Has_posix_spawnattr_setsigmask => true;
+        public static int posix_spawnattr_setsigmask(void* a0, void* a1) => LinuxMuslX64.posix_spawnattr_setsigmask((global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t*)a0, (global::FdPasser.Interop.LinuxMuslX64.sigset_t*)a1);
+        public static bool Has_posix_spawnattr_setsigdefault => true;
+        public static int posix_spawnattr_setsigdefault(void* a0, void* a1) => LinuxMuslX64.posix_spawnattr_setsigdefault((global::FdPasser.Interop.LinuxMuslX64.posix_spawnattr_t*)a0, (global::FdPasser.Interop.LinuxMuslX64.sigset_t*)a1);
+        public static bool Has_sigemptyset => true;
+        public static int sigemptyset(void* a0) => LinuxMuslX64.sigemptyset((global::FdPasser.Interop.LinuxMuslX64.sigset_t*)a0);
+        public static bool Has_sigfillset => true;
+        public static int sigfillset(void* a0) => LinuxMuslX64.sigfillset((global::FdPasser.Interop.LinuxMuslX64.sigset_t*)a0);
+        public static bool Has_waitpid => true;
+        public static int waitpid(int a0, int* a1, int a2) => LinuxMuslX64.waitpid(a0, a1, a2);
+        public static bool Has_kill => true;
+        public static int kill(int a0, int a1) => LinuxMuslX64.kill(a0, a1);
+        public static bool Has_memfd_create => true;
+        public static int memfd_create(byte* a0, uint a1) => LinuxMuslX64.memfd_create(a0, a1);
+        public static bool Has_shm_open => true;
+        public static int shm_open(byte* a0, int a1, uint a2) => LinuxMuslX64.shm_open(a0, a1, a2);
+        public static bool Has_shm_unlink => true;
+        public static int shm_unlink(byte* a0) => LinuxMuslX64.shm_unlink(a0);
     }
 }
