@@ -793,6 +793,12 @@ internal static unsafe partial class OsxX64
         public static bool Has_POSIX_SPAWN_SETSID => false;
         public static int WNOHANG => 0;
         public static bool Has_WNOHANG => false;
+        public static int WEXITED => 0;
+        public static bool Has_WEXITED => false;
+        public static int WNOWAIT => 0;
+        public static bool Has_WNOWAIT => false;
+        public static int P_PID => 0;
+        public static bool Has_P_PID => false;
         public static int SIGHUP => 0;
         public static bool Has_SIGHUP => false;
         public static int SIGINT => 0;
@@ -934,6 +940,7 @@ internal static unsafe partial class OsxX64
         public static int PosixSpawnFileActionsSize => 0;
         public static int PosixSpawnattrSize => 0;
         public static int SigsetSize => 0;
+        public static int SiginfoSize => 0;
         public static int TimespecSize => 0;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException("abi/osx-x64.abi declares no struct timespec.");
 
@@ -1019,6 +1026,8 @@ internal static unsafe partial class OsxX64
         public static int waitpid(int a0, int* a1, int a2) => throw new global::System.PlatformNotSupportedException("waitpid() is not available on osx-x64.");
         public static bool Has_kill => false;
         public static int kill(int a0, int a1) => throw new global::System.PlatformNotSupportedException("kill() is not available on osx-x64.");
+        public static bool Has_waitid => false;
+        public static int waitid(int a0, int a1, void* a2, int a3) => throw new global::System.PlatformNotSupportedException("waitid() is not available on osx-x64.");
         public static bool Has_memfd_create => false;
         public static int memfd_create(byte* a0, uint a1) => throw new global::System.PlatformNotSupportedException("memfd_create() is not available on osx-x64.");
         public static bool Has_shm_open => false;
