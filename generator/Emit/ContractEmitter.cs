@@ -92,6 +92,11 @@ internal static class ContractEmitter
         "int StrbufSize { get; }",
         "void StrbufInit(void* strbuf, int maxLength, int length, void* buffer);",
         "int StrbufLength(void* strbuf);",
+        "int PasswdSize { get; }",
+        "uint PasswdUid(void* passwd);",
+        "bool Has_OpenHow { get; }",
+        "int OpenHowSize { get; }",
+        "void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve);",
     };
 
     internal static string Signature(CanonicalFunction f) =>

@@ -42,7 +42,11 @@ internal static class Requirements
         ["sockaddr_un"] = new[] { "sun_family", "sun_path" },
         ["pollfd"] = new[] { "fd", "events", "revents" },
         ["stat"] = new[] { "st_mode" },
+        ["passwd"] = new[] { "pw_uid" },
     };
+
+    /// <summary>openat2()'s argument (Linux 5.6+): read where a file declares it with SYS_openat2 and syscall.</summary>
+    public static readonly KeyValuePair<string, string[]> OpenHowStruct = new("open_how", new[] { "flags", "mode", "resolve" });
 
     public static readonly Dictionary<string, string[]> PeerCredStructs = new()
     {
@@ -80,6 +84,8 @@ internal static class Requirements
     {
         "SOCK_DGRAM", "SOCK_SEQPACKET", "SOL_LOCAL", "LOCAL_PEERCRED", "LOCAL_PEERPID",
         "I_PUSH", "I_STR", "I_SENDFD", "I_RECVFD", "RS_HIPRI", "MSG_ANY", "MSG_BAND", "MSG_HIPRI",
+        // Opening beneath a directory without following links (fdpass serve).
+        "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
     };
 
     public static readonly Dictionary<string, string[]> PeerCredConstants = new()
@@ -97,6 +103,7 @@ internal static class Requirements
         "EPERM", "ENOENT", "EINTR", "ENXIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EEXIST", "ENOTDIR", "EISDIR",
         "EINVAL", "ENFILE", "EMFILE", "EPIPE", "ENAMETOOLONG", "ELOOP", "EMSGSIZE", "ENOTSOCK", "EOPNOTSUPP",
         "EADDRINUSE", "ECONNRESET", "ENOBUFS", "ENOTCONN", "ECONNREFUSED", "EINPROGRESS",
+        "ENOSYS", "EXDEV", "ERANGE",
     };
 
     /// <summary>Errno values exposed where present (<c>-1</c> elsewhere, which no syscall reports).</summary>
@@ -122,6 +129,10 @@ internal static class Requirements
         new("unlink", "int", "byte*"),
         new("lstat", "int", "byte*", "void*"),
         new("poll", "int", "void*", "nuint", "int"),
+        // Opening beneath a directory, typing what was opened, resolving user names (fdpass serve).
+        new("openat", "int", "int", "byte*", "int", "uint"),
+        new("fstat", "int", "int", "void*"),
+        new("getpwnam_r", "int", "byte*", "void*", "byte*", "nuint", "void*"),
     };
 
     public static readonly CanonicalFunction[] OptionalFunctions =
@@ -140,6 +151,8 @@ internal static class Requirements
         new("putmsg", "int", "int", "void*", "void*", "int"),
         new("fattach", "int", "int", "byte*"),
         new("fdetach", "int", "byte*"),
+        // syscall(SYS_openat2, dirfd, path, &how, sizeof how): no C library here exports openat2 itself.
+        new("syscall", "nint", "nint", "nint", "byte*", "void*", "nuint"),
     };
 
     public static readonly Dictionary<string, string[]> PeerCredFunctions = new()

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -36,7 +37,7 @@ public class CProbeTests
         AbiParseResult parsed = AbiParser.Parse(path, File.ReadAllText(path));
         Assert.Empty(parsed.Diagnostics);
         string source = Probe(parsed.Target!);
-        var (exit, output) = Compile(compilerPath, source);
+        var (exit, output) = Compile(compilerPath, source, KernelHeadersFor(compiler));
         Assert.True(exit == 0, $"{compiler} rejected abi/{rid}.abi:\n{output}");
     }
 
@@ -58,14 +59,35 @@ public class CProbeTests
         Assert.Contains("msghdr.msg_flags", output);
     }
 
+    [Fact]
+    public void A_wrong_openat2_fact_fails_the_probe()
+    {
+        string? gcc = FindOnPath("gcc");
+        if (gcc is null)
+        {
+            Assert.Skip("gcc is not installed: install the Debian package gcc.");
+        }
+        string path = GeneratorHarness.AbiPath("linux-x64");
+        string text = File.ReadAllText(path).Replace("const SYS_openat2       437", "const SYS_openat2       438")
+            .Replace("resolve        16  u64", "resolve        16  u32");
+        AbiParseResult parsed = AbiParser.Parse(path, text);
+        Assert.Empty(parsed.Diagnostics);
+        var (exit, output) = Compile(gcc, Probe(parsed.Target!));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("SYS_openat2 == 438", output);
+        Assert.Contains("open_how.resolve is 4 bytes", output);
+    }
+
     internal static string Probe(AbiTarget t)
     {
         var sb = new StringBuilder();
         sb.Append("#define _GNU_SOURCE 1\n");
-        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h" })
+        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h", "pwd.h" })
         {
             sb.Append("#include <").Append(h).Append(">\n");
         }
+        // openat2's struct and flags come from the kernel's uapi header, its number from the C library's list.
+        sb.Append("#ifdef __linux__\n#include <linux/openat2.h>\n#include <sys/syscall.h>\n#endif\n");
         sb.Append("#define CHECK(cond, what) _Static_assert(cond, what)\n");
         foreach (StructDef s in t.Structs)
         {
@@ -112,14 +134,31 @@ public class CProbeTests
         return sb.ToString();
     }
 
-    private static (int Exit, string Output) Compile(string compiler, string source)
+    /// <summary>
+    /// musl-gcc sees only musl's headers, but the kernel's uapi headers (struct open_how) do not depend on the C
+    /// library: it gets glibc's copies of linux/, asm/ and asm-generic/ (Debian's linux-libc-dev), and nothing else.
+    /// </summary>
+    private static string[] KernelHeadersFor(string compiler) =>
+        compiler == "musl-gcc" ? new[] { "/usr/include/linux", "/usr/include/asm-generic", "/usr/include/x86_64-linux-gnu/asm" } : Array.Empty<string>();
+
+    private static (int Exit, string Output) Compile(string compiler, string source, string[]? kernelHeaders = null)
     {
         string dir = Directory.CreateTempSubdirectory("fdpasser-probe-").FullName;
         try
         {
             string file = Path.Combine(dir, "probe.c");
             File.WriteAllText(file, source);
-            var psi = new ProcessStartInfo(compiler, new[] { "-std=gnu11", "-Werror", "-c", file, "-o", Path.Combine(dir, "probe.o") })
+            var args = new List<string> { "-std=gnu11", "-Werror", "-c", file, "-o", Path.Combine(dir, "probe.o") };
+            if (kernelHeaders is { Length: > 0 })
+            {
+                string include = Directory.CreateDirectory(Path.Combine(dir, "kernel")).FullName;
+                foreach (string header in kernelHeaders)
+                {
+                    File.CreateSymbolicLink(Path.Combine(include, Path.GetFileName(header)), header);
+                }
+                args.AddRange(new[] { "-idirafter", include });
+            }
+            var psi = new ProcessStartInfo(compiler, args)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

@@ -108,6 +108,18 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_MSG_BAND { get; }
     static abstract int MSG_HIPRI { get; }
     static abstract bool Has_MSG_HIPRI { get; }
+    static abstract int O_PATH { get; }
+    static abstract bool Has_O_PATH { get; }
+    static abstract int O_NOCTTY { get; }
+    static abstract bool Has_O_NOCTTY { get; }
+    static abstract int SYS_openat2 { get; }
+    static abstract bool Has_SYS_openat2 { get; }
+    static abstract int RESOLVE_BENEATH { get; }
+    static abstract bool Has_RESOLVE_BENEATH { get; }
+    static abstract int RESOLVE_NO_SYMLINKS { get; }
+    static abstract bool Has_RESOLVE_NO_SYMLINKS { get; }
+    static abstract int RESOLVE_NO_MAGICLINKS { get; }
+    static abstract bool Has_RESOLVE_NO_MAGICLINKS { get; }
 
     static abstract int EPERM { get; }
     static abstract int ENOENT { get; }
@@ -135,6 +147,9 @@ internal unsafe interface IPlatformAbi
     static abstract int ENOTCONN { get; }
     static abstract int ECONNREFUSED { get; }
     static abstract int EINPROGRESS { get; }
+    static abstract int ENOSYS { get; }
+    static abstract int EXDEV { get; }
+    static abstract int ERANGE { get; }
     static abstract int ENOSTR { get; }
     static abstract int EPROTO { get; }
     static abstract int EBADMSG { get; }
@@ -171,6 +186,11 @@ internal unsafe interface IPlatformAbi
     static abstract int StrbufSize { get; }
     static abstract void StrbufInit(void* strbuf, int maxLength, int length, void* buffer);
     static abstract int StrbufLength(void* strbuf);
+    static abstract int PasswdSize { get; }
+    static abstract uint PasswdUid(void* passwd);
+    static abstract bool Has_OpenHow { get; }
+    static abstract int OpenHowSize { get; }
+    static abstract void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve);
 
     static abstract int socket(int a0, int a1, int a2);
     static abstract int socketpair(int a0, int a1, int a2, int* a3);
@@ -190,6 +210,9 @@ internal unsafe interface IPlatformAbi
     static abstract int unlink(byte* a0);
     static abstract int lstat(byte* a0, void* a1);
     static abstract int poll(void* a0, nuint a1, int a2);
+    static abstract int openat(int a0, byte* a1, int a2, uint a3);
+    static abstract int fstat(int a0, void* a1);
+    static abstract int getpwnam_r(byte* a0, void* a1, byte* a2, nuint a3, void* a4);
     static abstract bool Has_accept4 { get; }
     static abstract int accept4(int a0, void* a1, uint* a2, int a3);
     static abstract bool Has_getpeereid { get; }
@@ -218,4 +241,6 @@ internal unsafe interface IPlatformAbi
     static abstract int fattach(int a0, byte* a1);
     static abstract bool Has_fdetach { get; }
     static abstract int fdetach(byte* a0);
+    static abstract bool Has_syscall { get; }
+    static abstract nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4);
 }
