@@ -7,7 +7,7 @@ internal static class HelpText
         fdpass: pass open file descriptors between processes.
 
         Usage:
-          fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write]
+          fdpass serve ENDPOINT [--root DIR] [--allow-uid USER]... [--allow-write]
           fdpass get ENDPOINT PATH [--flags FLAGS]
           fdpass demo
 
@@ -21,7 +21,7 @@ internal static class HelpText
         """;
 
     public const string Serve = """
-        Usage: fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write] [--request-timeout SECONDS]
+        Usage: fdpass serve ENDPOINT [--root DIR] [--allow-uid USER]... [--allow-write] [--request-timeout SECONDS]
                             [--max-connections N]
 
         Listens on ENDPOINT for the classic open request 'open <path> <flags>\0' (flags: the numeric O_* flags
@@ -30,11 +30,12 @@ internal static class HelpText
 
         Options:
           --root DIR        Serve paths under DIR (default: the current directory). '..' components, absolute
-                            paths outside DIR and symbolic links that lead out of DIR are refused; only regular
-                            files and directories are opened.
-          --allow-uid UID   Accept requests only from this user id (repeatable). Without it only this process's
-                            own user is served and the socket file is mode 0600; with it the file is mode 0666
-                            and the peer's kernel-reported uid decides.
+                            paths outside DIR and every symbolic link below DIR are refused; only regular
+                            files and directories are served.
+          --allow-uid USER  Accept connections only from this user id or user name (repeatable; names are
+                            resolved once, at start). Without it only this process's own user is served and
+                            the socket file is mode 0600; with it the file is mode 0666 and the peer's
+                            kernel-reported uid decides; other uids are refused as soon as they connect.
           --allow-write     Allow O_WRONLY, O_RDWR, O_CREAT and O_TRUNC (refused by default).
           --request-timeout SECONDS
                             Close a connection whose client sends no complete request, or takes no

@@ -56,7 +56,9 @@ internal sealed class DemoServer
         string endpoint = Path.Combine(directory, "demo.sock");
         using FdListener listener = FdListener.Create(endpoint);
         Say($"listening on {endpoint} (socket file mode 0600: only this user can connect)");
-        var opener = new FileOpener(PathResolver.Create(directory, transport), allowWrite: false, transport);
+        PathResolver resolver = PathResolver.Create(directory, transport);
+        using BeneathOpener beneath = BeneathOpener.Open(resolver.Root, transport, allowOpenat2: true);
+        var opener = new FileOpener(resolver, beneath, allowWrite: false, transport);
 
         using Process client = Process.Start(SelfCommand("demo", "--client", endpoint))
             ?? throw new IOException("could not start the client process");

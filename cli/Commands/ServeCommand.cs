@@ -14,6 +14,9 @@ namespace FdPasser.Cli.Commands;
 /// <summary><c>fdpass serve ENDPOINT [--root DIR] [--allow-uid UID]... [--allow-write] [--request-timeout SECONDS] [--max-connections N]</c>.</summary>
 internal static class ServeCommand
 {
+    /// <summary>Set to 0, makes the server walk paths with openat even where openat2 exists (the fallback of older kernels and other systems).</summary>
+    public const string NoOpenat2Variable = "FDPASS_SERVE_OPENAT2";
+
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private const UnixFileMode Everyone = OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
@@ -27,14 +30,25 @@ internal static class ServeCommand
             return ExitCodes.Success;
         }
         string endpoint = a.Expect("ENDPOINT")[0];
+        SocketTransport transport = Transports.Socket;
         var uids = new HashSet<uint>();
+        var names = new Dictionary<uint, string>();
         foreach (string text in a.All("--allow-uid"))
         {
-            if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
+            // A name is resolved once, now: a user renamed or removed later keeps (or loses) nothing by it.
+            if (uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
             {
-                throw a.Usage($"--allow-uid '{text}' is not a user id (a non-negative number)");
+                uids.Add(uid);
             }
-            uids.Add(uid);
+            else if (text.Length > 0 && transport.LookUpUser(text) is { } named)
+            {
+                uids.Add(named);
+                names[named] = text;
+            }
+            else
+            {
+                throw a.Usage($"--allow-uid '{text}' is neither a user id nor the name of a known user");
+            }
         }
         TimeSpan requestTimeout = TimeSpan.FromSeconds(10);
         if (a.Single("--request-timeout") is { } seconds)
@@ -57,8 +71,8 @@ internal static class ServeCommand
         string root = a.Single("--root") ?? Environment.CurrentDirectory;
         bool allowWrite = a.Has("--allow-write");
 
-        SocketTransport transport = Transports.Socket;
         PathResolver resolver = PathResolver.Create(root, transport);
+        using BeneathOpener beneath = BeneathOpener.Open(resolver.Root, transport, allowOpenat2: Environment.GetEnvironmentVariable(NoOpenat2Variable) != "0");
         uint self = Endpoint.Self().UserId;
         var options = new ServerOptions
         {
@@ -77,13 +91,14 @@ internal static class ServeCommand
         {
             log.Write(
                 $"listening on {endpoint} ({Access(endpoint, othersAllowed)}); serving {resolver.Root} " +
-                $"{(allowWrite ? "read-write" : "read-only")} to uid {string.Join(", ", options.AllowedUids.Order())}, " +
-                $"at most {maxConnections} connection(s) at once");
+                $"{(allowWrite ? "read-write" : "read-only")} to uid {string.Join(", ", options.AllowedUids.Order().Select(u => names.TryGetValue(u, out string? n) ? $"{u} ({n})" : u.ToString(CultureInfo.InvariantCulture)))}, " +
+                $"at most {maxConnections} connection(s) at once; " +
+                (beneath.UsesOpenat2 ? "opening with openat2 beneath the root" : "opening component by component with openat (no openat2 here)"));
             if (limitNote is not null)
             {
                 log.Write("note: " + limitNote);
             }
-            new OpenServer(listener, new FileOpener(resolver, allowWrite, transport), options, log).RunAsync(stop.Token).GetAwaiter().GetResult();
+            new OpenServer(listener, new FileOpener(resolver, beneath, allowWrite, transport), options, log).RunAsync(stop.Token).GetAwaiter().GetResult();
         }
         finally
         {

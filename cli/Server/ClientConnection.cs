@@ -93,11 +93,6 @@ internal sealed class ClientConnection
             await RefuseAsync(channel, null, new Refusal(_abi.EINVAL, problem)).ConfigureAwait(false);
             return false;
         }
-        if (!_options.AllowedUids.Contains(Peer.UserId))
-        {
-            await RefuseAsync(channel, request, new Refusal(_abi.EACCES, $"uid {Peer.UserId} is not allowed to use this server")).ConfigureAwait(false);
-            return false;
-        }
         SafeFileHandle? handle = _opener.Open(request, out Refusal refusal);
         if (handle is null)
         {

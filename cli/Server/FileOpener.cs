@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
@@ -8,21 +7,24 @@ using Microsoft.Win32.SafeHandles;
 namespace FdPasser.Cli.Server;
 
 /// <summary>
-/// Decides whether a request may be served and opens it: known flags only, write access only when allowed,
-/// the path resolved under the root, only regular files and directories. The open itself adds O_NOFOLLOW
-/// (the resolved path has no links left, so one appearing now is refused), O_NONBLOCK (a FIFO swapped in
-/// cannot block the server; cleared again afterwards unless asked for) and O_CLOEXEC.
+/// Decides whether a request may be served and opens it: known flags only, write access only when allowed, the
+/// path's components opened beneath the root by <see cref="BeneathOpener"/> (no symbolic link followed anywhere,
+/// nothing acted on outside the root), and only regular files and directories served, as fstat() of the opened
+/// descriptor says. The open adds O_NOFOLLOW, O_NOCTTY, O_CLOEXEC and O_NONBLOCK (a FIFO cannot block the server;
+/// cleared again on what is served unless the client asked for it).
 /// </summary>
 internal sealed class FileOpener
 {
     private readonly PathResolver _resolver;
+    private readonly BeneathOpener _beneath;
     private readonly bool _allowWrite;
     private readonly SocketTransport _transport;
     private readonly FileAbi _abi;
 
-    public FileOpener(PathResolver resolver, bool allowWrite, SocketTransport transport)
+    public FileOpener(PathResolver resolver, BeneathOpener beneath, bool allowWrite, SocketTransport transport)
     {
         _resolver = resolver;
+        _beneath = beneath;
         _allowWrite = allowWrite;
         _transport = transport;
         _abi = transport.Files;
@@ -54,34 +56,29 @@ internal sealed class FileOpener
             refusal = new Refusal(_abi.EACCES, $"{OpenFlags.Describe(flags, _abi)} needs write access, which this server does not allow (no --allow-write)");
             return null;
         }
-        bool create = (flags & _abi.O_CREAT) != 0;
-        if (!_resolver.TryResolve(request.Path, leafMayBeMissing: create, out ResolvedPath resolved, out refusal))
+        if (!_resolver.TrySplit(request.Path, out string[] components, out refusal))
         {
             return null;
         }
-        if (!IsServable(resolved.FileType) && resolved.FileType >= 0)
-        {
-            refusal = NotServable(request.Path);
-            return null;
-        }
-        int openFlags = (flags & ~_abi.O_CLOEXEC) | _abi.O_NOFOLLOW | _abi.O_CLOEXEC | _abi.O_NONBLOCK;
-        SafeFileHandle? handle = _transport.TryOpen(resolved.FullPath, openFlags, 0x1B6 /* 0666, less the umask */, out int errno);
+        int openFlags = (flags & ~_abi.O_CLOEXEC) | _abi.O_NOFOLLOW | _abi.O_NOCTTY | _abi.O_CLOEXEC | _abi.O_NONBLOCK;
+        SafeFileHandle? handle = _beneath.TryOpen(components, openFlags, 0x1B6 /* 0666, less the umask */, out OpenFailure failure);
         if (handle is null)
         {
-            refusal = new Refusal(errno, $"'{request.Path}': {Marshal.GetPInvokeErrorMessage(errno)} (open() failed: {_transport.ErrnoName(errno) ?? "errno " + errno})");
+            refusal = Refuse(request.Path, failure);
             return null;
         }
         try
         {
+            int type = _transport.TryGetFileType(handle, out int errno);
+            if (type != _abi.S_IFREG && type != _abi.S_IFDIR)
+            {
+                refusal = type < 0 ? Failed(request.Path, errno, "fstat") : NotServable(request.Path);
+                handle.Dispose();
+                return null;
+            }
             if ((flags & _abi.O_NONBLOCK) == 0)
             {
                 _transport.SetStatusFlags(handle, _transport.GetStatusFlags(handle) & ~_abi.O_NONBLOCK);
-            }
-            if (!StillTheResolvedFile(handle, resolved.FullPath))
-            {
-                refusal = new Refusal(_abi.EACCES, $"'{request.Path}' changed while it was being opened");
-                handle.Dispose();
-                return null;
             }
         }
         catch
@@ -93,35 +90,34 @@ internal sealed class FileOpener
         return handle;
     }
 
-    private bool IsServable(int fileType) => fileType == _abi.S_IFREG || fileType == _abi.S_IFDIR;
+    private Refusal Refuse(string path, OpenFailure failure)
+    {
+        int errno = failure.Errno;
+        if (errno == _abi.ELOOP)
+        {
+            return new Refusal(errno, $"'{path}' passes through a symbolic link, and this server follows no symbolic links");
+        }
+        if (errno == _abi.ENOTDIR)
+        {
+            return new Refusal(errno, failure.At is { } at
+                ? $"'{path}': '{at}' is not a directory (or is a symbolic link, which this server does not follow)"
+                : $"'{path}': a component of the path is not a directory");
+        }
+        if (errno == _abi.EXDEV)
+        {
+            return new Refusal(_abi.EACCES, $"'{path}' leads out of the served root");
+        }
+        if (errno == _abi.ENXIO)
+        {
+            // O_NONBLOCK write opens of a FIFO without a reader (and of a device without a driver) end here.
+            return NotServable(path);
+        }
+        return Failed(path, errno, failure.Call);
+    }
+
+    private Refusal Failed(string path, int errno, string call) =>
+        new(errno, $"'{path}': {Marshal.GetPInvokeErrorMessage(errno)} ({call}() failed: {_transport.ErrnoName(errno) ?? "errno " + errno})");
 
     private Refusal NotServable(string path) =>
         new(_abi.EACCES, $"'{path}' is not a regular file or a directory; only those are served");
-
-    /// <summary>
-    /// Checks the open descriptor against the checked path, closing the window between the checks and the
-    /// open: the path is still a regular file or directory, and (on Linux, through /proc/self/fd) the
-    /// descriptor is the file at that path.
-    /// </summary>
-    private bool StillTheResolvedFile(SafeFileHandle handle, string fullPath)
-    {
-        if (!IsServable(_transport.TryGetFileType(fullPath, out _)))
-        {
-            return false;
-        }
-        if (!OperatingSystem.IsLinux())
-        {
-            return true;
-        }
-        string? opened;
-        try
-        {
-            opened = new FileInfo("/proc/self/fd/" + handle.DangerousGetHandle().ToString(CultureInfo.InvariantCulture)).LinkTarget;
-        }
-        catch (IOException)
-        {
-            return true; // no /proc mounted: the checks above stand alone
-        }
-        return opened is null || opened == fullPath;
-    }
 }

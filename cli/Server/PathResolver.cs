@@ -9,14 +9,14 @@ namespace FdPasser.Cli.Server;
 /// <summary>Why a request is not served: the errno sent as its status, and the message sent before it.</summary>
 internal readonly record struct Refusal(int Errno, string Message);
 
-/// <summary>A request path resolved under the root: no symbolic link left in it; FileType -1 where the last component does not exist yet.</summary>
+/// <summary>A path resolved to its real form: no symbolic link left in it.</summary>
 internal readonly record struct ResolvedPath(string FullPath, int FileType);
 
 /// <summary>
-/// Resolves request paths under a root the way the kernel would, one component at a time, and refuses any that
-/// would leave it: a '..' component in the request, an absolute path outside the root, a symbolic link whose
-/// target (followed to the end) is outside the root. Links that stay inside are followed. The result has no
-/// links left, so the final open can use O_NOFOLLOW.
+/// The served root's real path, found once at start (the operator's links in it are followed then), and the
+/// lexical check of request paths against it: a request names components below the root, with no '..'; an
+/// absolute request must start with the root's path. Nothing here looks at the filesystem per request: the open
+/// itself (<see cref="BeneathOpener"/>) resolves the components beneath the root's descriptor.
 /// </summary>
 internal sealed class PathResolver
 {
@@ -44,7 +44,7 @@ internal sealed class PathResolver
     {
         string full = Path.GetFullPath(root);
         var system = new PathResolver(transport, "/", "/");
-        if (!system.TryResolve(full, leafMayBeMissing: false, out ResolvedPath real, out Refusal refusal))
+        if (!system.TryResolve(full, out ResolvedPath real, out Refusal refusal))
         {
             throw new IOException($"cannot use '{root}' as the root: {refusal.Message}");
         }
@@ -55,7 +55,47 @@ internal sealed class PathResolver
         return new PathResolver(transport, full.Length > 1 ? full.TrimEnd('/') : full, real.FullPath);
     }
 
-    public bool TryResolve(string requestPath, bool leafMayBeMissing, out ResolvedPath resolved, out Refusal refusal)
+    /// <summary>
+    /// The components of <paramref name="requestPath"/> below the root ('.' and empty ones dropped; none for the root
+    /// itself); false with the refusal where the path is empty, holds a NUL or a '..', or is absolute and outside the root.
+    /// </summary>
+    public bool TrySplit(string requestPath, out string[] components, out Refusal refusal)
+    {
+        components = Array.Empty<string>();
+        if (requestPath.Length == 0)
+        {
+            refusal = new Refusal(_abi.EINVAL, "the path is empty");
+            return false;
+        }
+        if (requestPath.Contains('\0', StringComparison.Ordinal))
+        {
+            refusal = new Refusal(_abi.EINVAL, "the path holds a NUL character");
+            return false;
+        }
+        string relative = requestPath;
+        if (requestPath[0] == '/')
+        {
+            // The root's own path as given on the command line counts as inside too.
+            if ((Within(requestPath, Root) ?? Within(requestPath, _givenRoot)) is not { } inside)
+            {
+                refusal = new Refusal(_abi.EACCES, $"'{requestPath}' is outside the served root");
+                return false;
+            }
+            relative = inside;
+        }
+        string[] parts = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (Array.IndexOf(parts, "..") >= 0)
+        {
+            refusal = new Refusal(_abi.EACCES, $"'{requestPath}' has a '..' component, which is not allowed");
+            return false;
+        }
+        components = Array.FindAll(parts, p => p != ".");
+        refusal = default;
+        return true;
+    }
+
+    /// <summary>Resolves a path the way the kernel would, following links that stay under this resolver's root (used for the root itself, at start).</summary>
+    private bool TryResolve(string requestPath, out ResolvedPath resolved, out Refusal refusal)
     {
         resolved = default;
         if (requestPath.Length == 0)
@@ -114,12 +154,6 @@ internal sealed class PathResolver
             type = _transport.TryGetFileType(candidate, out int errno);
             if (type < 0)
             {
-                if (errno == _abi.ENOENT && pending.Count == 0 && leafMayBeMissing)
-                {
-                    resolved = new ResolvedPath(candidate, -1);
-                    refusal = default;
-                    return true;
-                }
                 refusal = new Refusal(errno, $"'{requestPath}': {Marshal.GetPInvokeErrorMessage(errno)} (lstat() of '{candidate}': {_transport.ErrnoName(errno) ?? "errno " + errno})");
                 return false;
             }

@@ -136,6 +136,7 @@ internal static class BindingEmitter
         EmitPeerCred(sb, t);
         EmitStreams(sb, t);
         EmitProcessTypes(sb, t);
+        EmitFileLookups(sb, t);
     }
 
     private static void EmitProcessTypes(StringBuilder sb, AbiTarget t)
@@ -158,6 +159,32 @@ internal static class BindingEmitter
         }
         Line(sb, "public static int TimespecSize => 0;");
         Line(sb, $"public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException(\"abi/{t.Rid}.abi declares no struct timespec.\");");
+    }
+
+    /// <summary>struct passwd (every target) and struct open_how (only where openat2 can be called).</summary>
+    private static void EmitFileLookups(StringBuilder sb, AbiTarget t)
+    {
+        StructDef passwd = t.FindStruct("passwd")!;
+        Line(sb, $"public static int PasswdSize => {passwd.Size};");
+        Line(sb, "public static uint PasswdUid(void* passwd) => (uint)((passwd*)passwd)->pw_uid;");
+        StructDef? how = t.FindStruct(Requirements.OpenHowStruct.Key);
+        bool has = how is not null && t.FindConst("SYS_openat2")?.Value is not null && t.FindFunction("syscall") is not null;
+        Line(sb, $"public static bool Has_OpenHow => {(has ? "true" : "false")};");
+        if (!has)
+        {
+            Line(sb, "public static int OpenHowSize => 0;");
+            Line(sb, $"public static void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve) => throw new global::System.PlatformNotSupportedException(\"{t.Rid} has no openat2.\");");
+            return;
+        }
+        Line(sb, $"public static int OpenHowSize => {how!.Size};");
+        Line(sb, "public static void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve)");
+        Line(sb, "{");
+        Line(sb, "    var h = (open_how*)how;");
+        Line(sb, "    *h = default;");
+        Line(sb, $"    h->flags = ({FieldType(how, "flags")})flags;");
+        Line(sb, $"    h->mode = ({FieldType(how, "mode")})mode;");
+        Line(sb, $"    h->resolve = ({FieldType(how, "resolve")})resolve;");
+        Line(sb, "}");
     }
 
     private static void EmitPeerCred(StringBuilder sb, AbiTarget t)

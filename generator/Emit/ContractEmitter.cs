@@ -99,6 +99,11 @@ internal static class ContractEmitter
         "int SiginfoSize { get; }",
         "int TimespecSize { get; }",
         "void TimespecRead(void* timespec, out long seconds, out long nanoseconds);",
+        "int PasswdSize { get; }",
+        "uint PasswdUid(void* passwd);",
+        "bool Has_OpenHow { get; }",
+        "int OpenHowSize { get; }",
+        "void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve);",
     };
 
     internal static string Signature(CanonicalFunction f) =>

@@ -100,6 +100,10 @@ internal static class AbiValidator
         {
             required.AddRange(Requirements.StreamsStructs);
         }
+        if (HasOpenat2(t))
+        {
+            required.Add(Requirements.OpenHowStruct);
+        }
         foreach (var pair in required)
         {
             StructDef? s = t.FindStruct(pair.Key);
@@ -168,6 +172,10 @@ internal static class AbiValidator
         {
             required.AddRange(Requirements.StreamsFunctions);
         }
+        if (HasOpenat2(t))
+        {
+            required.Add("syscall");
+        }
         foreach (string name in required)
         {
             if (t.FindFunction(name) is null)
@@ -212,4 +220,7 @@ internal static class AbiValidator
             }
         }
     }
+
+    /// <summary>A file that gives SYS_openat2 a value promises openat2 through syscall(), so it needs both.</summary>
+    private static bool HasOpenat2(AbiTarget t) => t.FindConst("SYS_openat2")?.Value is not null;
 }

@@ -42,7 +42,11 @@ internal static class Requirements
         ["sockaddr_un"] = new[] { "sun_family", "sun_path" },
         ["pollfd"] = new[] { "fd", "events", "revents" },
         ["stat"] = new[] { "st_mode" },
+        ["passwd"] = new[] { "pw_uid" },
     };
+
+    /// <summary>openat2()'s argument (Linux 5.6+): read where a file declares it with SYS_openat2 and syscall.</summary>
+    public static readonly KeyValuePair<string, string[]> OpenHowStruct = new("open_how", new[] { "flags", "mode", "resolve" });
 
     public static readonly Dictionary<string, string[]> PeerCredStructs = new()
     {
@@ -85,6 +89,8 @@ internal static class Requirements
         "POSIX_SPAWN_SETPGROUP", "POSIX_SPAWN_SETSIGDEF", "POSIX_SPAWN_SETSIGMASK", "POSIX_SPAWN_SETSID",
         "WNOHANG", "WEXITED", "WNOWAIT", "P_PID", "SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGTERM", "SIGCONT", "CLOCK_MONOTONIC",
         "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
+        // Opening beneath a directory without following links (fdpass serve).
+        "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
     };
 
     public static readonly Dictionary<string, string[]> PeerCredConstants = new()
@@ -102,6 +108,7 @@ internal static class Requirements
         "EPERM", "ENOENT", "EINTR", "ENXIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EEXIST", "ENOTDIR", "EISDIR",
         "EINVAL", "ENFILE", "EMFILE", "EPIPE", "ENAMETOOLONG", "ELOOP", "EMSGSIZE", "ENOTSOCK", "EOPNOTSUPP",
         "EADDRINUSE", "ECONNRESET", "ENOBUFS", "ENOTCONN", "ECONNREFUSED", "EINPROGRESS",
+        "ENOSYS", "EXDEV", "ERANGE",
     };
 
     /// <summary>Errno values exposed where present (<c>-1</c> elsewhere, which no syscall reports).</summary>
@@ -127,6 +134,10 @@ internal static class Requirements
         new("unlink", "int", "byte*"),
         new("lstat", "int", "byte*", "void*"),
         new("poll", "int", "void*", "nuint", "int"),
+        // Opening beneath a directory, typing what was opened, resolving user names (fdpass serve).
+        new("openat", "int", "int", "byte*", "int", "uint"),
+        new("fstat", "int", "int", "void*"),
+        new("getpwnam_r", "int", "byte*", "void*", "byte*", "nuint", "void*"),
     };
 
     public static readonly CanonicalFunction[] OptionalFunctions =
@@ -147,7 +158,6 @@ internal static class Requirements
         new("fdetach", "int", "byte*"),
         // Service-manager protocols, child processes and anonymous shared memory.
         new("setsockopt", "int", "int", "int", "int", "void*", "uint"),
-        new("fstat", "int", "int", "void*"),
         new("ftruncate", "int", "int", "long"),
         new("clock_gettime", "int", "int", "void*"),
         new("posix_spawnp", "int", "int*", "byte*", "void*", "void*", "void*", "void*"),
@@ -168,6 +178,8 @@ internal static class Requirements
         new("memfd_create", "int", "byte*", "uint"),
         new("shm_open", "int", "byte*", "int", "uint"),
         new("shm_unlink", "int", "byte*"),
+        // syscall(SYS_openat2, dirfd, path, &how, sizeof how): no C library here exports openat2 itself.
+        new("syscall", "nint", "nint", "nint", "byte*", "void*", "nuint"),
     };
 
     public static readonly Dictionary<string, string[]> PeerCredFunctions = new()

@@ -36,6 +36,11 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         EINVAL = TAbi.EINVAL,
         ENAMETOOLONG = TAbi.ENAMETOOLONG,
         ELOOP = TAbi.ELOOP,
+        O_PATH = TAbi.Has_O_PATH ? TAbi.O_PATH : 0,
+        O_NOCTTY = TAbi.Has_O_NOCTTY ? TAbi.O_NOCTTY : 0,
+        ENXIO = TAbi.ENXIO,
+        ENOSYS = TAbi.ENOSYS,
+        EXDEV = TAbi.EXDEV,
     };
 
     public override FileAbi Files => s_files;

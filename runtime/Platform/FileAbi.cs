@@ -59,4 +59,18 @@ internal sealed class FileAbi
     public required int ENAMETOOLONG { get; init; }
 
     public required int ELOOP { get; init; }
+
+    // Opening beneath a directory (fdpass serve).
+
+    /// <summary>0 where the target has no O_PATH.</summary>
+    public required int O_PATH { get; init; }
+
+    /// <summary>0 where the target has no O_NOCTTY.</summary>
+    public required int O_NOCTTY { get; init; }
+
+    public required int ENXIO { get; init; }
+
+    public required int ENOSYS { get; init; }
+
+    public required int EXDEV { get; init; }
 }

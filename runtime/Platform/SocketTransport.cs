@@ -52,7 +52,7 @@ internal readonly struct ReceiveResult
 /// Methods named Try… return -1 and an errno where the call would block or failed; the rest throw
 /// <see cref="FdPassingException"/> naming the call and errno.
 /// </summary>
-internal abstract class SocketTransport : FdTransport
+internal abstract partial class SocketTransport : FdTransport
 {
     public override FdTransportKind Kind => FdTransportKind.Socket;
 

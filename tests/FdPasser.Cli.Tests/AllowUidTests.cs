@@ -18,7 +18,7 @@ public sealed class AllowUidTests
         Assert.Equal(3, get.ExitCode);
         Assert.Equal("", get.Stdout);
         Assert.Contains($"uid {Fdpass.OwnUid()} is not allowed to use this server (status 13, EACCES)", get.Stderr, StringComparison.Ordinal);
-        server.AssertLogged($"uid {Fdpass.OwnUid()}: open 'hello.txt' O_RDONLY: refused (EACCES: uid");
+        server.AssertLogged($"uid {Fdpass.OwnUid()}: refused at connect (EACCES: uid {Fdpass.OwnUid()} is not allowed to use this server); closed the connection");
     }
 
     [Fact]
@@ -43,4 +43,64 @@ public sealed class AllowUidTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tree.Endpoint));
         Assert.Contains(server.Log, l => l.Contains($"to uid {Fdpass.OwnUid()}", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_user_name_is_resolved_at_start_and_served_as_its_uid()
+    {
+        using var tree = new TempTree();
+        string name = Exec.Run("id", new[] { "-un" }).Stdout.Trim();
+        using ServeProcess server = ServeProcess.Start(tree.Endpoint, "--root", tree.Root, "--allow-uid", name);
+
+        RunResult get = Fdpass.Run("get", tree.Endpoint, "hello.txt");
+
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Contains(server.Log, l => l.Contains($"to uid {Fdpass.OwnUid()} ({name})", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_refused_uid_holding_connections_cannot_keep_an_allowed_client_out()
+    {
+        if (Fdpass.OwnUid() != 0)
+        {
+            Assert.Skip("needs root: the refused peer runs as the user 'nobody' through setpriv (Debian package util-linux), which only root may do");
+        }
+        using var tree = new TempTree();
+        // An abstract name: the other user reaches it without permission on the test's private directory. The
+        // refused peer takes every connection slot (4) and sends nothing.
+        string endpoint = "@fdp-refused-" + Guid.NewGuid().ToString("N");
+        uint nobody = uint.Parse(Exec.Run("id", new[] { "-u", "nobody" }).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        using ServeProcess server = ServeProcess.Start(endpoint, "--root", tree.Root, "--max-connections", "4", "--request-timeout", "60");
+        const string Holder = "import socket, sys, time\n" +
+            "held = []\n" +
+            "for _ in range(4):\n" +
+            "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n" +
+            "    s.connect('\\0' + sys.argv[1])\n" +
+            "    held.append(s)\n" +
+            "time.sleep(60)\n";
+        var start = new System.Diagnostics.ProcessStartInfo("setpriv") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", Holder, endpoint.Substring(1) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using System.Diagnostics.Process holder = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            // Every slot is taken (today's server says so), or every one of the peer's connections was refused.
+            bool held = server.WaitForLog(l => l.Contains("the most at once", StringComparison.Ordinal) || l.Contains($"uid {nobody}: refused at connect", StringComparison.Ordinal), 4, TimeSpan.FromSeconds(20))
+                || server.WaitForLog(l => l.Contains("the most at once", StringComparison.Ordinal), TimeSpan.FromSeconds(1));
+            Assert.True(held && !holder.HasExited, "the refused peer did not connect: " + string.Join('\n', server.Log));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            RunResult get = Fdpass.Run("get", endpoint, "hello.txt");
+
+            Assert.True(get.ExitCode == 0 && clock.Elapsed < TimeSpan.FromSeconds(10), $"the allowed client waited {clock.Elapsed.TotalSeconds:0.#} s behind the refused peer's connections: {get}");
+            server.AssertLogged($"uid {nobody}: refused at connect (EACCES: uid {nobody} is not allowed to use this server); closed the connection", 4);
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+    }
 }
+

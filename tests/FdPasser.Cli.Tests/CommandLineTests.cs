@@ -24,7 +24,7 @@ public sealed class CommandLineTests
     [InlineData("", "fdpass: missing command: serve, get or demo (see 'fdpass --help')")]
     [InlineData("launch", "fdpass: unknown command 'launch': expected serve, get or demo (see 'fdpass --help')")]
     [InlineData("serve", "fdpass serve: missing ENDPOINT (see 'fdpass serve --help')")]
-    [InlineData("serve /tmp/x.sock --allow-uid alice", "fdpass serve: --allow-uid 'alice' is not a user id (a non-negative number) (see 'fdpass serve --help')")]
+    [InlineData("serve /tmp/x.sock --allow-uid fdp-no-such-user", "fdpass serve: --allow-uid 'fdp-no-such-user' is neither a user id nor the name of a known user (see 'fdpass serve --help')")]
     [InlineData("serve /tmp/x.sock --root", "fdpass serve: option '--root' needs a value (see 'fdpass serve --help')")]
     [InlineData("get /tmp/x.sock", "fdpass get: missing PATH (see 'fdpass get --help')")]
     [InlineData("get /tmp/x.sock a b", "fdpass get: unexpected argument 'b' (see 'fdpass get --help')")]

@@ -249,4 +249,19 @@ public sealed class HostileClientTests : IDisposable
         Assert.DoesNotContain(server.Log, l => l.StartsWith("2000-", StringComparison.Ordinal) || l.Contains('\r', StringComparison.Ordinal) || l.Contains('\u2028', StringComparison.Ordinal));
         AssertStillServing();
     }
+
+    [Fact]
+    public void A_path_cannot_hide_behind_format_characters_in_the_log()
+    {
+        ServeProcess server = Start();
+        // A right-to-left override, zero-width space, BOM, an isolate and a tag character (outside the BMP).
+        const string Path = "x\u202Etxt.exe\u200B\uFEFF\u2066\U000E0041";
+
+        FdPeerErrorException e = RawClient.Refusal(_tree.Endpoint, Encoding.UTF8.GetBytes($"open {Path} 0\0"));
+
+        Assert.Equal(Errno.ENOENT, e.ErrorCode);
+        server.AssertLogged("open 'x\\u202etxt.exe\\u200b\\ufeff\\u2066\\U000e0041' O_RDONLY: refused (ENOENT:");
+        Assert.DoesNotContain(server.Log, l => l.EnumerateRunes().Any(r => Rune.GetUnicodeCategory(r) == System.Globalization.UnicodeCategory.Format));
+        AssertStillServing();
+    }
 }

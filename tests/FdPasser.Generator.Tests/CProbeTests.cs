@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -36,12 +37,20 @@ public class CProbeTests
         AbiParseResult parsed = AbiParser.Parse(path, File.ReadAllText(path));
         Assert.Empty(parsed.Diagnostics);
         string source = Probe(parsed.Target!);
-        var (exit, output) = Compile(compilerPath, source);
+        var (exit, output) = Compile(compilerPath, source, KernelHeadersFor(compiler));
         Assert.True(exit == 0, $"{compiler} rejected abi/{rid}.abi:\n{output}");
     }
 
-    [Fact]
-    public void A_wrong_fact_fails_the_probe()
+    /// <summary>Facts of abi/linux-x64.abi made wrong (a line replaced by another), and what gcc must then name.</summary>
+    public static TheoryData<string, string, string, string, string> WrongFacts() => new()
+    {
+        { "msg_flags      48  i32", "msg_flags      44  i32", "msg_controllen 40  usize", "msg_controllen 40  u32", "msghdr.msg_flags" },
+        { "const SYS_openat2       437", "const SYS_openat2       438", "resolve        16  u64", "resolve        16  u32", "open_how.resolve is 4 bytes" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WrongFacts))]
+    public void A_wrong_fact_fails_the_probe(string fact, string wrong, string otherFact, string otherWrong, string named)
     {
         string? gcc = FindOnPath("gcc");
         if (gcc is null)
@@ -49,23 +58,26 @@ public class CProbeTests
             Assert.Skip("gcc is not installed: install the Debian package gcc.");
         }
         string path = GeneratorHarness.AbiPath("linux-x64");
-        string text = File.ReadAllText(path).Replace("msg_flags      48  i32", "msg_flags      44  i32")
-            .Replace("msg_controllen 40  usize", "msg_controllen 40  u32");
-        AbiParseResult parsed = AbiParser.Parse(path, text);
+        string original = File.ReadAllText(path);
+        Assert.Contains(fact, original);
+        Assert.Contains(otherFact, original);
+        AbiParseResult parsed = AbiParser.Parse(path, original.Replace(fact, wrong).Replace(otherFact, otherWrong));
         Assert.Empty(parsed.Diagnostics);
         var (exit, output) = Compile(gcc, Probe(parsed.Target!));
         Assert.NotEqual(0, exit);
-        Assert.Contains("msghdr.msg_flags", output);
+        Assert.Contains(named, output);
     }
 
     internal static string Probe(AbiTarget t)
     {
         var sb = new StringBuilder();
         sb.Append("#define _GNU_SOURCE 1\n");
-        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h", "spawn.h", "signal.h", "sys/wait.h", "sys/mman.h", "time.h" })
+        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h", "spawn.h", "signal.h", "sys/wait.h", "sys/mman.h", "time.h", "pwd.h" })
         {
             sb.Append("#include <").Append(h).Append(">\n");
         }
+        // openat2's struct and flags come from the kernel's uapi header, its number from the C library's list.
+        sb.Append("#ifdef __linux__\n#include <linux/openat2.h>\n#include <sys/syscall.h>\n#endif\n");
         sb.Append("#define CHECK(cond, what) _Static_assert(cond, what)\n");
         foreach (StructDef s in t.Structs)
         {
@@ -114,14 +126,31 @@ public class CProbeTests
         return sb.ToString();
     }
 
-    private static (int Exit, string Output) Compile(string compiler, string source)
+    /// <summary>
+    /// musl-gcc sees only musl's headers, but the kernel's uapi headers (struct open_how) do not depend on the C
+    /// library: it gets glibc's copies of linux/, asm/ and asm-generic/ (Debian's linux-libc-dev), and nothing else.
+    /// </summary>
+    private static string[] KernelHeadersFor(string compiler) =>
+        compiler == "musl-gcc" ? new[] { "/usr/include/linux", "/usr/include/asm-generic", "/usr/include/x86_64-linux-gnu/asm" } : Array.Empty<string>();
+
+    private static (int Exit, string Output) Compile(string compiler, string source, string[]? kernelHeaders = null)
     {
         string dir = Directory.CreateTempSubdirectory("fdpasser-probe-").FullName;
         try
         {
             string file = Path.Combine(dir, "probe.c");
             File.WriteAllText(file, source);
-            var psi = new ProcessStartInfo(compiler, new[] { "-std=gnu11", "-Werror", "-c", file, "-o", Path.Combine(dir, "probe.o") })
+            var args = new List<string> { "-std=gnu11", "-Werror", "-c", file, "-o", Path.Combine(dir, "probe.o") };
+            if (kernelHeaders is { Length: > 0 })
+            {
+                string include = Directory.CreateDirectory(Path.Combine(dir, "kernel")).FullName;
+                foreach (string header in kernelHeaders)
+                {
+                    File.CreateSymbolicLink(Path.Combine(include, Path.GetFileName(header)), header);
+                }
+                args.AddRange(new[] { "-idirafter", include });
+            }
+            var psi = new ProcessStartInfo(compiler, args)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

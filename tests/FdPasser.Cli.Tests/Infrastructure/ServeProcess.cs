@@ -29,7 +29,11 @@ internal sealed class ServeProcess : IDisposable
     public static ServeProcess StartWithDescriptorLimit(int openFiles, string endpoint, params string[] options) =>
         Start("bash", new[] { "-c", $"ulimit -n {openFiles} && exec \"$@\"", "bash", Fdpass.Binary, "serve", endpoint }.Concat(options));
 
-    private static ServeProcess Start(string program, IEnumerable<string> args)
+    /// <summary>Starts fdpass serve with FDPASS_SERVE_OPENAT2=0: paths are walked with openat even where openat2 exists.</summary>
+    public static ServeProcess StartWithoutOpenat2(string endpoint, params string[] options) =>
+        Start(Fdpass.Binary, new[] { "serve", endpoint }.Concat(options), ("FDPASS_SERVE_OPENAT2", "0"));
+
+    private static ServeProcess Start(string program, IEnumerable<string> args, params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -37,6 +41,10 @@ internal sealed class ServeProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
