@@ -41,10 +41,6 @@ internal sealed unsafe partial class PosixNative<TAbi> : PosixNative
 
     public override DescriptorKind Describe(SafeHandle handle, out SocketType socketType, out bool listening)
     {
-        if (!TAbi.Has_fstat)
-        {
-            throw Missing("fstat()");
-        }
         socketType = SocketType.Unknown;
         listening = false;
         using var scope = new FdScope(handle);

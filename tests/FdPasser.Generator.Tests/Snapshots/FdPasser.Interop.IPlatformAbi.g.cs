@@ -166,6 +166,18 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_F_SEAL_GROW { get; }
     static abstract int F_SEAL_WRITE { get; }
     static abstract bool Has_F_SEAL_WRITE { get; }
+    static abstract int O_PATH { get; }
+    static abstract bool Has_O_PATH { get; }
+    static abstract int O_NOCTTY { get; }
+    static abstract bool Has_O_NOCTTY { get; }
+    static abstract int SYS_openat2 { get; }
+    static abstract bool Has_SYS_openat2 { get; }
+    static abstract int RESOLVE_BENEATH { get; }
+    static abstract bool Has_RESOLVE_BENEATH { get; }
+    static abstract int RESOLVE_NO_SYMLINKS { get; }
+    static abstract bool Has_RESOLVE_NO_SYMLINKS { get; }
+    static abstract int RESOLVE_NO_MAGICLINKS { get; }
+    static abstract bool Has_RESOLVE_NO_MAGICLINKS { get; }
 
     static abstract int EPERM { get; }
     static abstract int ENOENT { get; }
@@ -193,6 +205,9 @@ internal unsafe interface IPlatformAbi
     static abstract int ENOTCONN { get; }
     static abstract int ECONNREFUSED { get; }
     static abstract int EINPROGRESS { get; }
+    static abstract int ENOSYS { get; }
+    static abstract int EXDEV { get; }
+    static abstract int ERANGE { get; }
     static abstract int ENOSTR { get; }
     static abstract int EPROTO { get; }
     static abstract int EBADMSG { get; }
@@ -237,6 +252,11 @@ internal unsafe interface IPlatformAbi
     static abstract int SiginfoSize { get; }
     static abstract int TimespecSize { get; }
     static abstract void TimespecRead(void* timespec, out long seconds, out long nanoseconds);
+    static abstract int PasswdSize { get; }
+    static abstract uint PasswdUid(void* passwd);
+    static abstract bool Has_OpenHow { get; }
+    static abstract int OpenHowSize { get; }
+    static abstract void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve);
 
     static abstract int socket(int a0, int a1, int a2);
     static abstract int socketpair(int a0, int a1, int a2, int* a3);
@@ -256,6 +276,9 @@ internal unsafe interface IPlatformAbi
     static abstract int unlink(byte* a0);
     static abstract int lstat(byte* a0, void* a1);
     static abstract int poll(void* a0, nuint a1, int a2);
+    static abstract int openat(int a0, byte* a1, int a2, uint a3);
+    static abstract int fstat(int a0, void* a1);
+    static abstract int getpwnam_r(byte* a0, void* a1, byte* a2, nuint a3, void* a4);
     static abstract bool Has_accept4 { get; }
     static abstract int accept4(int a0, void* a1, uint* a2, int a3);
     static abstract bool Has_getpeereid { get; }
@@ -286,8 +309,6 @@ internal unsafe interface IPlatformAbi
     static abstract int fdetach(byte* a0);
     static abstract bool Has_setsockopt { get; }
     static abstract int setsockopt(int a0, int a1, int a2, void* a3, uint a4);
-    static abstract bool Has_fstat { get; }
-    static abstract int fstat(int a0, void* a1);
     static abstract bool Has_ftruncate { get; }
     static abstract int ftruncate(int a0, long a1);
     static abstract bool Has_clock_gettime { get; }
@@ -328,4 +349,6 @@ internal unsafe interface IPlatformAbi
     static abstract int shm_open(byte* a0, int a1, uint a2);
     static abstract bool Has_shm_unlink { get; }
     static abstract int shm_unlink(byte* a0);
+    static abstract bool Has_syscall { get; }
+    static abstract nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4);
 }

@@ -94,6 +94,15 @@ internal static unsafe partial class IllumosX64
         [global::System.Runtime.InteropServices.FieldOffset(8)] public void* buf;
     }
 
+    /// <summary>struct passwd: 64 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 64)]
+    public struct passwd
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[16];
+        [global::System.Runtime.InteropServices.FieldOffset(16)] public uint pw_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[44];
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 2;
@@ -202,6 +211,18 @@ internal static unsafe partial class IllumosX64
     public const bool Has_MSG_ANY = true;
     public const int MSG_BAND = 4;
     public const bool Has_MSG_BAND = true;
+    public const int O_PATH = 0;
+    public const bool Has_O_PATH = false;
+    public const int O_NOCTTY = 0x800;
+    public const bool Has_O_NOCTTY = true;
+    public const int SYS_openat2 = 0;
+    public const bool Has_SYS_openat2 = false;
+    public const int RESOLVE_NO_MAGICLINKS = 0;
+    public const bool Has_RESOLVE_NO_MAGICLINKS = false;
+    public const int RESOLVE_NO_SYMLINKS = 0;
+    public const bool Has_RESOLVE_NO_SYMLINKS = false;
+    public const int RESOLVE_BENEATH = 0;
+    public const bool Has_RESOLVE_BENEATH = false;
 
     /// <summary>errno values of illumos-x64.</summary>
     public static class Errno
@@ -236,6 +257,9 @@ internal static unsafe partial class IllumosX64
         public const int ETOOMANYREFS = 144;
         public const int ECONNREFUSED = 146;
         public const int EINPROGRESS = 150;
+        public const int EXDEV = 18;
+        public const int ERANGE = 34;
+        public const int ENOSYS = 89;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -270,6 +294,9 @@ internal static unsafe partial class IllumosX64
             144 => "ETOOMANYREFS",
             146 => "ECONNREFUSED",
             150 => "EINPROGRESS",
+            18 => "EXDEV",
+            34 => "ERANGE",
+            89 => "ENOSYS",
             _ => null,
         };
     }
@@ -930,6 +957,66 @@ internal static unsafe partial class IllumosX64
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "fdetach", ExactSpelling = true)]
         static extern unsafe int __PInvoke(byte* __path_native);
     }
+
+    /// <summary>openat in libc.so.1; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int openat(int dirfd, byte* path, int flags, uint mode)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(dirfd, path, flags, mode);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "openat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __dirfd_native, byte* __path_native, int __flags_native, uint __mode_native);
+    }
+
+    /// <summary>fstat in libc.so.1; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int fstat(int fd, global::FdPasser.Interop.IllumosX64.stat* buf)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(fd, buf);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "fstat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __fd_native, global::FdPasser.Interop.IllumosX64.stat* __buf_native);
+    }
+
+    /// <summary>__posix_getpwnam_r (getpwnam_r) in libc.so.1; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getpwnam_r(byte* name, global::FdPasser.Interop.IllumosX64.passwd* pwd, byte* buf, nuint buflen, void* result)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name, pwd, buf, buflen, result);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "__posix_getpwnam_r", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native, global::FdPasser.Interop.IllumosX64.passwd* __pwd_native, byte* __buf_native, nuint __buflen_native, void* __result_native);
+    }
 }
 
 internal static unsafe partial class IllumosX64
@@ -1085,6 +1172,18 @@ internal static unsafe partial class IllumosX64
         public static bool Has_F_SEAL_GROW => false;
         public static int F_SEAL_WRITE => 0;
         public static bool Has_F_SEAL_WRITE => false;
+        public static int O_PATH => 0;
+        public static bool Has_O_PATH => false;
+        public static int O_NOCTTY => unchecked((int)IllumosX64.O_NOCTTY);
+        public static bool Has_O_NOCTTY => true;
+        public static int SYS_openat2 => 0;
+        public static bool Has_SYS_openat2 => false;
+        public static int RESOLVE_BENEATH => 0;
+        public static bool Has_RESOLVE_BENEATH => false;
+        public static int RESOLVE_NO_SYMLINKS => 0;
+        public static bool Has_RESOLVE_NO_SYMLINKS => false;
+        public static int RESOLVE_NO_MAGICLINKS => 0;
+        public static bool Has_RESOLVE_NO_MAGICLINKS => false;
 
         public static int EPERM => IllumosX64.Errno.EPERM;
         public static int ENOENT => IllumosX64.Errno.ENOENT;
@@ -1112,6 +1211,9 @@ internal static unsafe partial class IllumosX64
         public static int ENOTCONN => IllumosX64.Errno.ENOTCONN;
         public static int ECONNREFUSED => IllumosX64.Errno.ECONNREFUSED;
         public static int EINPROGRESS => IllumosX64.Errno.EINPROGRESS;
+        public static int ENOSYS => IllumosX64.Errno.ENOSYS;
+        public static int EXDEV => IllumosX64.Errno.EXDEV;
+        public static int ERANGE => IllumosX64.Errno.ERANGE;
         public static int ENOSTR => IllumosX64.Errno.ENOSTR;
         public static int EPROTO => IllumosX64.Errno.EPROTO;
         public static int EBADMSG => IllumosX64.Errno.EBADMSG;
@@ -1206,6 +1308,11 @@ internal static unsafe partial class IllumosX64
         public static int SiginfoSize => 0;
         public static int TimespecSize => 0;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException("abi/illumos-x64.abi declares no struct timespec.");
+        public static int PasswdSize => 64;
+        public static uint PasswdUid(void* passwd) => (uint)((passwd*)passwd)->pw_uid;
+        public static bool Has_OpenHow => false;
+        public static int OpenHowSize => 0;
+        public static void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve) => throw new global::System.PlatformNotSupportedException("illumos-x64 has no openat2.");
 
         public static int socket(int a0, int a1, int a2) => IllumosX64.socket(a0, a1, a2);
         public static int socketpair(int a0, int a1, int a2, int* a3) => IllumosX64.socketpair(a0, a1, a2, a3);
@@ -1225,6 +1332,9 @@ internal static unsafe partial class IllumosX64
         public static int unlink(byte* a0) => IllumosX64.unlink(a0);
         public static int lstat(byte* a0, void* a1) => IllumosX64.lstat(a0, (global::FdPasser.Interop.IllumosX64.stat*)a1);
         public static int poll(void* a0, nuint a1, int a2) => IllumosX64.poll((global::FdPasser.Interop.IllumosX64.pollfd*)a0, a1, a2);
+        public static int openat(int a0, byte* a1, int a2, uint a3) => IllumosX64.openat(a0, a1, a2, a3);
+        public static int fstat(int a0, void* a1) => IllumosX64.fstat(a0, (global::FdPasser.Interop.IllumosX64.stat*)a1);
+        public static int getpwnam_r(byte* a0, void* a1, byte* a2, nuint a3, void* a4) => IllumosX64.getpwnam_r(a0, (global::FdPasser.Interop.IllumosX64.passwd*)a1, a2, a3, a4);
         public static bool Has_accept4 => true;
         public static int accept4(int a0, void* a1, uint* a2, int a3) => IllumosX64.accept4(a0, (global::FdPasser.Interop.IllumosX64.sockaddr_un*)a1, a2, a3);
         public static bool Has_getpeereid => false;
@@ -1255,8 +1365,6 @@ internal static unsafe partial class IllumosX64
         public static int fdetach(byte* a0) => IllumosX64.fdetach(a0);
         public static bool Has_setsockopt => false;
         public static int setsockopt(int a0, int a1, int a2, void* a3, uint a4) => throw new global::System.PlatformNotSupportedException("setsockopt() is not available on illumos-x64.");
-        public static bool Has_fstat => false;
-        public static int fstat(int a0, void* a1) => throw new global::System.PlatformNotSupportedException("fstat() is not available on illumos-x64.");
         public static bool Has_ftruncate => false;
         public static int ftruncate(int a0, long a1) => throw new global::System.PlatformNotSupportedException("ftruncate() is not available on illumos-x64.");
         public static bool Has_clock_gettime => false;
@@ -1297,5 +1405,7 @@ internal static unsafe partial class IllumosX64
         public static int shm_open(byte* a0, int a1, uint a2) => throw new global::System.PlatformNotSupportedException("shm_open() is not available on illumos-x64.");
         public static bool Has_shm_unlink => false;
         public static int shm_unlink(byte* a0) => throw new global::System.PlatformNotSupportedException("shm_unlink() is not available on illumos-x64.");
+        public static bool Has_syscall => false;
+        public static nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4) => throw new global::System.PlatformNotSupportedException("syscall() is not available on illumos-x64.");
     }
 }

@@ -117,6 +117,24 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.FieldOffset(4)] public int tv_nsec;
     }
 
+    /// <summary>struct open_how: 24 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 24)]
+    public struct open_how
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong flags;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong mode;
+        [global::System.Runtime.InteropServices.FieldOffset(16)] public ulong resolve;
+    }
+
+    /// <summary>struct passwd: 28 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 28)]
+    public struct passwd
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[8];
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public uint pw_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(12)] private fixed byte _pad12[16];
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -267,6 +285,18 @@ internal static unsafe partial class LinuxArm
     public const bool Has_F_SEAL_GROW = true;
     public const int F_SEAL_WRITE = 8;
     public const bool Has_F_SEAL_WRITE = true;
+    public const int O_PATH = 0x200000;
+    public const bool Has_O_PATH = true;
+    public const int O_NOCTTY = 0x100;
+    public const bool Has_O_NOCTTY = true;
+    public const int SYS_openat2 = 0x1B5;
+    public const bool Has_SYS_openat2 = true;
+    public const int RESOLVE_NO_MAGICLINKS = 2;
+    public const bool Has_RESOLVE_NO_MAGICLINKS = true;
+    public const int RESOLVE_NO_SYMLINKS = 4;
+    public const bool Has_RESOLVE_NO_SYMLINKS = true;
+    public const int RESOLVE_BENEATH = 8;
+    public const bool Has_RESOLVE_BENEATH = true;
 
     /// <summary>errno values of linux-arm.</summary>
     public static class Errno
@@ -303,6 +333,9 @@ internal static unsafe partial class LinuxArm
         public const int EINPROGRESS = 115;
         public const int ECHILD = 10;
         public const int ESRCH = 3;
+        public const int EXDEV = 18;
+        public const int ERANGE = 34;
+        public const int ENOSYS = 38;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -339,6 +372,9 @@ internal static unsafe partial class LinuxArm
             115 => "EINPROGRESS",
             10 => "ECHILD",
             3 => "ESRCH",
+            18 => "EXDEV",
+            34 => "ERANGE",
+            38 => "ENOSYS",
             _ => null,
         };
     }
@@ -1201,6 +1237,66 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "shm_unlink", ExactSpelling = true)]
         static extern unsafe int __PInvoke(byte* __name_native);
     }
+
+    /// <summary>openat in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int openat(int dirfd, byte* path, int flags, uint mode)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(dirfd, path, flags, mode);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "openat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __dirfd_native, byte* __path_native, int __flags_native, uint __mode_native);
+    }
+
+    /// <summary>getpwnam_r in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getpwnam_r(byte* name, global::FdPasser.Interop.LinuxArm.passwd* pwd, byte* buf, nuint buflen, void* result)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name, pwd, buf, buflen, result);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "getpwnam_r", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native, global::FdPasser.Interop.LinuxArm.passwd* __pwd_native, byte* __buf_native, nuint __buflen_native, void* __result_native);
+    }
+
+    /// <summary>syscall in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static nint syscall(nint number, nint dirfd, byte* path, global::FdPasser.Interop.LinuxArm.open_how* how, nuint size)
+    {
+        int __lastError;
+        nint __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(number, dirfd, path, how, size);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "syscall", ExactSpelling = true)]
+        static extern unsafe nint __PInvoke(nint __number_native, nint __dirfd_native, byte* __path_native, global::FdPasser.Interop.LinuxArm.open_how* __how_native, nuint __size_native);
+    }
 }
 
 internal static unsafe partial class LinuxArm
@@ -1356,6 +1452,18 @@ internal static unsafe partial class LinuxArm
         public static bool Has_F_SEAL_GROW => true;
         public static int F_SEAL_WRITE => unchecked((int)LinuxArm.F_SEAL_WRITE);
         public static bool Has_F_SEAL_WRITE => true;
+        public static int O_PATH => unchecked((int)LinuxArm.O_PATH);
+        public static bool Has_O_PATH => true;
+        public static int O_NOCTTY => unchecked((int)LinuxArm.O_NOCTTY);
+        public static bool Has_O_NOCTTY => true;
+        public static int SYS_openat2 => unchecked((int)LinuxArm.SYS_openat2);
+        public static bool Has_SYS_openat2 => true;
+        public static int RESOLVE_BENEATH => unchecked((int)LinuxArm.RESOLVE_BENEATH);
+        public static bool Has_RESOLVE_BENEATH => true;
+        public static int RESOLVE_NO_SYMLINKS => unchecked((int)LinuxArm.RESOLVE_NO_SYMLINKS);
+        public static bool Has_RESOLVE_NO_SYMLINKS => true;
+        public static int RESOLVE_NO_MAGICLINKS => unchecked((int)LinuxArm.RESOLVE_NO_MAGICLINKS);
+        public static bool Has_RESOLVE_NO_MAGICLINKS => true;
 
         public static int EPERM => LinuxArm.Errno.EPERM;
         public static int ENOENT => LinuxArm.Errno.ENOENT;
@@ -1383,6 +1491,9 @@ internal static unsafe partial class LinuxArm
         public static int ENOTCONN => LinuxArm.Errno.ENOTCONN;
         public static int ECONNREFUSED => LinuxArm.Errno.ECONNREFUSED;
         public static int EINPROGRESS => LinuxArm.Errno.EINPROGRESS;
+        public static int ENOSYS => LinuxArm.Errno.ENOSYS;
+        public static int EXDEV => LinuxArm.Errno.EXDEV;
+        public static int ERANGE => LinuxArm.Errno.ERANGE;
         public static int ENOSTR => LinuxArm.Errno.ENOSTR;
         public static int EPROTO => LinuxArm.Errno.EPROTO;
         public static int EBADMSG => LinuxArm.Errno.EBADMSG;
@@ -1474,6 +1585,18 @@ internal static unsafe partial class LinuxArm
             seconds = (long)ts->tv_sec;
             nanoseconds = (long)ts->tv_nsec;
         }
+        public static int PasswdSize => 28;
+        public static uint PasswdUid(void* passwd) => (uint)((passwd*)passwd)->pw_uid;
+        public static bool Has_OpenHow => true;
+        public static int OpenHowSize => 24;
+        public static void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve)
+        {
+            var h = (open_how*)how;
+            *h = default;
+            h->flags = (ulong)flags;
+            h->mode = (ulong)mode;
+            h->resolve = (ulong)resolve;
+        }
 
         public static int socket(int a0, int a1, int a2) => LinuxArm.socket(a0, a1, a2);
         public static int socketpair(int a0, int a1, int a2, int* a3) => LinuxArm.socketpair(a0, a1, a2, a3);
@@ -1493,6 +1616,9 @@ internal static unsafe partial class LinuxArm
         public static int unlink(byte* a0) => LinuxArm.unlink(a0);
         public static int lstat(byte* a0, void* a1) => LinuxArm.lstat(a0, (global::FdPasser.Interop.LinuxArm.stat*)a1);
         public static int poll(void* a0, nuint a1, int a2) => LinuxArm.poll((global::FdPasser.Interop.LinuxArm.pollfd*)a0, a1, a2);
+        public static int openat(int a0, byte* a1, int a2, uint a3) => LinuxArm.openat(a0, a1, a2, a3);
+        public static int fstat(int a0, void* a1) => LinuxArm.fstat(a0, (global::FdPasser.Interop.LinuxArm.stat*)a1);
+        public static int getpwnam_r(byte* a0, void* a1, byte* a2, nuint a3, void* a4) => LinuxArm.getpwnam_r(a0, (global::FdPasser.Interop.LinuxArm.passwd*)a1, a2, a3, a4);
         public static bool Has_accept4 => true;
         public static int accept4(int a0, void* a1, uint* a2, int a3) => LinuxArm.accept4(a0, (global::FdPasser.Interop.LinuxArm.sockaddr_un*)a1, a2, a3);
         public static bool Has_getpeereid => false;
@@ -1523,8 +1649,6 @@ internal static unsafe partial class LinuxArm
         public static int fdetach(byte* a0) => throw new global::System.PlatformNotSupportedException("fdetach() is not available on linux-arm.");
         public static bool Has_setsockopt => true;
         public static int setsockopt(int a0, int a1, int a2, void* a3, uint a4) => LinuxArm.setsockopt(a0, a1, a2, a3, a4);
-        public static bool Has_fstat => true;
-        public static int fstat(int a0, void* a1) => LinuxArm.fstat(a0, (global::FdPasser.Interop.LinuxArm.stat*)a1);
         public static bool Has_ftruncate => true;
         public static int ftruncate(int a0, long a1) => LinuxArm.ftruncate(a0, a1);
         public static bool Has_clock_gettime => true;
@@ -1565,5 +1689,7 @@ internal static unsafe partial class LinuxArm
         public static int shm_open(byte* a0, int a1, uint a2) => LinuxArm.shm_open(a0, a1, a2);
         public static bool Has_shm_unlink => true;
         public static int shm_unlink(byte* a0) => LinuxArm.shm_unlink(a0);
+        public static bool Has_syscall => true;
+        public static nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4) => LinuxArm.syscall(a0, a1, a2, (global::FdPasser.Interop.LinuxArm.open_how*)a3, a4);
     }
 }

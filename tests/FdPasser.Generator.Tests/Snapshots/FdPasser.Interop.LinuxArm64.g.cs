@@ -119,6 +119,24 @@ internal static unsafe partial class LinuxArm64
         [global::System.Runtime.InteropServices.FieldOffset(8)] public long tv_nsec;
     }
 
+    /// <summary>struct open_how: 24 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 24)]
+    public struct open_how
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong flags;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong mode;
+        [global::System.Runtime.InteropServices.FieldOffset(16)] public ulong resolve;
+    }
+
+    /// <summary>struct passwd: 48 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 48)]
+    public struct passwd
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[16];
+        [global::System.Runtime.InteropServices.FieldOffset(16)] public uint pw_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[28];
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -269,6 +287,18 @@ internal static unsafe partial class LinuxArm64
     public const bool Has_F_SEAL_GROW = true;
     public const int F_SEAL_WRITE = 8;
     public const bool Has_F_SEAL_WRITE = true;
+    public const int O_PATH = 0x200000;
+    public const bool Has_O_PATH = true;
+    public const int O_NOCTTY = 0x100;
+    public const bool Has_O_NOCTTY = true;
+    public const int SYS_openat2 = 0x1B5;
+    public const bool Has_SYS_openat2 = true;
+    public const int RESOLVE_NO_MAGICLINKS = 2;
+    public const bool Has_RESOLVE_NO_MAGICLINKS = true;
+    public const int RESOLVE_NO_SYMLINKS = 4;
+    public const bool Has_RESOLVE_NO_SYMLINKS = true;
+    public const int RESOLVE_BENEATH = 8;
+    public const bool Has_RESOLVE_BENEATH = true;
 
     /// <summary>errno values of linux-arm64.</summary>
     public static class Errno
@@ -305,6 +335,9 @@ internal static unsafe partial class LinuxArm64
         public const int EINPROGRESS = 115;
         public const int ECHILD = 10;
         public const int ESRCH = 3;
+        public const int EXDEV = 18;
+        public const int ERANGE = 34;
+        public const int ENOSYS = 38;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -341,6 +374,9 @@ internal static unsafe partial class LinuxArm64
             115 => "EINPROGRESS",
             10 => "ECHILD",
             3 => "ESRCH",
+            18 => "EXDEV",
+            34 => "ERANGE",
+            38 => "ENOSYS",
             _ => null,
         };
     }
@@ -1203,6 +1239,66 @@ internal static unsafe partial class LinuxArm64
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "shm_unlink", ExactSpelling = true)]
         static extern unsafe int __PInvoke(byte* __name_native);
     }
+
+    /// <summary>openat in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int openat(int dirfd, byte* path, int flags, uint mode)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(dirfd, path, flags, mode);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "openat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __dirfd_native, byte* __path_native, int __flags_native, uint __mode_native);
+    }
+
+    /// <summary>getpwnam_r in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getpwnam_r(byte* name, global::FdPasser.Interop.LinuxArm64.passwd* pwd, byte* buf, nuint buflen, void* result)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(name, pwd, buf, buflen, result);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "getpwnam_r", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __name_native, global::FdPasser.Interop.LinuxArm64.passwd* __pwd_native, byte* __buf_native, nuint __buflen_native, void* __result_native);
+    }
+
+    /// <summary>syscall in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static nint syscall(nint number, nint dirfd, byte* path, global::FdPasser.Interop.LinuxArm64.open_how* how, nuint size)
+    {
+        int __lastError;
+        nint __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(number, dirfd, path, how, size);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "syscall", ExactSpelling = true)]
+        static extern unsafe nint __PInvoke(nint __number_native, nint __dirfd_native, byte* __path_native, global::FdPasser.Interop.LinuxArm64.open_how* __how_native, nuint __size_native);
+    }
 }
 
 internal static unsafe partial class LinuxArm64
@@ -1358,6 +1454,18 @@ internal static unsafe partial class LinuxArm64
         public static bool Has_F_SEAL_GROW => true;
         public static int F_SEAL_WRITE => unchecked((int)LinuxArm64.F_SEAL_WRITE);
         public static bool Has_F_SEAL_WRITE => true;
+        public static int O_PATH => unchecked((int)LinuxArm64.O_PATH);
+        public static bool Has_O_PATH => true;
+        public static int O_NOCTTY => unchecked((int)LinuxArm64.O_NOCTTY);
+        public static bool Has_O_NOCTTY => true;
+        public static int SYS_openat2 => unchecked((int)LinuxArm64.SYS_openat2);
+        public static bool Has_SYS_openat2 => true;
+        public static int RESOLVE_BENEATH => unchecked((int)LinuxArm64.RESOLVE_BENEATH);
+        public static bool Has_RESOLVE_BENEATH => true;
+        public static int RESOLVE_NO_SYMLINKS => unchecked((int)LinuxArm64.RESOLVE_NO_SYMLINKS);
+        public static bool Has_RESOLVE_NO_SYMLINKS => true;
+        public static int RESOLVE_NO_MAGICLINKS => unchecked((int)LinuxArm64.RESOLVE_NO_MAGICLINKS);
+        public static bool Has_RESOLVE_NO_MAGICLINKS => true;
 
         public static int EPERM => LinuxArm64.Errno.EPERM;
         public static int ENOENT => LinuxArm64.Errno.ENOENT;
@@ -1385,6 +1493,9 @@ internal static unsafe partial class LinuxArm64
         public static int ENOTCONN => LinuxArm64.Errno.ENOTCONN;
         public static int ECONNREFUSED => LinuxArm64.Errno.ECONNREFUSED;
         public static int EINPROGRESS => LinuxArm64.Errno.EINPROGRESS;
+        public static int ENOSYS => LinuxArm64.Errno.ENOSYS;
+        public static int EXDEV => LinuxArm64.Errno.EXDEV;
+        public static int ERANGE => LinuxArm64.Errno.ERANGE;
         public static int ENOSTR => LinuxArm64.Errno.ENOSTR;
         public static int EPROTO => LinuxArm64.Errno.EPROTO;
         public static int EBADMSG => LinuxArm64.Errno.EBADMSG;
@@ -1476,6 +1587,18 @@ internal static unsafe partial class LinuxArm64
             seconds = (long)ts->tv_sec;
             nanoseconds = (long)ts->tv_nsec;
         }
+        public static int PasswdSize => 48;
+        public static uint PasswdUid(void* passwd) => (uint)((passwd*)passwd)->pw_uid;
+        public static bool Has_OpenHow => true;
+        public static int OpenHowSize => 24;
+        public static void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve)
+        {
+            var h = (open_how*)how;
+            *h = default;
+            h->flags = (ulong)flags;
+            h->mode = (ulong)mode;
+            h->resolve = (ulong)resolve;
+        }
 
         public static int socket(int a0, int a1, int a2) => LinuxArm64.socket(a0, a1, a2);
         public static int socketpair(int a0, int a1, int a2, int* a3) => LinuxArm64.socketpair(a0, a1, a2, a3);
@@ -1495,6 +1618,9 @@ internal static unsafe partial class LinuxArm64
         public static int unlink(byte* a0) => LinuxArm64.unlink(a0);
         public static int lstat(byte* a0, void* a1) => LinuxArm64.lstat(a0, (global::FdPasser.Interop.LinuxArm64.stat*)a1);
         public static int poll(void* a0, nuint a1, int a2) => LinuxArm64.poll((global::FdPasser.Interop.LinuxArm64.pollfd*)a0, a1, a2);
+        public static int openat(int a0, byte* a1, int a2, uint a3) => LinuxArm64.openat(a0, a1, a2, a3);
+        public static int fstat(int a0, void* a1) => LinuxArm64.fstat(a0, (global::FdPasser.Interop.LinuxArm64.stat*)a1);
+        public static int getpwnam_r(byte* a0, void* a1, byte* a2, nuint a3, void* a4) => LinuxArm64.getpwnam_r(a0, (global::FdPasser.Interop.LinuxArm64.passwd*)a1, a2, a3, a4);
         public static bool Has_accept4 => true;
         public static int accept4(int a0, void* a1, uint* a2, int a3) => LinuxArm64.accept4(a0, (global::FdPasser.Interop.LinuxArm64.sockaddr_un*)a1, a2, a3);
         public static bool Has_getpeereid => false;
@@ -1525,8 +1651,6 @@ internal static unsafe partial class LinuxArm64
         public static int fdetach(byte* a0) => throw new global::System.PlatformNotSupportedException("fdetach() is not available on linux-arm64.");
         public static bool Has_setsockopt => true;
         public static int setsockopt(int a0, int a1, int a2, void* a3, uint a4) => LinuxArm64.setsockopt(a0, a1, a2, a3, a4);
-        public static bool Has_fstat => true;
-        public static int fstat(int a0, void* a1) => LinuxArm64.fstat(a0, (global::FdPasser.Interop.LinuxArm64.stat*)a1);
         public static bool Has_ftruncate => true;
         public static int ftruncate(int a0, long a1) => LinuxArm64.ftruncate(a0, a1);
         public static bool Has_clock_gettime => true;
@@ -1567,5 +1691,7 @@ internal static unsafe partial class LinuxArm64
         public static int shm_open(byte* a0, int a1, uint a2) => LinuxArm64.shm_open(a0, a1, a2);
         public static bool Has_shm_unlink => true;
         public static int shm_unlink(byte* a0) => LinuxArm64.shm_unlink(a0);
+        public static bool Has_syscall => true;
+        public static nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4) => LinuxArm64.syscall(a0, a1, a2, (global::FdPasser.Interop.LinuxArm64.open_how*)a3, a4);
     }
 }
