@@ -5,7 +5,7 @@ namespace FdPasser.Cli.Server;
 /// <summary>What an open server serves, and to whom.</summary>
 internal sealed class ServerOptions
 {
-    /// <summary>The user ids whose requests are served.</summary>
+    /// <summary>The user ids whose connections are accepted; others are refused as soon as they connect.</summary>
     public required IReadOnlySet<uint> AllowedUids { get; init; }
 
     /// <summary>How long a connected client may take to send a whole request.</summary>

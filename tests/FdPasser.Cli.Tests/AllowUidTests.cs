@@ -64,6 +64,10 @@ public sealed class AllowUidTests
         {
             Assert.Skip("needs root: the refused peer runs as the user 'nobody' through setpriv (Debian package util-linux), which only root may do");
         }
+        if (!File.Exists("/usr/bin/python3") || !File.Exists("/usr/bin/setpriv"))
+        {
+            Assert.Skip("needs /usr/bin/python3 (Debian package python3) and /usr/bin/setpriv (util-linux) for the refused peer");
+        }
         using var tree = new TempTree();
         // An abstract name: the other user reaches it without permission on the test's private directory. The
         // refused peer takes every connection slot (4) and sends nothing.
