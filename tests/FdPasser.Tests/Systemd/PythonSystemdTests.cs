@@ -62,6 +62,9 @@ public class PythonSystemdTests
         web.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         web.Listen();
         using SafeFileHandle state = AnonymousMemory.Create("state", 16);
+        // A descriptor this process left inheritable: the child must not get it either.
+        using SafeFileHandle stray = AnonymousMemory.Create("stray");
+        FdPasser.Platform.Transports.Socket.SetCloseOnExec(stray, closeOnExec: false);
         using var output = new TempDir();
         string report = output.File("out");
         const string script =
