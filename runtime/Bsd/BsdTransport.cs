@@ -27,6 +27,8 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 
     public override int ECONNREFUSED => TAbi.ECONNREFUSED;
 
+    public override int ECONNRESET => TAbi.ECONNRESET;
+
     public override int ENOENT => TAbi.ENOENT;
 
     public override int O_ACCMODE => TAbi.O_ACCMODE;
@@ -170,23 +172,30 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         }
     }
 
-    public override bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds)
+    public override int Poll(SafeHandle handle, SafeHandle? wake, bool forWrite, int timeoutMilliseconds)
     {
         using var scope = new FdScope(handle);
-        byte* pfd = stackalloc byte[TAbi.PollfdSize];
+        using var wakeScope = wake is null ? default : new FdScope(wake);
+        int size = TAbi.PollfdSize;
+        byte* pfd = stackalloc byte[2 * size];
+        nuint count = wake is null ? 1u : 2u;
         long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
         while (true)
         {
             TAbi.PollfdInit(pfd, scope.Fd, (short)(forWrite ? TAbi.POLLOUT : TAbi.POLLIN));
+            if (wake is not null)
+            {
+                TAbi.PollfdInit(pfd + size, wakeScope.Fd, (short)TAbi.POLLIN);
+            }
             int wait = timeoutMilliseconds < 0 ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
-            int n = TAbi.poll(pfd, 1, wait);
+            int n = TAbi.poll(pfd, count, wait);
             if (n > 0)
             {
-                return true;
+                return wake is not null && TAbi.PollfdRevents(pfd + size) != 0 ? -1 : 1;
             }
             if (n == 0)
             {
-                return false;
+                return 0;
             }
             int errno = LastErrno;
             if (errno != TAbi.EINTR)

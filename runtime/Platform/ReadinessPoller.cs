@@ -46,6 +46,39 @@ internal sealed class ReadinessPoller
         }
     }
 
+    /// <summary>The shared poller where one was made, else null (nothing can be waiting on it).</summary>
+    public static ReadinessPoller? SharedIfStarted => Volatile.Read(ref s_shared);
+
+    /// <summary>
+    /// Completes every wait on <paramref name="handle"/> at once and drops its references, so disposing the handle
+    /// closes the descriptor now; the woken operation finds its owner disposed.
+    /// </summary>
+    public void Abort(SafeHandle handle)
+    {
+        List<Waiter>? aborted = null;
+        lock (_gate)
+        {
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Handle == handle)
+                {
+                    (aborted ??= new List<Waiter>()).Add(_waiters[i]);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+        if (aborted is null)
+        {
+            return;
+        }
+        foreach (Waiter w in aborted)
+        {
+            Release(w);
+            w.Completion.TrySetResult();
+        }
+        Wake();
+    }
+
     private sealed class Waiter
     {
         public Waiter(SafeHandle handle, short events)

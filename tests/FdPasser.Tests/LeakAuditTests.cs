@@ -76,8 +76,8 @@ public class LeakAuditTests
                     }
                     else if (roll < 10)
                     {
-                        // The peer closes in the middle of a message.
-                        link.Sender.SendRaw(new byte[] { (byte)'t' }, new SafeHandle[] { devNull });
+                        // The peer closes in the middle of a message, after its NUL and descriptor.
+                        link.Sender.SendRaw(new byte[] { 0 }, new SafeHandle[] { devNull });
                         link.Sender.Dispose();
                         await Assert.ThrowsAsync<EndOfStreamException>(async () => await Receive(link.Receiver, async, ct));
                         link.Receiver.Dispose();
@@ -87,7 +87,7 @@ public class LeakAuditTests
                     else if (roll < 14)
                     {
                         // Cancelled while a message is half read: the channel is broken and replaced.
-                        link.Sender.SendRaw(new byte[] { (byte)'x' }, new SafeHandle[] { devNull });
+                        link.Sender.SendRaw(new byte[] { 0 }, new SafeHandle[] { devNull });
                         using var cts = new CancellationTokenSource();
                         ValueTask<SafeFileHandle> pending = link.Receiver.ReceiveDescriptorAsync(cts.Token);
                         await Task.Yield();
