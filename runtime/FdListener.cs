@@ -35,6 +35,8 @@ public sealed partial class FdListener : IDisposable
     private readonly FdTransport _transport;
     private readonly SafeHandle _handle;
     private readonly bool _ownsFile;
+    private readonly Interrupter _interrupter;
+    private int _disposed;
 
     private FdListener(FdTransport transport, SafeHandle handle, string name, bool isAbstract)
     {
@@ -43,6 +45,7 @@ public sealed partial class FdListener : IDisposable
         Path = name;
         IsAbstract = isAbstract;
         _ownsFile = !isAbstract;
+        _interrupter = new Interrupter(transport);
     }
 
     /// <summary>The endpoint's path (or abstract name).</summary>
@@ -149,33 +152,38 @@ public sealed partial class FdListener : IDisposable
     }
 
     /// <summary>Waits until a connection is pending; false on timeout (the seed's select loop).</summary>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public bool Poll(TimeSpan timeout)
     {
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        ThrowIfDisposed();
         int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        return _transport.Poll(_handle, forWrite: false, ms);
+        int ready = _interrupter.Wait(_handle, forWrite: false, ms);
+        ThrowIfDisposed();
+        return ready > 0;
     }
 
     /// <summary>Accepts a connection, waiting for one; returns it with the peer's credentials.</summary>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public FdConnection Accept()
     {
         while (true)
         {
-            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            ThrowIfDisposed();
             if (TryAcceptNow() is { } connection)
             {
                 return connection;
             }
-            _transport.Poll(_handle, forWrite: false, -1);
+            _interrupter.Wait(_handle, forWrite: false, -1);
         }
     }
 
     /// <summary>Accepts a connection without a thread waiting for it (the process's one readiness poller waits).</summary>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public async ValueTask<FdConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            ThrowIfDisposed();
             if (TryAcceptNow() is { } connection)
             {
                 return connection;
@@ -188,6 +196,8 @@ public sealed partial class FdListener : IDisposable
             await ReadinessPoller.Shared.WaitReadableAsync(_handle, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || _handle.IsClosed, this);
 
     private FdConnection? TryAcceptNow()
     {
@@ -212,14 +222,18 @@ public sealed partial class FdListener : IDisposable
         }
     }
 
-    /// <summary>Stops listening and removes the socket file (if it is still a socket).</summary>
+    /// <summary>
+    /// Stops listening and removes the socket file (if it is still this listener's). A pending <see cref="Accept"/>,
+    /// <see cref="AcceptAsync"/> or <see cref="Poll"/> ends at once with <see cref="ObjectDisposedException"/>, and the
+    /// descriptor is closed as soon as they have let go of it, so a new server can take the name. The socket is never
+    /// shut down: a process sharing it (inherited, or passed on) keeps listening.
+    /// </summary>
     public void Dispose()
     {
-        if (_handle.IsClosed)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
-        _handle.Dispose();
         if (_ownsFile)
         {
             try
@@ -231,5 +245,8 @@ public sealed partial class FdListener : IDisposable
                 // Disposal must not throw; a file that cannot be removed is replaced as stale next time.
             }
         }
+        _interrupter.Signal();
+        _transport.AbortWaits(_handle);
+        _handle.Dispose();
     }
 }
