@@ -112,7 +112,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         if (errno != 0)
         {
             socket.Dispose();
-            throw t.Error("connect", errno, $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'");
+            throw ConnectError(t, errno, name, isAbstract);
         }
         return new FdChannel(t, socket);
     }
@@ -145,7 +145,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
                 }
                 if (errno != t.EAGAIN)
                 {
-                    throw t.Error("connect", errno, $"connecting to the endpoint '{path}'");
+                    throw ConnectError(t, errno, path, isAbstract: false);
                 }
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 delay = Math.Min(delay * 2, 100);
@@ -156,6 +156,32 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// connect() on a file that is not a socket answers ECONNREFUSED, as if a server had just gone: say what the path
+    /// really is (FdListener.Create refuses such a path the same way).
+    /// </summary>
+    private static FdPassingException ConnectError(SocketTransport t, int errno, string name, bool isAbstract)
+    {
+        string context = $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'";
+        if (errno == t.ECONNREFUSED && !isAbstract)
+        {
+            bool? isSocket;
+            try
+            {
+                isSocket = t.IsSocketFile(name);
+            }
+            catch (FdPassingException)
+            {
+                isSocket = null;
+            }
+            if (isSocket == false)
+            {
+                context += ", which is not a socket: nothing can listen there (check the path)";
+            }
+        }
+        return t.Error("connect", errno, context);
     }
 
     internal static FdChannel FromAccepted(FdTransport transport, SafeHandle handle) => new(transport, handle);
