@@ -14,8 +14,12 @@ public sealed class FdListenerOptions
     /// <summary>The socket file's permissions; owner read/write (0600) by default, so only the owner (and root) can connect.</summary>
     public UnixFileMode FileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    /// <summary>The listen backlog; SOMAXCONN-sized by default.</summary>
-    public int Backlog { get; set; } = 128;
+    /// <summary>
+    /// The listen backlog: how many connections may wait to be accepted. Negative (the default) means the system's
+    /// maximum, SOMAXCONN (4096 on current Linux), as <c>Socket.Listen()</c> without a backlog does; a burst of clients
+    /// beyond the backlog is refused (EAGAIN) or made to wait.
+    /// </summary>
+    public int Backlog { get; set; } = -1;
 
     /// <summary>Replace a stale socket file (one nobody listens on) at the path; true by default. Anything that is not a socket is never replaced.</summary>
     public bool ReplaceStaleSocket { get; set; } = true;
@@ -36,6 +40,7 @@ public sealed partial class FdListener : IDisposable
     private readonly SafeHandle _handle;
     private readonly bool _ownsFile;
     private readonly Interrupter _interrupter;
+    private (ulong Device, ulong Inode)? _identity;
     private int _disposed;
 
     private FdListener(FdTransport transport, SafeHandle handle, string name, bool isAbstract)
@@ -76,15 +81,18 @@ public sealed partial class FdListener : IDisposable
         byte[] address = t.Address(path, isAbstract: false);
         ClearPath(t, path, address, options);
         SafeSocketHandle handle = t.CreateSocket();
+        (ulong, ulong)? identity;
         try
         {
             t.Bind(handle, address, path);
             try
             {
-                // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window.
-                File.SetUnixFileMode(path, options.FileMode);
+                // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window;
+                // the mode is set without following a symlink somebody may have swapped in for the new file.
+                t.SetEndpointMode(path, options.FileMode);
+                identity = t.TryGetFileIdentity(path);
                 t.SetNonBlocking(handle);
-                t.Listen(handle, options.Backlog);
+                t.Listen(handle, Backlog(t, options.Backlog));
             }
             catch
             {
@@ -97,11 +105,16 @@ public sealed partial class FdListener : IDisposable
             handle.Dispose();
             throw;
         }
-        return new FdListener(t, handle, path, isAbstract: false);
+        return new FdListener(t, handle, path, isAbstract: false) { _identity = identity };
     }
 
+    /// <summary>The listen() backlog: the system's maximum (SOMAXCONN) for a negative value, as Socket.Listen() does.</summary>
+    private static int Backlog(SocketTransport t, int requested) => requested < 0 ? t.SOMAXCONN : requested;
+
     /// <summary>Creates an endpoint with a Linux abstract name: no file, no permissions (any local process may connect; check <see cref="PeerCredentials"/>).</summary>
-    public static FdListener CreateAbstract(string name, int backlog = 128)
+    /// <param name="name">The abstract name (without the leading NUL).</param>
+    /// <param name="backlog">The listen backlog; negative (the default) for the system's maximum, SOMAXCONN.</param>
+    public static FdListener CreateAbstract(string name, int backlog = -1)
     {
         ArgumentNullException.ThrowIfNull(name);
         SocketTransport t = Transports.Socket;
@@ -115,7 +128,7 @@ public sealed partial class FdListener : IDisposable
         {
             t.Bind(handle, address, "@" + name);
             t.SetNonBlocking(handle);
-            t.Listen(handle, backlog);
+            t.Listen(handle, Backlog(t, backlog));
         }
         catch
         {
@@ -197,6 +210,24 @@ public sealed partial class FdListener : IDisposable
         }
     }
 
+    /// <summary>
+    /// Removes the socket file only where it is still the one this listener bound (same device and inode): after
+    /// the file was removed from under it, the path may hold a successor server's socket. Done before the descriptor
+    /// closes, while a successor would still find this server alive and refuse to replace it.
+    /// </summary>
+    private void RemoveOwnFile()
+    {
+        if (_transport is SocketTransport t && _identity is { } mine)
+        {
+            if (t.TryGetFileIdentity(Path) == mine)
+            {
+                t.Unlink(Path);
+            }
+            return;
+        }
+        _transport.RemoveEndpointFile(Path);
+    }
+
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || _handle.IsClosed, this);
 
     private FdConnection? TryAcceptNow()
@@ -238,7 +269,7 @@ public sealed partial class FdListener : IDisposable
         {
             try
             {
-                _transport.RemoveEndpointFile(Path);
+                RemoveOwnFile();
             }
             catch (FdPassingException)
             {

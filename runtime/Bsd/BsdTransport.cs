@@ -43,6 +43,8 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 
     public override int SOCK_STREAM => TAbi.SOCK_STREAM;
 
+    public override int SOMAXCONN => TAbi.SOMAXCONN;
+
     public override bool SupportsAbstractNames => OperatingSystem.IsLinux();
 
     public override string? ErrnoName(int errno) => TAbi.ErrnoName(errno);
@@ -298,6 +300,41 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
             }
         }
         return (TAbi.StatMode(st) & (uint)TAbi.S_IFMT) == (uint)TAbi.S_IFSOCK;
+    }
+
+    public override void SetEndpointMode(string path, System.IO.UnixFileMode mode)
+    {
+        byte[] p = NulTerminated(path);
+        fixed (byte* pp = p)
+        {
+            while (TAbi.fchmodat(TAbi.AT_FDCWD, pp, (uint)mode, TAbi.AT_SYMLINK_NOFOLLOW) != 0)
+            {
+                int errno = LastErrno;
+                if (errno != TAbi.EINTR)
+                {
+                    throw Error("fchmodat", errno, $"setting the mode of the socket file '{path}' (AT_SYMLINK_NOFOLLOW: a symlink there is refused, not followed)");
+                }
+            }
+        }
+    }
+
+    public override (ulong Device, ulong Inode)? TryGetFileIdentity(string path)
+    {
+        byte* st = stackalloc byte[TAbi.StatSize];
+        byte[] p = NulTerminated(path);
+        fixed (byte* pp = p)
+        {
+            if (TAbi.lstat(pp, st) != 0)
+            {
+                int errno = LastErrno;
+                if (errno == TAbi.ENOENT)
+                {
+                    return null;
+                }
+                throw Error("lstat", errno, $"inspecting '{path}'");
+            }
+        }
+        return (TAbi.StatDevice(st), TAbi.StatInode(st));
     }
 
     public override void Unlink(string path)

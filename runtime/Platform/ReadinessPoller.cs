@@ -76,8 +76,21 @@ internal sealed class ReadinessPoller
             Release(w);
             w.Completion.TrySetResult();
         }
-        Wake();
+        // poll() holds a reference to every file it waits on until it returns: the descriptor would outlive its
+        // closing (a listener's name stay bound) until the poller's current poll() ends. Wake it and wait for that.
+        lock (_gate)
+        {
+            long cycle = _cycles;
+            Wake();
+            long deadline = Environment.TickCount64 + 5_000;
+            while (_running && _cycles == cycle && Environment.TickCount64 < deadline)
+            {
+                Monitor.Wait(_gate, 100);
+            }
+        }
     }
+
+    private long _cycles;
 
     private sealed class Waiter
     {
@@ -211,6 +224,11 @@ internal sealed class ReadinessPoller
                     }
                 }
                 continue;
+            }
+            lock (_gate)
+            {
+                _cycles++;
+                Monitor.PulseAll(_gate);
             }
             if (ready == 0 && snapshot.Count == 0)
             {

@@ -78,7 +78,8 @@ internal static unsafe partial class LinuxArm64
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
     public struct stat
     {
-        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[16];
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong st_dev;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
         [global::System.Runtime.InteropServices.FieldOffset(16)] public uint st_mode;
         [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[108];
     }
@@ -175,6 +176,10 @@ internal static unsafe partial class LinuxArm64
     public const bool Has_POLLHUP = true;
     public const int POLLNVAL = 32;
     public const bool Has_POLLNVAL = true;
+    public const int AT_FDCWD = -100;
+    public const bool Has_AT_FDCWD = true;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const bool Has_AT_SYMLINK_NOFOLLOW = true;
 
     /// <summary>errno values of linux-arm64.</summary>
     public static class Errno
@@ -646,6 +651,26 @@ internal static unsafe partial class LinuxArm64
         static extern unsafe int __PInvoke(byte* __path_native, global::FdPasser.Interop.LinuxArm64.stat* __buf_native);
     }
 
+    /// <summary>fchmodat in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int fchmodat(int dirfd, byte* path, uint mode, int flags)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(dirfd, path, mode, flags);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "fchmodat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __dirfd_native, byte* __path_native, uint __mode_native, int __flags_native);
+    }
+
     /// <summary>poll in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
     [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
@@ -736,6 +761,8 @@ internal static unsafe partial class LinuxArm64
         public static bool Has_POLLHUP => true;
         public static int POLLNVAL => unchecked((int)LinuxArm64.POLLNVAL);
         public static bool Has_POLLNVAL => true;
+        public static int AT_FDCWD => unchecked((int)LinuxArm64.AT_FDCWD);
+        public static int AT_SYMLINK_NOFOLLOW => unchecked((int)LinuxArm64.AT_SYMLINK_NOFOLLOW);
         public static int SOCK_DGRAM => unchecked((int)LinuxArm64.SOCK_DGRAM);
         public static bool Has_SOCK_DGRAM => true;
         public static int SOCK_SEQPACKET => unchecked((int)LinuxArm64.SOCK_SEQPACKET);
@@ -853,6 +880,8 @@ internal static unsafe partial class LinuxArm64
         public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;
         public static int StatSize => 128;
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
+        public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
+        public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
         public static int PeerCredSize => 12;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {
@@ -885,6 +914,7 @@ internal static unsafe partial class LinuxArm64
         public static int open(byte* a0, int a1, uint a2) => LinuxArm64.open(a0, a1, a2);
         public static int unlink(byte* a0) => LinuxArm64.unlink(a0);
         public static int lstat(byte* a0, void* a1) => LinuxArm64.lstat(a0, (global::FdPasser.Interop.LinuxArm64.stat*)a1);
+        public static int fchmodat(int a0, byte* a1, uint a2, int a3) => LinuxArm64.fchmodat(a0, a1, a2, a3);
         public static int poll(void* a0, nuint a1, int a2) => LinuxArm64.poll((global::FdPasser.Interop.LinuxArm64.pollfd*)a0, a1, a2);
         public static bool Has_accept4 => true;
         public static int accept4(int a0, void* a1, uint* a2, int a3) => LinuxArm64.accept4(a0, (global::FdPasser.Interop.LinuxArm64.sockaddr_un*)a1, a2, a3);
