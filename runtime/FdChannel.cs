@@ -66,7 +66,10 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     /// <exception cref="NotSupportedException">The channel is a STREAMS pipe (see <see cref="Handle"/>).</exception>
     public SafeSocketHandle SafeHandle => _handle as SafeSocketHandle ?? throw NotASocket();
 
-    /// <summary>The most descriptors one message can carry on this system (253 on Linux).</summary>
+    /// <summary>
+    /// The most descriptors one message can carry when sending from this system (253 on Linux; 252 with musl, whose
+    /// sendmsg limits control data to 1,024 bytes). Receives accept what the kernel delivers (253 on Linux with either).
+    /// </summary>
     public int MaxDescriptorsPerMessage => _transport.MaxDescriptorsPerMessage;
 
     /// <summary>

@@ -21,6 +21,7 @@ internal static class BindingEmitter
         sb.Append("    internal readonly struct Abi : global::").Append(TargetEmitter.Namespace).Append(".IPlatformAbi\n    {\n");
         Line(sb, $"public static string Rid => {cls}.Rid;");
         Line(sb, $"public static int MaxFdsPerMessage => {cls}.MaxFdsPerMessage;");
+        Line(sb, $"public static int MaxFdsReceived => {cls}.MaxFdsReceived;");
         Line(sb, $"public static int CmsgAlignment => {cls}.CmsgAlignment;");
         string method = t.PeerCred switch
         {

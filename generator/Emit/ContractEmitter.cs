@@ -24,6 +24,7 @@ internal static class ContractEmitter
         sb.Append("internal unsafe interface IPlatformAbi\n{\n");
         Member(sb, "string Rid { get; }");
         Member(sb, "int MaxFdsPerMessage { get; }");
+        Member(sb, "int MaxFdsReceived { get; }");
         Member(sb, "int CmsgAlignment { get; }");
         Member(sb, "PeerCredentialMethod PeerCredentials { get; }");
         sb.Append('\n');

@@ -26,7 +26,7 @@ internal sealed class CanonicalFunction
 internal static class Requirements
 {
     public static readonly string[] HeaderKeys =
-        { "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic" };
+        { "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic", "max-fds-received" };
 
     public static readonly string[] Oses = { "linux", "osx", "freebsd", "illumos" };
     public static readonly string[] Arches = { "x64", "arm64", "arm" };

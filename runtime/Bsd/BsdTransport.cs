@@ -21,6 +21,8 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 
     public override int MaxDescriptorsPerMessage => TAbi.MaxFdsPerMessage;
 
+    public override int MaxDescriptorsReceived => TAbi.MaxFdsReceived;
+
     public override int EAGAIN => TAbi.EAGAIN;
 
     public override int EINTR => TAbi.EINTR;

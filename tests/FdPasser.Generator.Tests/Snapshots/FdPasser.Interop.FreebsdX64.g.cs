@@ -14,6 +14,7 @@ internal static unsafe partial class FreebsdX64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 254;
+    public const int MaxFdsReceived = 254;
     public const string Library_libc = "libc.so.7";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -730,6 +731,7 @@ internal static unsafe partial class FreebsdX64
     {
         public static string Rid => FreebsdX64.Rid;
         public static int MaxFdsPerMessage => FreebsdX64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => FreebsdX64.MaxFdsReceived;
         public static int CmsgAlignment => FreebsdX64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
 

@@ -20,6 +20,7 @@ internal unsafe interface IPlatformAbi
 {
     static abstract string Rid { get; }
     static abstract int MaxFdsPerMessage { get; }
+    static abstract int MaxFdsReceived { get; }
     static abstract int CmsgAlignment { get; }
     static abstract PeerCredentialMethod PeerCredentials { get; }
 

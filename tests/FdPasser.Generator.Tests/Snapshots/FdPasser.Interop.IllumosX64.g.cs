@@ -14,6 +14,7 @@ internal static unsafe partial class IllumosX64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 2045;
+    public const int MaxFdsReceived = 2045;
     public const string Library_libc = "libc.so.1";
     public const string Library_libsocket = "libsocket.so.1";
 
@@ -964,6 +965,7 @@ internal static unsafe partial class IllumosX64
     {
         public static string Rid => IllumosX64.Rid;
         public static int MaxFdsPerMessage => IllumosX64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => IllumosX64.MaxFdsReceived;
         public static int CmsgAlignment => IllumosX64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.GetPeerUcred;
 

@@ -14,6 +14,7 @@ internal static unsafe partial class LinuxArm
     public const int PointerSize = 4;
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 253;
+    public const int MaxFdsReceived = 253;
     public const string Library_libc = "libc.so.6";
 
     /// <summary>struct iovec: 8 bytes.</summary>
@@ -698,6 +699,7 @@ internal static unsafe partial class LinuxArm
     {
         public static string Rid => LinuxArm.Rid;
         public static int MaxFdsPerMessage => LinuxArm.MaxFdsPerMessage;
+        public static int MaxFdsReceived => LinuxArm.MaxFdsReceived;
         public static int CmsgAlignment => LinuxArm.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 

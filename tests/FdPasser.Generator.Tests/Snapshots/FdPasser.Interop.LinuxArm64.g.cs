@@ -14,6 +14,7 @@ internal static unsafe partial class LinuxArm64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 253;
+    public const int MaxFdsReceived = 253;
     public const string Library_libc = "libc.so.6";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -699,6 +700,7 @@ internal static unsafe partial class LinuxArm64
     {
         public static string Rid => LinuxArm64.Rid;
         public static int MaxFdsPerMessage => LinuxArm64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => LinuxArm64.MaxFdsReceived;
         public static int CmsgAlignment => LinuxArm64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 

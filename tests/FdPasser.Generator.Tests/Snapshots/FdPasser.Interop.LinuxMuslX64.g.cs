@@ -14,6 +14,7 @@ internal static unsafe partial class LinuxMuslX64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 252;
+    public const int MaxFdsReceived = 253;
     public const string Library_libc = "libc.so";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -703,6 +704,7 @@ internal static unsafe partial class LinuxMuslX64
     {
         public static string Rid => LinuxMuslX64.Rid;
         public static int MaxFdsPerMessage => LinuxMuslX64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => LinuxMuslX64.MaxFdsReceived;
         public static int CmsgAlignment => LinuxMuslX64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 

@@ -14,6 +14,7 @@ internal static unsafe partial class OsxArm64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 254;
+    public const int MaxFdsReceived = 254;
     public const string Library_libc = "/usr/lib/libSystem.B.dylib";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -709,6 +710,7 @@ internal static unsafe partial class OsxArm64
     {
         public static string Rid => OsxArm64.Rid;
         public static int MaxFdsPerMessage => OsxArm64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => OsxArm64.MaxFdsReceived;
         public static int CmsgAlignment => OsxArm64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
 

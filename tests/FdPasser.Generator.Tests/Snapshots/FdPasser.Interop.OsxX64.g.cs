@@ -14,6 +14,7 @@ internal static unsafe partial class OsxX64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 254;
+    public const int MaxFdsReceived = 254;
     public const string Library_libc = "/usr/lib/libSystem.B.dylib";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -709,6 +710,7 @@ internal static unsafe partial class OsxX64
     {
         public static string Rid => OsxX64.Rid;
         public static int MaxFdsPerMessage => OsxX64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => OsxX64.MaxFdsReceived;
         public static int CmsgAlignment => OsxX64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
 
