@@ -103,10 +103,7 @@ public sealed partial class FdChannel
         }
         catch (Exception e)
         {
-            if (Abandon(reader, e) is { } replacement)
-            {
-                throw replacement;
-            }
+            Fail(reader, e);
             throw;
         }
     }
@@ -137,10 +134,7 @@ public sealed partial class FdChannel
         }
         catch (Exception e)
         {
-            if (Abandon(reader, e) is { } replacement)
-            {
-                throw replacement;
-            }
+            Fail(reader, e);
             throw;
         }
     }

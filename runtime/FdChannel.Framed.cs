@@ -137,10 +137,7 @@ public sealed partial class FdChannel
         }
         catch (Exception e)
         {
-            if (Abandon(reader, e) is { } replacement)
-            {
-                throw replacement;
-            }
+            Fail(reader, e);
             throw;
         }
     }
@@ -164,10 +161,7 @@ public sealed partial class FdChannel
         }
         catch (Exception e)
         {
-            if (Abandon(reader, e) is { } replacement)
-            {
-                throw replacement;
-            }
+            Fail(reader, e);
             throw;
         }
     }

@@ -1,5 +1,7 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.IO;
+using System.Runtime.ExceptionServices;
 using FdPasser.Platform;
 using FdPasser.Protocol;
 
@@ -58,10 +60,13 @@ public sealed partial class FdChannel
     }
 
     /// <summary>
-    /// Ends a receive that threw: every descriptor of the message is closed, and a message left half read breaks the
+    /// Ends a receive that threw (rethrowing <paramref name="e"/> with its own stack trace, or what replaces it): every descriptor of the message is closed, and a message left half read breaks the
     /// channel (its rest would be taken for the start of the next one). A reset by the peer is reported as the end
     /// of stream it is, with its errno inside. Returns an exception to throw instead of <paramref name="e"/>, or null.
     /// </summary>
+    [DoesNotReturn]
+    private void Fail(MessageReader reader, Exception e) => ExceptionDispatchInfo.Throw(Abandon(reader, e) ?? e);
+
     private Exception? Abandon(MessageReader reader, Exception e)
     {
         bool midMessage = reader.InMessage;

@@ -288,20 +288,26 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
     public override bool? IsSocketFile(string path)
     {
         byte* st = stackalloc byte[TAbi.StatSize];
+        return Lstat(path, st) ? (TAbi.StatMode(st) & (uint)TAbi.S_IFMT) == (uint)TAbi.S_IFSOCK : null;
+    }
+
+    /// <summary>lstat() into <paramref name="st"/>; false where nothing is at the path.</summary>
+    private bool Lstat(string path, byte* st)
+    {
         byte[] p = NulTerminated(path);
         fixed (byte* pp = p)
         {
-            if (TAbi.lstat(pp, st) != 0)
+            if (TAbi.lstat(pp, st) == 0)
             {
-                int errno = LastErrno;
-                if (errno == TAbi.ENOENT)
-                {
-                    return null;
-                }
-                throw Error("lstat", errno, $"inspecting '{path}'");
+                return true;
             }
+            int errno = LastErrno;
+            if (errno == TAbi.ENOENT)
+            {
+                return false;
+            }
+            throw Error("lstat", errno, $"inspecting '{path}'");
         }
-        return (TAbi.StatMode(st) & (uint)TAbi.S_IFMT) == (uint)TAbi.S_IFSOCK;
     }
 
     public override void SetEndpointMode(string path, System.IO.UnixFileMode mode)
@@ -323,20 +329,7 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
     public override (ulong Device, ulong Inode)? TryGetFileIdentity(string path)
     {
         byte* st = stackalloc byte[TAbi.StatSize];
-        byte[] p = NulTerminated(path);
-        fixed (byte* pp = p)
-        {
-            if (TAbi.lstat(pp, st) != 0)
-            {
-                int errno = LastErrno;
-                if (errno == TAbi.ENOENT)
-                {
-                    return null;
-                }
-                throw Error("lstat", errno, $"inspecting '{path}'");
-            }
-        }
-        return (TAbi.StatDevice(st), TAbi.StatInode(st));
+        return Lstat(path, st) ? (TAbi.StatDevice(st), TAbi.StatInode(st)) : null;
     }
 
     public override void Unlink(string path)

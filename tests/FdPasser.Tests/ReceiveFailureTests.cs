@@ -133,8 +133,12 @@ public class ReceiveFailureTests
             {
                 a.SendRaw(Header(1, 0).AsSpan(0, 3), new SafeHandle[] { h });
             }
-            using var cts = new CancellationTokenSource(Short);
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await b.ReceiveFrameAsync(cts.Token));
+            using var cts = new CancellationTokenSource();
+            Task<FdMessage> receive = b.ReceiveFrameAsync(cts.Token).AsTask();
+            await Task.Delay(Short, TestContext.Current.CancellationToken);
+            Assert.False(receive.IsCompleted);
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => receive);
             Assert.True(b.IsBroken);
             Assert.Equal(0, marked.OpenCount());
         }

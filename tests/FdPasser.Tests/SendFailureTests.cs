@@ -33,9 +33,13 @@ public class SendFailureTests
         using (b)
         {
             a.MaxFramePayload = 16 << 20;
-            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.SendFrameAsync(new byte[8 << 20], ReadOnlyMemory<SafeHandle>.Empty, cts.Token));
-            Assert.True(a.IsBroken);
+            using var cts = new CancellationTokenSource();
+            Task send = a.SendFrameAsync(new byte[8 << 20], ReadOnlyMemory<SafeHandle>.Empty, cts.Token).AsTask();
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            Assert.False(send.IsCompleted, "the send did not wait for the full buffer");
+            cts.Cancel();
+            var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+            Assert.True(a.IsBroken, ex.ToString());
         }
     }
 
