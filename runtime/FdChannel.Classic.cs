@@ -14,7 +14,7 @@ namespace FdPasser;
 // The classic two-byte protocol (send_file / recv_fh), compatible with File::FDpasser and C send_fd/recv_fd.
 public sealed partial class FdChannel
 {
-    private int[]? _asyncDescriptorScratch;
+    private ClassicReader? _classicReader;
     private byte[]? _asyncByteScratch;
 
     /// <summary>
@@ -84,25 +84,28 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: false);
-        var decoder = new ClassicDecoder();
-        Span<byte> bytes = stackalloc byte[2];
-        Span<int> fds = stackalloc int[1];
-        while (!decoder.Complete)
+        ClassicReader reader = _classicReader ??= new ClassicReader(this);
+        try
         {
-            int n = ReceiveSome(bytes.Slice(0, decoder.Want), fds, out ReceiveResult result, "receiving a descriptor");
-            if (Step(ref decoder, bytes.Slice(0, n), fds.Slice(0, result.Descriptors), result) is { } error)
+            Span<byte> bytes = stackalloc byte[2];
+            while (!reader.Complete)
             {
-                throw error;
+                int n = ReceiveSome(bytes.Slice(0, reader.Want), reader.Room, out ReceiveResult result, "receiving a descriptor");
+                if (!reader.Step(bytes.Slice(0, n), result))
+                {
+                    handle = null;
+                    return false;
+                }
             }
-            if (n == 0)
-            {
-                handle = null;
-                return false;
-            }
+            ReceiveFollowingDescriptor(reader);
+            handle = reader.Finish();
+            return true;
         }
-        ReceiveFollowingDescriptor(ref decoder);
-        handle = Finish(ref decoder);
-        return true;
+        catch (Exception e)
+        {
+            Fail(reader, e);
+            throw;
+        }
     }
 
     /// <summary>Receives one descriptor asynchronously; see <see cref="ReceiveDescriptor"/>.</summary>
@@ -111,111 +114,29 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: false);
-        var decoder = new ClassicDecoder();
+        ClassicReader reader = _classicReader ??= new ClassicReader(this);
         byte[] bytes = _asyncByteScratch ??= new byte[2];
-        int[] fds = _asyncDescriptorScratch ??= new int[1];
         try
         {
-            while (!decoder.Complete)
+            while (!reader.Complete)
             {
-                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, decoder.Want), fds, "receiving a descriptor", cancellationToken).ConfigureAwait(false);
-                if (Step(ref decoder, bytes.AsSpan(0, n), fds.AsSpan(0, result.Descriptors), result) is { } error)
-                {
-                    throw error;
-                }
-                if (n == 0)
+                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.Descriptors.RoomMemory(1), "receiving a descriptor", cancellationToken).ConfigureAwait(false);
+                if (!reader.Step(bytes.AsSpan(0, n), result))
                 {
                     throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");
                 }
             }
+            if (reader.NeedsFollowingDescriptor && _transport.DescriptorFollowsStatus)
+            {
+                await ReceiveFollowingDescriptorAsync(reader, cancellationToken).ConfigureAwait(false);
+            }
+            return reader.Finish();
         }
-        catch (OperationCanceledException) when (decoder.Started)
+        catch (Exception e)
         {
-            // Part of a message was read: the rest would be taken for the start of the next one.
-            CloseDecoded(ref decoder);
-            _brokenReason = "a receive was cancelled in the middle of a message";
+            Fail(reader, e);
             throw;
         }
-        if (NeedsFollowingDescriptor(decoder))
-        {
-            AddFollowingDescriptor(ref decoder, await ReceiveFollowingDescriptorAsync(cancellationToken).ConfigureAwait(false));
-        }
-        return Finish(ref decoder);
-    }
-
-    /// <summary>Feeds one receive into the decoder; an exception to throw where the message cannot go on.</summary>
-    private Exception? Step(ref ClassicDecoder decoder, ReadOnlySpan<byte> bytes, ReadOnlySpan<int> fds, in ReceiveResult result)
-    {
-        decoder.AddDescriptors(fds, _transport.CloseDescriptor);
-        if (result.Problem != ControlProblem.None)
-        {
-            // The bytes are intact, so finish reading this message to keep the stream in step, then report.
-            _pendingProblem ??= Describe(result);
-            _pendingClosed += result.Closed;
-        }
-        if (bytes.Length == 0)
-        {
-            bool midMessage = decoder.Started;
-            CloseDecoded(ref decoder);
-            ClearPending();
-            return midMessage
-                ? new EndOfStreamException("The peer closed the connection in the middle of a message.")
-                : null;
-        }
-        if (!decoder.AddBytes(bytes))
-        {
-            CloseDecoded(ref decoder);
-            ClearPending();
-            return Break($"the peer sent more than {ClassicProtocol.MaxTextLength} bytes of text without the NUL that ends a classic message", 0);
-        }
-        return null;
-    }
-
-    private string? _pendingProblem;
-    private int _pendingClosed;
-
-    private void ClearPending()
-    {
-        _pendingProblem = null;
-        _pendingClosed = 0;
-    }
-
-    private void CloseDecoded(ref ClassicDecoder decoder)
-    {
-        if (decoder.Descriptor >= 0)
-        {
-            _transport.CloseDescriptor(decoder.Descriptor);
-        }
-    }
-
-    private SafeFileHandle Finish(ref ClassicDecoder decoder)
-    {
-        string? problem = _pendingProblem;
-        int closed = _pendingClosed + decoder.ExtraDescriptors;
-        ClearPending();
-        if (problem is null && decoder.ExtraDescriptors > 0)
-        {
-            problem = $"{decoder.ExtraDescriptors + 1} descriptors arrived with one classic message, which carries exactly one";
-        }
-        if (problem is not null)
-        {
-            if (decoder.Descriptor >= 0)
-            {
-                closed++;
-                _transport.CloseDescriptor(decoder.Descriptor);
-            }
-            throw new FdProtocolException($"Receiving a descriptor failed: {problem}.", closed, channelBroken: false);
-        }
-        if (decoder.Status != 0)
-        {
-            CloseDecoded(ref decoder);
-            throw new FdPeerErrorException(decoder.Status, decoder.Text);
-        }
-        if (decoder.Descriptor < 0)
-        {
-            throw new FdProtocolException("The peer sent status 0 (success) without a descriptor.", 0, channelBroken: false);
-        }
-        return new SafeFileHandle(decoder.Descriptor, ownsHandle: true);
     }
 
     /// <summary>Passes one descriptor asynchronously; see <see cref="SendDescriptor(SafeHandle)"/>.</summary>

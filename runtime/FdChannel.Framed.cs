@@ -69,6 +69,17 @@ public sealed partial class FdChannel
 
     private void CheckFrame(int payloadLength, int descriptors)
     {
+        if (payloadLength > MaxFramePayload)
+        {
+            throw new ArgumentException(
+                $"The payload is {payloadLength} bytes; this channel's MaxFramePayload is {MaxFramePayload}, and a peer with the same limit would refuse it. Nothing was sent.",
+                "payload");
+        }
+        CheckMessage(payloadLength, descriptors);
+    }
+
+    private void CheckMessage(int payloadLength, int descriptors)
+    {
         if (descriptors > MaxDescriptorsPerMessage)
         {
             throw new ArgumentException(
@@ -98,44 +109,35 @@ public sealed partial class FdChannel
         return BuildFrame(FrameHeader.KindError, 0, payload);
     }
 
-    // One receive runs at a time (Exclusive), so every frame receive of this channel can share one array for the
-    // descriptor numbers a recvmsg returns; FdMessage copies them out into handles.
-    private int[]? _frameDescriptorScratch;
+    private FrameReader? _frameReader;
+
+    private FrameReader NewFrameReader() => _frameReader ??= new FrameReader(this, _transport.MaxDescriptorsReceived);
 
     /// <summary>
     /// Receives one frame. Dispose the returned message (or take its descriptors) so that no descriptor leaks.
     /// </summary>
     /// <exception cref="FdPeerErrorException">The peer sent an error frame.</exception>
-    /// <exception cref="FdProtocolException">A malformed frame, or descriptors that do not match the frame; they were closed.</exception>
-    /// <exception cref="EndOfStreamException">The peer closed the connection.</exception>
+    /// <exception cref="FdProtocolException">A malformed frame, descriptors that do not match the frame, or the classic protocol where a frame was expected; what came was closed.</exception>
+    /// <exception cref="EndOfStreamException">The peer closed (or reset) the connection.</exception>
     public FdMessage ReceiveFrame()
     {
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: false);
-        var reader = new FrameReader(this);
+        FrameReader reader = NewFrameReader();
         try
         {
-            Span<byte> header = stackalloc byte[FrameHeader.Size];
-            int[] fds = _frameDescriptorScratch ??= new int[MaxDescriptorsPerMessage];
-            while (!reader.HeaderComplete)
+            do
             {
-                int n = ReceiveSome(header.Slice(reader.HeaderRead), fds, out ReceiveResult result, "receiving a frame header");
-                reader.OnHeaderBytes(header, n, fds.AsSpan(0, result.Descriptors), result);
+                int n = ReceiveSome(reader.Buffer.Span, reader.Room, out ReceiveResult result, "receiving a frame");
+                reader.OnReceived(n, result);
             }
-            byte[] payload = reader.Header.PayloadLength == 0 ? Array.Empty<byte>() : new byte[reader.Header.PayloadLength];
-            int read = 0;
-            while (read < payload.Length)
-            {
-                int n = ReceiveSome(payload.AsSpan(read), fds, out ReceiveResult result, "receiving a frame payload");
-                reader.OnPayloadBytes(n, fds.AsSpan(0, result.Descriptors), result);
-                read += n;
-            }
-            return reader.Finish(payload);
+            while (!reader.Complete);
+            return reader.Finish();
         }
-        catch
+        catch (Exception e)
         {
-            reader.CloseAll();
+            Fail(reader, e);
             throw;
         }
     }
@@ -146,156 +148,21 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: false);
-        var reader = new FrameReader(this);
+        FrameReader reader = NewFrameReader();
         try
         {
-            byte[] header = new byte[FrameHeader.Size];
-            int[] fds = _frameDescriptorScratch ??= new int[MaxDescriptorsPerMessage];
-            while (!reader.HeaderComplete)
+            do
             {
-                var (n, result) = await ReceiveSomeAsync(header.AsMemory(reader.HeaderRead), fds, "receiving a frame header", cancellationToken).ConfigureAwait(false);
-                reader.OnHeaderBytes(header, n, fds.AsSpan(0, result.Descriptors), result);
+                var (n, result) = await ReceiveSomeAsync(reader.Buffer, reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
+                reader.OnReceived(n, result);
             }
-            byte[] payload = reader.Header.PayloadLength == 0 ? Array.Empty<byte>() : new byte[reader.Header.PayloadLength];
-            int read = 0;
-            while (read < payload.Length)
-            {
-                var (n, result) = await ReceiveSomeAsync(payload.AsMemory(read), fds, "receiving a frame payload", cancellationToken).ConfigureAwait(false);
-                reader.OnPayloadBytes(n, fds.AsSpan(0, result.Descriptors), result);
-                read += n;
-            }
-            return reader.Finish(payload);
+            while (!reader.Complete);
+            return reader.Finish();
         }
-        catch (OperationCanceledException)
+        catch (Exception e)
         {
-            reader.CloseAll();
-            if (reader.Started)
-            {
-                _brokenReason = "a receive was cancelled in the middle of a frame";
-            }
+            Fail(reader, e);
             throw;
-        }
-        catch
-        {
-            reader.CloseAll();
-            throw;
-        }
-    }
-
-    /// <summary>The state of one frame being read: bytes so far and the descriptors that came with them.</summary>
-    private sealed class FrameReader
-    {
-        private readonly FdChannel _channel;
-        private int[] _descriptors = Array.Empty<int>();
-        private int _count;
-        private string? _problem;
-        private int _problemClosed;
-
-        public FrameReader(FdChannel channel) => _channel = channel;
-
-        public int HeaderRead { get; private set; }
-
-        public bool HeaderComplete => HeaderRead == FrameHeader.Size;
-
-        public bool Started => HeaderRead > 0 || _count > 0;
-
-        public FrameHeader Header { get; private set; }
-
-        public void OnHeaderBytes(ReadOnlySpan<byte> header, int n, ReadOnlySpan<int> fds, in ReceiveResult result)
-        {
-            Keep(fds);
-            if (result.Problem != ControlProblem.None)
-            {
-                // The bytes are intact (the kernel cut only control data, e.g. at RLIMIT_NOFILE): read the rest of
-                // the frame to stay in step, then report.
-                _problem ??= _channel.Describe(result);
-                _problemClosed += result.Closed;
-            }
-            if (n == 0)
-            {
-                if (HeaderRead == 0 && _count == 0)
-                {
-                    throw new EndOfStreamException("The peer closed the connection.");
-                }
-                throw new EndOfStreamException("The peer closed the connection in the middle of a frame header.");
-            }
-            HeaderRead += n;
-            if (HeaderComplete)
-            {
-                if (FrameHeader.TryRead(header, _channel.MaxDescriptorsPerMessage, _channel.MaxFramePayload, out FrameHeader parsed) is { } error)
-                {
-                    throw _channel.Break("Receiving a frame failed: " + error, CloseAll());
-                }
-                Header = parsed;
-            }
-        }
-
-        public void OnPayloadBytes(int n, ReadOnlySpan<int> fds, in ReceiveResult result)
-        {
-            if (fds.Length > 0 || result.Problem != ControlProblem.None)
-            {
-                // Descriptors only ride with a header: here they mean the stream is out of step.
-                foreach (int fd in fds)
-                {
-                    _channel._transport.CloseDescriptor(fd);
-                }
-                throw _channel.Break("Receiving a frame failed: descriptors arrived inside a frame's payload", result.Closed + fds.Length + CloseAll());
-            }
-            if (n == 0)
-            {
-                throw new EndOfStreamException("The peer closed the connection in the middle of a frame's payload.");
-            }
-        }
-
-        public FdMessage Finish(byte[] payload)
-        {
-            if (_problem is not null)
-            {
-                int closed = _problemClosed + CloseAll();
-                throw new FdProtocolException($"Receiving a frame failed: {_problem}.", closed, channelBroken: false);
-            }
-            if (Header.Kind == FrameHeader.KindError)
-            {
-                CloseAll();
-                int code = payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(payload) : 0;
-                string? text = payload.Length > 4 ? Encoding.UTF8.GetString(payload, 4, payload.Length - 4) : null;
-                throw new FdPeerErrorException(code, text);
-            }
-            if (_count != Header.DescriptorCount)
-            {
-                int arrived = _count;
-                int closed = CloseAll();
-                throw new FdProtocolException(
-                    $"The frame announced {Header.DescriptorCount} descriptor(s) but {arrived} arrived; they were closed.", closed, channelBroken: false);
-            }
-            var message = new FdMessage(payload, _descriptors.AsSpan(0, _count));
-            _count = 0;
-            return message;
-        }
-
-        private void Keep(ReadOnlySpan<int> fds)
-        {
-            if (fds.Length == 0)
-            {
-                return;
-            }
-            if (_count + fds.Length > _descriptors.Length)
-            {
-                Array.Resize(ref _descriptors, _count + fds.Length);
-            }
-            fds.CopyTo(_descriptors.AsSpan(_count));
-            _count += fds.Length;
-        }
-
-        public int CloseAll()
-        {
-            int closed = _count;
-            for (int i = 0; i < _count; i++)
-            {
-                _channel._transport.CloseDescriptor(_descriptors[i]);
-            }
-            _count = 0;
-            return closed;
         }
     }
 }

@@ -17,22 +17,27 @@ public sealed partial class FdChannel
     private void SendAll(ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, SendContext context)
     {
         int sent = 0;
-        while (sent < data.Length)
+        try
         {
-            nint n = _transport.TrySend(_handle, data.Slice(sent), sent == 0 ? descriptors : default, out int errno);
-            if (n >= 0)
+            while (sent < data.Length)
             {
-                sent += (int)n;
-                continue;
+                nint n = _transport.TrySend(_handle, data.Slice(sent), sent == 0 ? descriptors : default, out int errno);
+                if (n >= 0)
+                {
+                    sent += (int)n;
+                    continue;
+                }
+                if (errno != _transport.EAGAIN)
+                {
+                    throw _transport.Error(_transport.SendCall, errno, context.ToString());
+                }
+                WaitOrThrow(forWrite: true, context);
             }
-            if (errno != _transport.EAGAIN)
-            {
-                throw _transport.Error(_transport.SendCall, errno, context.ToString());
-            }
-            if (!_transport.Poll(_handle, forWrite: true, TimeoutMilliseconds))
-            {
-                throw new TimeoutException($"Timed out after {Timeout} waiting to send while {context.ToString()}.");
-            }
+        }
+        catch (Exception e) when (sent > 0)
+        {
+            BreakAfterPartialSend(e, sent, data.Length);
+            throw;
         }
     }
 
@@ -49,10 +54,35 @@ public sealed partial class FdChannel
             {
                 throw _transport.Error(_transport.ReceiveCall, errno, context);
             }
-            if (!_transport.Poll(_handle, forWrite: false, TimeoutMilliseconds))
-            {
-                throw new TimeoutException($"Timed out after {Timeout} waiting for the peer while {context}.");
-            }
+            WaitOrThrow(forWrite: false, context);
+        }
+    }
+
+    /// <summary>
+    /// Blocks until the descriptor is ready, within <see cref="Timeout"/>; a <see cref="Dispose"/> (or a break that
+    /// released the descriptor) meanwhile wakes it to throw.
+    /// </summary>
+    private void WaitOrThrow(bool forWrite, SendContext context)
+    {
+        Interrupter interrupter = Interrupter();
+        int ready = interrupter.Wait(_handle, forWrite, TimeoutMilliseconds);
+        if (ready > 0)
+        {
+            return;
+        }
+        if (ready < 0)
+        {
+            ThrowIfUnusable();
+        }
+        throw new TimeoutException($"Timed out after {Timeout} waiting {(forWrite ? "to send" : "for the peer")} while {context.ToString()}.");
+    }
+
+    /// <summary>Once part of a message is out, the peer would read a later message's bytes as its rest.</summary>
+    private void BreakAfterPartialSend(Exception e, int sent, int total)
+    {
+        if (sent < total && _brokenReason is null)
+        {
+            _brokenReason = $"a send stopped after {sent} of a message's {total} bytes ({e.GetType().Name}), so the peer is out of step";
         }
     }
 
@@ -60,25 +90,36 @@ public sealed partial class FdChannel
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<int> descriptors, SendContext context, CancellationToken cancellationToken)
     {
         int sent = 0;
-        while (sent < data.Length)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            nint n = _transport.TrySend(_handle, data.Span.Slice(sent), sent == 0 ? descriptors.Span : default, out int errno);
-            if (n >= 0)
+            while (sent < data.Length)
             {
-                sent += (int)n;
-                continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                nint n = _transport.TrySend(_handle, data.Span.Slice(sent), sent == 0 ? descriptors.Span : default, out int errno);
+                if (n >= 0)
+                {
+                    sent += (int)n;
+                    continue;
+                }
+                if (errno != _transport.EAGAIN)
+                {
+                    throw _transport.Error(_transport.SendCall, errno, context.ToString());
+                }
+                if (!_transport.UsesSocketEngine)
+                {
+                    await _transport.WaitAsync(_handle, forWrite: true, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ReadinessPoller.Shared.WaitWritableAsync(_handle, cancellationToken).ConfigureAwait(false);
+                }
+                ThrowIfUnusable();
             }
-            if (errno != _transport.EAGAIN)
-            {
-                throw _transport.Error(_transport.SendCall, errno, context.ToString());
-            }
-            if (!_transport.UsesSocketEngine)
-            {
-                await _transport.WaitAsync(_handle, forWrite: true, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            await ReadinessPoller.Shared.WaitWritableAsync(_handle, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (sent > 0)
+        {
+            BreakAfterPartialSend(e, sent, data.Length);
+            throw;
         }
     }
 
@@ -102,6 +143,7 @@ public sealed partial class FdChannel
             if (!_transport.UsesSocketEngine)
             {
                 await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
+                ThrowIfUnusable();
                 continue;
             }
             if (waitFailure is not null)
@@ -114,9 +156,17 @@ public sealed partial class FdChannel
             }
             catch (SocketException e)
             {
-                // The socket engine's error codes are not errno values: let recvmsg say what is wrong.
+                // Disposal aborts the wait; otherwise the socket engine's error codes are not errno values: let
+                // recvmsg say what is wrong.
+                ThrowIfUnusable();
                 waitFailure = e;
             }
+            catch (ObjectDisposedException)
+            {
+                ThrowIfUnusable();
+                throw;
+            }
+            ThrowIfUnusable();
         }
     }
 

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 
 namespace FdPasser;
 
@@ -18,7 +19,7 @@ public sealed partial class FdChannel
     public void SendRaw(ReadOnlySpan<byte> data, ReadOnlySpan<SafeHandle> handles)
     {
         // Checked here as well as below: handles.Length sizes a stack buffer.
-        CheckFrame(data.Length, handles.Length);
+        CheckMessage(data.Length, handles.Length);
         Span<int> fds = stackalloc int[handles.Length];
         AddRefs(handles, fds);
         try
@@ -43,8 +44,8 @@ public sealed partial class FdChannel
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         byte[] buffer = new byte[maxBytes];
-        int[] fds = new int[maxDescriptors < 0 ? MaxDescriptorsPerMessage : Math.Min(maxDescriptors, MaxDescriptorsPerMessage)];
-        int n = ReceiveSome(buffer, fds, out ReceiveResult result, "receiving a message");
+        ReceivedDescriptors fds = RawDescriptors();
+        int n = ReceiveSome(buffer, fds.Room(RawLimit(maxDescriptors)), out ReceiveResult result, "receiving a message");
         return RawResult(buffer, n, fds, result);
     }
 
@@ -74,7 +75,7 @@ public sealed partial class FdChannel
         {
             throw new ArgumentException("At least one data byte must carry the descriptors.", nameof(data));
         }
-        CheckFrame(data.Length, descriptors.Length);
+        CheckMessage(data.Length, descriptors.Length);
         ThrowIfUnusable();
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: true);
@@ -89,8 +90,8 @@ public sealed partial class FdChannel
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         byte[] buffer = new byte[maxBytes];
-        int[] fds = new int[maxDescriptors < 0 ? MaxDescriptorsPerMessage : Math.Min(maxDescriptors, MaxDescriptorsPerMessage)];
-        var (n, result) = await ReceiveSomeAsync(buffer, fds, "receiving a message", cancellationToken).ConfigureAwait(false);
+        ReceivedDescriptors fds = RawDescriptors();
+        var (n, result) = await ReceiveSomeAsync(buffer, fds.RoomMemory(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
         return RawResult(buffer, n, fds, result);
     }
 
@@ -125,17 +126,29 @@ public sealed partial class FdChannel
         {
             throw new ArgumentException("At least one data byte must carry the descriptors.", nameof(data));
         }
-        CheckFrame(data.Length, descriptors.Length);
+        CheckMessage(data.Length, descriptors.Length);
         ThrowIfUnusable();
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: true);
         await SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
     }
 
-    private FdMessage RawResult(byte[] buffer, int n, int[] fds, in ReceiveResult result)
+    private ReceivedDescriptors? _rawDescriptors;
+
+    private ReceivedDescriptors RawDescriptors() => _rawDescriptors ??= new ReceivedDescriptors(_transport, _transport.MaxDescriptorsReceived);
+
+    private int RawLimit(int maxDescriptors) =>
+        maxDescriptors < 0 ? _transport.MaxDescriptorsReceived : Math.Min(maxDescriptors, _transport.MaxDescriptorsReceived);
+
+    private FdMessage RawResult(byte[] buffer, int n, ReceivedDescriptors fds, in ReceiveResult result)
     {
-        ThrowIfControlProblem(result);
-        return new FdMessage(buffer.AsMemory(0, n), fds.AsSpan(0, result.Descriptors));
+        fds.Commit(result.Descriptors);
+        if (Describe(result) is { } problem)
+        {
+            // A rejected receive installs nothing (the transport closed what came): there is nothing to hand over.
+            throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed + fds.CloseAll(), channelBroken: false);
+        }
+        return fds.TakeMessage(buffer.AsMemory(0, n));
     }
 
     /// <summary>A raw receive hands over no descriptor when its control data was rejected (they are closed already).</summary>

@@ -84,26 +84,14 @@ public sealed partial class FdChannel
         }
     }
 
-    private bool NeedsFollowingDescriptor(ClassicDecoder decoder) =>
-        _transport.DescriptorFollowsStatus && decoder.Complete && decoder.Status == 0 && decoder.Descriptor < 0
-        && decoder.ExtraDescriptors == 0 && _pendingProblem is null;
-
-    private void AddFollowingDescriptor(ref ClassicDecoder decoder, int fd)
-    {
-        if (fd >= 0)
-        {
-            decoder.AddDescriptors(stackalloc int[1] { fd }, _transport.CloseDescriptor);
-        }
-    }
-
     /// <summary>
     /// After status 0 on STREAMS, the seed's <c>ioctl(I_RECVFD)</c>: waits for the descriptor within
-    /// <see cref="Timeout"/>. Data in its place (or a hang-up) leaves the decoder without one, which
+    /// <see cref="Timeout"/>. Data in its place (or a hang-up) leaves the reader without one, which
     /// <c>Finish</c> reports as a protocol error.
     /// </summary>
-    private void ReceiveFollowingDescriptor(ref ClassicDecoder decoder)
+    private void ReceiveFollowingDescriptor(ClassicReader reader)
     {
-        if (!NeedsFollowingDescriptor(decoder))
+        if (!_transport.DescriptorFollowsStatus || !reader.NeedsFollowingDescriptor)
         {
             return;
         }
@@ -112,44 +100,49 @@ public sealed partial class FdChannel
             int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
             if (fd != -1)
             {
-                AddFollowingDescriptor(ref decoder, fd);
+                AddFollowingDescriptor(reader, fd);
                 return;
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error("ioctl(I_RECVFD)", errno, "receiving the descriptor that follows a success status");
+                throw FollowingDescriptorError(reader, errno);
             }
-            if (!_transport.Poll(_handle, forWrite: false, TimeoutMilliseconds))
-            {
-                _brokenReason = "a receive timed out between a success status and its descriptor";
-                throw new TimeoutException($"Timed out after {Timeout} waiting for the descriptor that follows the peer's success status.");
-            }
+            WaitOrThrow(forWrite: false, "waiting for the descriptor that follows the peer's success status");
         }
     }
 
-    private async ValueTask<int> ReceiveFollowingDescriptorAsync(CancellationToken cancellationToken)
+    private async ValueTask ReceiveFollowingDescriptorAsync(ClassicReader reader, CancellationToken cancellationToken)
     {
         while (true)
         {
             int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
             if (fd != -1)
             {
-                return fd;
+                AddFollowingDescriptor(reader, fd);
+                return;
             }
             if (errno != _transport.EAGAIN)
             {
-                throw _transport.Error("ioctl(I_RECVFD)", errno, "receiving the descriptor that follows a success status");
+                throw FollowingDescriptorError(reader, errno);
             }
-            try
-            {
-                await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // The status was read; the descriptor would be taken for the start of the next message.
-                _brokenReason = "a receive was cancelled between a success status and its descriptor";
-                throw;
-            }
+            await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
+            ThrowIfUnusable();
         }
+    }
+
+    private static void AddFollowingDescriptor(ClassicReader reader, int fd)
+    {
+        if (fd >= 0)
+        {
+            reader.Descriptors.Add(fd);
+        }
+        reader.FollowingDescriptorArrived();
+    }
+
+    private FdPassingException FollowingDescriptorError(ClassicReader reader, int errno)
+    {
+        // The status was read: the message is over whichever way this ends.
+        reader.FollowingDescriptorArrived();
+        return _transport.Error("ioctl(I_RECVFD)", errno, "receiving the descriptor that follows a success status");
     }
 }

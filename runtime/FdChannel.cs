@@ -28,6 +28,10 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     private int _sending;
     private int _receiving;
     private volatile string? _brokenReason;
+    private Interrupter? _interrupter;
+    private int _disposed;
+    private int _released;
+    private int _maxFramePayload = 1 << 20;
 
     private FdChannel(FdTransport transport, SafeHandle handle, Socket? socket = null)
     {
@@ -39,8 +43,21 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     /// <summary>How long a synchronous send or receive waits for the peer; infinite by default.</summary>
     public TimeSpan Timeout { get; set; } = System.Threading.Timeout.InfiniteTimeSpan;
 
-    /// <summary>The largest framed payload <see cref="ReceiveFrame"/> accepts (1 MiB by default): a bound on what a hostile peer can make this side allocate.</summary>
-    public int MaxFramePayload { get; set; } = 1 << 20;
+    /// <summary>
+    /// The largest framed payload (1 MiB by default): <see cref="ReceiveFrame"/> refuses a frame that announces more
+    /// (a bound on what a hostile peer can make this side allocate), and <see cref="SendFrame"/> refuses to send more.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, or leaves no room for a frame's header in one array.</exception>
+    public int MaxFramePayload
+    {
+        get => _maxFramePayload;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength - Protocol.FrameHeader.Size);
+            _maxFramePayload = value;
+        }
+    }
 
     /// <summary>The socket's descriptor number, e.g. to hand an inherited end to a child process.</summary>
     public int Descriptor => (int)_handle.DangerousGetHandle();
@@ -49,10 +66,18 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     /// <exception cref="NotSupportedException">The channel is a STREAMS pipe (see <see cref="Handle"/>).</exception>
     public SafeSocketHandle SafeHandle => _handle as SafeSocketHandle ?? throw NotASocket();
 
-    /// <summary>The most descriptors one message can carry on this system (253 on Linux).</summary>
+    /// <summary>
+    /// The most descriptors one message can carry when sending from this system (253 on Linux; 252 with musl, whose
+    /// sendmsg limits control data to 1,024 bytes). Receives accept what the kernel delivers (253 on Linux with either).
+    /// </summary>
     public int MaxDescriptorsPerMessage => _transport.MaxDescriptorsPerMessage;
 
-    /// <summary>True once a protocol error left the byte stream out of step; every further operation throws.</summary>
+    /// <summary>
+    /// True once the byte stream is out of step: a protocol violation by the peer, or a send or receive that stopped
+    /// (time-out, cancellation, error, disposal) after part of a message went out or came in. Every further send and
+    /// receive throws <see cref="FdProtocolException"/>; a violation by the peer also closes the descriptor at once, so
+    /// the peer's sends fail instead of waiting on a receiver that gave up.
+    /// </summary>
     public bool IsBroken => _brokenReason is not null;
 
     /// <summary>
@@ -90,7 +115,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         if (errno != 0)
         {
             socket.Dispose();
-            throw t.Error("connect", errno, $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'");
+            throw ConnectError(t, errno, name, isAbstract);
         }
         return new FdChannel(t, socket);
     }
@@ -123,7 +148,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
                 }
                 if (errno != t.EAGAIN)
                 {
-                    throw t.Error("connect", errno, $"connecting to the endpoint '{path}'");
+                    throw ConnectError(t, errno, path, isAbstract: false);
                 }
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 delay = Math.Min(delay * 2, 100);
@@ -134,6 +159,32 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// connect() on a file that is not a socket answers ECONNREFUSED, as if a server had just gone: say what the path
+    /// really is (FdListener.Create refuses such a path the same way).
+    /// </summary>
+    private static FdPassingException ConnectError(SocketTransport t, int errno, string name, bool isAbstract)
+    {
+        string context = $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'";
+        if (errno == t.ECONNREFUSED && !isAbstract)
+        {
+            bool? isSocket;
+            try
+            {
+                isSocket = t.IsSocketFile(name);
+            }
+            catch (FdPassingException)
+            {
+                isSocket = null;
+            }
+            if (isSocket == false)
+            {
+                context += ", which is not a socket: nothing can listen there (check the path)";
+            }
+        }
+        return t.Error("connect", errno, context);
     }
 
     internal static FdChannel FromAccepted(FdTransport transport, SafeHandle handle) => new(transport, handle);
@@ -206,14 +257,19 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         _transport.SetCloseOnExec(_handle, !inheritable);
     }
 
-    /// <summary>Closes the channel; the peer's next receive sees end of stream.</summary>
+    /// <summary>
+    /// Closes the channel; the peer's next receive sees end of stream. Every operation still pending on it, sync or
+    /// async, a send, a receive or a wait for the peer, ends at once with <see cref="ObjectDisposedException"/> (what it
+    /// had received of a message is closed), and the descriptor is closed as soon as they have let go of it. The
+    /// socket is never shut down: another process sharing it keeps a working connection.
+    /// </summary>
     public void Dispose()
     {
-        if (_socket is { } s)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            s.Dispose();
+            return;
         }
-        _handle.Dispose();
+        Release();
     }
 
     /// <inheritdoc />
@@ -223,20 +279,53 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         return default;
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+    /// <summary>
+    /// Wakes every pending operation and closes this end's descriptor. Only the SafeHandle is disposed, never the
+    /// .NET Socket over it: disposing a Socket while a thread holds its handle shuts the socket down, for every
+    /// process that shares it.
+    /// </summary>
+    private void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+        Interrupter().Signal();
+        _transport.AbortWaits(_handle);
+        _handle.Dispose();
+    }
+
+    private Interrupter Interrupter()
+    {
+        Interrupter? existing = Volatile.Read(ref _interrupter);
+        if (existing is not null)
+        {
+            return existing;
+        }
+        var created = new Interrupter(_transport);
+        return Interlocked.CompareExchange(ref _interrupter, created, null) ?? created;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || _handle.IsClosed, this);
 
     private void ThrowIfUnusable()
     {
-        ThrowIfDisposed();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_brokenReason is { } reason)
         {
             throw new FdProtocolException($"The channel is broken and cannot be used: {reason}", 0, channelBroken: true);
         }
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
     }
 
-    private FdProtocolException Break(string reason, int closed)
+    /// <summary>
+    /// The peer broke the protocol: the channel is broken, and its descriptor is released at once so that a peer
+    /// still sending (into a receiver that will read no more) gets an error instead of waiting for ever.
+    /// </summary>
+    private FdProtocolException Violation(string reason, int closed)
     {
-        _brokenReason = reason;
+        _brokenReason ??= reason;
+        Release();
         return new FdProtocolException(reason, closed, channelBroken: true);
     }
 

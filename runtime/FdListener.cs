@@ -14,8 +14,12 @@ public sealed class FdListenerOptions
     /// <summary>The socket file's permissions; owner read/write (0600) by default, so only the owner (and root) can connect.</summary>
     public UnixFileMode FileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    /// <summary>The listen backlog; SOMAXCONN-sized by default.</summary>
-    public int Backlog { get; set; } = 128;
+    /// <summary>
+    /// The listen backlog: how many connections may wait to be accepted. Negative (the default) means the system's
+    /// maximum, SOMAXCONN (4096 on current Linux), as <c>Socket.Listen()</c> without a backlog does; a burst of clients
+    /// beyond the backlog is refused (EAGAIN) or made to wait.
+    /// </summary>
+    public int Backlog { get; set; } = -1;
 
     /// <summary>Replace a stale socket file (one nobody listens on) at the path; true by default. Anything that is not a socket is never replaced.</summary>
     public bool ReplaceStaleSocket { get; set; } = true;
@@ -35,6 +39,9 @@ public sealed partial class FdListener : IDisposable
     private readonly FdTransport _transport;
     private readonly SafeHandle _handle;
     private readonly bool _ownsFile;
+    private readonly Interrupter _interrupter;
+    private (ulong Device, ulong Inode)? _identity;
+    private int _disposed;
 
     private FdListener(FdTransport transport, SafeHandle handle, string name, bool isAbstract)
     {
@@ -43,6 +50,7 @@ public sealed partial class FdListener : IDisposable
         Path = name;
         IsAbstract = isAbstract;
         _ownsFile = !isAbstract;
+        _interrupter = new Interrupter(transport);
     }
 
     /// <summary>The endpoint's path (or abstract name).</summary>
@@ -73,15 +81,18 @@ public sealed partial class FdListener : IDisposable
         byte[] address = t.Address(path, isAbstract: false);
         ClearPath(t, path, address, options);
         SafeSocketHandle handle = t.CreateSocket();
+        (ulong, ulong)? identity;
         try
         {
             t.Bind(handle, address, path);
             try
             {
-                // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window.
-                File.SetUnixFileMode(path, options.FileMode);
+                // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window;
+                // the mode is set without following a symlink somebody may have swapped in for the new file.
+                t.SetEndpointMode(path, options.FileMode);
+                identity = t.TryGetFileIdentity(path);
                 t.SetNonBlocking(handle);
-                t.Listen(handle, options.Backlog);
+                t.Listen(handle, Backlog(t, options.Backlog));
             }
             catch
             {
@@ -94,11 +105,16 @@ public sealed partial class FdListener : IDisposable
             handle.Dispose();
             throw;
         }
-        return new FdListener(t, handle, path, isAbstract: false);
+        return new FdListener(t, handle, path, isAbstract: false) { _identity = identity };
     }
 
+    /// <summary>The listen() backlog: the system's maximum (SOMAXCONN) for a negative value, as Socket.Listen() does.</summary>
+    private static int Backlog(SocketTransport t, int requested) => requested < 0 ? t.SOMAXCONN : requested;
+
     /// <summary>Creates an endpoint with a Linux abstract name: no file, no permissions (any local process may connect; check <see cref="PeerCredentials"/>).</summary>
-    public static FdListener CreateAbstract(string name, int backlog = 128)
+    /// <param name="name">The abstract name (without the leading NUL).</param>
+    /// <param name="backlog">The listen backlog; negative (the default) for the system's maximum, SOMAXCONN.</param>
+    public static FdListener CreateAbstract(string name, int backlog = -1)
     {
         ArgumentNullException.ThrowIfNull(name);
         SocketTransport t = Transports.Socket;
@@ -112,7 +128,7 @@ public sealed partial class FdListener : IDisposable
         {
             t.Bind(handle, address, "@" + name);
             t.SetNonBlocking(handle);
-            t.Listen(handle, backlog);
+            t.Listen(handle, Backlog(t, backlog));
         }
         catch
         {
@@ -149,33 +165,38 @@ public sealed partial class FdListener : IDisposable
     }
 
     /// <summary>Waits until a connection is pending; false on timeout (the seed's select loop).</summary>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public bool Poll(TimeSpan timeout)
     {
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        ThrowIfDisposed();
         int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        return _transport.Poll(_handle, forWrite: false, ms);
+        int ready = _interrupter.Wait(_handle, forWrite: false, ms);
+        ThrowIfDisposed();
+        return ready > 0;
     }
 
     /// <summary>Accepts a connection, waiting for one; returns it with the peer's credentials.</summary>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public FdConnection Accept()
     {
         while (true)
         {
-            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            ThrowIfDisposed();
             if (TryAcceptNow() is { } connection)
             {
                 return connection;
             }
-            _transport.Poll(_handle, forWrite: false, -1);
+            _interrupter.Wait(_handle, forWrite: false, -1);
         }
     }
 
     /// <summary>Accepts a connection without a thread waiting for it (the process's one readiness poller waits).</summary>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public async ValueTask<FdConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            ThrowIfDisposed();
             if (TryAcceptNow() is { } connection)
             {
                 return connection;
@@ -188,6 +209,26 @@ public sealed partial class FdListener : IDisposable
             await ReadinessPoller.Shared.WaitReadableAsync(_handle, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Removes the socket file only where it is still the one this listener bound (same device and inode): after
+    /// the file was removed from under it, the path may hold a successor server's socket. Done before the descriptor
+    /// closes, while a successor would still find this server alive and refuse to replace it.
+    /// </summary>
+    private void RemoveOwnFile()
+    {
+        if (_transport is SocketTransport t && _identity is { } mine)
+        {
+            if (t.TryGetFileIdentity(Path) == mine)
+            {
+                t.Unlink(Path);
+            }
+            return;
+        }
+        _transport.RemoveEndpointFile(Path);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || _handle.IsClosed, this);
 
     private FdConnection? TryAcceptNow()
     {
@@ -212,24 +253,31 @@ public sealed partial class FdListener : IDisposable
         }
     }
 
-    /// <summary>Stops listening and removes the socket file (if it is still a socket).</summary>
+    /// <summary>
+    /// Stops listening and removes the socket file (if it is still this listener's). A pending <see cref="Accept"/>,
+    /// <see cref="AcceptAsync"/> or <see cref="Poll"/> ends at once with <see cref="ObjectDisposedException"/>, and the
+    /// descriptor is closed as soon as they have let go of it, so a new server can take the name. The socket is never
+    /// shut down: a process sharing it (inherited, or passed on) keeps listening.
+    /// </summary>
     public void Dispose()
     {
-        if (_handle.IsClosed)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
-        _handle.Dispose();
         if (_ownsFile)
         {
             try
             {
-                _transport.RemoveEndpointFile(Path);
+                RemoveOwnFile();
             }
             catch (FdPassingException)
             {
                 // Disposal must not throw; a file that cannot be removed is replaced as stale next time.
             }
         }
+        _interrupter.Signal();
+        _transport.AbortWaits(_handle);
+        _handle.Dispose();
     }
 }

@@ -21,6 +21,7 @@ internal static class BindingEmitter
         sb.Append("    internal readonly struct Abi : global::").Append(TargetEmitter.Namespace).Append(".IPlatformAbi\n    {\n");
         Line(sb, $"public static string Rid => {cls}.Rid;");
         Line(sb, $"public static int MaxFdsPerMessage => {cls}.MaxFdsPerMessage;");
+        Line(sb, $"public static int MaxFdsReceived => {cls}.MaxFdsReceived;");
         Line(sb, $"public static int CmsgAlignment => {cls}.CmsgAlignment;");
         string method = t.PeerCred switch
         {
@@ -133,6 +134,8 @@ internal static class BindingEmitter
         Line(sb, "public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;");
         Line(sb, $"public static int StatSize => {stat.Size};");
         Line(sb, "public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;");
+        Line(sb, "public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);");
+        Line(sb, "public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);");
         EmitPeerCred(sb, t);
         EmitStreams(sb, t);
         EmitProcessTypes(sb, t);

@@ -24,6 +24,7 @@ internal static class ContractEmitter
         sb.Append("internal unsafe interface IPlatformAbi\n{\n");
         Member(sb, "string Rid { get; }");
         Member(sb, "int MaxFdsPerMessage { get; }");
+        Member(sb, "int MaxFdsReceived { get; }");
         Member(sb, "int CmsgAlignment { get; }");
         Member(sb, "PeerCredentialMethod PeerCredentials { get; }");
         sb.Append('\n');
@@ -84,6 +85,8 @@ internal static class ContractEmitter
         "short PollfdRevents(void* pollfd);",
         "int StatSize { get; }",
         "uint StatMode(void* stat);",
+        "ulong StatDevice(void* stat);",
+        "ulong StatInode(void* stat);",
         "int PeerCredSize { get; }",
         "void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);",
         "bool Has_Streams { get; }",

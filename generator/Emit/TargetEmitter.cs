@@ -27,6 +27,7 @@ internal static class TargetEmitter
         sb.Append("    public const int PointerSize = ").Append(t.PointerSize).Append(";\n");
         sb.Append("    public const int CmsgAlignment = ").Append(t.CmsgAlign).Append(";\n");
         sb.Append("    public const int MaxFdsPerMessage = ").Append(t.MaxFds).Append(";\n");
+        sb.Append("    public const int MaxFdsReceived = ").Append(t.MaxFdsReceived > 0 ? t.MaxFdsReceived : t.MaxFds).Append(";\n");
         foreach (LibraryDef l in t.Libraries)
         {
             sb.Append("    public const string Library_").Append(l.Alias).Append(" = \"").Append(l.SoName).Append("\";\n");

@@ -40,6 +40,7 @@ internal sealed record AbiTarget(
     int PointerSize,
     int CmsgAlign,
     int MaxFds,
+    int MaxFdsReceived,
     string PeerCred,
     bool VariadicOnStack,
     EquatableArray<LibraryDef> Libraries,

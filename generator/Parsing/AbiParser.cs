@@ -285,6 +285,7 @@ internal sealed class AbiParser
             pointerSize,
             HeaderNumber("cmsg-align"),
             HeaderNumber("max-fds"),
+            HeaderNumber("max-fds-received"),
             Header("peercred"),
             Header("variadic") == "stack",
             _libraries.ToImmutableArray(),

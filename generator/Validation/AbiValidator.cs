@@ -52,6 +52,10 @@ internal static class AbiValidator
         {
             report(DiagnosticIds.BadHeader, at, "missing or invalid 'max-fds': expected a positive count of descriptors");
         }
+        if (t.MaxFdsReceived != 0 && t.MaxFdsReceived < t.MaxFds)
+        {
+            report(DiagnosticIds.BadHeader, at, "invalid 'max-fds-received': a receiver must take at least the 'max-fds' a sender may send");
+        }
         if (t.FindLibrary("libc") is null)
         {
             report(DiagnosticIds.BadHeader, at, "missing 'library libc SONAME': every target names its C library");

@@ -26,7 +26,7 @@ internal sealed class CanonicalFunction
 internal static class Requirements
 {
     public static readonly string[] HeaderKeys =
-        { "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic" };
+        { "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic", "max-fds-received" };
 
     public static readonly string[] Oses = { "linux", "osx", "freebsd", "illumos" };
     public static readonly string[] Arches = { "x64", "arm64", "arm" };
@@ -41,7 +41,7 @@ internal static class Requirements
         ["cmsghdr"] = new[] { "cmsg_len", "cmsg_level", "cmsg_type" },
         ["sockaddr_un"] = new[] { "sun_family", "sun_path" },
         ["pollfd"] = new[] { "fd", "events", "revents" },
-        ["stat"] = new[] { "st_mode" },
+        ["stat"] = new[] { "st_dev", "st_ino", "st_mode" },
         ["passwd"] = new[] { "pw_uid" },
     };
 
@@ -68,6 +68,7 @@ internal static class Requirements
         "MSG_CMSG_CLOEXEC", "SHUT_WR", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "FD_CLOEXEC", "O_RDONLY",
         "O_WRONLY", "O_RDWR", "O_ACCMODE", "O_CREAT", "O_EXCL", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DIRECTORY",
         "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "S_IFDIR", "S_IFREG", "S_IFLNK", "POLLIN", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL",
+        "AT_FDCWD", "AT_SYMLINK_NOFOLLOW",
     };
 
     /// <summary>Constants that must have a value (not <c>none</c>) on every target.</summary>
@@ -76,7 +77,7 @@ internal static class Requirements
         "AF_UNIX", "SOCK_STREAM", "SOL_SOCKET", "SCM_RIGHTS", "SOMAXCONN", "MSG_CTRUNC", "MSG_DONTWAIT", "F_GETFD",
         "F_SETFD", "F_GETFL", "F_SETFL", "FD_CLOEXEC", "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE", "O_CREAT",
         "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "S_IFMT", "S_IFSOCK", "S_IFDIR", "S_IFREG", "S_IFLNK",
-        "POLLIN", "POLLOUT",
+        "POLLIN", "POLLOUT", "AT_FDCWD", "AT_SYMLINK_NOFOLLOW",
     };
 
     /// <summary>Constants the contract exposes where present, 0 with <c>Has_X</c> false elsewhere.</summary>
@@ -133,6 +134,7 @@ internal static class Requirements
         new("open", "int", "byte*", "int", "uint"),
         new("unlink", "int", "byte*"),
         new("lstat", "int", "byte*", "void*"),
+        new("fchmodat", "int", "int", "byte*", "uint", "int"),
         new("poll", "int", "void*", "nuint", "int"),
         // Opening beneath a directory, typing what was opened, resolving user names (fdpass serve).
         new("openat", "int", "int", "byte*", "int", "uint"),

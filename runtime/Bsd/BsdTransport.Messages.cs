@@ -9,7 +9,7 @@ internal sealed unsafe partial class BsdTransport<TAbi>
 {
     // Room for a full SCM_RIGHTS message plus one unexpected control message (credentials) to be seen and rejected.
     private static readonly int ReceiveControlSpace =
-        (int)TAbi.CmsgSpace((nuint)(TAbi.MaxFdsPerMessage * sizeof(int))) + (int)TAbi.CmsgSpace(64);
+        (int)TAbi.CmsgSpace((nuint)(TAbi.MaxFdsReceived * sizeof(int))) + (int)TAbi.CmsgSpace(64);
 
     [SkipLocalsInit]
     public override nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno)
@@ -107,8 +107,8 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     {
         // macOS reports the untruncated length after MSG_CTRUNC: never trust it past the buffer.
         nuint controlLength = Math.Min(reportedControlLength, (nuint)controlSpace);
-        int* found = stackalloc int[TAbi.MaxFdsPerMessage + 16];
-        int capacity = TAbi.MaxFdsPerMessage + 16;
+        int* found = stackalloc int[TAbi.MaxFdsReceived + 16];
+        int capacity = TAbi.MaxFdsReceived + 16;
         int count = 0;
         bool overflow = false;
         int unknownLevel = 0, unknownType = 0;

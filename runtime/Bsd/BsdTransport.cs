@@ -21,11 +21,15 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 
     public override int MaxDescriptorsPerMessage => TAbi.MaxFdsPerMessage;
 
+    public override int MaxDescriptorsReceived => TAbi.MaxFdsReceived;
+
     public override int EAGAIN => TAbi.EAGAIN;
 
     public override int EINTR => TAbi.EINTR;
 
     public override int ECONNREFUSED => TAbi.ECONNREFUSED;
+
+    public override int ECONNRESET => TAbi.ECONNRESET;
 
     public override int ENOENT => TAbi.ENOENT;
 
@@ -40,6 +44,8 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
     public override int O_APPEND => TAbi.O_APPEND;
 
     public override int SOCK_STREAM => TAbi.SOCK_STREAM;
+
+    public override int SOMAXCONN => TAbi.SOMAXCONN;
 
     public override bool SupportsAbstractNames => OperatingSystem.IsLinux();
 
@@ -170,23 +176,30 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         }
     }
 
-    public override bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds)
+    public override int Poll(SafeHandle handle, SafeHandle? wake, bool forWrite, int timeoutMilliseconds)
     {
         using var scope = new FdScope(handle);
-        byte* pfd = stackalloc byte[TAbi.PollfdSize];
+        using var wakeScope = wake is null ? default : new FdScope(wake);
+        int size = TAbi.PollfdSize;
+        byte* pfd = stackalloc byte[2 * size];
+        nuint count = wake is null ? 1u : 2u;
         long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
         while (true)
         {
             TAbi.PollfdInit(pfd, scope.Fd, (short)(forWrite ? TAbi.POLLOUT : TAbi.POLLIN));
+            if (wake is not null)
+            {
+                TAbi.PollfdInit(pfd + size, wakeScope.Fd, (short)TAbi.POLLIN);
+            }
             int wait = timeoutMilliseconds < 0 ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
-            int n = TAbi.poll(pfd, 1, wait);
+            int n = TAbi.poll(pfd, count, wait);
             if (n > 0)
             {
-                return true;
+                return wake is not null && TAbi.PollfdRevents(pfd + size) != 0 ? -1 : 1;
             }
             if (n == 0)
             {
-                return false;
+                return 0;
             }
             int errno = LastErrno;
             if (errno != TAbi.EINTR)
@@ -275,20 +288,48 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
     public override bool? IsSocketFile(string path)
     {
         byte* st = stackalloc byte[TAbi.StatSize];
+        return Lstat(path, st) ? (TAbi.StatMode(st) & (uint)TAbi.S_IFMT) == (uint)TAbi.S_IFSOCK : null;
+    }
+
+    /// <summary>lstat() into <paramref name="st"/>; false where nothing is at the path.</summary>
+    private bool Lstat(string path, byte* st)
+    {
         byte[] p = NulTerminated(path);
         fixed (byte* pp = p)
         {
-            if (TAbi.lstat(pp, st) != 0)
+            if (TAbi.lstat(pp, st) == 0)
+            {
+                return true;
+            }
+            int errno = LastErrno;
+            if (errno == TAbi.ENOENT)
+            {
+                return false;
+            }
+            throw Error("lstat", errno, $"inspecting '{path}'");
+        }
+    }
+
+    public override void SetEndpointMode(string path, System.IO.UnixFileMode mode)
+    {
+        byte[] p = NulTerminated(path);
+        fixed (byte* pp = p)
+        {
+            while (TAbi.fchmodat(TAbi.AT_FDCWD, pp, (uint)mode, TAbi.AT_SYMLINK_NOFOLLOW) != 0)
             {
                 int errno = LastErrno;
-                if (errno == TAbi.ENOENT)
+                if (errno != TAbi.EINTR)
                 {
-                    return null;
+                    throw Error("fchmodat", errno, $"setting the mode of the socket file '{path}' (AT_SYMLINK_NOFOLLOW: a symlink there is refused, not followed)");
                 }
-                throw Error("lstat", errno, $"inspecting '{path}'");
             }
         }
-        return (TAbi.StatMode(st) & (uint)TAbi.S_IFMT) == (uint)TAbi.S_IFSOCK;
+    }
+
+    public override (ulong Device, ulong Inode)? TryGetFileIdentity(string path)
+    {
+        byte* st = stackalloc byte[TAbi.StatSize];
+        return Lstat(path, st) ? (TAbi.StatDevice(st), TAbi.StatInode(st)) : null;
     }
 
     public override void Unlink(string path)

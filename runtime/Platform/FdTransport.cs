@@ -17,11 +17,18 @@ internal abstract class FdTransport
 
     public abstract string Rid { get; }
 
+    /// <summary>The most descriptors one message may carry when sending.</summary>
     public abstract int MaxDescriptorsPerMessage { get; }
+
+    /// <summary>The most descriptors one received message may bring: the kernel's limit, which a C library's send limit may be below.</summary>
+    public virtual int MaxDescriptorsReceived => MaxDescriptorsPerMessage;
 
     public abstract int EAGAIN { get; }
 
     public abstract int EINTR { get; }
+
+    /// <summary>The errno of a connection the peer reset; -1 where the transport has none (a STREAMS hang-up reads as end of file).</summary>
+    public virtual int ECONNRESET => -1;
 
     public abstract string? ErrnoName(int errno);
 
@@ -40,7 +47,21 @@ internal abstract class FdTransport
     public FdPassingException LastError(string syscall, string context) => Error(syscall, Marshal.GetLastPInvokeError(), context);
 
     /// <summary>poll() one descriptor; true when it is ready. A negative timeout waits for ever.</summary>
-    public abstract bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds);
+    public bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds) => Poll(handle, null, forWrite, timeoutMilliseconds) > 0;
+
+    /// <summary>
+    /// poll() one descriptor and, where given, the reading end of a wake-up pair: 1 when the descriptor is ready,
+    /// 0 on time-out, -1 when the wake-up end became readable first. A negative timeout waits for ever.
+    /// </summary>
+    public abstract int Poll(SafeHandle handle, SafeHandle? wake, bool forWrite, int timeoutMilliseconds);
+
+    private WakePair? _wakes;
+
+    /// <summary>The wake-up pair every blocking wait on this transport polls, so that a disposal can end it.</summary>
+    public WakePair Wakes => Volatile.Read(ref _wakes) ?? Interlocked.CompareExchange(ref _wakes, new WakePair(this), null) ?? _wakes!;
+
+    /// <summary>Ends every wait of this transport's readiness poller on <paramref name="handle"/> (its owner is being disposed).</summary>
+    public virtual void AbortWaits(SafeHandle handle) => ReadinessPoller.SharedIfStarted?.Abort(handle);
 
     /// <summary>poll() many descriptors; <paramref name="revents"/> receives each one's ready events. EINTR returns 0.</summary>
     public abstract int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds);

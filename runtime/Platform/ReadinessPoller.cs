@@ -46,6 +46,52 @@ internal sealed class ReadinessPoller
         }
     }
 
+    /// <summary>The shared poller where one was made, else null (nothing can be waiting on it).</summary>
+    public static ReadinessPoller? SharedIfStarted => Volatile.Read(ref s_shared);
+
+    /// <summary>
+    /// Completes every wait on <paramref name="handle"/> at once and drops its references, so disposing the handle
+    /// closes the descriptor now; the woken operation finds its owner disposed.
+    /// </summary>
+    public void Abort(SafeHandle handle)
+    {
+        List<Waiter>? aborted = null;
+        lock (_gate)
+        {
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Handle == handle)
+                {
+                    (aborted ??= new List<Waiter>()).Add(_waiters[i]);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+        if (aborted is null)
+        {
+            return;
+        }
+        foreach (Waiter w in aborted)
+        {
+            Release(w);
+            w.Completion.TrySetResult();
+        }
+        // poll() holds a reference to every file it waits on until it returns: the descriptor would outlive its
+        // closing (a listener's name stay bound) until the poller's current poll() ends. Wake it and wait for that.
+        lock (_gate)
+        {
+            long cycle = _cycles;
+            Wake();
+            long deadline = Environment.TickCount64 + 5_000;
+            while (_running && _cycles == cycle && Environment.TickCount64 < deadline)
+            {
+                Monitor.Wait(_gate, 100);
+            }
+        }
+    }
+
+    private long _cycles;
+
     private sealed class Waiter
     {
         public Waiter(SafeHandle handle, short events)
@@ -178,6 +224,11 @@ internal sealed class ReadinessPoller
                     }
                 }
                 continue;
+            }
+            lock (_gate)
+            {
+                _cycles++;
+                Monitor.PulseAll(_gate);
             }
             if (ready == 0 && snapshot.Count == 0)
             {

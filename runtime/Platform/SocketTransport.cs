@@ -122,6 +122,15 @@ internal abstract partial class SocketTransport : FdTransport
 
     public abstract void Unlink(string path);
 
+    /// <summary>
+    /// Sets a just-bound socket file's permission bits with <c>fchmodat(AT_SYMLINK_NOFOLLOW)</c>: where somebody has
+    /// swapped a symlink in for it, the call fails instead of changing the mode of whatever the link points to.
+    /// </summary>
+    public abstract void SetEndpointMode(string path, System.IO.UnixFileMode mode);
+
+    /// <summary>lstat() a path: its device and inode numbers, or null where nothing is there.</summary>
+    public abstract (ulong Device, ulong Inode)? TryGetFileIdentity(string path);
+
     /// <summary>Removes the socket file, if the path still holds a socket.</summary>
     public override void RemoveEndpointFile(string path)
     {
@@ -147,6 +156,9 @@ internal abstract partial class SocketTransport : FdTransport
     public abstract int O_APPEND { get; }
 
     public abstract int SOCK_STREAM { get; }
+
+    /// <summary>The system's largest listen() backlog, as its headers define it.</summary>
+    public abstract int SOMAXCONN { get; }
 
     /// <summary>The target's open() flags, file-type bits and file errno values.</summary>
     public abstract FileAbi Files { get; }

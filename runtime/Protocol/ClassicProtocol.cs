@@ -36,54 +36,32 @@ internal static class ClassicProtocol
 }
 
 /// <summary>
-/// Reads one classic message from however the bytes arrive. It never asks for more than the message still
-/// needs, so it cannot consume a byte of the next message.
+/// Reads the bytes of one classic message from however they arrive. It never asks for more than the message still
+/// needs, so it cannot consume a byte of the next message. Descriptors are not its business: the message's
+/// <see cref="ReceivedDescriptors"/> owns them.
 /// </summary>
 internal struct ClassicDecoder
 {
     private byte[]? _text;
     private int _textLength;
-    private bool _sawNul;
 
     public ClassicDecoder()
     {
-        Descriptor = -1;
         Status = -1;
     }
-
-    /// <summary>The descriptor that arrived, or -1.</summary>
-    public int Descriptor { get; private set; }
-
-    /// <summary>Descriptors beyond the first, already closed: a protocol error once the message is complete.</summary>
-    public int ExtraDescriptors { get; private set; }
 
     /// <summary>The status byte, or -1 while the message is incomplete.</summary>
     public int Status { get; private set; }
 
     public bool Complete => Status >= 0;
 
-    public bool Started => _sawNul || _textLength > 0 || Descriptor >= 0;
+    /// <summary>True once the NUL before the status byte was read: the point where the message's descriptor may ride.</summary>
+    public bool SawNul { get; private set; }
 
     /// <summary>How many bytes to ask for next: the status alone after a NUL, else two.</summary>
-    public int Want => _sawNul ? 1 : 2;
+    public int Want => SawNul ? 1 : 2;
 
     public string? Text => _textLength == 0 ? null : Encoding.UTF8.GetString(_text!, 0, _textLength);
-
-    public void AddDescriptors(ReadOnlySpan<int> descriptors, Func<int, int> close)
-    {
-        foreach (int fd in descriptors)
-        {
-            if (Descriptor < 0 && ExtraDescriptors == 0)
-            {
-                Descriptor = fd;
-            }
-            else
-            {
-                close(fd);
-                ExtraDescriptors++;
-            }
-        }
-    }
 
     /// <summary>Consumes bytes; false where the text before the NUL exceeds <see cref="ClassicProtocol.MaxTextLength"/>.</summary>
     public bool AddBytes(ReadOnlySpan<byte> bytes)
@@ -94,13 +72,13 @@ internal struct ClassicDecoder
             {
                 return false;
             }
-            if (_sawNul)
+            if (SawNul)
             {
                 Status = b;
             }
             else if (b == 0)
             {
-                _sawNul = true;
+                SawNul = true;
             }
             else
             {

@@ -40,6 +40,26 @@ internal readonly struct FrameHeader
         BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(6), (uint)PayloadLength);
     }
 
+    /// <summary>
+    /// Checks the first bytes of what should be a frame as soon as they arrive, so that a peer speaking the classic
+    /// protocol is named at once instead of waiting for header bytes that will never come; null where they may
+    /// still begin a frame.
+    /// </summary>
+    public static string? CheckStart(ReadOnlySpan<byte> start)
+    {
+        if (start.Length >= 1 && start[0] != Magic0)
+        {
+            return start[0] == 0
+                ? "bad frame magic: the first byte is 0x00, which begins a classic message (NUL and status byte): the peer speaks the classic protocol (SendDescriptor, SendError), which ReceiveDescriptor reads"
+                : $"bad frame magic: the first byte is 0x{start[0]:X2}, not 'F': the peer is not speaking the framed protocol (a classic error status begins with its text; ReceiveDescriptor reads it)";
+        }
+        if (start.Length >= 2 && start[1] != Magic1)
+        {
+            return $"bad frame magic 0x{start[0]:X2}{start[1]:X2} (expected 0x4644, \"FD\"): the peer is not speaking the framed protocol (perhaps a classic error status, which ReceiveDescriptor reads)";
+        }
+        return null;
+    }
+
     /// <summary>Parses a header; returns an error text for anything that is not a valid one.</summary>
     public static string? TryRead(ReadOnlySpan<byte> source, int maxDescriptors, int maxPayload, out FrameHeader header)
     {

@@ -47,23 +47,30 @@ internal sealed unsafe partial class StreamsTransport : FdTransport
 
     private static int LastErrno => Marshal.GetLastPInvokeError();
 
-    public override bool Poll(SafeHandle handle, bool forWrite, int timeoutMilliseconds)
+    public override int Poll(SafeHandle handle, SafeHandle? wake, bool forWrite, int timeoutMilliseconds)
     {
         using var scope = new FdScope(handle);
-        byte* pfd = stackalloc byte[_sys.PollfdSize];
+        using var wakeScope = wake is null ? default : new FdScope(wake);
+        int size = _sys.PollfdSize;
+        byte* pfd = stackalloc byte[2 * size];
+        nuint count = wake is null ? 1u : 2u;
         long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
         while (true)
         {
             _sys.PollfdInit(pfd, scope.Fd, (short)(forWrite ? _sys.POLLOUT : _sys.POLLIN));
+            if (wake is not null)
+            {
+                _sys.PollfdInit(pfd + size, wakeScope.Fd, (short)_sys.POLLIN);
+            }
             int wait = timeoutMilliseconds < 0 ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
-            int n = _sys.poll(pfd, 1, wait);
+            int n = _sys.poll(pfd, count, wait);
             if (n > 0)
             {
-                return true;
+                return wake is not null && _sys.PollfdRevents(pfd + size) != 0 ? -1 : 1;
             }
             if (n == 0)
             {
-                return false;
+                return 0;
             }
             int errno = LastErrno;
             if (errno != _sys.EINTR)
@@ -89,6 +96,8 @@ internal sealed unsafe partial class StreamsTransport : FdTransport
     }
 
     private ReadinessPoller? _poller;
+
+    public override void AbortWaits(SafeHandle handle) => Volatile.Read(ref _poller)?.Abort(handle);
 
     private ReadinessPoller InitializePoller()
     {

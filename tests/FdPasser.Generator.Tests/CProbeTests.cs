@@ -117,6 +117,7 @@ public class CProbeTests
         sb.Append($"CHECK(CMSG_LEN(4) == {header + 4}, \"CMSG_LEN(4) == {header + 4}\");\n");
         sb.Append($"CHECK(CMSG_SPACE(1) == {header + t.CmsgAlign}, \"CMSG_SPACE(1) == {header + t.CmsgAlign} (align {t.CmsgAlign})\");\n");
         sb.Append($"CHECK(CMSG_SPACE({4 * t.MaxFds}) > 0, \"CMSG_SPACE of max-fds\");\n");
+        sb.Append($"CHECK(CMSG_SPACE({4 * System.Math.Max(t.MaxFds, t.MaxFdsReceived)}) > 0, \"CMSG_SPACE of max-fds-received\");\n");
         sb.Append("void probe_functions(void) {\n");
         foreach (FunctionDef f in t.Functions)
         {

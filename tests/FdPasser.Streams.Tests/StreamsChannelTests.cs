@@ -356,4 +356,36 @@ public sealed class StreamsChannelTests : IDisposable
         Assert.Equal("fcntl", e.Syscall);
         Assert.Equal(0, P.OpenDescriptors);
     }
+
+    [Fact]
+    public async Task Dispose_ends_a_pending_sync_receive_and_the_peer_sees_the_hang_up()
+    {
+        var (a, b) = FdChannel.CreateStreamsPair(_w.ServerTransport);
+        using (b)
+        {
+            Task receive = Task.Factory.StartNew(() => a.ReceiveDescriptor().Dispose(), TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            Assert.False(receive.IsCompleted);
+            a.Dispose();
+            Assert.Same(receive, await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)));
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => receive);
+            b.Timeout = TimeSpan.FromSeconds(10);
+            Assert.False(b.TryReceiveDescriptor(out _));
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_ends_a_pending_async_receive()
+    {
+        var (a, b) = FdChannel.CreateStreamsPair(_w.ServerTransport);
+        using (b)
+        {
+            Task<SafeFileHandle> receive = a.ReceiveDescriptorAsync(TestContext.Current.CancellationToken).AsTask();
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            Assert.False(receive.IsCompleted);
+            a.Dispose();
+            Assert.Same(receive, await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)));
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => receive);
+        }
+    }
 }

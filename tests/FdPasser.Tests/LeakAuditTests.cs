@@ -12,7 +12,8 @@ namespace FdPasser.Tests;
 /// <summary>
 /// 100,000 passes over pairs and a named endpoint, sync and async, with failures injected at random: peers that
 /// close mid-message, more descriptors than a message carries (the control data a classic receive cannot take),
-/// error statuses, cancellation mid-receive. The process ends with exactly the descriptors it started with.
+/// error statuses, cancellation at random points of a message, sync time-outs mid-message, disposal with a receive
+/// pending. The process ends with exactly the descriptors it started with.
 /// </summary>
 public class LeakAuditTests
 {
@@ -57,7 +58,7 @@ public class LeakAuditTests
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         var random = new Random(seed);
-        var outcomes = new int[7];
+        var outcomes = new int[10];
         {
             Link link = NewPair();
             try
@@ -76,8 +77,8 @@ public class LeakAuditTests
                     }
                     else if (roll < 10)
                     {
-                        // The peer closes in the middle of a message.
-                        link.Sender.SendRaw(new byte[] { (byte)'t' }, new SafeHandle[] { devNull });
+                        // The peer closes in the middle of a message, after its NUL and descriptor.
+                        link.Sender.SendRaw(new byte[] { 0 }, new SafeHandle[] { devNull });
                         link.Sender.Dispose();
                         await Assert.ThrowsAsync<EndOfStreamException>(async () => await Receive(link.Receiver, async, ct));
                         link.Receiver.Dispose();
@@ -87,7 +88,7 @@ public class LeakAuditTests
                     else if (roll < 14)
                     {
                         // Cancelled while a message is half read: the channel is broken and replaced.
-                        link.Sender.SendRaw(new byte[] { (byte)'x' }, new SafeHandle[] { devNull });
+                        link.Sender.SendRaw(new byte[] { 0 }, new SafeHandle[] { devNull });
                         using var cts = new CancellationTokenSource();
                         ValueTask<SafeFileHandle> pending = link.Receiver.ReceiveDescriptorAsync(cts.Token);
                         await Task.Yield();
@@ -118,6 +119,74 @@ public class LeakAuditTests
                         link.Sender.SendRaw(new byte[] { (byte)'F', (byte)'D', 1, 0, 1, 0, 0, 0, 0, 0 }, new SafeHandle[] { devNull, zero });
                         Assert.Throws<FdProtocolException>(() => link.Receiver.ReceiveFrame());
                         outcomes[5]++;
+                    }
+                    else if (roll < 170)
+                    {
+                        // A sync time-out after the NUL and its descriptor: the channel is broken and replaced.
+                        link.Sender.SendRaw(new byte[] { 0 }, new SafeHandle[] { devNull });
+                        link.Receiver.Timeout = TimeSpan.FromMilliseconds(1);
+                        Assert.Throws<TimeoutException>(() => link.Receiver.ReceiveDescriptor());
+                        Assert.True(link.Receiver.IsBroken);
+                        link.Dispose();
+                        link = NewPair();
+                        outcomes[7]++;
+                    }
+                    else if (roll < 180)
+                    {
+                        // Disposed while a receive is pending, with part of a frame (and its descriptors) read or not.
+                        if (random.Next(2) == 0)
+                        {
+                            link.Sender.SendRaw(new byte[] { (byte)'F', (byte)'D', 1 }, new SafeHandle[] { devNull, zero });
+                        }
+                        ValueTask<FdMessage> pending = link.Receiver.ReceiveFrameAsync(ct);
+                        if (random.Next(2) == 0)
+                        {
+                            await Task.Yield();
+                        }
+                        link.Receiver.Dispose();
+                        await Assert.ThrowsAsync<ObjectDisposedException>(async () => (await pending).Dispose());
+                        link.Dispose();
+                        link = NewPair();
+                        outcomes[8]++;
+                    }
+                    else if (roll < 190)
+                    {
+                        // Cancelled at a random point of a frame that arrives in two parts.
+                        using var cts = new CancellationTokenSource();
+                        ValueTask<FdMessage> pending = link.Receiver.ReceiveFrameAsync(cts.Token);
+                        link.Sender.SendRaw(new byte[] { (byte)'F', (byte)'D', 1, 0, 2, 0 }, new SafeHandle[] { devNull, zero });
+                        int when = random.Next(3);
+                        if (when > 0)
+                        {
+                            await Task.Yield();
+                        }
+                        cts.Cancel();
+                        if (when > 1)
+                        {
+                            link.Sender.SendRaw(new byte[] { 1, 0, 0, 0, 42 }, ReadOnlySpan<int>.Empty);
+                        }
+                        try
+                        {
+                            using FdMessage m = await pending;
+                            Assert.Equal(2, m.DescriptorCount);
+                        }
+                        catch (OperationCanceledException) when (!link.Receiver.IsBroken)
+                        {
+                            // Cancelled before a byte was read: the frame is still there, whole.
+                            if (when <= 1)
+                            {
+                                link.Sender.SendRaw(new byte[] { 1, 0, 0, 0, 42 }, ReadOnlySpan<int>.Empty);
+                            }
+                            using FdMessage m = link.Receiver.ReceiveFrame();
+                            Assert.Equal(2, m.DescriptorCount);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // Cancelled with part of the frame read: the channel is broken, what came was closed.
+                        }
+                        link.Dispose();
+                        link = NewPair();
+                        outcomes[9]++;
                     }
                     else
                     {

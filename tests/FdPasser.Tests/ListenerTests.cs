@@ -176,4 +176,23 @@ public class ListenerTests
             async () => await FdChannel.ConnectAsync(dir.File("nobody"), TestContext.Current.CancellationToken));
         Assert.Equal("ENOENT", e.ErrnoName);
     }
+
+    [Fact]
+    public void Connecting_to_a_path_that_is_not_a_socket_says_so()
+    {
+        using var dir = new TempDir();
+        string file = dir.WriteFile("plain", "not a socket");
+        FdPassingException e = Assert.Throws<FdPassingException>(() => FdChannel.Connect(file).Dispose());
+        Assert.Contains("not a socket", e.Message);
+        Assert.Equal("ECONNREFUSED", e.ErrnoName);
+    }
+
+    [Fact]
+    public async Task Connecting_asynchronously_to_a_path_that_is_not_a_socket_says_so()
+    {
+        using var dir = new TempDir();
+        string file = dir.WriteFile("plain", "not a socket");
+        FdPassingException e = await Assert.ThrowsAsync<FdPassingException>(async () => (await FdChannel.ConnectAsync(file, TestContext.Current.CancellationToken)).Dispose());
+        Assert.Contains("not a socket", e.Message);
+    }
 }

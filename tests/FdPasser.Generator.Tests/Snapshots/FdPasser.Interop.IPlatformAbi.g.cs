@@ -20,6 +20,7 @@ internal unsafe interface IPlatformAbi
 {
     static abstract string Rid { get; }
     static abstract int MaxFdsPerMessage { get; }
+    static abstract int MaxFdsReceived { get; }
     static abstract int CmsgAlignment { get; }
     static abstract PeerCredentialMethod PeerCredentials { get; }
 
@@ -82,6 +83,8 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_POLLHUP { get; }
     static abstract int POLLNVAL { get; }
     static abstract bool Has_POLLNVAL { get; }
+    static abstract int AT_FDCWD { get; }
+    static abstract int AT_SYMLINK_NOFOLLOW { get; }
     static abstract int SOCK_DGRAM { get; }
     static abstract bool Has_SOCK_DGRAM { get; }
     static abstract int SOCK_SEQPACKET { get; }
@@ -238,6 +241,8 @@ internal unsafe interface IPlatformAbi
     static abstract short PollfdRevents(void* pollfd);
     static abstract int StatSize { get; }
     static abstract uint StatMode(void* stat);
+    static abstract ulong StatDevice(void* stat);
+    static abstract ulong StatInode(void* stat);
     static abstract int PeerCredSize { get; }
     static abstract void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);
     static abstract bool Has_Streams { get; }
@@ -275,6 +280,7 @@ internal unsafe interface IPlatformAbi
     static abstract int open(byte* a0, int a1, uint a2);
     static abstract int unlink(byte* a0);
     static abstract int lstat(byte* a0, void* a1);
+    static abstract int fchmodat(int a0, byte* a1, uint a2, int a3);
     static abstract int poll(void* a0, nuint a1, int a2);
     static abstract int openat(int a0, byte* a1, int a2, uint a3);
     static abstract int fstat(int a0, void* a1);

@@ -14,6 +14,7 @@ internal static unsafe partial class IllumosX64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 2045;
+    public const int MaxFdsReceived = 2045;
     public const string Library_libc = "libc.so.1";
     public const string Library_libsocket = "libsocket.so.1";
 
@@ -70,7 +71,8 @@ internal static unsafe partial class IllumosX64
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
     public struct stat
     {
-        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[16];
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong st_dev;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
         [global::System.Runtime.InteropServices.FieldOffset(16)] public uint st_mode;
         [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[108];
     }
@@ -195,6 +197,10 @@ internal static unsafe partial class IllumosX64
     public const bool Has_POLLHUP = true;
     public const int POLLNVAL = 32;
     public const bool Has_POLLNVAL = true;
+    public const int AT_FDCWD = -3041965;
+    public const bool Has_AT_FDCWD = true;
+    public const int AT_SYMLINK_NOFOLLOW = 0x1000;
+    public const bool Has_AT_SYMLINK_NOFOLLOW = true;
     public const int I_PUSH = 0x5302;
     public const bool Has_I_PUSH = true;
     public const int I_STR = 0x5308;
@@ -700,6 +706,26 @@ internal static unsafe partial class IllumosX64
         static extern unsafe int __PInvoke(byte* __path_native, global::FdPasser.Interop.IllumosX64.stat* __buf_native);
     }
 
+    /// <summary>fchmodat in libc.so.1; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int fchmodat(int dirfd, byte* path, uint mode, int flags)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(dirfd, path, mode, flags);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "fchmodat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __dirfd_native, byte* __path_native, uint __mode_native, int __flags_native);
+    }
+
     /// <summary>poll in libc.so.1; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
     [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
@@ -1026,6 +1052,7 @@ internal static unsafe partial class IllumosX64
     {
         public static string Rid => IllumosX64.Rid;
         public static int MaxFdsPerMessage => IllumosX64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => IllumosX64.MaxFdsReceived;
         public static int CmsgAlignment => IllumosX64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.GetPeerUcred;
 
@@ -1088,6 +1115,8 @@ internal static unsafe partial class IllumosX64
         public static bool Has_POLLHUP => true;
         public static int POLLNVAL => unchecked((int)IllumosX64.POLLNVAL);
         public static bool Has_POLLNVAL => true;
+        public static int AT_FDCWD => unchecked((int)IllumosX64.AT_FDCWD);
+        public static int AT_SYMLINK_NOFOLLOW => unchecked((int)IllumosX64.AT_SYMLINK_NOFOLLOW);
         public static int SOCK_DGRAM => unchecked((int)IllumosX64.SOCK_DGRAM);
         public static bool Has_SOCK_DGRAM => true;
         public static int SOCK_SEQPACKET => unchecked((int)IllumosX64.SOCK_SEQPACKET);
@@ -1280,6 +1309,8 @@ internal static unsafe partial class IllumosX64
         public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;
         public static int StatSize => 128;
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
+        public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
+        public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
         public static int PeerCredSize => 0;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid) =>
             throw new global::System.PlatformNotSupportedException("illumos-x64 reads peer credentials with getpeerucred(), not a getsockopt buffer.");
@@ -1331,6 +1362,7 @@ internal static unsafe partial class IllumosX64
         public static int open(byte* a0, int a1, uint a2) => IllumosX64.open(a0, a1, a2);
         public static int unlink(byte* a0) => IllumosX64.unlink(a0);
         public static int lstat(byte* a0, void* a1) => IllumosX64.lstat(a0, (global::FdPasser.Interop.IllumosX64.stat*)a1);
+        public static int fchmodat(int a0, byte* a1, uint a2, int a3) => IllumosX64.fchmodat(a0, a1, a2, a3);
         public static int poll(void* a0, nuint a1, int a2) => IllumosX64.poll((global::FdPasser.Interop.IllumosX64.pollfd*)a0, a1, a2);
         public static int openat(int a0, byte* a1, int a2, uint a3) => IllumosX64.openat(a0, a1, a2, a3);
         public static int fstat(int a0, void* a1) => IllumosX64.fstat(a0, (global::FdPasser.Interop.IllumosX64.stat*)a1);

@@ -14,6 +14,7 @@ internal static unsafe partial class OsxX64
     public const int PointerSize = 8;
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 254;
+    public const int MaxFdsReceived = 254;
     public const string Library_libc = "/usr/lib/libSystem.B.dylib";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -81,9 +82,11 @@ internal static unsafe partial class OsxX64
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 144)]
     public struct stat
     {
-        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[4];
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public int st_dev;
         [global::System.Runtime.InteropServices.FieldOffset(4)] public ushort st_mode;
-        [global::System.Runtime.InteropServices.FieldOffset(6)] private fixed byte _pad6[138];
+        [global::System.Runtime.InteropServices.FieldOffset(6)] private fixed byte _pad6[2];
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
+        [global::System.Runtime.InteropServices.FieldOffset(16)] private fixed byte _pad16[128];
     }
 
     /// <summary>struct passwd: 72 bytes.</summary>
@@ -193,6 +196,10 @@ internal static unsafe partial class OsxX64
     public const bool Has_POLLHUP = true;
     public const int POLLNVAL = 32;
     public const bool Has_POLLNVAL = true;
+    public const int AT_FDCWD = -2;
+    public const bool Has_AT_FDCWD = true;
+    public const int AT_SYMLINK_NOFOLLOW = 32;
+    public const bool Has_AT_SYMLINK_NOFOLLOW = true;
     public const int O_PATH = 0;
     public const bool Has_O_PATH = false;
     public const int O_NOCTTY = 0x20000;
@@ -662,6 +669,26 @@ internal static unsafe partial class OsxX64
         static extern unsafe int __PInvoke(byte* __path_native, global::FdPasser.Interop.OsxX64.stat* __buf_native);
     }
 
+    /// <summary>fchmodat in /usr/lib/libSystem.B.dylib; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int fchmodat(int dirfd, byte* path, ushort mode, int flags)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(dirfd, path, mode, flags);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("/usr/lib/libSystem.B.dylib", EntryPoint = "fchmodat", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __dirfd_native, byte* __path_native, ushort __mode_native, int __flags_native);
+    }
+
     /// <summary>poll in /usr/lib/libSystem.B.dylib; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
     [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
@@ -770,6 +797,7 @@ internal static unsafe partial class OsxX64
     {
         public static string Rid => OsxX64.Rid;
         public static int MaxFdsPerMessage => OsxX64.MaxFdsPerMessage;
+        public static int MaxFdsReceived => OsxX64.MaxFdsReceived;
         public static int CmsgAlignment => OsxX64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
 
@@ -832,6 +860,8 @@ internal static unsafe partial class OsxX64
         public static bool Has_POLLHUP => true;
         public static int POLLNVAL => unchecked((int)OsxX64.POLLNVAL);
         public static bool Has_POLLNVAL => true;
+        public static int AT_FDCWD => unchecked((int)OsxX64.AT_FDCWD);
+        public static int AT_SYMLINK_NOFOLLOW => unchecked((int)OsxX64.AT_SYMLINK_NOFOLLOW);
         public static int SOCK_DGRAM => unchecked((int)OsxX64.SOCK_DGRAM);
         public static bool Has_SOCK_DGRAM => true;
         public static int SOCK_SEQPACKET => unchecked((int)OsxX64.SOCK_SEQPACKET);
@@ -1025,6 +1055,8 @@ internal static unsafe partial class OsxX64
         public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;
         public static int StatSize => 144;
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
+        public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
+        public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
         public static int PeerCredSize => 76;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {
@@ -1068,6 +1100,7 @@ internal static unsafe partial class OsxX64
         public static int open(byte* a0, int a1, uint a2) => OsxX64.open(a0, a1, a2);
         public static int unlink(byte* a0) => OsxX64.unlink(a0);
         public static int lstat(byte* a0, void* a1) => OsxX64.lstat(a0, (global::FdPasser.Interop.OsxX64.stat*)a1);
+        public static int fchmodat(int a0, byte* a1, uint a2, int a3) => OsxX64.fchmodat(a0, a1, (ushort)a2, a3);
         public static int poll(void* a0, nuint a1, int a2) => OsxX64.poll((global::FdPasser.Interop.OsxX64.pollfd*)a0, (uint)a1, a2);
         public static int openat(int a0, byte* a1, int a2, uint a3) => OsxX64.openat(a0, a1, a2, a3);
         public static int fstat(int a0, void* a1) => OsxX64.fstat(a0, (global::FdPasser.Interop.OsxX64.stat*)a1);

@@ -31,6 +31,21 @@ internal static class Warm
                 (await pending).Dispose();
             }
         }
+        // A blocking wait makes the transport's wake-up pair (kept for the process's life); the first caught exception
+        // makes the runtime open what it keeps for exception handling (a pipe on linux-arm64).
+        var (c, d) = FdChannel.CreatePair();
+        using (c)
+        using (d)
+        {
+            d.Timeout = System.TimeSpan.FromMilliseconds(1);
+            try
+            {
+                d.ReceiveRaw(1).Dispose();
+            }
+            catch (System.TimeoutException)
+            {
+            }
+        }
         using var dir = new TempDir();
         using FdListener listener = FdListener.Create(dir.File("warm"));
         var accept = listener.AcceptAsync();
