@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using FdPasser.Platform;
 
 namespace FdPasser.Cli.Server;
 
@@ -17,13 +16,13 @@ internal sealed class OpenServer
 {
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(2);
 
-    private static readonly TimeSpan RefusalSendTime = TimeSpan.FromMilliseconds(200);
 
     private readonly FdListener _listener;
     private readonly FileOpener _opener;
     private readonly ServerOptions _options;
     private readonly ServerLog _log;
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
+    private readonly ConnectRefusals _refusals;
 
     public OpenServer(FdListener listener, FileOpener opener, ServerOptions options, ServerLog log)
     {
@@ -31,6 +30,7 @@ internal sealed class OpenServer
         _opener = opener;
         _options = options;
         _log = log;
+        _refusals = new ConnectRefusals(log);
     }
 
     public async Task RunAsync(CancellationToken stop)
@@ -87,9 +87,9 @@ internal sealed class OpenServer
             }
             if (!_options.AllowedUids.Contains(connection.Peer.UserId))
             {
-                // Refused before a request is read, so that a refused user cannot hold a connection slot.
-                await RefuseAtConnectAsync(connection).ConfigureAwait(false);
+                // Refused before a request is read and without a slot, so that a refused user cannot hold one.
                 slots.Release();
+                _refusals.Refuse(connection);
                 continue;
             }
             Task served = ServeAsync(connection, slots, stop);
@@ -101,34 +101,6 @@ internal sealed class OpenServer
         {
             await Task.WhenAny(Task.WhenAll(open), Task.Delay(DrainTime, CancellationToken.None)).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// Tells a peer whose uid is not allowed why (the same error status a refused request gets, so classic clients
-    /// read it as the answer to their request), logs it and closes the connection. The socket's buffer is empty, so
-    /// the send does not wait; a peer that cannot even take that is cut off after <see cref="RefusalSendTime"/>.
-    /// </summary>
-    private async Task RefuseAtConnectAsync(FdConnection connection)
-    {
-        string message = $"uid {connection.Peer.UserId} is not allowed to use this server";
-        string outcome = "closed the connection";
-        using (var timeout = new CancellationTokenSource(RefusalSendTime))
-        {
-            try
-            {
-                await connection.Channel.SendErrorAsync(Transports.Socket.Files.EACCES, message, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                outcome = "the refusal could not be sent at once; closed the connection";
-            }
-            catch (FdPassingException e)
-            {
-                outcome = $"sending the refusal failed ({e.Message}); closed the connection";
-            }
-        }
-        connection.Channel.Dispose();
-        _log.Peer(connection.Peer, $"refused at connect (EACCES: {message}); {outcome}");
     }
 
     private async Task ServeAsync(FdConnection connection, SemaphoreSlim slots, CancellationToken stop)

@@ -54,21 +54,29 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         byte[] p = NulTerminated(name);
         fixed (byte* pp = p)
         {
-            while (true)
+            SafeFileHandle? handle;
+            while (!Opened(TAbi.openat(scope.Fd, pp, flags, mode), out handle, out errno))
             {
-                int fd = TAbi.openat(scope.Fd, pp, flags, mode);
-                if (fd >= 0)
-                {
-                    errno = 0;
-                    return new SafeFileHandle(fd, ownsHandle: true);
-                }
-                errno = LastErrno;
-                if (errno != TAbi.EINTR)
-                {
-                    return null;
-                }
             }
+            return handle;
         }
+    }
+
+    /// <summary>
+    /// Takes what an open call returned: the new descriptor, owned; or null with errno. False where the call was
+    /// interrupted (EINTR) and should be made again.
+    /// </summary>
+    private static bool Opened(int fd, out SafeFileHandle? handle, out int errno)
+    {
+        if (fd >= 0)
+        {
+            handle = new SafeFileHandle(fd, ownsHandle: true);
+            errno = 0;
+            return true;
+        }
+        handle = null;
+        errno = LastErrno;
+        return errno != TAbi.EINTR;
     }
 
     public override int TryGetFileType(SafeFileHandle handle, out int errno)

@@ -50,20 +50,11 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         byte[] p = NulTerminated(path);
         fixed (byte* pp = p)
         {
-            while (true)
+            SafeFileHandle? handle;
+            while (!Opened(TAbi.open(pp, flags, mode), out handle, out errno))
             {
-                int fd = TAbi.open(pp, flags, mode);
-                if (fd >= 0)
-                {
-                    errno = 0;
-                    return new SafeFileHandle(fd, ownsHandle: true);
-                }
-                errno = LastErrno;
-                if (errno != TAbi.EINTR)
-                {
-                    return null;
-                }
             }
+            return handle;
         }
     }
 

@@ -18,7 +18,25 @@ public sealed class AllowUidTests
         Assert.Equal(3, get.ExitCode);
         Assert.Equal("", get.Stdout);
         Assert.Contains($"uid {Fdpass.OwnUid()} is not allowed to use this server (status 13, EACCES)", get.Stderr, StringComparison.Ordinal);
-        server.AssertLogged($"uid {Fdpass.OwnUid()}: refused at connect (EACCES: uid {Fdpass.OwnUid()} is not allowed to use this server); closed the connection");
+        server.AssertLogged($"uid {Fdpass.OwnUid()}: refused at connect (EACCES: uid {Fdpass.OwnUid()} is not allowed to use this server); closing the connection");
+    }
+
+    [Fact]
+    public void A_refused_client_that_writes_its_request_a_moment_after_connecting_still_reads_the_refusal()
+    {
+        using var tree = new TempTree();
+        uint other = Fdpass.OwnUid() == 4242 ? 4243u : 4242u;
+        using ServeProcess server = ServeProcess.Start(tree.Endpoint, "--root", tree.Root, "--allow-uid", other.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using FdChannel channel = FdChannel.Connect(tree.Endpoint);
+        channel.Timeout = TimeSpan.FromSeconds(10);
+        server.AssertLogged("refused at connect"); // the server has accepted and refused before the request is written
+        System.Threading.Thread.Sleep(200); // a slow client, but well within the 0.5 s the server waits for it
+
+        channel.SendRaw("open hello.txt 0\0"u8, ReadOnlySpan<int>.Empty);
+        FdPeerErrorException e = Assert.Throws<FdPeerErrorException>(() => channel.ReceiveDescriptor());
+
+        Assert.Equal(Errno.EACCES, e.ErrorCode);
+        Assert.Contains($"uid {Fdpass.OwnUid()} is not allowed to use this server", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,7 +116,7 @@ public sealed class AllowUidTests
             RunResult get = Fdpass.Run("get", endpoint, "hello.txt");
 
             Assert.True(get.ExitCode == 0 && clock.Elapsed < TimeSpan.FromSeconds(10), $"the allowed client waited {clock.Elapsed.TotalSeconds:0.#} s behind the refused peer's connections: {get}");
-            server.AssertLogged($"uid {nobody}: refused at connect (EACCES: uid {nobody} is not allowed to use this server); closed the connection", 4);
+            server.AssertLogged($"uid {nobody}: refused at connect (EACCES: uid {nobody} is not allowed to use this server); closing the connection", 4);
         }
         finally
         {
