@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 namespace FdPasser.Bench;
 
 /// <summary>
-/// <c>quick --fds K --iterations N [--async] [--pending] [--warmup-ms W]</c>: runs the pass-K workload N times
+/// <c>quick --fds K --iterations N [--api raw|classic|framed] [--async] [--pending] [--warmup-ms W]</c>: runs the pass-K workload N times
 /// after W ms of warm-up (so the measured code is fully tiered up) and prints one line
 /// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c>.
 /// <para>
@@ -16,6 +16,10 @@ namespace FdPasser.Bench;
 /// asynchronous completions instead: a ping-pong between two tasks, where each receive is issued before the
 /// peer has sent; it adds <c>pending_per_msg=P</c> (the share of receives that really waited) and counts
 /// allocations of the whole process.
+/// </para>
+/// <para>
+/// <c>--api</c> picks the API measured: <c>raw</c> (the default: the allocation-free span overloads), <c>framed</c>
+/// (SendFrame/ReceiveFrame with an FdMessage) or <c>classic</c> (SendDescriptor/ReceiveDescriptor, pass-1 only).
 /// </para>
 /// </summary>
 internal static class Quick
@@ -26,6 +30,7 @@ internal static class Quick
         long iterations = 100_000;
         bool useAsync = false, pending = false;
         int warmupMs = 500;
+        string api = "raw";
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -45,9 +50,12 @@ internal static class Quick
                 case "--pending":
                     pending = true;
                     break;
+                case "--api":
+                    api = args[++i];
+                    break;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--async [--pending]] [--warmup-ms W]");
+                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--api raw|classic|framed] [--async [--pending]] [--warmup-ms W]");
                     return 2;
             }
         }
@@ -56,13 +64,18 @@ internal static class Quick
             Console.Error.WriteLine("--fds must be >= 0 and --iterations >= 1");
             return 2;
         }
+        if (api is not ("raw" or "classic" or "framed") || (api == "classic" && fds != 1) || (pending && api != "raw"))
+        {
+            Console.Error.WriteLine("--api is raw, classic (with --fds 1) or framed; --pending measures raw only");
+            return 2;
+        }
 
         using var workload = new PassWorkload(fds);
         Result r = pending
             ? RunPending(workload, iterations, warmupMs).GetAwaiter().GetResult()
             : useAsync
-                ? RunAsync(workload, iterations, warmupMs).GetAwaiter().GetResult()
-                : RunSync(workload, iterations, warmupMs);
+                ? RunAsync(workload, api, iterations, warmupMs).GetAwaiter().GetResult()
+                : RunSync(workload, api, iterations, warmupMs);
 
         double nsPerMsg = r.Elapsed.TotalNanoseconds / iterations;
         double nsPerFd = fds == 0 ? 0 : nsPerMsg / fds;
@@ -79,14 +92,14 @@ internal static class Quick
 
     private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending);
 
-    private static Result RunSync(PassWorkload w, long iterations, int warmupMs)
+    private static Result RunSync(PassWorkload w, string api, long iterations, int warmupMs)
     {
         long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
         do
         {
             for (int i = 0; i < 100; i++)
             {
-                w.Pass();
+                w.Pass(api);
             }
         }
         while (Stopwatch.GetTimestamp() < until);
@@ -95,21 +108,21 @@ internal static class Quick
         long t0 = Stopwatch.GetTimestamp();
         for (long i = 0; i < iterations; i++)
         {
-            w.Pass();
+            w.Pass(api);
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetAllocatedBytesForCurrentThread();
         return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0);
     }
 
-    private static async Task<Result> RunAsync(PassWorkload w, long iterations, int warmupMs)
+    private static async Task<Result> RunAsync(PassWorkload w, string api, long iterations, int warmupMs)
     {
         long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
         do
         {
             for (int i = 0; i < 100; i++)
             {
-                await w.PassAsync().ConfigureAwait(false);
+                await w.PassAsync(api).ConfigureAwait(false);
             }
         }
         while (Stopwatch.GetTimestamp() < until);
@@ -120,7 +133,7 @@ internal static class Quick
         long t0 = Stopwatch.GetTimestamp();
         for (long i = 0; i < iterations; i++)
         {
-            await w.PassAsync().ConfigureAwait(false);
+            await w.PassAsync(api).ConfigureAwait(false);
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetAllocatedBytesForCurrentThread();

@@ -18,6 +18,7 @@ public sealed class PassWorkload : IDisposable
     private readonly byte[] _buffer = new byte[1];
     private readonly int[] _send;
     private readonly int[] _received;
+    private readonly System.Runtime.InteropServices.SafeHandle[] _sendHandles;
 
     public PassWorkload(int descriptors)
     {
@@ -27,6 +28,8 @@ public sealed class PassWorkload : IDisposable
         _send = new int[descriptors];
         Array.Fill(_send, (int)_devNull.DangerousGetHandle());
         _received = new int[Math.Max(1, descriptors)];
+        _sendHandles = new System.Runtime.InteropServices.SafeHandle[descriptors];
+        Array.Fill(_sendHandles, _devNull);
         Descriptors = descriptors;
     }
 
@@ -61,6 +64,58 @@ public sealed class PassWorkload : IDisposable
             FdHandles.Close(_received[i]);
         }
     }
+
+    /// <summary>One frame (the framed API most callers use): a 1-byte payload with K descriptors, received as an FdMessage whose handles are disposed.</summary>
+    public void PassFramed()
+    {
+        _sender.SendFrame(_payload, _sendHandles);
+        using FdMessage m = _receiver.ReceiveFrame();
+        Check(m.Payload.Length, m.DescriptorCount);
+    }
+
+    public async ValueTask PassFramedAsync()
+    {
+        await _sender.SendFrameAsync(_payload, _sendHandles).ConfigureAwait(false);
+        using FdMessage m = await _receiver.ReceiveFrameAsync().ConfigureAwait(false);
+        Check(m.Payload.Length, m.DescriptorCount);
+    }
+
+    /// <summary>The classic protocol: one descriptor per message (pass-1 only).</summary>
+    public void PassClassic()
+    {
+        _sender.SendDescriptor(_devNull);
+        _receiver.ReceiveDescriptor().Dispose();
+    }
+
+    public async ValueTask PassClassicAsync()
+    {
+        await _sender.SendDescriptorAsync(_devNull).ConfigureAwait(false);
+        (await _receiver.ReceiveDescriptorAsync().ConfigureAwait(false)).Dispose();
+    }
+
+    /// <summary>The pass of the given API.</summary>
+    public void Pass(string api)
+    {
+        switch (api)
+        {
+            case "framed":
+                PassFramed();
+                break;
+            case "classic":
+                PassClassic();
+                break;
+            default:
+                Pass();
+                break;
+        }
+    }
+
+    public ValueTask PassAsync(string api) => api switch
+    {
+        "framed" => PassFramedAsync(),
+        "classic" => PassClassicAsync(),
+        _ => PassAsync(),
+    };
 
     private void Check(int bytes, int count)
     {

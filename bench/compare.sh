@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pass-K workload in C, Python and .NET (FdPasser's raw API, sync and async), runs them alternately
-# ROUNDS times and prints the medians with their ratios to C. Needs the .NET SDK, a C compiler and python3 >= 3.9.
+# Builds the pass-K workload in C, Python and .NET (FdPasser's raw API, sync and async, and its framed API), runs
+# them alternately ROUNDS times and prints the medians with their ratios to C. Needs the .NET SDK, a C compiler and
+# python3 >= 3.9.
 #
 #   bench/compare.sh                 # defaults: ROUNDS=9 N1=60000 N253=2000 (about a minute on 2 cores)
 #   ROUNDS=3 N1=20000 N253=500 bench/compare.sh
@@ -32,8 +33,8 @@ if ! python3 -c 'import socket, sys; sys.exit(0 if hasattr(socket, "send_fds") e
   have_python=0
 fi
 
-impls=(c net-sync net-async)
-[ "$have_python" = 1 ] && impls=(c python net-sync net-async)
+impls=(c net-sync net-async net-framed)
+[ "$have_python" = 1 ] && impls=(c python net-sync net-async net-framed)
 
 run() { # impl K N -> the one result line
   local impl=$1 k=$2 n=$3
@@ -42,6 +43,7 @@ run() { # impl K N -> the one result line
     python)    python3 "$here/python/pass.py" --fds "$k" --iterations "$n" ;;
     net-sync)  $net quick --fds "$k" --iterations "$n" ;;
     net-async) $net quick --fds "$k" --iterations "$n" --async ;;
+    net-framed) $net quick --fds "$k" --iterations "$n" --api framed ;;
   esac
 }
 
@@ -81,7 +83,8 @@ for line in open(sys.argv[1]):
     by_round[(int(rnd), impl, int(k))] = values
 
 names = {"c": "C (sendmsg/recvmsg)", "python": "Python send_fds/recv_fds",
-         "net-sync": "FdPasser raw, sync", "net-async": "FdPasser raw, async"}
+         "net-sync": "FdPasser raw, sync", "net-async": "FdPasser raw, async",
+         "net-framed": "FdPasser framed (SendFrame/ReceiveFrame), sync"}
 
 def med(impl, k, key):
     vals = [v[key] for v in rows.get((impl, k), [])]
@@ -92,7 +95,7 @@ print("| workload | implementation | ns per message | ns per descriptor | vs C |
 print("| --- | --- | ---: | ---: | ---: | ---: |")
 for k in (1, 253):
     key = "ns_per_msg" if k == 1 else "ns_per_fd"
-    for impl in ("c", "python", "net-sync", "net-async"):
+    for impl in ("c", "python", "net-sync", "net-async", "net-framed"):
         if (impl, k) not in rows:
             continue
         msg, fd, alloc = med(impl, k, "ns_per_msg"), med(impl, k, "ns_per_fd"), med(impl, k, "alloc_bytes_per_msg")

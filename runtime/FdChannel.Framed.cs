@@ -25,18 +25,24 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: true);
-        byte[] frame = BuildFrame(FrameHeader.KindMessage, handles.Length, payload);
-        int[] fds = new int[handles.Length];
+        // Small frames are built on the stack and the descriptor numbers always are: a send allocates nothing.
+        int length = FrameHeader.Size + payload.Length;
+        Span<byte> frame = length <= StackFrameLimit ? stackalloc byte[length] : new byte[length];
+        new FrameHeader(FrameHeader.KindMessage, handles.Length, payload.Length).Write(frame);
+        payload.CopyTo(frame.Slice(FrameHeader.Size));
+        Span<int> fds = stackalloc int[handles.Length];
         AddRefs(handles, fds);
         try
         {
-            SendAll(frame, fds, $"sending a frame with {handles.Length} descriptor(s)");
+            SendAll(frame, fds, SendContext.Frame(handles.Length));
         }
         finally
         {
             ReleaseRefs(handles);
         }
     }
+
+    private const int StackFrameLimit = 1024;
 
     /// <summary>Sends an error frame: the peer's <see cref="ReceiveFrame"/> throws <see cref="FdPeerErrorException"/>.</summary>
     public void SendFrameError(int errorCode, string? message = null)
@@ -55,17 +61,20 @@ public sealed partial class FdChannel
         ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: true);
         byte[] frame = BuildFrame(FrameHeader.KindMessage, handles.Length, payload.Span);
-        int[] fds = new int[handles.Length];
-        AddRefs(handles.Span, fds);
+        // One send runs at a time (Exclusive): the numbers go into an array the channel keeps for its sends.
+        Memory<int> fds = (_frameSendScratch ??= new int[_transport.MaxDescriptorsPerMessage]).AsMemory(0, handles.Length);
+        AddRefs(handles.Span, fds.Span);
         try
         {
-            await SendAllAsync(frame, fds, $"sending a frame with {handles.Length} descriptor(s)", cancellationToken).ConfigureAwait(false);
+            await SendAllAsync(frame, fds, SendContext.Frame(handles.Length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             ReleaseRefs(handles.Span);
         }
     }
+
+    private int[]? _frameSendScratch;
 
     private void CheckFrame(int payloadLength, int descriptors)
     {

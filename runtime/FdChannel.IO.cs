@@ -171,7 +171,7 @@ public sealed partial class FdChannel
     }
 
     /// <summary>
-    /// What a send was doing, for its error messages. A raw send's text names its byte and descriptor counts and
+    /// What a send was doing, for its error messages. A raw send's or a frame's text names its counts and
     /// is formatted only when an error is thrown, so a send that succeeds allocates nothing.
     /// </summary>
     private readonly struct SendContext
@@ -189,9 +189,12 @@ public sealed partial class FdChannel
 
         public static SendContext Raw(int bytes, int descriptors) => new(null, bytes, descriptors);
 
+        public static SendContext Frame(int descriptors) => new(null, -1, descriptors);
+
         public static implicit operator SendContext(string text) => new(text, 0, 0);
 
-        public override string ToString() => _text ?? $"sending {_bytes} byte(s) with {_descriptors} descriptor(s)";
+        public override string ToString() =>
+            _text ?? (_bytes < 0 ? $"sending a frame with {_descriptors} descriptor(s)" : $"sending {_bytes} byte(s) with {_descriptors} descriptor(s)");
     }
 
     /// <summary>
