@@ -47,7 +47,7 @@ internal sealed class DescriptorStore : IDisposable
     public StoreResult Add(string name, SafeHandle handle, FileIdentity identity, int fromPid, out StoredDescriptor? existing)
     {
         existing = _entries.Find(e => e.Identity == identity);
-        StoreResult result = !FdName.IsValid(name) ? StoreResult.BadName
+        StoreResult result = !FdPasser.Systemd.DescriptorNames.IsValid(name) ? StoreResult.BadName
             : existing is not null ? StoreResult.Duplicate
             : _entries.Count >= Capacity ? StoreResult.Full
             : StoreResult.Added;

@@ -30,9 +30,9 @@ internal sealed record ListenerSpec(string Name, ListenerKind Kind, IPAddress? A
             throw new FormatException($"'{text}' is not NAME=tcp:HOST:PORT or NAME=unix:PATH");
         }
         string name = text.Substring(0, eq);
-        if (!FdName.IsValid(name))
+        if (!FdPasser.Systemd.DescriptorNames.IsValid(name))
         {
-            throw new FormatException($"'{name}' is not a descriptor name: {FdName.Rule}");
+            throw new FormatException($"'{name}' is not a descriptor name: 1 to 255 printable ASCII characters, no spaces or ':'");
         }
         string address = text.Substring(eq + 1);
         if (address.StartsWith("tcp:", StringComparison.Ordinal))
