@@ -96,6 +96,7 @@ internal static class ContractEmitter
         "int PosixSpawnFileActionsSize { get; }",
         "int PosixSpawnattrSize { get; }",
         "int SigsetSize { get; }",
+        "int SiginfoSize { get; }",
         "int TimespecSize { get; }",
         "void TimespecRead(void* timespec, out long seconds, out long nanoseconds);",
     };

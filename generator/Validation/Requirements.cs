@@ -83,7 +83,7 @@ internal static class Requirements
         // Service-manager protocols, child processes and anonymous shared memory (runtime/Systemd, Processes, SharedMemory).
         "SO_PASSCRED", "SCM_CREDENTIALS", "SO_ACCEPTCONN", "F_DUPFD_CLOEXEC", "S_IFIFO", "S_IFCHR",
         "POSIX_SPAWN_SETPGROUP", "POSIX_SPAWN_SETSIGDEF", "POSIX_SPAWN_SETSIGMASK", "POSIX_SPAWN_SETSID",
-        "WNOHANG", "SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGTERM", "SIGCONT", "CLOCK_MONOTONIC",
+        "WNOHANG", "WEXITED", "WNOWAIT", "P_PID", "SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGTERM", "SIGCONT", "CLOCK_MONOTONIC",
         "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
     };
 
@@ -164,6 +164,7 @@ internal static class Requirements
         new("sigfillset", "int", "void*"),
         new("waitpid", "int", "int", "int*", "int"),
         new("kill", "int", "int", "int"),
+        new("waitid", "int", "int", "int", "void*", "int"),
         new("memfd_create", "int", "byte*", "uint"),
         new("shm_open", "int", "byte*", "int", "uint"),
         new("shm_unlink", "int", "byte*"),

@@ -1,0 +1,115 @@
+using System;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using FdPasser.Systemd;
+using Microsoft.Win32.SafeHandles;
+
+namespace FdPasser.Platform;
+
+/// <summary>What one receive from a notification socket brought besides its bytes.</summary>
+internal readonly struct NotificationControl
+{
+    public NotificationControl(int descriptors, PeerCredentials? sender, bool truncated, bool dataTruncated, int unexpected)
+    {
+        Descriptors = descriptors;
+        Sender = sender;
+        ControlTruncated = truncated;
+        DataTruncated = dataTruncated;
+        UnexpectedMessages = unexpected;
+    }
+
+    public int Descriptors { get; }
+
+    /// <summary>The SCM_CREDENTIALS the kernel attached; null where none came.</summary>
+    public PeerCredentials? Sender { get; }
+
+    public bool ControlTruncated { get; }
+
+    public bool DataTruncated { get; }
+
+    /// <summary>Control messages other than SCM_RIGHTS and SCM_CREDENTIALS (their descriptors, if any, were closed).</summary>
+    public int UnexpectedMessages { get; }
+}
+
+/// <summary>
+/// The native calls of the service-manager protocols, child processes and anonymous shared memory, implemented
+/// once per target by <c>PosixNative&lt;TAbi&gt;</c> over the generated stubs. Methods throw
+/// <see cref="FdPassingException"/> naming the call and errno, except those named Try…
+/// </summary>
+internal abstract class PosixNative
+{
+    public abstract string Rid { get; }
+
+    public abstract int EAGAIN { get; }
+
+    public abstract string? ErrnoName(int errno);
+
+    public FdPassingException Error(string syscall, int errno, string context) => new(syscall, errno, ErrnoName(errno), context);
+
+    // Descriptors
+
+    /// <summary>fcntl(F_SETFD, FD_CLOEXEC) on a descriptor number; returns 0 or the errno.</summary>
+    public abstract int TrySetCloseOnExec(int fd);
+
+    /// <summary>What a descriptor is: fstat for its file type, getsockopt(SO_TYPE, SO_ACCEPTCONN) for a socket.</summary>
+    public abstract DescriptorKind Describe(SafeHandle handle, out SocketType socketType, out bool listening);
+
+    // Notifications
+
+    public abstract bool SupportsCredentials { get; }
+
+    public abstract SafeSocketHandle CreateDatagramSocket();
+
+    /// <summary>setsockopt(SO_PASSCRED, 1): the kernel then attaches the sender's pid/uid/gid to every datagram.</summary>
+    public abstract void EnablePassCredentials(SafeSocketHandle socket);
+
+    /// <summary>One recvmsg(MSG_DONTWAIT): -1 with errno where none is waiting or the call failed.</summary>
+    public abstract nint TryReceiveNotification(SafeHandle socket, Span<byte> data, Span<int> descriptors, out NotificationControl control, out int errno);
+
+    /// <summary>CLOCK_MONOTONIC in microseconds, the clock systemd's MONOTONIC_USEC= is read against.</summary>
+    public abstract long MonotonicMicroseconds();
+
+    // Processes
+
+    public abstract bool SupportsSpawn { get; }
+
+    /// <summary>
+    /// posix_spawn of <paramref name="path"/>: each (handle, target) of <paramref name="layout"/> appears at that
+    /// number in the child, every other descriptor is closed where the target can say so; default signal
+    /// dispositions and an empty mask. Returns the child's pid.
+    /// </summary>
+    public abstract int Spawn(string path, string[] argv, string[] envp, ReadOnlySpan<(SafeHandle Handle, int Target)> layout, bool newSession);
+
+    /// <summary>Blocks until <paramref name="pid"/> has ended, without reaping it (waitid WNOWAIT); 0 or an errno.</summary>
+    public abstract int WaitUntilEnded(int pid);
+
+    /// <summary>waitpid(WNOHANG): the pid and its raw status, 0 while it runs, or -1 with errno.</summary>
+    public abstract int TryReap(int pid, out int status, out int errno);
+
+    /// <summary>kill(); 0 or the errno.</summary>
+    public abstract int Kill(int pid, int signal);
+
+    /// <summary>The target's number of a signal, or 0 where it cannot be sent here.</summary>
+    public abstract int SignalNumber(PosixSignal signal);
+
+    public abstract int SIGKILL { get; }
+
+    // Anonymous shared memory
+
+    public abstract bool HasMemfd { get; }
+
+    public abstract SafeFileHandle CreateMemfd(string name, bool allowSealing);
+
+    public abstract SafeFileHandle CreateUnlinkedSharedMemory(string name);
+
+    public abstract void Truncate(SafeFileHandle handle, long length);
+
+    /// <summary>Maps <see cref="MemorySeals"/> to the target's F_SEAL_* bits and back.</summary>
+    public abstract int SealBits(MemorySeals seals);
+
+    public abstract MemorySeals SealsFromBits(int bits);
+
+    public abstract void AddSeals(SafeFileHandle handle, int bits);
+
+    public abstract int GetSeals(SafeFileHandle handle);
+}

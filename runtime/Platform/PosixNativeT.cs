@@ -1,0 +1,99 @@
+using System;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using FdPasser.Interop;
+using FdPasser.Systemd;
+
+namespace FdPasser.Platform;
+
+/// <summary>
+/// <see cref="PosixNative"/> over one target's generated stubs; each feature checks the Has_ flags of what it
+/// needs, so a target whose ABI file lacks a call says so instead of calling something else.
+/// </summary>
+internal sealed unsafe partial class PosixNative<TAbi> : PosixNative
+    where TAbi : struct, IPlatformAbi
+{
+    public static readonly PosixNative<TAbi> Instance = new();
+
+    public override string Rid => TAbi.Rid;
+
+    public override int EAGAIN => TAbi.EAGAIN;
+
+    public override string? ErrnoName(int errno) => TAbi.ErrnoName(errno);
+
+    private static int LastErrno => Marshal.GetLastPInvokeError();
+
+    private static PlatformNotSupportedException Missing(string what) =>
+        new($"{what} is not described for {TAbi.Rid} (abi/{TAbi.Rid}.abi), so it is not available on this system.");
+
+    public override int TrySetCloseOnExec(int fd)
+    {
+        while (TAbi.fcntl(fd, TAbi.F_SETFD, TAbi.FD_CLOEXEC) != 0)
+        {
+            int errno = LastErrno;
+            if (errno != TAbi.EINTR)
+            {
+                return errno;
+            }
+        }
+        return 0;
+    }
+
+    public override DescriptorKind Describe(SafeHandle handle, out SocketType socketType, out bool listening)
+    {
+        if (!TAbi.Has_fstat)
+        {
+            throw Missing("fstat()");
+        }
+        socketType = SocketType.Unknown;
+        listening = false;
+        using var scope = new FdScope(handle);
+        byte* st = stackalloc byte[TAbi.StatSize];
+        if (TAbi.fstat(scope.Fd, st) != 0)
+        {
+            throw Error("fstat", LastErrno, $"finding what descriptor {scope.Fd} is");
+        }
+        int format = (int)TAbi.StatMode(st) & TAbi.S_IFMT;
+        if (format == TAbi.S_IFSOCK)
+        {
+            socketType = ReadSocketType(scope.Fd);
+            listening = TAbi.Has_SO_ACCEPTCONN && GetIntOption(scope.Fd, TAbi.SO_ACCEPTCONN) > 0;
+            return DescriptorKind.Socket;
+        }
+        if (format == TAbi.S_IFREG)
+        {
+            return DescriptorKind.RegularFile;
+        }
+        if (format == TAbi.S_IFDIR)
+        {
+            return DescriptorKind.Directory;
+        }
+        if (TAbi.Has_S_IFIFO && format == TAbi.S_IFIFO)
+        {
+            return DescriptorKind.Fifo;
+        }
+        return TAbi.Has_S_IFCHR && format == TAbi.S_IFCHR ? DescriptorKind.CharacterDevice : DescriptorKind.Other;
+    }
+
+    private static SocketType ReadSocketType(int fd)
+    {
+        int type = GetIntOption(fd, TAbi.SO_TYPE);
+        if (type == TAbi.SOCK_STREAM)
+        {
+            return SocketType.Stream;
+        }
+        if (TAbi.Has_SOCK_DGRAM && type == TAbi.SOCK_DGRAM)
+        {
+            return SocketType.Dgram;
+        }
+        return TAbi.Has_SOCK_SEQPACKET && type == TAbi.SOCK_SEQPACKET ? SocketType.Seqpacket : SocketType.Unknown;
+    }
+
+    /// <summary>getsockopt(SOL_SOCKET) of an int option; -1 where the call failed.</summary>
+    private static int GetIntOption(int fd, int option)
+    {
+        int value = 0;
+        uint length = sizeof(int);
+        return TAbi.getsockopt(fd, TAbi.SOL_SOCKET, option, &value, &length) == 0 ? value : -1;
+    }
+}

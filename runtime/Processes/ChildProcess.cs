@@ -1,0 +1,175 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Platform;
+
+namespace FdPasser.Processes;
+
+/// <summary>
+/// A child process started with an exact descriptor layout, the way a service manager starts a service: the
+/// passed descriptors at 3, 4, … with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (the child's own pid), and
+/// nothing else inherited. It is started with <c>posix_spawn</c>, so no descriptor is ever made inheritable in this
+/// process, and a child another thread starts at the same moment gets none of them.
+/// </summary>
+/// <remarks>
+/// The child is reaped by this object (one background thread waits for it), not by
+/// <see cref="System.Diagnostics.Process"/>, whose SIGCHLD handling only collects the children it started itself.
+/// </remarks>
+public sealed class ChildProcess
+{
+    private const string SetListenPid = "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"";
+
+    private readonly PosixNative _native;
+    private readonly TaskCompletionSource<ChildExitStatus> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private bool _reaped;
+
+    private ChildProcess(PosixNative native, int processId, string fileName)
+    {
+        _native = native;
+        ProcessId = processId;
+        FileName = fileName;
+    }
+
+    /// <summary>The child's process id (also its LISTEN_PID).</summary>
+    public int ProcessId { get; }
+
+    /// <summary>The program that was started, as found in PATH.</summary>
+    public string FileName { get; }
+
+    /// <summary>True once the child has ended and was reaped.</summary>
+    public bool HasExited => _exited.Task.IsCompleted;
+
+    /// <summary>Completes with the child's exit status when it ends.</summary>
+    public Task<ChildExitStatus> Exited => _exited.Task;
+
+    /// <summary>
+    /// Starts the child. Returns once it is running (the program was found and exec'd as far as the system reports);
+    /// the descriptors of <see cref="ChildProcessOptions.PassedDescriptors"/> stay open in this process.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The program is not in PATH or does not exist.</exception>
+    /// <exception cref="FdPassingException">posix_spawn or a step before it failed (call and errno named).</exception>
+    public static ChildProcess Start(ChildProcessOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PosixNative native = PosixNatives.Current;
+        string path = ProgramPath.Resolve(options.FileName, options.Environment.TryGetValue("PATH", out string? p) ? p : null);
+        var layout = new List<(SafeHandle Handle, int Target)>();
+        AddStandard(layout, options.StandardInput, 0);
+        AddStandard(layout, options.StandardOutput, 1);
+        AddStandard(layout, options.StandardError, 2);
+        var env = new Dictionary<string, string?>(options.Environment, StringComparer.Ordinal);
+        List<string> argv;
+        var passed = options.PassedDescriptors;
+        if (passed.Count > 0)
+        {
+            for (int i = 0; i < passed.Count; i++)
+            {
+                layout.Add((passed[i].Handle, Systemd.ListenEnvironment.FirstDescriptor + i));
+            }
+            env["LISTEN_FDS"] = passed.Count.ToString(CultureInfo.InvariantCulture);
+            var names = new string[passed.Count];
+            for (int i = 0; i < names.Length; i++)
+            {
+                names[i] = passed[i].Name;
+            }
+            env["LISTEN_FDNAMES"] = string.Join(':', names);
+            env.Remove("LISTEN_PID");
+            // $0 names the program in the shell's own messages; "$@" is the program and its arguments, unexpanded.
+            argv = new List<string> { options.Shell, "-c", SetListenPid, path, path };
+        }
+        else
+        {
+            argv = new List<string> { path };
+        }
+        argv.AddRange(options.Arguments);
+        var envp = new List<string>(env.Count);
+        foreach (var (key, value) in env)
+        {
+            if (value is not null)
+            {
+                envp.Add(key + "=" + value);
+            }
+        }
+        string spawned = passed.Count > 0 ? options.Shell : path;
+        int pid = native.Spawn(spawned, argv.ToArray(), envp.ToArray(), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(layout), options.NewSession);
+        var child = new ChildProcess(native, pid, path);
+        var reaper = new Thread(child.Reap, maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "child " + pid.ToString(CultureInfo.InvariantCulture),
+        };
+        reaper.Start();
+        return child;
+    }
+
+    private static void AddStandard(List<(SafeHandle, int)> layout, SafeHandle? handle, int target)
+    {
+        if (handle is not null)
+        {
+            layout.Add((handle, target));
+        }
+    }
+
+    /// <summary>Waits for the child to end, then reaps it under the lock that <see cref="Signal"/> takes.</summary>
+    private void Reap()
+    {
+        int errno = _native.WaitUntilEnded(ProcessId);
+        lock (_gate)
+        {
+            // Until this waitpid the ended child is a zombie, so its pid cannot be reused: a signal sent under the
+            // lock before it reaches the child or nothing, never a stranger that was given the same pid.
+            int r = _native.TryReap(ProcessId, out int status, out int reapErrno);
+            _reaped = true;
+            _exited.TrySetResult(errno == 0 && r == ProcessId ? ChildExitStatus.FromWaitStatus(status) : new ChildExitStatus(-1, 0, IsKnown: false));
+            _ = reapErrno;
+        }
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (SIGTERM, SIGHUP, SIGINT, SIGQUIT or SIGCONT); false where the child has already ended.</summary>
+    /// <exception cref="ArgumentException">The signal cannot be sent through this call.</exception>
+    public bool Signal(PosixSignal signal)
+    {
+        int number = _native.SignalNumber(signal);
+        if (number == 0)
+        {
+            throw new ArgumentException($"{signal} cannot be sent to a child; use SIGTERM, SIGHUP, SIGINT, SIGQUIT or SIGCONT, or Kill().", nameof(signal));
+        }
+        return Send(number, signal.ToString());
+    }
+
+    /// <summary>Sends SIGKILL; false where the child has already ended.</summary>
+    public bool Kill() => Send(_native.SIGKILL, "SIGKILL");
+
+    private bool Send(int number, string name)
+    {
+        lock (_gate)
+        {
+            if (_reaped)
+            {
+                return false;
+            }
+            int errno = _native.Kill(ProcessId, number);
+            if (errno != 0)
+            {
+                throw _native.Error("kill", errno, $"sending {name} to child {ProcessId} ({FileName})");
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Waits for the child to end.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled first; the child keeps running.</exception>
+    public Task<ChildExitStatus> WaitForExitAsync(CancellationToken cancellationToken = default) =>
+        _exited.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the child to end; true where it did.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _exited.Task.Wait(timeout);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{FileName} (pid {ProcessId}{(HasExited ? ", " + _exited.Task.Result : "")})";
+}

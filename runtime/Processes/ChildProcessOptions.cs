@@ -1,0 +1,80 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using FdPasser.Systemd;
+
+namespace FdPasser.Processes;
+
+/// <summary>
+/// What <see cref="ChildProcess.Start"/> runs and what it inherits: the program and arguments, the environment,
+/// the descriptors passed in systemd's layout (<see cref="PassDescriptor"/>), and optionally its standard streams.
+/// </summary>
+public sealed class ChildProcessOptions
+{
+    private readonly List<(SafeHandle Handle, string Name)> _passed = new();
+
+    /// <summary>Options to run <paramref name="fileName"/> (a path, or a name looked up in PATH) with <paramref name="arguments"/>.</summary>
+    public ChildProcessOptions(string fileName, params IEnumerable<string> arguments)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fileName);
+        ArgumentNullException.ThrowIfNull(arguments);
+        FileName = fileName;
+        Arguments = new List<string>(arguments);
+        Environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables())
+        {
+            Environment[(string)e.Key] = (string?)e.Value;
+        }
+        // This process's own activation variables describe its descriptors, not the child's.
+        Environment.Remove("LISTEN_PID");
+        Environment.Remove("LISTEN_FDS");
+        Environment.Remove("LISTEN_FDNAMES");
+    }
+
+    /// <summary>The program: a path, or a name looked up in the child's PATH.</summary>
+    public string FileName { get; }
+
+    /// <summary>The arguments after the program's name.</summary>
+    public IList<string> Arguments { get; }
+
+    /// <summary>
+    /// The child's environment: a copy of this process's, without LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES (which
+    /// <see cref="ChildProcess.Start"/> sets when descriptors are passed). A null value leaves a variable out.
+    /// </summary>
+    public IDictionary<string, string?> Environment { get; }
+
+    /// <summary>The descriptors passed, in order: the first becomes descriptor 3 in the child.</summary>
+    public IReadOnlyList<(SafeHandle Handle, string Name)> PassedDescriptors => _passed;
+
+    /// <summary>
+    /// Passes <paramref name="handle"/> as the next descriptor (3, 4, …) under <paramref name="name"/> in
+    /// LISTEN_FDNAMES. The handle stays this process's; the child gets its own copy at start.
+    /// </summary>
+    public ChildProcessOptions PassDescriptor(SafeHandle handle, string name)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        DescriptorNames.Validate(name, nameof(name));
+        _passed.Add((handle, name));
+        return this;
+    }
+
+    /// <summary>The child's standard input; null inherits this process's.</summary>
+    public SafeHandle? StandardInput { get; set; }
+
+    /// <summary>The child's standard output; null inherits this process's.</summary>
+    public SafeHandle? StandardOutput { get; set; }
+
+    /// <summary>The child's standard error; null inherits this process's.</summary>
+    public SafeHandle? StandardError { get; set; }
+
+    /// <summary>Starts the child in a session (and process group) of its own, so a terminal's signals do not reach it.</summary>
+    public bool NewSession { get; set; }
+
+    /// <summary>
+    /// The shell that sets LISTEN_PID to the child's own pid before it execs the program (default <c>/bin/sh</c>).
+    /// A spawned process cannot know its pid before exec; <c>sh -c 'LISTEN_PID=$$ … exec "$@"'</c> runs in the
+    /// child's process and exec keeps the pid.
+    /// </summary>
+    public string Shell { get; set; } = "/bin/sh";
+}

@@ -1,0 +1,79 @@
+using System;
+using System.Security.Cryptography;
+using FdPasser.Platform;
+using Microsoft.Win32.SafeHandles;
+
+namespace FdPasser;
+
+/// <summary>
+/// Memory-backed files with no name in any filesystem: the usual way to keep state in a service manager's
+/// descriptor store across restarts, or to hand a large buffer to another process. Linux (and FreeBSD 13+) use
+/// <c>memfd_create</c> with MFD_CLOEXEC and optional sealing; elsewhere a shared-memory object is created with
+/// <c>shm_open</c> and its name removed at once.
+/// </summary>
+public static class AnonymousMemory
+{
+    /// <summary>True where memory files come from <c>memfd_create</c> (and may be sealed).</summary>
+    public static bool IsMemfd => PosixNatives.Current.HasMemfd;
+
+    /// <summary>
+    /// Creates a memory file of <paramref name="size"/> bytes (zero-filled), close-on-exec. <paramref name="name"/>
+    /// only labels it (in /proc/PID/fd); <paramref name="allowSealing"/> lets <see cref="Seal"/> be used on it later.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Sealing was asked for where there is no memfd.</exception>
+    /// <exception cref="FdPassingException">The system refused (errno named: EMFILE, ENOMEM…).</exception>
+    public static SafeFileHandle Create(string name, long size = 0, bool allowSealing = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        if (name.Contains('/') || name.Contains('\0'))
+        {
+            throw new ArgumentException("A memory file's name may not contain '/' or NUL.", nameof(name));
+        }
+        PosixNative native = PosixNatives.Current;
+        SafeFileHandle handle;
+        if (native.HasMemfd)
+        {
+            handle = native.CreateMemfd(name, allowSealing);
+        }
+        else if (allowSealing)
+        {
+            throw new PlatformNotSupportedException($"Sealable memory files need memfd_create, which {native.Rid} does not have.");
+        }
+        else
+        {
+            // A random name, removed as soon as it is open: nothing else can find it, and nothing is left behind.
+            handle = native.CreateUnlinkedSharedMemory("/" + name + "-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)));
+        }
+        try
+        {
+            if (size > 0)
+            {
+                native.Truncate(handle, size);
+            }
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds <paramref name="seals"/> to a memory file created with <c>allowSealing</c>.</summary>
+    /// <exception cref="FdPassingException">fcntl(F_ADD_SEALS) refused (EPERM: sealing not allowed or F_SEAL_SEAL set; EBUSY: writable mappings exist).</exception>
+    public static void Seal(SafeFileHandle handle, MemorySeals seals)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        PosixNative native = PosixNatives.Current;
+        native.AddSeals(handle, native.SealBits(seals));
+    }
+
+    /// <summary>The seals set on a memory file.</summary>
+    public static MemorySeals GetSeals(SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        PosixNative native = PosixNatives.Current;
+        return native.SealsFromBits(native.GetSeals(handle));
+    }
+}
