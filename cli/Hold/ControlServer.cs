@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -26,6 +27,9 @@ internal sealed class ControlServer : IDisposable
 
     public string Path => _listener.Path;
 
+    /// <summary>Creates the socket file at <paramref name="path"/>, mode 0600, answering <paramref name="ownUid"/> and root.</summary>
+    /// <param name="path">The socket file.</param>
+    /// <param name="ownUid">This process's uid.</param>
     /// <param name="answer">Answers a request line (from the loop of fdpass hold, so it sees a consistent state).</param>
     public static ControlServer Create(string path, uint ownUid, Func<string, PeerCredentials, Task<string>> answer)
     {

@@ -314,7 +314,11 @@ internal sealed class HoldRunner : IDisposable
         {
             s.Dispose();
         }
-        _control?.Dispose();
+        if (_control is not null)
+        {
+            _control.Dispose();
+            _log.Write($"removed {_control.Path}");
+        }
         _notify?.Dispose();
         foreach (BoundListener l in _listeners)
         {

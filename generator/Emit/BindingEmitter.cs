@@ -133,6 +133,8 @@ internal static class BindingEmitter
         Line(sb, "public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;");
         Line(sb, $"public static int StatSize => {stat.Size};");
         Line(sb, "public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;");
+        Line(sb, "public static ulong StatDevice(void* stat) => (ulong)((stat*)stat)->st_dev;");
+        Line(sb, "public static ulong StatInode(void* stat) => (ulong)((stat*)stat)->st_ino;");
         EmitPeerCred(sb, t);
         EmitStreams(sb, t);
         EmitProcessTypes(sb, t);

@@ -84,6 +84,8 @@ internal static class ContractEmitter
         "short PollfdRevents(void* pollfd);",
         "int StatSize { get; }",
         "uint StatMode(void* stat);",
+        "ulong StatDevice(void* stat);",
+        "ulong StatInode(void* stat);",
         "int PeerCredSize { get; }",
         "void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);",
         "bool Has_Streams { get; }",

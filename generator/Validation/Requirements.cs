@@ -41,7 +41,7 @@ internal static class Requirements
         ["cmsghdr"] = new[] { "cmsg_len", "cmsg_level", "cmsg_type" },
         ["sockaddr_un"] = new[] { "sun_family", "sun_path" },
         ["pollfd"] = new[] { "fd", "events", "revents" },
-        ["stat"] = new[] { "st_mode" },
+        ["stat"] = new[] { "st_mode", "st_dev", "st_ino" },
     };
 
     public static readonly Dictionary<string, string[]> PeerCredStructs = new()
