@@ -84,7 +84,9 @@ internal static unsafe partial class FreebsdX64
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 224)]
     public struct stat
     {
-        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[24];
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong st_dev;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
+        [global::System.Runtime.InteropServices.FieldOffset(16)] private fixed byte _pad16[8];
         [global::System.Runtime.InteropServices.FieldOffset(24)] public ushort st_mode;
         [global::System.Runtime.InteropServices.FieldOffset(26)] private fixed byte _pad26[198];
     }
@@ -814,6 +816,12 @@ internal static unsafe partial class FreebsdX64
         public static bool Has_POSIX_SPAWN_SETSID => false;
         public static int WNOHANG => 0;
         public static bool Has_WNOHANG => false;
+        public static int WEXITED => 0;
+        public static bool Has_WEXITED => false;
+        public static int WNOWAIT => 0;
+        public static bool Has_WNOWAIT => false;
+        public static int P_PID => 0;
+        public static bool Has_P_PID => false;
         public static int SIGHUP => 0;
         public static bool Has_SIGHUP => false;
         public static int SIGINT => 0;
@@ -938,6 +946,8 @@ internal static unsafe partial class FreebsdX64
         public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;
         public static int StatSize => 224;
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
+        public static ulong StatDevice(void* stat) => (ulong)((stat*)stat)->st_dev;
+        public static ulong StatInode(void* stat) => (ulong)((stat*)stat)->st_ino;
         public static int PeerCredSize => 88;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {
@@ -955,6 +965,7 @@ internal static unsafe partial class FreebsdX64
         public static int PosixSpawnFileActionsSize => 0;
         public static int PosixSpawnattrSize => 0;
         public static int SigsetSize => 0;
+        public static int SiginfoSize => 0;
         public static int TimespecSize => 0;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException("abi/freebsd-x64.abi declares no struct timespec.");
 
@@ -1040,6 +1051,8 @@ internal static unsafe partial class FreebsdX64
         public static int waitpid(int a0, int* a1, int a2) => throw new global::System.PlatformNotSupportedException("waitpid() is not available on freebsd-x64.");
         public static bool Has_kill => false;
         public static int kill(int a0, int a1) => throw new global::System.PlatformNotSupportedException("kill() is not available on freebsd-x64.");
+        public static bool Has_waitid => false;
+        public static int waitid(int a0, int a1, void* a2, int a3) => throw new global::System.PlatformNotSupportedException("waitid() is not available on freebsd-x64.");
         public static bool Has_memfd_create => false;
         public static int memfd_create(byte* a0, uint a1) => throw new global::System.PlatformNotSupportedException("memfd_create() is not available on freebsd-x64.");
         public static bool Has_shm_open => false;

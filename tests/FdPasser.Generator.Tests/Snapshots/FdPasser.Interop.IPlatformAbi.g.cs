@@ -130,6 +130,12 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_POSIX_SPAWN_SETSID { get; }
     static abstract int WNOHANG { get; }
     static abstract bool Has_WNOHANG { get; }
+    static abstract int WEXITED { get; }
+    static abstract bool Has_WEXITED { get; }
+    static abstract int WNOWAIT { get; }
+    static abstract bool Has_WNOWAIT { get; }
+    static abstract int P_PID { get; }
+    static abstract bool Has_P_PID { get; }
     static abstract int SIGHUP { get; }
     static abstract bool Has_SIGHUP { get; }
     static abstract int SIGINT { get; }
@@ -217,6 +223,8 @@ internal unsafe interface IPlatformAbi
     static abstract short PollfdRevents(void* pollfd);
     static abstract int StatSize { get; }
     static abstract uint StatMode(void* stat);
+    static abstract ulong StatDevice(void* stat);
+    static abstract ulong StatInode(void* stat);
     static abstract int PeerCredSize { get; }
     static abstract void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);
     static abstract bool Has_Streams { get; }
@@ -228,6 +236,7 @@ internal unsafe interface IPlatformAbi
     static abstract int PosixSpawnFileActionsSize { get; }
     static abstract int PosixSpawnattrSize { get; }
     static abstract int SigsetSize { get; }
+    static abstract int SiginfoSize { get; }
     static abstract int TimespecSize { get; }
     static abstract void TimespecRead(void* timespec, out long seconds, out long nanoseconds);
 
@@ -313,6 +322,8 @@ internal unsafe interface IPlatformAbi
     static abstract int waitpid(int a0, int* a1, int a2);
     static abstract bool Has_kill { get; }
     static abstract int kill(int a0, int a1);
+    static abstract bool Has_waitid { get; }
+    static abstract int waitid(int a0, int a1, void* a2, int a3);
     static abstract bool Has_memfd_create { get; }
     static abstract int memfd_create(byte* a0, uint a1);
     static abstract bool Has_shm_open { get; }

@@ -78,7 +78,9 @@ internal static unsafe partial class LinuxX64
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 144)]
     public struct stat
     {
-        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[24];
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong st_dev;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
+        [global::System.Runtime.InteropServices.FieldOffset(16)] private fixed byte _pad16[8];
         [global::System.Runtime.InteropServices.FieldOffset(24)] public uint st_mode;
         [global::System.Runtime.InteropServices.FieldOffset(28)] private fixed byte _pad28[116];
     }
@@ -100,6 +102,13 @@ internal static unsafe partial class LinuxX64
     /// <summary>struct sigset_t: 128 bytes.</summary>
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
     public struct sigset_t
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[128];
+    }
+
+    /// <summary>struct siginfo_t: 128 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+    public struct siginfo_t
     {
         [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[128];
     }
@@ -226,6 +235,12 @@ internal static unsafe partial class LinuxX64
     public const bool Has_POSIX_SPAWN_SETSID = true;
     public const int WNOHANG = 1;
     public const bool Has_WNOHANG = true;
+    public const int WEXITED = 4;
+    public const bool Has_WEXITED = true;
+    public const int WNOWAIT = 0x1000000;
+    public const bool Has_WNOWAIT = true;
+    public const int P_PID = 1;
+    public const bool Has_P_PID = true;
     public const int SIGHUP = 1;
     public const bool Has_SIGHUP = true;
     public const int SIGINT = 2;
@@ -1111,6 +1126,26 @@ internal static unsafe partial class LinuxX64
         static extern unsafe int __PInvoke(int __pid_native, int __sig_native);
     }
 
+    /// <summary>waitid in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int waitid(int idtype, int id, global::FdPasser.Interop.LinuxX64.siginfo_t* info, int options)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(idtype, id, info, options);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "waitid", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __idtype_native, int __id_native, global::FdPasser.Interop.LinuxX64.siginfo_t* __info_native, int __options_native);
+    }
+
     /// <summary>memfd_create in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
     [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
@@ -1289,6 +1324,12 @@ internal static unsafe partial class LinuxX64
         public static bool Has_POSIX_SPAWN_SETSID => true;
         public static int WNOHANG => unchecked((int)LinuxX64.WNOHANG);
         public static bool Has_WNOHANG => true;
+        public static int WEXITED => unchecked((int)LinuxX64.WEXITED);
+        public static bool Has_WEXITED => true;
+        public static int WNOWAIT => unchecked((int)LinuxX64.WNOWAIT);
+        public static bool Has_WNOWAIT => true;
+        public static int P_PID => unchecked((int)LinuxX64.P_PID);
+        public static bool Has_P_PID => true;
         public static int SIGHUP => unchecked((int)LinuxX64.SIGHUP);
         public static bool Has_SIGHUP => true;
         public static int SIGINT => unchecked((int)LinuxX64.SIGINT);
@@ -1412,6 +1453,8 @@ internal static unsafe partial class LinuxX64
         public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;
         public static int StatSize => 144;
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
+        public static ulong StatDevice(void* stat) => (ulong)((stat*)stat)->st_dev;
+        public static ulong StatInode(void* stat) => (ulong)((stat*)stat)->st_ino;
         public static int PeerCredSize => 12;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {
@@ -1429,6 +1472,7 @@ internal static unsafe partial class LinuxX64
         public static int PosixSpawnFileActionsSize => 80;
         public static int PosixSpawnattrSize => 336;
         public static int SigsetSize => 128;
+        public static int SiginfoSize => 128;
         public static int TimespecSize => 16;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds)
         {
@@ -1519,6 +1563,8 @@ internal static unsafe partial class LinuxX64
         public static int waitpid(int a0, int* a1, int a2) => LinuxX64.waitpid(a0, a1, a2);
         public static bool Has_kill => true;
         public static int kill(int a0, int a1) => LinuxX64.kill(a0, a1);
+        public static bool Has_waitid => true;
+        public static int waitid(int a0, int a1, void* a2, int a3) => LinuxX64.waitid(a0, a1, (global::FdPasser.Interop.LinuxX64.siginfo_t*)a2, a3);
         public static bool Has_memfd_create => true;
         public static int memfd_create(byte* a0, uint a1) => LinuxX64.memfd_create(a0, a1);
         public static bool Has_shm_open => true;

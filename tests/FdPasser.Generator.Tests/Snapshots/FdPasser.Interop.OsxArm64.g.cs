@@ -81,9 +81,11 @@ internal static unsafe partial class OsxArm64
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 144)]
     public struct stat
     {
-        [global::System.Runtime.InteropServices.FieldOffset(0)] private fixed byte _pad0[4];
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public int st_dev;
         [global::System.Runtime.InteropServices.FieldOffset(4)] public ushort st_mode;
-        [global::System.Runtime.InteropServices.FieldOffset(6)] private fixed byte _pad6[138];
+        [global::System.Runtime.InteropServices.FieldOffset(6)] private fixed byte _pad6[2];
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
+        [global::System.Runtime.InteropServices.FieldOffset(16)] private fixed byte _pad16[128];
     }
 
     public const int AF_UNIX = 1;
@@ -793,6 +795,12 @@ internal static unsafe partial class OsxArm64
         public static bool Has_POSIX_SPAWN_SETSID => false;
         public static int WNOHANG => 0;
         public static bool Has_WNOHANG => false;
+        public static int WEXITED => 0;
+        public static bool Has_WEXITED => false;
+        public static int WNOWAIT => 0;
+        public static bool Has_WNOWAIT => false;
+        public static int P_PID => 0;
+        public static bool Has_P_PID => false;
         public static int SIGHUP => 0;
         public static bool Has_SIGHUP => false;
         public static int SIGINT => 0;
@@ -917,6 +925,8 @@ internal static unsafe partial class OsxArm64
         public static short PollfdRevents(void* pollfd) => (short)((pollfd*)pollfd)->revents;
         public static int StatSize => 144;
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
+        public static ulong StatDevice(void* stat) => (ulong)((stat*)stat)->st_dev;
+        public static ulong StatInode(void* stat) => (ulong)((stat*)stat)->st_ino;
         public static int PeerCredSize => 76;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {
@@ -934,6 +944,7 @@ internal static unsafe partial class OsxArm64
         public static int PosixSpawnFileActionsSize => 0;
         public static int PosixSpawnattrSize => 0;
         public static int SigsetSize => 0;
+        public static int SiginfoSize => 0;
         public static int TimespecSize => 0;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException("abi/osx-arm64.abi declares no struct timespec.");
 
@@ -1019,6 +1030,8 @@ internal static unsafe partial class OsxArm64
         public static int waitpid(int a0, int* a1, int a2) => throw new global::System.PlatformNotSupportedException("waitpid() is not available on osx-arm64.");
         public static bool Has_kill => false;
         public static int kill(int a0, int a1) => throw new global::System.PlatformNotSupportedException("kill() is not available on osx-arm64.");
+        public static bool Has_waitid => false;
+        public static int waitid(int a0, int a1, void* a2, int a3) => throw new global::System.PlatformNotSupportedException("waitid() is not available on osx-arm64.");
         public static bool Has_memfd_create => false;
         public static int memfd_create(byte* a0, uint a1) => throw new global::System.PlatformNotSupportedException("memfd_create() is not available on osx-arm64.");
         public static bool Has_shm_open => false;
