@@ -29,28 +29,42 @@ internal static class Transports
 
     public static bool IsSupported(FdTransportKind kind) => Choice.Has(kind);
 
-    internal static SocketTransport SocketFor(PlatformChoice choice)
+    internal static SocketTransport SocketFor(PlatformChoice choice) =>
+        ForSocketTarget<SocketFactory, SocketTransport>(choice) ?? throw NotAvailable(choice, FdTransportKind.Socket);
+
+    /// <summary>
+    /// The one table of socket targets: what <typeparamref name="TFactory"/> builds for the target of
+    /// <paramref name="choice"/>, or null where this process cannot use it.
+    /// </summary>
+    internal static T? ForSocketTarget<TFactory, T>(PlatformChoice choice)
+        where TFactory : ITargetFactory<T>
+        where T : class
     {
         switch (choice.SocketRid)
         {
             case "linux-x64" when OperatingSystem.IsLinux() && Is(Architecture.X64):
-                return BsdTransport<LinuxX64.Abi>.Instance;
+                return TFactory.Create<LinuxX64.Abi>();
             case "linux-musl-x64" when OperatingSystem.IsLinux() && Is(Architecture.X64):
-                return BsdTransport<LinuxMuslX64.Abi>.Instance;
+                return TFactory.Create<LinuxMuslX64.Abi>();
             case "linux-arm64" when OperatingSystem.IsLinux() && Is(Architecture.Arm64):
-                return BsdTransport<LinuxArm64.Abi>.Instance;
+                return TFactory.Create<LinuxArm64.Abi>();
             case "linux-arm" when OperatingSystem.IsLinux() && Is(Architecture.Arm):
-                return BsdTransport<LinuxArm.Abi>.Instance;
+                return TFactory.Create<LinuxArm.Abi>();
             case "osx-x64" when OperatingSystem.IsMacOS() && Is(Architecture.X64):
-                return BsdTransport<OsxX64.Abi>.Instance;
+                return TFactory.Create<OsxX64.Abi>();
             case "osx-arm64" when OperatingSystem.IsMacOS() && Is(Architecture.Arm64):
-                return BsdTransport<OsxArm64.Abi>.Instance;
+                return TFactory.Create<OsxArm64.Abi>();
             case "freebsd-x64" when OperatingSystem.IsFreeBSD() && Is(Architecture.X64):
-                return BsdTransport<FreebsdX64.Abi>.Instance;
+                return TFactory.Create<FreebsdX64.Abi>();
             case "illumos-x64" when IsIllumos() && Is(Architecture.X64):
-                return BsdTransport<IllumosX64.Abi>.Instance;
+                return TFactory.Create<IllumosX64.Abi>();
         }
-        throw NotAvailable(choice, FdTransportKind.Socket);
+        return null;
+    }
+
+    private readonly struct SocketFactory : ITargetFactory<SocketTransport>
+    {
+        public static SocketTransport Create<TAbi>() where TAbi : struct, IPlatformAbi => BsdTransport<TAbi>.Instance;
     }
 
     internal static StreamsTransport StreamsFor(PlatformChoice choice)
@@ -62,7 +76,7 @@ internal static class Transports
         throw NotAvailable(choice, FdTransportKind.Streams);
     }
 
-    private static PlatformNotSupportedException NotAvailable(PlatformChoice choice, FdTransportKind kind)
+    internal static PlatformNotSupportedException NotAvailable(PlatformChoice choice, FdTransportKind kind)
     {
         if (choice.UnsupportedReason is { } reason)
         {

@@ -88,5 +88,5 @@ public sealed class ServiceNotification : IDisposable
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{string.Join(" ", Fields)} from {Sender}{(DescriptorCount > 0 ? $" with {DescriptorCount} descriptor(s)" : "")}";
+        $"{string.Join(" ", System.Linq.Enumerable.Select(Fields, f => f.Key + "=" + f.Value))} from {Sender}{(DescriptorCount > 0 ? $" with {DescriptorCount} descriptor(s)" : "")}";
 }

@@ -21,6 +21,9 @@ internal static class Program
                 "pair-send" => SendFile(FdChannel.FromDescriptor(int.Parse(args[1])), args[2]),
                 "tcp-accept" => AcceptOnPassedListener(FdChannel.FromDescriptor(int.Parse(args[1]))),
                 "exhaust" => ReceiveAtTheDescriptorLimit(FdChannel.FromDescriptor(int.Parse(args[1]))),
+                "listen-report" => Activation.Report(),
+                "listen-serve" => Activation.Serve(args[1]),
+                "notify" => Activation.Notify(args[1]),
                 _ => Fail("unknown mode " + args[0]),
             };
         }
