@@ -76,6 +76,7 @@ public sealed class HoldStopTests
         // Its memfd crossed to root's store and back: the next generation, also nobody, counts on from it.
         hold.Signal("HUP");
         hold.AssertLogged("generation 2 (pid", "is ready", Patience);
+        hold.AssertLogged("generation 1 (pid", "drained and exited", Patience);
         Assert.Equal((2, hold.PidOf(2)), Answers.Parse((await HttpLoad.Once(new IPEndPoint(IPAddress.Loopback, port))).Body));
         Assert.Equal(0, hold.Stop("TERM"));
     }
