@@ -50,6 +50,12 @@ internal sealed class ControlServer : IDisposable
             {
                 return;
             }
+            catch (IOException)
+            {
+                // accept failed (EMFILE while the descriptor table is full): the request waits in the backlog.
+                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
             _ = ServeAsync(connection, cancellationToken);
         }
     }

@@ -146,8 +146,10 @@ internal sealed class HoldRunner : IDisposable
         {
             child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException && generation > 1)
         {
+            // Once a generation has run, a failed start (a deploy in progress, say) is retried; a COMMAND that
+            // cannot be started at all the first time is an error of the command line, reported at once.
             Feed(new HoldEvent.SpawnFailed(generation, OneLine.Of(e)));
             return;
         }
@@ -216,6 +218,12 @@ internal sealed class HoldRunner : IDisposable
             catch (MalformedNotificationException e)
             {
                 _inbox.Add(() => _log.Write(OneLine.Of(e)));
+            }
+            catch (FdPassingException e)
+            {
+                // recvmsg failed (ENOMEM, ENOBUFS): say so and keep receiving, a little later.
+                _inbox.Add(() => _log.Write("receiving notifications: " + OneLine.Of(e)));
+                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

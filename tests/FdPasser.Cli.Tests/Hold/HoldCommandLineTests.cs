@@ -57,4 +57,19 @@ public sealed class HoldCommandLineTests
         Assert.Equal(1, run.ExitCode);
         Assert.StartsWith("fdpass hold: connect() failed while connecting to the endpoint '/tmp/fdpass-no-such-holder.sock': ENOENT", run.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_COMMAND_that_cannot_be_started_is_one_line_exit_1_and_leaves_no_socket_file()
+    {
+        using var tree = new TempTree();
+        string control = System.IO.Path.Combine(tree.Path, "control.sock");
+        string side = System.IO.Path.Combine(tree.Path, "side.sock");
+
+        RunResult run = Fdpass.Run("hold", "--listen", "web=tcp:127.0.0.1:0", "--listen", "side=unix:" + side, "--control", control, "--", "/nonexistent/server");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("fdpass hold: '/nonexistent/server' does not exist or is not an executable file.\n", run.Stderr);
+        Assert.False(System.IO.File.Exists(control), "the control socket is left");
+        Assert.False(System.IO.File.Exists(side), "the listener's socket file is left");
+    }
 }
