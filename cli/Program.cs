@@ -11,7 +11,7 @@ internal static class Program
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("fdpass: missing command: serve, get or demo (see 'fdpass --help')");
+            Console.Error.WriteLine("fdpass: missing command: serve, get, hold or demo (see 'fdpass --help')");
             return ExitCodes.Usage;
         }
         string command = args[0];
@@ -27,10 +27,12 @@ internal static class Program
                     return ServeCommand.Run(rest, Console.Out);
                 case "get":
                     return GetCommand.Run(rest, Console.Out, Console.Error);
+                case "hold":
+                    return HoldCommand.Run(rest, Console.Out);
                 case "demo":
                     return DemoCommand.Run(rest, Console.Out);
                 default:
-                    throw new UsageException($"fdpass: unknown command '{command}': expected serve, get or demo (see 'fdpass --help')");
+                    throw new UsageException($"fdpass: unknown command '{command}': expected serve, get, hold or demo (see 'fdpass --help')");
             }
         }
         catch (UsageException e)

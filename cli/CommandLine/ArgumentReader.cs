@@ -27,7 +27,9 @@ internal sealed class ArgumentReader
     /// <param name="args">The arguments after the command's name.</param>
     /// <param name="valueOptions">Options that take a value (<c>--root</c>).</param>
     /// <param name="switchOptions">Options that take none (<c>--allow-write</c>).</param>
-    public static ArgumentReader Parse(string command, ReadOnlySpan<string> args, string[] valueOptions, string[] switchOptions)
+    /// <param name="firstPositionalEndsOptions">Everything from the first positional on is positional, as for a
+    /// command to run with its own options (<c>hold … COMMAND --its-flag</c>).</param>
+    public static ArgumentReader Parse(string command, ReadOnlySpan<string> args, string[] valueOptions, string[] switchOptions, bool firstPositionalEndsOptions = false)
     {
         var reader = new ArgumentReader(command);
         bool optionsEnded = false;
@@ -37,6 +39,7 @@ internal sealed class ArgumentReader
             if (optionsEnded || arg == "-" || !arg.StartsWith('-'))
             {
                 reader._positionals.Add(arg);
+                optionsEnded |= firstPositionalEndsOptions;
                 continue;
             }
             if (arg == "--")

@@ -9,11 +9,14 @@ internal static class HelpText
         Usage:
           fdpass serve ENDPOINT [--root DIR] [--allow-uid USER]... [--allow-write]
           fdpass get ENDPOINT PATH [--flags FLAGS]
+          fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [options] [--] COMMAND [ARGS...]
           fdpass demo
 
         Commands:
           serve   Run an open server: clients ask for files, the server opens them and passes the descriptors.
           get     Ask an open server for a file and copy it to standard output.
+          hold    Hold a service's listeners and restart it (SIGHUP, --reload) without dropping a connection:
+                  systemd's socket activation and notify protocol, rollback, crash restart, stored descriptors.
           demo    Show descriptor passing between this process and a second one it starts, step by step.
 
         ENDPOINT is the path of a Unix socket file (or @name for a Linux abstract socket).

@@ -54,6 +54,9 @@ internal abstract class PosixNative
     /// <summary>What a descriptor is: fstat for its file type, getsockopt(SO_TYPE, SO_ACCEPTCONN) for a socket.</summary>
     public abstract DescriptorKind Describe(SafeHandle handle, out SocketType socketType, out bool listening);
 
+    /// <summary>fstat's st_dev and st_ino: which file a descriptor refers to (equal for two descriptors of one file).</summary>
+    public abstract (ulong Device, ulong Inode) Identify(SafeHandle handle);
+
     // Notifications
 
     public abstract bool SupportsCredentials { get; }

@@ -21,8 +21,8 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("", "fdpass: missing command: serve, get or demo (see 'fdpass --help')")]
-    [InlineData("launch", "fdpass: unknown command 'launch': expected serve, get or demo (see 'fdpass --help')")]
+    [InlineData("", "fdpass: missing command: serve, get, hold or demo (see 'fdpass --help')")]
+    [InlineData("launch", "fdpass: unknown command 'launch': expected serve, get, hold or demo (see 'fdpass --help')")]
     [InlineData("serve", "fdpass serve: missing ENDPOINT (see 'fdpass serve --help')")]
     [InlineData("serve /tmp/x.sock --allow-uid fdp-no-such-user", "fdpass serve: --allow-uid 'fdp-no-such-user' is neither a user id nor the name of a known user (see 'fdpass serve --help')")]
     [InlineData("serve /tmp/x.sock --root", "fdpass serve: option '--root' needs a value (see 'fdpass serve --help')")]

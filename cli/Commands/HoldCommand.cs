@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using FdPasser.Cli.CommandLine;
+using FdPasser.Cli.Hold;
+using FdPasser.Cli.Server;
+
+namespace FdPasser.Cli.Commands;
+
+/// <summary><c>fdpass hold --listen NAME=SPEC... [options] [--] COMMAND [ARGS...]</c>, and its <c>--reload</c> and <c>--status</c> clients.</summary>
+internal static class HoldCommand
+{
+    public static int Run(ReadOnlySpan<string> args, TextWriter output)
+    {
+        var a = ArgumentReader.Parse(
+            "hold",
+            args,
+            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control"],
+            ["--reload", "--status"],
+            firstPositionalEndsOptions: true);
+        if (a.HelpRequested)
+        {
+            output.WriteLine(HoldHelp.Text);
+            return ExitCodes.Success;
+        }
+        string control = a.Single("--control") ?? HoldOptions.DefaultControlPath(Endpoint.Self().UserId);
+        if (a.Has("--reload") || a.Has("--status"))
+        {
+            if (a.Has("--reload") && a.Has("--status"))
+            {
+                throw a.Usage("--reload and --status ask for different things; give one");
+            }
+            if (a.Positionals.Count > 0 || a.All("--listen").Count > 0)
+            {
+                throw a.Usage($"--{(a.Has("--reload") ? "reload" : "status")} takes only --control (it asks a running fdpass hold)");
+            }
+            return ControlClient.Ask(control, a.Has("--reload") ? "reload" : "status", output);
+        }
+        if (a.Positionals.Count == 0)
+        {
+            throw a.Usage("missing COMMAND");
+        }
+        var listeners = new List<ListenerSpec>();
+        foreach (string text in a.All("--listen"))
+        {
+            ListenerSpec spec;
+            try
+            {
+                spec = ListenerSpec.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw a.Usage($"--listen {e.Message}");
+            }
+            if (listeners.Exists(l => l.Name == spec.Name))
+            {
+                throw a.Usage($"--listen: the name '{spec.Name}' is given twice");
+            }
+            listeners.Add(spec);
+        }
+        if (listeners.Count == 0)
+        {
+            throw a.Usage("missing --listen NAME=tcp:HOST:PORT or NAME=unix:PATH");
+        }
+        string? user = a.Single("--user");
+        if (user is not null && Endpoint.Self().UserId != 0)
+        {
+            throw a.Usage("--user needs fdpass hold to run as root");
+        }
+        var timings = new HoldTimings
+        {
+            ReadyTimeout = Seconds(a, "--ready-timeout", 30, allowZero: true) is { } ready && ready > TimeSpan.Zero ? ready : null,
+            StopTimeout = Seconds(a, "--stop-timeout", 30, allowZero: false)!.Value,
+        };
+        int storeMax = 16;
+        if (a.Single("--fd-store-max") is { } max &&
+            (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out storeMax) || storeMax > 4096))
+        {
+            throw a.Usage($"--fd-store-max '{max}' is not a number from 0 to 4096");
+        }
+        var options = new HoldOptions
+        {
+            Listeners = listeners,
+            Command = a.Positionals[0],
+            Arguments = a.Positionals.Count > 1 ? new List<string>(a.Positionals).GetRange(1, a.Positionals.Count - 1) : [],
+            User = user,
+            Timings = timings,
+            FdStoreMax = storeMax,
+            ControlPath = control,
+        };
+        using var runner = new HoldRunner(options, new ServerLog(output));
+        return runner.Run();
+    }
+
+    private static TimeSpan? Seconds(ArgumentReader a, string option, double byDefault, bool allowZero)
+    {
+        string? text = a.Single(option);
+        if (text is null)
+        {
+            return TimeSpan.FromSeconds(byDefault);
+        }
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double s) || s > 86400 || (s == 0 && !allowZero))
+        {
+            throw a.Usage($"{option} '{text}' is not a number of seconds from {(allowZero ? "0" : "more than 0")} to 86400");
+        }
+        return TimeSpan.FromSeconds(s);
+    }
+}

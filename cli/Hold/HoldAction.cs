@@ -1,0 +1,25 @@
+namespace FdPasser.Cli.Hold;
+
+/// <summary>The signals the machine sends.</summary>
+internal enum HoldSignal
+{
+    Term,
+    Kill,
+}
+
+/// <summary>What <see cref="HoldMachine"/> asks the process around it to do.</summary>
+internal abstract record HoldAction
+{
+    /// <summary>Start COMMAND as this generation, with every listener and stored descriptor; answer with Spawned or SpawnFailed.</summary>
+    public sealed record Spawn(int Generation) : HoldAction;
+
+    public sealed record Signal(int Pid, HoldSignal Which) : HoldAction;
+
+    /// <summary>Report Exited for this pid once it is gone (it is not our child, so it cannot be reaped).</summary>
+    public sealed record Watch(int Pid) : HoldAction;
+
+    public sealed record Log(string Line) : HoldAction;
+
+    /// <summary>Every generation has ended after a stop: exit with this code.</summary>
+    public sealed record Exit(int Code) : HoldAction;
+}

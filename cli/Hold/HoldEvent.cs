@@ -1,0 +1,28 @@
+using System.Collections.Generic;
+
+namespace FdPasser.Cli.Hold;
+
+/// <summary>Something that happened, fed to <see cref="HoldMachine.Handle"/>.</summary>
+internal abstract record HoldEvent
+{
+    /// <summary>The generation's process was started.</summary>
+    public sealed record Spawned(int Generation, int Pid) : HoldEvent;
+
+    /// <summary>Starting the generation's process failed.</summary>
+    public sealed record SpawnFailed(int Generation, string Reason) : HoldEvent;
+
+    /// <summary>A notification (READY=1, STOPPING=1, STATUS=, MAINPID=) from the process <paramref name="Pid"/>, as the kernel reported it.</summary>
+    public sealed record Notified(int Pid, IReadOnlyList<KeyValuePair<string, string>> Fields) : HoldEvent;
+
+    /// <summary>A child ended (reaped), or a watched main pid is gone.</summary>
+    public sealed record Exited(int Pid, ExitStatus Status) : HoldEvent;
+
+    /// <summary>A reload was asked for (SIGHUP, or <c>fdpass hold --reload</c>).</summary>
+    public sealed record Reload(string Source) : HoldEvent;
+
+    /// <summary>fdpass hold is to stop (SIGTERM, SIGINT).</summary>
+    public sealed record Stop(string Source) : HoldEvent;
+
+    /// <summary>Time passed: deadlines are checked.</summary>
+    public sealed record Tick : HoldEvent;
+}

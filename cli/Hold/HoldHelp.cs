@@ -1,0 +1,59 @@
+namespace FdPasser.Cli.Hold;
+
+/// <summary>The text of <c>fdpass hold --help</c>.</summary>
+internal static class HoldHelp
+{
+    public const string Text = """
+        Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [--user USER] [--ready-timeout SECONDS]
+                           [--stop-timeout SECONDS] [--fd-store-max N] [--control PATH] [--] COMMAND [ARGS...]
+               fdpass hold --reload [--control PATH]
+               fdpass hold --status [--control PATH]
+
+        Holds the listening sockets of a service and restarts it without refusing or dropping a connection. Binds
+        each --listen itself and starts COMMAND with them as systemd's socket activation does: descriptors 3, 4, ...
+        with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID, and NOTIFY_SOCKET pointing at fdpass hold,
+        which speaks systemd's notify protocol as the service manager:
+          READY=1           the generation serves; the one before it is sent SIGTERM and drains
+          STATUS=TEXT       shown by --status and logged
+          STOPPING=1        logged; the generation is expected to exit
+          MAINPID=PID       signals go to PID; the generation ends when PID does
+          FDSTORE=1         descriptors sent with it are kept (under FDNAME=, default 'stored') and passed to
+                            every later generation after the listeners, under their names; the same file stored
+                            twice is kept once; FDSTOREREMOVE=1 with FDNAME= closes them
+        Notifications from processes that are not a generation's are ignored.
+
+        Reload (SIGHUP, or 'fdpass hold --reload'): starts the next generation with every listener and stored
+        descriptor. When it says READY=1 the previous one gets SIGTERM (then SIGKILL after --stop-timeout); several
+        old generations may drain at once. A reload asked for while one is starting waits for it (one is queued).
+        Rollback: a generation that exits before READY=1, or is not ready within --ready-timeout, is killed and the
+        running generation keeps serving; the log says why.
+        Crash: a generation that exits unasked is started again, after 0.1 s, doubling for each failure in a row up
+        to 10 s; the listeners stay open meanwhile, so connections wait in the backlog.
+        SIGTERM or SIGINT: every generation gets SIGTERM (SIGKILL after --stop-timeout; a second signal kills at
+        once); then fdpass hold removes the socket files it created and exits 0.
+
+        Options:
+          --listen NAME=SPEC    A listener (repeatable, at least one). SPEC: tcp:HOST:PORT (HOST an IPv4 or [IPv6]
+                                address, localhost, or * for every IPv4 address) or unix:PATH (a socket file,
+                                mode 0666, a stale one replaced; unix:@NAME for a Linux abstract socket). NAME:
+                                1 to 255 printable ASCII characters without ':' or spaces.
+          --user USER           Run COMMAND as USER (a name from /etc/passwd, or a uid), with its group and
+                                supplementary groups, HOME, USER and LOGNAME; through setpriv(1). The listeners are
+                                bound first, so a port below 1024 works with the privileges fdpass hold has.
+          --ready-timeout SECONDS
+                                Roll back a generation not ready within this time (default 30; 0 waits for ever).
+          --stop-timeout SECONDS
+                                SIGKILL a generation that has not exited this long after SIGTERM (default 30).
+          --fd-store-max N      Keep at most N stored descriptors (default 16; 0 turns FDSTORE=1 away).
+          --control PATH        The control socket of --reload and --status (mode 0600; default
+                                /run/fdpass-hold.sock for root, else $XDG_RUNTIME_DIR/fdpass-hold.sock, else
+                                /tmp/fdpass-hold-UID.sock).
+          --reload              Ask the fdpass hold at --control for a reload, print its answer and exit.
+          --status              Print the generations (number, pids, state, status) and stored descriptors of the
+                                fdpass hold at --control, and exit.
+          -h, --help            Show this help.
+
+        COMMAND starts at the first argument that is not an option, or after '--'. Log lines go to standard
+        output; COMMAND inherits standard input, output and error.
+        """;
+}

@@ -1,0 +1,342 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.Cli.Server;
+using FdPasser.Processes;
+using FdPasser.Systemd;
+
+namespace FdPasser.Cli.Hold;
+
+/// <summary>
+/// <c>fdpass hold</c> at work: binds the listeners, the notification socket and the control socket, and runs one
+/// loop that feeds <see cref="HoldMachine"/> with what happens (signals, notifications, child exits, control
+/// requests, time) and performs what it asks for. Everything that touches the machine or the store runs on the
+/// loop's thread; the other threads only post to it.
+/// </summary>
+internal sealed class HoldRunner : IDisposable
+{
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly HoldOptions _options;
+    private readonly ServerLog _log;
+    private readonly HoldMachine _machine;
+    private readonly DescriptorStore _store;
+    private readonly UserAccount? _user;
+    private readonly List<BoundListener> _listeners = new();
+    private readonly Dictionary<int, ChildProcess> _children = new();
+    private readonly HashSet<int> _watched = new();
+    private readonly BlockingCollection<Action> _inbox = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly List<IDisposable> _signals = new();
+    private readonly List<string> _captured = new();
+    private NotificationListener? _notify;
+    private ControlServer? _control;
+    private long _reloadAskedAt;
+    private int? _exitCode;
+    private bool _capturing;
+
+    public HoldRunner(HoldOptions options, ServerLog log)
+    {
+        _options = options;
+        _log = log;
+        _machine = new HoldMachine(options.Timings);
+        _store = new DescriptorStore(options.FdStoreMax);
+        _user = options.User is null ? null : UserAccount.Find(options.User);
+    }
+
+    public int Run()
+    {
+        foreach (ListenerSpec spec in _options.Listeners)
+        {
+            BoundListener bound = BoundListener.Bind(spec);
+            _listeners.Add(bound);
+            _log.Write($"listening on {spec.Name}={bound.Address}");
+        }
+        // An abstract name: no file to clean up, and a generation running as another user can reach it; only
+        // notifications from a generation's processes are acted on.
+        _notify = NotificationListener.Bind($"@fdpass-hold/{Environment.ProcessId}/{Guid.NewGuid():N}");
+        _control = ControlServer.Create(_options.ControlPath, OwnUid(), AnswerAsync);
+        _log.Write($"control socket {_control.Path}; notifications at {_notify.Address}");
+        Task notifications = ReceiveNotificationsAsync(_shutdown.Token);
+        Task control = _control.RunAsync(_shutdown.Token);
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal(() => Feed(new HoldEvent.Reload("SIGHUP")))));
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal(() => Feed(new HoldEvent.Stop("SIGTERM")))));
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal(() => Feed(new HoldEvent.Stop("SIGINT")))));
+
+        Perform(_machine.Start(DateTime.UtcNow));
+        DateTime nextWatch = DateTime.UtcNow + WatchInterval;
+        while (_exitCode is null)
+        {
+            DateTime now = DateTime.UtcNow;
+            DateTime wake = _machine.NextDeadline is { } d && d < nextWatch ? d : nextWatch;
+            TimeSpan wait = wake > now ? wake - now : TimeSpan.Zero;
+            if (_inbox.TryTake(out Action? work, wait))
+            {
+                work();
+            }
+            now = DateTime.UtcNow;
+            if (_machine.NextDeadline is { } due && due <= now)
+            {
+                Feed(new HoldEvent.Tick());
+            }
+            if (now >= nextWatch)
+            {
+                CheckWatched();
+                nextWatch = now + WatchInterval;
+            }
+        }
+        _shutdown.Cancel();
+        Task.WaitAll(new[] { notifications, control }, TimeSpan.FromSeconds(5));
+        return _exitCode.Value;
+    }
+
+    private Action<PosixSignalContext> OnSignal(Action work) => context =>
+    {
+        context.Cancel = true; // fdpass hold decides what a signal does, and exits itself
+        _inbox.Add(work);
+    };
+
+    private void Feed(HoldEvent e)
+    {
+        if (e is HoldEvent.Reload)
+        {
+            _reloadAskedAt = Stopwatch.GetTimestamp();
+        }
+        Perform(_machine.Handle(e, DateTime.UtcNow));
+    }
+
+    private void Perform(IReadOnlyList<HoldAction> actions)
+    {
+        foreach (HoldAction action in actions)
+        {
+            switch (action)
+            {
+                case HoldAction.Log log:
+                    _log.Write(log.Line);
+                    if (_capturing)
+                    {
+                        _captured.Add(log.Line);
+                    }
+                    break;
+                case HoldAction.Spawn spawn:
+                    Spawn(spawn.Generation);
+                    break;
+                case HoldAction.Signal signal:
+                    Send(signal.Pid, signal.Which);
+                    break;
+                case HoldAction.Watch watch:
+                    _watched.Add(watch.Pid);
+                    break;
+                case HoldAction.Exit exit:
+                    _exitCode = exit.Code;
+                    break;
+            }
+        }
+    }
+
+    private void Spawn(int generation)
+    {
+        ChildProcess child;
+        try
+        {
+            child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && generation > 1)
+        {
+            // Once a generation has run, a failed start (a deploy in progress, say) is retried; a COMMAND that
+            // cannot be started at all the first time is an error of the command line, reported at once.
+            Feed(new HoldEvent.SpawnFailed(generation, OneLine.Of(e)));
+            return;
+        }
+        int pid = child.ProcessId;
+        _children[pid] = child;
+        if (_reloadAskedAt != 0)
+        {
+            double ms = Stopwatch.GetElapsedTime(_reloadAskedAt).TotalMilliseconds;
+            _reloadAskedAt = 0;
+            _log.Write($"generation {generation}: pid {pid} running {ms.ToString("0.000", CultureInfo.InvariantCulture)} ms after the reload was asked for");
+        }
+        child.Exited.ContinueWith(t => _inbox.Add(() => OnChildExited(pid, t.Result)), TaskScheduler.Default);
+        Feed(new HoldEvent.Spawned(generation, pid));
+    }
+
+    private void OnChildExited(int pid, ChildExitStatus status)
+    {
+        _children.Remove(pid);
+        ExitStatus how = !status.IsKnown ? default
+            : status.Signal != 0 ? new ExitStatus(null, status.Signal, SignalNames.Name(status.Signal))
+            : new ExitStatus(status.ExitCode, null);
+        Feed(new HoldEvent.Exited(pid, how));
+    }
+
+    private void Send(int pid, HoldSignal which)
+    {
+        try
+        {
+            if (_children.TryGetValue(pid, out ChildProcess? child))
+            {
+                _ = which == HoldSignal.Kill ? child.Kill() : child.Signal(PosixSignal.SIGTERM);
+            }
+            else
+            {
+                SignalNames.Send(pid, which); // a MAINPID= that is not our child
+            }
+        }
+        catch (FdPassingException e)
+        {
+            _log.Write($"could not signal pid {pid}: {OneLine.Of(e)}");
+        }
+    }
+
+    private void CheckWatched()
+    {
+        foreach (int pid in _watched)
+        {
+            if (!SignalNames.IsAlive(pid))
+            {
+                _watched.Remove(pid);
+                Feed(new HoldEvent.Exited(pid, default));
+                return; // the set changed; the rest are looked at next time
+            }
+        }
+    }
+
+    private async Task ReceiveNotificationsAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                _inbox.Add(() => OnNotification(n));
+            }
+            catch (MalformedNotificationException e)
+            {
+                _inbox.Add(() => _log.Write(OneLine.Of(e)));
+            }
+            catch (FdPassingException e)
+            {
+                // recvmsg failed (ENOMEM, ENOBUFS): say so and keep receiving, a little later.
+                _inbox.Add(() => _log.Write("receiving notifications: " + OneLine.Of(e)));
+                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void OnNotification(ServiceNotification n)
+    {
+        using (n)
+        {
+            int pid = n.Sender.ProcessId;
+            Generation? g = _machine.Find(pid);
+            if (g is null)
+            {
+                _log.Write($"ignored a notification from pid {pid} (uid {n.Sender.UserId}), which is no generation's" +
+                    (n.DescriptorCount > 0 ? $"; closed its {n.DescriptorCount} descriptor(s)" : ""));
+                return;
+            }
+            if (n.IsFdStore)
+            {
+                Store(g, n);
+            }
+            else if (n.DescriptorCount > 0)
+            {
+                _log.Write($"{g.Describe()} sent {n.DescriptorCount} descriptor(s) without FDSTORE=1: closed");
+            }
+            if (n.IsFdStoreRemove && n.FdName is { } name)
+            {
+                _log.Write($"{g.Describe()}: FDSTOREREMOVE of '{name}' closed {_store.Remove(name)} descriptor(s)");
+            }
+            Feed(new HoldEvent.Notified(pid, n.Fields));
+        }
+    }
+
+    private void Store(Generation g, ServiceNotification n)
+    {
+        string name = n.FdName ?? DescriptorStore.DefaultName;
+        for (int i = 0; i < n.DescriptorCount; i++)
+        {
+            SafeHandle handle = n.TakeDescriptor(i);
+            FileIdentity identity;
+            try
+            {
+                identity = FileIdentities.Of(handle);
+            }
+            catch (FdPassingException e)
+            {
+                handle.Dispose();
+                _log.Write($"{g.Describe()}: not stored '{name}': {OneLine.Of(e)}");
+                continue;
+            }
+            string outcome = _store.Add(name, handle, identity, g.MainPid, out StoredDescriptor? existing) switch
+            {
+                StoreResult.Added => $"stored '{name}' ({_store.Entries.Count} of at most {_store.Capacity})",
+                StoreResult.Duplicate => $"'{name}' is the file already stored as '{existing!.Name}': kept once",
+                StoreResult.Full => $"not stored '{name}': the store holds its maximum of {_store.Capacity} (--fd-store-max)",
+                _ => $"not stored '{name}': not a descriptor name (1 to 255 printable ASCII characters, no spaces or ':')",
+            };
+            _log.Write($"{g.Describe()}: {outcome}");
+        }
+    }
+
+    private Task<string> AnswerAsync(string request, PeerCredentials peer)
+    {
+        var answer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _inbox.Add(() =>
+        {
+            switch (request)
+            {
+                case "reload":
+                    _capturing = true;
+                    Feed(new HoldEvent.Reload($"fdpass hold --reload from pid {peer.ProcessId}"));
+                    _capturing = false;
+                    answer.SetResult(string.Join('\n', _captured) + "\n");
+                    _captured.Clear();
+                    break;
+                case "status":
+                    answer.SetResult(HoldStatus.Format(_listeners, _machine, _store, DateTime.UtcNow));
+                    break;
+                default:
+                    answer.SetResult($"unknown request '{OneLine.Escape(request)}': expected reload or status\n");
+                    break;
+            }
+        });
+        return answer.Task;
+    }
+
+    private static uint OwnUid() => Commands.Endpoint.Self().UserId;
+
+    /// <summary>Closes the control socket, the listeners (removing the socket files made for them) and the store.</summary>
+    public void Dispose()
+    {
+        foreach (IDisposable s in _signals)
+        {
+            s.Dispose();
+        }
+        if (_control is not null)
+        {
+            _control.Dispose();
+            _log.Write($"removed {_control.Path}");
+        }
+        _notify?.Dispose();
+        foreach (BoundListener l in _listeners)
+        {
+            l.Dispose();
+            if (l.CreatedPath is not null)
+            {
+                _log.Write($"removed {l.CreatedPath}");
+            }
+        }
+        _store.Dispose();
+        _shutdown.Dispose();
+    }
+}

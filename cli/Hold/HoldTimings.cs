@@ -1,0 +1,21 @@
+using System;
+
+namespace FdPasser.Cli.Hold;
+
+/// <summary>The time limits of <see cref="HoldMachine"/>.</summary>
+internal sealed record HoldTimings
+{
+    /// <summary>A new generation not ready within this is killed and rolled back; null waits for ever.</summary>
+    public TimeSpan? ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A generation sent SIGTERM gets SIGKILL after this.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first restart after a crash waits this; each further failure in a row doubles it.</summary>
+    public TimeSpan RestartDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MaxRestartDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A generation that was ready this long before it crashed starts the backoff again from <see cref="RestartDelay"/>.</summary>
+    public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,78 @@
+using System;
+using System.Globalization;
+using System.Net;
+
+namespace FdPasser.Cli.Hold;
+
+/// <summary>What kind of socket a listener is.</summary>
+internal enum ListenerKind
+{
+    Tcp,
+    Unix,
+}
+
+/// <summary>
+/// One <c>--listen NAME=tcp:HOST:PORT</c> or <c>--listen NAME=unix:PATH</c> (<c>unix:@NAME</c> for a Linux abstract
+/// socket). Parsing does no I/O; <see cref="BoundListener"/> binds it.
+/// </summary>
+internal sealed record ListenerSpec(string Name, ListenerKind Kind, IPAddress? Address, int Port, string? Path)
+{
+    public override string ToString() => Kind == ListenerKind.Tcp
+        ? $"{Name}=tcp:{(Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}"
+        : $"{Name}=unix:{Path}";
+
+    /// <summary>Parses one spec; the message of the exception says what is wrong with it.</summary>
+    public static ListenerSpec Parse(string text)
+    {
+        int eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new FormatException($"'{text}' is not NAME=tcp:HOST:PORT or NAME=unix:PATH");
+        }
+        string name = text.Substring(0, eq);
+        if (!FdPasser.Systemd.DescriptorNames.IsValid(name))
+        {
+            throw new FormatException($"'{name}' is not a descriptor name: 1 to 255 printable ASCII characters, no spaces or ':'");
+        }
+        string address = text.Substring(eq + 1);
+        if (address.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            return ParseTcp(name, address.Substring(4));
+        }
+        if (address.StartsWith("unix:", StringComparison.Ordinal) && address.Length > 5)
+        {
+            return new ListenerSpec(name, ListenerKind.Unix, null, 0, address.Substring(5));
+        }
+        throw new FormatException($"'{address}' is not tcp:HOST:PORT or unix:PATH");
+    }
+
+    private static ListenerSpec ParseTcp(string name, string hostPort)
+    {
+        int colon = hostPort.LastIndexOf(':');
+        if (colon <= 0)
+        {
+            throw new FormatException($"'tcp:{hostPort}' has no HOST:PORT");
+        }
+        string host = hostPort.Substring(0, colon);
+        string portText = hostPort.Substring(colon + 1);
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+        {
+            throw new FormatException($"'{portText}' is not a port (0 to 65535)");
+        }
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host.Substring(1, host.Length - 2);
+        }
+        IPAddress? ip = host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" => IPAddress.Any,
+            _ => IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null,
+        };
+        if (ip is null)
+        {
+            throw new FormatException($"'{host}' is not an IP address (or localhost, or * for every IPv4 address)");
+        }
+        return new ListenerSpec(name, ListenerKind.Tcp, ip, port, null);
+    }
+}

@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+using FdPasser.Platform;
+
+namespace FdPasser.Cli.Hold;
+
+/// <summary>Signals by this system's numbers (from the ABI files), for processes that are not our children.</summary>
+internal static class SignalNames
+{
+    private static readonly PosixSignal[] Named = { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT };
+
+    public static string? Name(int number)
+    {
+        PosixNative native = PosixNatives.Current;
+        if (number == native.SIGKILL)
+        {
+            return "SIGKILL";
+        }
+        foreach (PosixSignal s in Named)
+        {
+            if (native.SignalNumber(s) == number)
+            {
+                return s.ToString();
+            }
+        }
+        return null;
+    }
+
+    /// <summary>kill() of a pid we did not start (a MAINPID=); a pid already gone is not an error.</summary>
+    public static void Send(int pid, HoldSignal which)
+    {
+        PosixNative native = PosixNatives.Current;
+        int number = which == HoldSignal.Kill ? native.SIGKILL : native.SignalNumber(PosixSignal.SIGTERM);
+        int errno = native.Kill(pid, number);
+        if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
+        {
+            throw native.Error("kill", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : "SIGTERM")} to main pid {pid}");
+        }
+    }
+
+    /// <summary>kill(pid, 0): false once the process is gone (ESRCH).</summary>
+    public static bool IsAlive(int pid)
+    {
+        PosixNative native = PosixNatives.Current;
+        int errno = native.Kill(pid, 0);
+        return errno == 0 || native.ErrnoName(errno) != "ESRCH";
+    }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""An HTTP service written against Debian's python3-systemd (libsystemd), as any socket-activated program is.
+
+It takes its listener 'web' from LISTEN_FDS/LISTEN_FDNAMES (daemon.listen_fds_with_names), keeps a generation
+counter in a memfd that it stores with the manager (FDSTORE=1, FDNAME=state) and gets back in LISTEN_FDS at its
+next start, says READY=1, answers every GET with 'gen N pid P', and on SIGTERM stops accepting, finishes the
+requests it has, says STOPPING=1 and exits 0.
+
+    hold_app.py [--release FILE]
+
+FILE, read at start, names the release's behaviour: 'ok' (or no file), 'exit' (exits 3 at start, before READY=1),
+'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1).
+"""
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+from systemd import daemon
+
+
+def release(argv):
+    if len(argv) >= 3 and argv[1] == "--release" and os.path.exists(argv[2]):
+        with open(argv[2]) as f:
+            return f.read().split()
+    return ["ok"]
+
+
+def take_generation(fds):
+    """The stored memfd 'state' from the last generation, or a new one; its counter is incremented and stored."""
+    state = next((fd for fd, name in fds.items() if name == "state"), None)
+    if state is None:
+        state = os.memfd_create("state", os.MFD_CLOEXEC)
+        os.pwrite(state, struct.pack("<Q", 0), 0)
+    else:
+        os.set_inheritable(state, False)
+    (previous,) = struct.unpack("<Q", os.pread(state, 8, 0))
+    generation = previous + 1
+    os.pwrite(state, struct.pack("<Q", generation), 0)
+    # Storing the same memfd again every generation: the manager keeps it once.
+    daemon.notify("FDSTORE=1\nFDNAME=state", fds=[state])
+    return generation
+
+
+def serve(conn, body):
+    try:
+        conn.settimeout(10)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        payload = body.encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
+                     + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def main():
+    behaviour = release(sys.argv)
+    if behaviour[0] == "exit":
+        print(f"hold_app {os.getpid()}: this release exits at start", file=sys.stderr, flush=True)
+        sys.exit(3)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    if behaviour[0] == "never-ready":
+        while not stopping.wait(1):
+            pass
+        sys.exit(0)
+
+    fds = daemon.listen_fds_with_names()
+    if not fds:
+        print("hold_app: no LISTEN_FDS (start it under fdpass hold or systemd)", file=sys.stderr, flush=True)
+        sys.exit(2)
+    web_fd = next(fd for fd, name in fds.items() if name == "web")
+    listener = socket.socket(fileno=web_fd)
+    generation = take_generation(fds)
+    body = f"gen {generation} pid {os.getpid()}\n"
+    if behaviour[0] == "slow-ready":
+        time.sleep(float(behaviour[1]))
+    daemon.notify(f"READY=1\nSTATUS=generation {generation} serving")
+
+    # A short accept timeout, so that SIGTERM is noticed; every generation shares the listener's queue, so a
+    # connection this one does not take is taken by the next.
+    listener.settimeout(0.2)
+    workers = []
+    while not stopping.is_set():
+        try:
+            conn, _ = listener.accept()
+        except (socket.timeout, BlockingIOError, InterruptedError):
+            continue
+        worker = threading.Thread(target=serve, args=(conn, body))
+        worker.start()
+        workers.append(worker)
+        workers = [w for w in workers if w.is_alive()]
+    daemon.notify("STOPPING=1")
+    listener.detach()  # the listener belongs to the manager and the next generation; this process just leaves it
+    os.close(web_fd)
+    for worker in workers:
+        worker.join()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

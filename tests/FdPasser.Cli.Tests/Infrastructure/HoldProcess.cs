@@ -1,0 +1,207 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading;
+
+namespace FdPasser.Cli.Tests.Infrastructure;
+
+/// <summary>
+/// A running <c>fdpass hold</c> over the python3-systemd test app, in a scratch directory: started, awaited until
+/// its first generation is ready, its log collected, reloaded, stopped. Dispose leaves no process behind.
+/// </summary>
+internal sealed partial class HoldProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _log = new();
+    private readonly List<string> _errors = new();
+
+    private HoldProcess(Process process, string directory)
+    {
+        _process = process;
+        Directory = directory;
+    }
+
+    public string Directory { get; }
+
+    public int ProcessId => _process.Id;
+
+    public string ControlPath => Path.Combine(Directory, "control.sock");
+
+    /// <summary>The file the app reads at start to pick its behaviour (ok, exit, never-ready).</summary>
+    public string ReleaseFile => Path.Combine(Directory, "release");
+
+    /// <summary>The TCP port of the listener 'web'.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>
+    /// Starts <c>fdpass hold --listen web=LISTEN [options] -- /usr/bin/python3 hold_app.py --release FILE</c> and
+    /// waits for generation 1 to be ready. The scratch directory is world-readable, for <c>--user</c>; "{dir}" in
+    /// <paramref name="options"/> stands for it.
+    /// </summary>
+    public static HoldProcess Start(string listen = "tcp:127.0.0.1:0", params string[] options)
+    {
+        string directory = System.IO.Directory.CreateTempSubdirectory("fdp-hold-").FullName;
+        File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
+        string app = Path.Combine(directory, "hold_app.py");
+        File.Copy(HoldApp.Script, app);
+        File.SetUnixFileMode(app, (UnixFileMode)0b110_100_100);
+        var start = new ProcessStartInfo(Fdpass.Binary)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in new[] { "hold", "--listen", "web=" + listen, "--control", Path.Combine(directory, "control.sock") }
+                     .Concat(options.Select(o => o.Replace("{dir}", directory, StringComparison.Ordinal))).Concat(new[] { "--", HoldApp.Python, app, "--release", Path.Combine(directory, "release") }))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var hold = new HoldProcess(Process.Start(start)!, directory);
+        hold._process.OutputDataReceived += (_, e) => hold.Add(hold._log, e.Data);
+        hold._process.ErrorDataReceived += (_, e) => hold.Add(hold._errors, e.Data);
+        hold._process.BeginOutputReadLine();
+        hold._process.BeginErrorReadLine();
+        try
+        {
+            hold.AssertLogged("generation 1 (pid", "is ready", TimeSpan.FromSeconds(30));
+            string listening = hold.Log.First(l => l.Contains("listening on web=", StringComparison.Ordinal));
+            hold.Port = int.Parse(listening.Substring(listening.LastIndexOf(':') + 1), CultureInfo.InvariantCulture);
+        }
+        catch
+        {
+            hold.Dispose();
+            throw;
+        }
+        return hold;
+    }
+
+    private void Add(List<string> lines, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_log)
+        {
+            lines.Add(line);
+            Monitor.PulseAll(_log);
+        }
+    }
+
+    public string[] Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToArray();
+            }
+        }
+    }
+
+    public string Output => string.Join('\n', Log) + "\nstderr:\n" + string.Join('\n', _errors);
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for a log line holding both texts; fails the test with the log where none comes in time.</summary>
+    public string AssertLogged(string text, string alsoText, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        lock (_log)
+        {
+            while (true)
+            {
+                string? line = _log.Find(l => l.Contains(text, StringComparison.Ordinal) && l.Contains(alsoText, StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    return line;
+                }
+                TimeSpan left = deadline - DateTime.UtcNow;
+                Assert.True(left > TimeSpan.Zero && !_process.HasExited, $"no log line with \"{text}\" and \"{alsoText}\" within {timeout.TotalSeconds} s:\n{Output}");
+                Monitor.Wait(_log, TimeSpan.FromMilliseconds(Math.Min(200, left.TotalMilliseconds)));
+            }
+        }
+    }
+
+    /// <summary>The pid of generation <paramref name="number"/>, from the log's "generation N (pid P) started".</summary>
+    public int PidOf(int number)
+    {
+        string line = AssertLogged($"generation {number} (pid ", "started", TimeSpan.FromSeconds(30));
+        Match m = StartedLine().Match(line);
+        return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every generation the log says was started, with its pid.</summary>
+    public Dictionary<int, int> PidsByGeneration()
+    {
+        var map = new Dictionary<int, int>();
+        foreach (string line in Log)
+        {
+            Match m = StartedWithNumberLine().Match(line);
+            if (m.Success)
+            {
+                map[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+            }
+        }
+        return map;
+    }
+
+    public void Signal(string signal)
+    {
+        RunResult kill = Exec.Run("kill", new[] { "-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture) });
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    public RunResult Control(string request) => Fdpass.Run("hold", "--" + request, "--control", ControlPath);
+
+    /// <summary>Sends a signal and waits for the exit code.</summary>
+    public int Stop(string signal, int seconds = 30)
+    {
+        Signal(signal);
+        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(seconds)), $"fdpass hold did not stop after SIG{signal}:\n{Output}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public static bool IsRunning(int pid)
+    {
+        // A zombie has exited; only its parent has yet to collect it.
+        string status = $"/proc/{pid}/status";
+        return File.Exists(status) && !File.ReadAllText(status).Contains("State:\tZ", StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(); // SIGKILL: its generations are killed below
+        }
+        // Before waiting: the generations hold the output pipe open, and waiting reads it to its end.
+        foreach (int pid in PidsByGeneration().Values)
+        {
+            if (IsRunning(pid))
+            {
+                Exec.Run("kill", new[] { "-KILL", pid.ToString(CultureInfo.InvariantCulture) });
+            }
+        }
+        _process.WaitForExit(TimeSpan.FromSeconds(10));
+        _process.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [GeneratedRegex(@"generation \d+ \(pid (\d+)\) started")]
+    private static partial Regex StartedLine();
+
+    [GeneratedRegex(@"generation (\d+) \(pid (\d+)\) started")]
+    private static partial Regex StartedWithNumberLine();
+}
