@@ -148,6 +148,14 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void FDP010_a_receive_limit_below_the_send_limit()
+    {
+        var (text, _) = Edit("max-fds 253", "max-fds 253\nmax-fds-received 252");
+        Diagnostic d = Expect(text, "FDP010");
+        Assert.Contains("'max-fds-received'", d.GetMessage());
+    }
+
+    [Fact]
     public void FDP011_unterminated_struct()
     {
         string text = Good.Replace("  st_mode        24  u32\nend\n", "  st_mode        24  u32\n");
