@@ -3,17 +3,26 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Tests.Support;
 
 /// <summary>Starts the other process of a cross-process test and collects what it says.</summary>
 internal static class Peers
 {
-    public static string TestPeerDll => Path.Combine(AppContext.BaseDirectory, "FdPasser.TestPeer.dll");
+    private static string TestPeerDll => Path.Combine(AppContext.BaseDirectory, "FdPasser.TestPeer.dll");
 
-    public static Process StartTestPeer(params string[] args) =>
-        Start("dotnet", new[] { TestPeerDll }.Concat(args).ToArray());
+    /// <summary>The command line that starts the test peer: the target's executable peer, or dotnet and its dll.</summary>
+    public static string[] TestPeerCommand =>
+        TestPrograms.TestPeer is { } peer ? new[] { peer } : new[] { "dotnet", TestPeerDll };
+
+    public static Process StartTestPeer(params string[] args)
+    {
+        string[] command = TestPeerCommand;
+        return Start(command[0], command.Skip(1).Concat(args).ToArray());
+    }
 
     public static Process Start(string program, params string[] args)
     {
@@ -24,6 +33,26 @@ internal static class Peers
             UseShellExecute = false,
         };
         return Process.Start(psi) ?? throw new InvalidOperationException("could not start " + program);
+    }
+
+    /// <summary>
+    /// Accepts the connection of <paramref name="peer"/>, bounded: a peer that exits first, or never connects, fails
+    /// the test with what it said instead of leaving the accept waiting for ever.
+    /// </summary>
+    public static async Task<FdConnection> AcceptFromAsync(FdListener listener, Process peer, int timeoutSeconds = 60)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        stop.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds));
+        Task<FdConnection> accept = listener.AcceptAsync(stop.Token).AsTask();
+        Task exited = peer.WaitForExitAsync(stop.Token);
+        await Task.WhenAny(accept, exited);
+        if (accept.IsCompletedSuccessfully)
+        {
+            return accept.Result;
+        }
+        stop.Cancel();
+        string said = peer.HasExited ? $"exited {peer.ExitCode}; stderr: {await peer.StandardError.ReadToEndAsync()}" : $"did not connect in {timeoutSeconds} s";
+        throw new InvalidOperationException($"{peer.StartInfo.FileName} {said}");
     }
 
     /// <summary>Waits for the process (bounded) and returns its exit code and output.</summary>
