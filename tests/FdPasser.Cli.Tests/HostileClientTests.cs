@@ -113,7 +113,7 @@ public sealed class HostileClientTests : IDisposable
 
         // Well within the 30 s the held connections are given: a server busy with them would time these out.
         string[] others = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => RawClient.Fetch(_tree.Endpoint, "hello.txt"), TestContext.Current.CancellationToken)))
-            .WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            .WaitAsync(TestTiming.Seconds(20), TestContext.Current.CancellationToken);
         Assert.All(others, text => Assert.Equal(Hello, text));
 
         // The held connections were kept, the half-sent request with them: both are served when they go on.
@@ -153,7 +153,7 @@ public sealed class HostileClientTests : IDisposable
         FdPeerErrorException e = Assert.Throws<FdPeerErrorException>(() => channel.ReceiveDescriptor());
         Assert.Equal(Errno.EINVAL, e.ErrorCode);
         Assert.Equal("the request is longer than 4096 bytes", e.PeerMessage);
-        await flood.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken); // stopped by the server closing the connection
+        await flood.WaitAsync(TestTiming.Seconds(15), TestContext.Current.CancellationToken); // stopped by the server closing the connection
         AssertStillServing();
     }
 
@@ -179,7 +179,7 @@ public sealed class HostileClientTests : IDisposable
                 Assert.StartsWith("descriptors sent with a request are not accepted", e.PeerMessage, StringComparison.Ordinal);
             }
             // Our own end is closed too: the watcher sees end of stream only once no copy is open anywhere.
-            watcher.Timeout = TimeSpan.FromSeconds(15);
+            watcher.Timeout = TestTiming.Seconds(15);
             using FdMessage end = watcher.ReceiveRaw(16, 0);
             Assert.Equal(0, end.Payload.Length);
         }
@@ -203,7 +203,7 @@ public sealed class HostileClientTests : IDisposable
                 FdPeerErrorException e = Assert.Throws<FdPeerErrorException>(() => channel.ReceiveDescriptor());
                 Assert.Equal(Errno.EINVAL, e.ErrorCode);
             }
-            watcher.Timeout = TimeSpan.FromSeconds(15);
+            watcher.Timeout = TestTiming.Seconds(15);
             using FdMessage end = watcher.ReceiveRaw(16, 0);
             Assert.Equal(0, end.Payload.Length);
         }

@@ -86,6 +86,9 @@ export FDPASSER_TEST_CC="$cross_cc"
 # With W^X on, code the JIT writes through a second mapping is sometimes run stale under qemu (random
 # NullReferenceExceptions deep in the runtime); off, it is also about 2.5 times faster.
 export DOTNET_EnableWriteXorExecute=0
+# Every process start costs seconds of emulated CPU (more on a busy machine): the suites' bounds on waits for a
+# server to listen or a process to finish grow tenfold (tests/Shared/TestTiming.cs); a passing run waits no longer.
+export FDPASSER_TEST_TIME_SCALE=10
 
 # run_suite NAME: runs the published xunit.v3 suite and adds the counts of its summary line
 # ("NAME  Total: T, Errors: E, Failed: F, Skipped: S, Not Run: N, Time: ...").

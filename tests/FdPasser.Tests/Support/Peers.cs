@@ -42,7 +42,7 @@ internal static class Peers
     public static async Task<FdConnection> AcceptFromAsync(FdListener listener, Process peer, int timeoutSeconds = 60)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        stop.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds));
+        stop.CancelAfter(TestTiming.Seconds(timeoutSeconds));
         Task<FdConnection> accept = listener.AcceptAsync(stop.Token).AsTask();
         Task exited = peer.WaitForExitAsync(stop.Token);
         await Task.WhenAny(accept, exited);
@@ -51,7 +51,7 @@ internal static class Peers
             return accept.Result;
         }
         stop.Cancel();
-        string said = peer.HasExited ? $"exited {peer.ExitCode}; stderr: {await peer.StandardError.ReadToEndAsync()}" : $"did not connect in {timeoutSeconds} s";
+        string said = peer.HasExited ? $"exited {peer.ExitCode}; stderr: {await peer.StandardError.ReadToEndAsync()}" : $"did not connect in {TestTiming.Seconds(timeoutSeconds).TotalSeconds} s";
         throw new InvalidOperationException($"{peer.StartInfo.FileName} {said}");
     }
 
@@ -60,10 +60,10 @@ internal static class Peers
     {
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeoutSeconds * 1000))
+        if (!process.WaitForExit(TestTiming.Seconds(timeoutSeconds)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{process.StartInfo.FileName} {string.Join(' ', process.StartInfo.ArgumentList)} did not exit in {timeoutSeconds} s; stderr: {await stderr}");
+            throw new TimeoutException($"{process.StartInfo.FileName} {string.Join(' ', process.StartInfo.ArgumentList)} did not exit in {TestTiming.Seconds(timeoutSeconds).TotalSeconds} s; stderr: {await stderr}");
         }
         return (process.ExitCode, await stdout, await stderr);
     }

@@ -12,20 +12,6 @@ internal static class ProcFs
 {
     private const int O_CLOEXEC = 0x80000; // octal 02000000, as /proc/PID/fdinfo prints it
 
-    static ProcFs()
-    {
-        // The runtime opens some descriptors at the first exception it catches and keeps them for the life of the
-        // process (a pipe pair on linux-arm64; none on linux-x64): have that happen before any baseline is taken, or
-        // a test whose assertion catches the process's first exception counts them as leaked.
-        try
-        {
-            throw new InvalidOperationException("the process's first caught exception");
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
-
     public static int OpenDescriptorCount() => Directory.GetFiles("/proc/self/fd").Length;
 
     /// <summary>
