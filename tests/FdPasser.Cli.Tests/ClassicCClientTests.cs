@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests;
 
@@ -17,7 +18,7 @@ public sealed class ClassicCClientTests : IDisposable
     public ClassicCClientTests()
     {
         _client = Path.Combine(_tree.Path, "classic_client");
-        RunResult gcc = Exec.Run("gcc", new[] { "-O1", "-Wall", "-Werror", "-o", _client, Path.Combine(AppContext.BaseDirectory, "CClient", "classic_client.c") });
+        RunResult gcc = Exec.Run(TestPrograms.CCompiler, new[] { "-O1", "-Wall", "-Werror", "-o", _client, Path.Combine(AppContext.BaseDirectory, "CClient", "classic_client.c") });
         Assert.True(gcc.ExitCode == 0, "gcc failed: " + gcc);
         _server = ServeProcess.Start(_tree.Endpoint, "--root", _tree.Root);
     }

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Cli.Tests;
@@ -76,7 +77,7 @@ public sealed class DescriptorLimitTests
         server.AssertLogged("serving 2 connection(s), the most at once; further clients wait");
 
         first.Dispose();
-        third.Timeout = TimeSpan.FromSeconds(15);
+        third.Timeout = TestTiming.Seconds(15);
         using SafeFileHandle file = third.ReceiveDescriptor();
         Assert.Equal(Hello, RawClient.ReadAll(file));
     }
@@ -93,7 +94,7 @@ public sealed class DescriptorLimitTests
     private static async Task<string> AskAndLeaveAsync(FdChannel client, CancellationToken cancel)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        wait.CancelAfter(TimeSpan.FromSeconds(90));
+        wait.CancelAfter(TestTiming.Seconds(90));
         try
         {
             await client.SendRawAsync("open hello.txt 0\0"u8.ToArray(), ReadOnlyMemory<int>.Empty, wait.Token);

@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests;
 
@@ -112,7 +113,7 @@ public sealed class HostileClientTests : IDisposable
 
         // Well within the 30 s the held connections are given: a server busy with them would time these out.
         string[] others = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => RawClient.Fetch(_tree.Endpoint, "hello.txt"), TestContext.Current.CancellationToken)))
-            .WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            .WaitAsync(TestTiming.Seconds(20), TestContext.Current.CancellationToken);
         Assert.All(others, text => Assert.Equal(Hello, text));
 
         // The held connections were kept, the half-sent request with them: both are served when they go on.
@@ -152,13 +153,14 @@ public sealed class HostileClientTests : IDisposable
         FdPeerErrorException e = Assert.Throws<FdPeerErrorException>(() => channel.ReceiveDescriptor());
         Assert.Equal(Errno.EINVAL, e.ErrorCode);
         Assert.Equal("the request is longer than 4096 bytes", e.PeerMessage);
-        await flood.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken); // stopped by the server closing the connection
+        await flood.WaitAsync(TestTiming.Seconds(15), TestContext.Current.CancellationToken); // stopped by the server closing the connection
         AssertStillServing();
     }
 
+    public static TheoryData<int> OneAndTheMostPerMessage => new() { 1, TargetFacts.MaxDescriptorsPerMessage };
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(253)] // SCM_MAX_FD: the most one message can carry on Linux
+    [MemberData(nameof(OneAndTheMostPerMessage))]
     public void Descriptors_sent_unasked_are_closed_by_the_server_and_the_request_refused(int count)
     {
         Start();
@@ -177,7 +179,7 @@ public sealed class HostileClientTests : IDisposable
                 Assert.StartsWith("descriptors sent with a request are not accepted", e.PeerMessage, StringComparison.Ordinal);
             }
             // Our own end is closed too: the watcher sees end of stream only once no copy is open anywhere.
-            watcher.Timeout = TimeSpan.FromSeconds(15);
+            watcher.Timeout = TestTiming.Seconds(15);
             using FdMessage end = watcher.ReceiveRaw(16, 0);
             Assert.Equal(0, end.Payload.Length);
         }
@@ -201,7 +203,7 @@ public sealed class HostileClientTests : IDisposable
                 FdPeerErrorException e = Assert.Throws<FdPeerErrorException>(() => channel.ReceiveDescriptor());
                 Assert.Equal(Errno.EINVAL, e.ErrorCode);
             }
-            watcher.Timeout = TimeSpan.FromSeconds(15);
+            watcher.Timeout = TestTiming.Seconds(15);
             using FdMessage end = watcher.ReceiveRaw(16, 0);
             Assert.Equal(0, end.Payload.Length);
         }

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests;
 
@@ -138,7 +139,7 @@ public sealed class PathSafetyTests : IDisposable
     public void A_directory_is_passed_and_get_says_it_cannot_copy_it()
     {
         using FdChannel channel = FdChannel.Connect(_tree.Endpoint);
-        channel.Timeout = TimeSpan.FromSeconds(10);
+        channel.Timeout = TestTiming.Seconds(10);
         channel.SendRaw("open sub 0\0"u8, ReadOnlySpan<int>.Empty);
         using (Microsoft.Win32.SafeHandles.SafeFileHandle directory = channel.ReceiveDescriptor())
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Text;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Cli.Tests;
@@ -25,7 +26,7 @@ public sealed class RequestFormatTests : IDisposable
     private FdPeerErrorException Refusal(byte[] request, SafeFileHandle? attach = null)
     {
         using FdChannel channel = FdChannel.Connect(_tree.Endpoint);
-        channel.Timeout = TimeSpan.FromSeconds(10);
+        channel.Timeout = TestTiming.Seconds(10);
         if (attach is null)
         {
             channel.SendRaw(request, ReadOnlySpan<int>.Empty);
@@ -78,7 +79,7 @@ public sealed class RequestFormatTests : IDisposable
     public void A_path_may_contain_spaces_and_arrive_in_pieces()
     {
         using FdChannel channel = FdChannel.Connect(_tree.Endpoint);
-        channel.Timeout = TimeSpan.FromSeconds(10);
+        channel.Timeout = TestTiming.Seconds(10);
         channel.SendRaw("open name with "u8, ReadOnlySpan<int>.Empty);
         System.Threading.Thread.Sleep(100);
         channel.SendRaw("spaces.txt 0\0"u8, ReadOnlySpan<int>.Empty);

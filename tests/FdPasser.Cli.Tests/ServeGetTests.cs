@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Cli.Tests;
@@ -21,7 +22,7 @@ public sealed class ServeGetTests
         Assert.True(get.ExitCode == 0, get.ToString());
         Assert.Equal("hello through a passed descriptor\n", get.Stdout);
         Assert.Equal("", get.Stderr);
-        Assert.True(server.WaitForLog(l => l.Contains("open 'hello.txt' O_RDONLY: passed descriptor", StringComparison.Ordinal), TimeSpan.FromSeconds(10)), string.Join('\n', server.Log));
+        Assert.True(server.WaitForLog(l => l.Contains("open 'hello.txt' O_RDONLY: passed descriptor", StringComparison.Ordinal), TestTiming.Seconds(10)), string.Join('\n', server.Log));
         Assert.Contains(server.Log, l => l.Contains($"uid {Fdpass.OwnUid()}: open 'hello.txt'", StringComparison.Ordinal) && l.Contains(" pid ", StringComparison.Ordinal));
     }
 
@@ -37,7 +38,7 @@ public sealed class ServeGetTests
         Assert.Equal("", get.Stdout);
         string line = Assert.Single(get.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal("fdpass get: refused by the server: '../outside.txt' has a '..' component, which is not allowed (status 13, EACCES)", line);
-        Assert.True(server.WaitForLog(l => l.Contains("open '../outside.txt' O_RDONLY: refused (EACCES:", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+        Assert.True(server.WaitForLog(l => l.Contains("open '../outside.txt' O_RDONLY: refused (EACCES:", StringComparison.Ordinal), TestTiming.Seconds(10)));
     }
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class ServeGetTests
         File.WriteAllText(tree.InRoot("second.txt"), "second\n");
         using ServeProcess server = ServeProcess.Start(tree.Endpoint, "--root", tree.Root);
         using FdChannel channel = FdChannel.Connect(tree.Endpoint);
-        channel.Timeout = TimeSpan.FromSeconds(10);
+        channel.Timeout = TestTiming.Seconds(10);
 
         Assert.Equal("hello through a passed descriptor\n", Request(channel, "hello.txt"));
         Assert.Equal("second\n", Request(channel, "second.txt"));
@@ -88,11 +89,11 @@ public sealed class ServeGetTests
         using var tree = new TempTree();
         using ServeProcess server = ServeProcess.Start(tree.Endpoint, "--root", tree.Root, "--request-timeout", "0.5");
         using FdChannel silent = FdChannel.Connect(tree.Endpoint);
-        silent.Timeout = TimeSpan.FromSeconds(10);
+        silent.Timeout = TestTiming.Seconds(10);
 
         Assert.False(silent.TryReceiveDescriptor(out SafeFileHandle? handle)); // the server closed the connection
         Assert.Null(handle);
-        Assert.True(server.WaitForLog(l => l.Contains("no complete request within 0.5 s", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+        Assert.True(server.WaitForLog(l => l.Contains("no complete request within 0.5 s", StringComparison.Ordinal), TestTiming.Seconds(10)));
     }
 
     [Fact]

@@ -4,3 +4,6 @@
 
 // The tests read /proc and file modes: they run on Linux.
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+// Descriptors the runtime opens at the first caught exception are open before any test counts descriptors.
+[assembly: AssemblyFixture(typeof(FdPasser.Tests.Support.FirstException))]

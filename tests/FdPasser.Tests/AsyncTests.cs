@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Tests.Support;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Tests;
@@ -60,7 +61,8 @@ public class AsyncTests
         {
             HashSet<string> before = ProcFs.Snapshot();
             a.SendRaw(new byte[] { (byte)'e', (byte)'r' }, ReadOnlySpan<int>.Empty); // error text without its NUL yet
-            using var cts = new CancellationTokenSource(100);
+            // The receive must have read those bytes before the token fires: under emulation, 100 ms is not enough.
+            using var cts = new CancellationTokenSource(TestTiming.Bound(TimeSpan.FromMilliseconds(100)));
             await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await b.ReceiveDescriptorAsync(cts.Token));
             Assert.True(b.IsBroken);
             ProcFs.AssertNoNewDescriptors(before);

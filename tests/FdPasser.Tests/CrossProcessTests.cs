@@ -85,7 +85,7 @@ public class CrossProcessTests
         string path = dir.WriteFile("f.txt", "served over an endpoint");
         using FdListener listener = FdListener.Create(dir.File("ep"));
         var child = Peers.StartTestPeer("endpoint-read", listener.Path);
-        FdConnection connection = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+        FdConnection connection = await Peers.AcceptFromAsync(listener, child);
         using (connection.Channel)
         {
             Assert.Equal(child.Id, connection.Peer.ProcessId);

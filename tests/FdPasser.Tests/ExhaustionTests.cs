@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using FdPasser.Tests.Support;
@@ -17,7 +18,8 @@ public class ExhaustionTests
         {
             childEnd.SetInheritable(true);
             // A child with a low RLIMIT_NOFILE: room for the runtime, little more.
-            var child = Peers.Start("bash", "-c", $"ulimit -n 256 && exec dotnet \"{Peers.TestPeerDll}\" exhaust {childEnd.Descriptor}");
+            var child = Peers.Start("bash", new[] { "-c", "ulimit -n 256 && exec \"$@\"", "bash" }
+                .Concat(Peers.TestPeerCommand).Concat(new[] { "exhaust", childEnd.Descriptor.ToString() }).ToArray());
             childEnd.Dispose();
             using SafeFileHandle devNull = File.OpenHandle("/dev/null");
             var ten = new SafeHandle[10];

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Tasks;
 using FdPasser.Tests.Support;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Tests;
@@ -29,7 +30,7 @@ public class InteropTests
 
     private static string ClassicPeer()
     {
-        string gcc = RequireTool("gcc", "gcc");
+        string gcc = RequireTool(TestPrograms.CCompiler, TestPrograms.CCompilerPackage);
         string output = Path.Combine(AppContext.BaseDirectory, "classic_peer");
         if (!File.Exists(output))
         {
@@ -53,7 +54,7 @@ public class InteropTests
 
     private static async Task<string> ServeOne(FdListener listener, Process peer, Action<FdChannel> serve)
     {
-        FdConnection connection = await listener.AcceptAsync(Ct);
+        FdConnection connection = await Peers.AcceptFromAsync(listener, peer);
         using (connection.Channel)
         {
             serve(connection.Channel);
@@ -83,7 +84,7 @@ public class InteropTests
         using var dir = new TempDir();
         using FdListener listener = FdListener.Create(dir.File("ep"));
         Process peer = Peers.Start(ClassicPeer(), "recv", listener.Path);
-        FdConnection connection = await listener.AcceptAsync(Ct);
+        FdConnection connection = await Peers.AcceptFromAsync(listener, peer);
         using (connection.Channel)
         {
             connection.Channel.SendError(13, "permission denied");
@@ -101,7 +102,7 @@ public class InteropTests
         string file = dir.WriteFile("f", "from C");
         using FdListener listener = FdListener.Create(dir.File("ep"));
         Process peer = Peers.Start(ClassicPeer(), "send", listener.Path, file);
-        FdConnection connection = await listener.AcceptAsync(Ct);
+        FdConnection connection = await Peers.AcceptFromAsync(listener, peer);
         using (connection.Channel)
         using (SafeFileHandle received = await connection.Channel.ReceiveDescriptorAsync(Ct))
         using (FileStream stream = FdHandles.ToFileStream(received))
@@ -117,7 +118,7 @@ public class InteropTests
         using var dir = new TempDir();
         using FdListener listener = FdListener.Create(dir.File("ep"));
         Process peer = Peers.Start(ClassicPeer(), "senderr", listener.Path, "2");
-        FdConnection connection = await listener.AcceptAsync(Ct);
+        FdConnection connection = await Peers.AcceptFromAsync(listener, peer);
         using (connection.Channel)
         {
             FdPeerErrorException e = await Assert.ThrowsAsync<FdPeerErrorException>(async () => await connection.Channel.ReceiveDescriptorAsync(Ct));
@@ -171,7 +172,7 @@ public class InteropTests
         string f1 = dir.WriteFile("1", "one"), f2 = dir.WriteFile("2", "two");
         using FdListener listener = FdListener.Create(dir.File("ep"));
         Process peer = Peers.Start(python, "-c", PythonSender, listener.Path, f1, f2);
-        FdConnection connection = await listener.AcceptAsync(Ct);
+        FdConnection connection = await Peers.AcceptFromAsync(listener, peer);
         using (connection.Channel)
         {
             using FdMessage message = await connection.Channel.ReceiveRawAsync(64, 8, Ct);
@@ -229,7 +230,7 @@ public class InteropTests
         string file = dir.WriteFile("f", "from perl");
         using FdListener listener = FdListener.Create(dir.File("ep"));
         using Process peer = Peers.Start("perl", "-e", PerlSender, listener.Path, file);
-        FdConnection connection = await listener.AcceptAsync(Ct);
+        FdConnection connection = await Peers.AcceptFromAsync(listener, peer);
         using (connection.Channel)
         {
             using FdMessage message = await connection.Channel.ReceiveRawAsync(1, 1, Ct);

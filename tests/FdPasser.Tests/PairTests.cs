@@ -4,6 +4,7 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
 using FdPasser.Tests.Support;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Tests;
@@ -209,7 +210,7 @@ public class PairTests
         using (var devNull = File.OpenHandle("/dev/null"))
         {
             int max = a.MaxDescriptorsPerMessage;
-            Assert.Equal(253, max);
+            Assert.Equal(TargetFacts.MaxDescriptorsPerMessage, max);
             var handles = new SafeHandle[max];
             Array.Fill(handles, devNull);
             a.SendFrame("many"u8, handles);
@@ -220,7 +221,7 @@ public class PairTests
             var tooMany = new SafeHandle[max + 1];
             Array.Fill(tooMany, devNull);
             ArgumentException e = Assert.Throws<ArgumentException>(() => a.SendFrame("x"u8, tooMany));
-            Assert.Contains("at most 253", e.Message);
+            Assert.Contains($"at most {max}", e.Message);
             Assert.False(b.SafeHandle.IsClosed);
             a.Timeout = TimeSpan.FromMilliseconds(50);
             b.Timeout = TimeSpan.FromMilliseconds(50);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading.Tasks;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Infrastructure;
 
@@ -35,10 +36,10 @@ internal static class Exec
             process.StandardInput.Write(stdin);
         }
         process.StandardInput.Close();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
+        if (!process.WaitForExit(TestTiming.Seconds(timeoutSeconds)))
         {
             process.Kill();
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeoutSeconds} s");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {TestTiming.Seconds(timeoutSeconds).TotalSeconds} s");
         }
         process.WaitForExit();
         return new RunResult(process.ExitCode, stdout.Result, stderr.Result);

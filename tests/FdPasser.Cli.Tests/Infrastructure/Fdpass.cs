@@ -1,12 +1,13 @@
 using System;
 using System.IO;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Infrastructure;
 
 /// <summary>The fdpass built beside the tests (its apphost), run as a separate process.</summary>
 internal static class Fdpass
 {
-    public static string Binary { get; } = Path.Combine(AppContext.BaseDirectory, "fdpass");
+    public static string Binary { get; } = TestPrograms.Fdpass ?? Path.Combine(AppContext.BaseDirectory, "fdpass");
 
     public static RunResult Run(params string[] args) => Exec.Run(Binary, args);
 

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Text;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Cli.Tests.Infrastructure;
@@ -11,7 +12,7 @@ internal static class RawClient
     public static FdChannel Connect(string endpoint)
     {
         FdChannel channel = FdChannel.Connect(endpoint);
-        channel.Timeout = TimeSpan.FromSeconds(15);
+        channel.Timeout = TestTiming.Seconds(15);
         return channel;
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Infrastructure;
 
@@ -54,7 +55,7 @@ internal sealed class ServeProcess : IDisposable
         server._process.ErrorDataReceived += (_, e) => server.Add(server._errors, e.Data);
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        if (!server.WaitForLog(line => line.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(20)))
+        if (!server.WaitForLog(line => line.Contains("listening on", StringComparison.Ordinal), TestTiming.Seconds(20)))
         {
             server.Dispose();
             throw new InvalidOperationException($"fdpass serve did not start: {server.Errors}");
@@ -122,7 +123,7 @@ internal sealed class ServeProcess : IDisposable
     public void AssertLogged(string text, int count = 1)
     {
         Assert.True(
-            WaitForLog(l => l.Contains(text, StringComparison.Ordinal), count, TimeSpan.FromSeconds(10)),
+            WaitForLog(l => l.Contains(text, StringComparison.Ordinal), count, TestTiming.Seconds(10)),
             $"expected {count} log line(s) containing \"{text}\"; the log:\n{string.Join('\n', Log)}");
     }
 
@@ -184,7 +185,7 @@ internal sealed class ServeProcess : IDisposable
     public void AssertDescriptorsBackTo(string[] baseline)
     {
         Assert.False(_process.HasExited, "fdpass serve exited: " + Errors);
-        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        DateTime deadline = DateTime.UtcNow + TestTiming.Seconds(15);
         string[] now = Descriptors();
         while (now.Length > baseline.Length && DateTime.UtcNow < deadline)
         {
@@ -201,7 +202,7 @@ internal sealed class ServeProcess : IDisposable
     {
         RunResult kill = Exec.Run("kill", new[] { "-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         Assert.Equal(0, kill.ExitCode);
-        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(15)), "fdpass serve did not stop after SIG" + signal);
+        Assert.True(_process.WaitForExit(TestTiming.Seconds(15)), "fdpass serve did not stop after SIG" + signal);
         _process.WaitForExit();
         return _process.ExitCode;
     }
