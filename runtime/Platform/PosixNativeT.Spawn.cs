@@ -201,10 +201,18 @@ internal sealed unsafe partial class PosixNative<TAbi>
         {
             _strings = new nint[values.Length];
             Pointer = NativeMemory.AllocZeroed((nuint)((values.Length + 1) * sizeof(nint)));
-            for (int i = 0; i < values.Length; i++)
+            try
             {
-                _strings[i] = Marshal.StringToCoTaskMemUTF8(values[i]);
-                ((nint*)Pointer)[i] = _strings[i];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    _strings[i] = Marshal.StringToCoTaskMemUTF8(values[i]);
+                    ((nint*)Pointer)[i] = _strings[i];
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
             }
         }
 

@@ -96,7 +96,7 @@ public sealed class ChildProcess
             }
         }
         string spawned = passed.Count > 0 ? options.Shell : path;
-        int pid = native.Spawn(spawned, argv.ToArray(), envp.ToArray(), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(layout), options.NewSession);
+        int pid = native.Spawn(spawned, argv.ToArray(), envp.ToArray(), CollectionsMarshal.AsSpan(layout), options.NewSession);
         var child = new ChildProcess(native, pid, path);
         var reaper = new Thread(child.Reap, maxStackSize: 256 * 1024)
         {
@@ -123,10 +123,9 @@ public sealed class ChildProcess
         {
             // Until this waitpid the ended child is a zombie, so its pid cannot be reused: a signal sent under the
             // lock before it reaches the child or nothing, never a stranger that was given the same pid.
-            int r = _native.TryReap(ProcessId, out int status, out int reapErrno);
+            int r = _native.TryReap(ProcessId, out int status, out _);
             _reaped = true;
             _exited.TrySetResult(errno == 0 && r == ProcessId ? ChildExitStatus.FromWaitStatus(status) : new ChildExitStatus(-1, 0, IsKnown: false));
-            _ = reapErrno;
         }
     }
 

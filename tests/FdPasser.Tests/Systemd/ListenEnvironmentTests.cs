@@ -35,3 +35,21 @@ public class ListenEnvironmentTests
         Assert.Contains("LISTEN_", e.Message);
     }
 }
+
+public class ListenDescriptorsTests
+{
+    [Fact]
+    public void Variables_for_another_process_give_nothing_and_are_unset()
+    {
+        Environment.SetEnvironmentVariable("LISTEN_PID", (Environment.ProcessId + 1).ToString());
+        Environment.SetEnvironmentVariable("LISTEN_FDS", "1");
+        Environment.SetEnvironmentVariable("LISTEN_FDNAMES", "web");
+        using ListenDescriptors passed = ListenDescriptors.FromEnvironment();
+        Assert.Empty(passed);
+        Assert.Null(passed.Find("web"));
+        Assert.Contains("started without LISTEN_FDS", Assert.Throws<System.Collections.Generic.KeyNotFoundException>(() => passed.Get("web")).Message);
+        Assert.Null(Environment.GetEnvironmentVariable("LISTEN_PID"));
+        Assert.Null(Environment.GetEnvironmentVariable("LISTEN_FDS"));
+        Assert.Null(Environment.GetEnvironmentVariable("LISTEN_FDNAMES"));
+    }
+}

@@ -169,6 +169,17 @@ public class NotificationListenerTests
     }
 
     [Fact]
+    public void A_manager_that_is_gone_is_an_error_naming_the_call_and_errno()
+    {
+        using var dir = new TempDir();
+        var notifier = new ServiceNotifier(dir.File("gone"));
+        var e = Assert.Throws<FdPassingException>(() => notifier.Ready());
+        Assert.Equal("connect", e.Syscall);
+        Assert.Equal("ENOENT", e.ErrnoName);
+        Assert.Contains(dir.File("gone"), e.Message);
+    }
+
+    [Fact]
     public void Names_and_messages_systemd_would_refuse_are_refused_before_sending()
     {
         var notifier = new ServiceNotifier("@unused");
