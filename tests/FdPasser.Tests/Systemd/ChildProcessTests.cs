@@ -42,7 +42,7 @@ public class ChildProcessTests
         udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         using SafeFileHandle state = AnonymousMemory.Create("state");
         RandomAccess.Write(state, "generation 7"u8, 0);
-        var options = new ChildProcessOptions("dotnet", Peers.TestPeerDll, "listen-report")
+        var options = new ChildProcessOptions(Peers.TestPeerCommand[0], [.. Peers.TestPeerCommand.Skip(1), "listen-report"])
             .PassDescriptor(web.SafeHandle, "web")
             .PassDescriptor(udp.SafeHandle, "metrics")
             .PassDescriptor(state, "state");

@@ -20,8 +20,8 @@ public class SocketActivateTests
             Assert.Skip("systemd-socket-activate is missing: install the Debian package systemd.");
         }
         int port = FreePort();
-        using Process activator = Peers.Start(activate, "-l", $"127.0.0.1:{port}", "--fdname=web",
-            "dotnet", Peers.TestPeerDll, "listen-serve", "web");
+        using Process activator = Peers.Start(activate,
+            ["-l", $"127.0.0.1:{port}", "--fdname=web", .. Peers.TestPeerCommand, "listen-serve", "web"]);
         try
         {
             using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
