@@ -10,10 +10,10 @@ internal static class PosixNatives
     public static PosixNative Current => s_current ??= For(Transports.Choice);
 
     internal static PosixNative For(PlatformChoice choice) =>
-        Transports.ForSocketTarget<Factory, PosixNative>(choice) ?? throw Transports.NotAvailable(choice, FdTransportKind.Socket);
+        (PosixNative?)Transports.ForSocketTarget<Factory>(choice) ?? throw Transports.NotAvailable(choice, FdTransportKind.Socket);
 
-    private readonly struct Factory : ITargetFactory<PosixNative>
+    private readonly struct Factory : ITargetFactory
     {
-        public static PosixNative Create<TAbi>() where TAbi : struct, IPlatformAbi => PosixNative<TAbi>.Instance;
+        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => PosixNative<TAbi>.Instance;
     }
 }

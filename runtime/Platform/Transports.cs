@@ -30,15 +30,14 @@ internal static class Transports
     public static bool IsSupported(FdTransportKind kind) => Choice.Has(kind);
 
     internal static SocketTransport SocketFor(PlatformChoice choice) =>
-        ForSocketTarget<SocketFactory, SocketTransport>(choice) ?? throw NotAvailable(choice, FdTransportKind.Socket);
+        (SocketTransport?)ForSocketTarget<SocketFactory>(choice) ?? throw NotAvailable(choice, FdTransportKind.Socket);
 
     /// <summary>
     /// The one table of socket targets: what <typeparamref name="TFactory"/> builds for the target of
     /// <paramref name="choice"/>, or null where this process cannot use it.
     /// </summary>
-    internal static T? ForSocketTarget<TFactory, T>(PlatformChoice choice)
-        where TFactory : ITargetFactory<T>
-        where T : class
+    internal static object? ForSocketTarget<TFactory>(PlatformChoice choice)
+        where TFactory : struct, ITargetFactory
     {
         switch (choice.SocketRid)
         {
@@ -62,9 +61,9 @@ internal static class Transports
         return null;
     }
 
-    private readonly struct SocketFactory : ITargetFactory<SocketTransport>
+    private readonly struct SocketFactory : ITargetFactory
     {
-        public static SocketTransport Create<TAbi>() where TAbi : struct, IPlatformAbi => BsdTransport<TAbi>.Instance;
+        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => BsdTransport<TAbi>.Instance;
     }
 
     internal static StreamsTransport StreamsFor(PlatformChoice choice)
