@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The packages as a user gets them: packs FdPasser and fdpass into a scratch local feed, checks what the packages
-# hold, builds a project outside the solution (tests/consumer/app, copied to the scratch directory) against the
+# The packages as a user gets them: packs FdPasser, FdPasser.AspNetCore and fdpass into a scratch local feed,
+# checks what the packages hold, builds a project outside the solution (tests/consumer/app, copied to the scratch directory) against the
 # FdPasser package from that feed, runs it (two processes passing descriptors both ways), publishes it with
 # NativeAOT (zero warnings) and runs the binary, then installs fdpass from the feed with
 # `dotnet tool install --tool-path` and runs `fdpass demo`.
@@ -79,8 +79,10 @@ run "pack FdPasser" dotnet pack "$repo/runtime" -c Release -o "$feed" -warnaserr
     no_warnings "pack FdPasser"
 run "pack fdpass" dotnet pack "$repo/cli" -c Release -o "$feed" -warnaserror -tl:off -nologo &&
     no_warnings "pack fdpass"
+run "pack FdPasser.AspNetCore" dotnet pack "$repo/aspnetcore" -c Release -o "$feed" -warnaserror -tl:off -nologo &&
+    no_warnings "pack FdPasser.AspNetCore"
 
-lib="$(ls "$feed"/FdPasser.*.nupkg 2>/dev/null | grep -v '\.snupkg$' | head -n 1)"
+lib="$(ls "$feed"/FdPasser.[0-9]*.nupkg 2>/dev/null | grep -v '\.snupkg$' | head -n 1)"
 tool="$(ls "$feed"/fdpass.*.nupkg 2>/dev/null | grep -v '\.snupkg$' | head -n 1)"
 if [ -z "$lib" ] || [ -z "$tool" ]; then
     fail "both packages are in the feed"
@@ -104,6 +106,13 @@ check "fdpass: a DotnetTool package with README" \
     eval 'has_text "$tool" fdpass.nuspec "<packageType name=\"DotnetTool\" />" && has_entry "$tool" README.md &&
           has_entry "$tool" tools/net10.0/any/DotnetToolSettings.xml'
 check "fdpass: symbol package" test -f "$feed/fdpass.$version.snupkg"
+web="$feed/FdPasser.AspNetCore.$version.nupkg"
+check "FdPasser.AspNetCore: same version; library, XML docs and docs/aspnetcore.md in the package" \
+    eval 'has_entry "$web" lib/net10.0/FdPasser.AspNetCore.dll && has_entry "$web" lib/net10.0/FdPasser.AspNetCore.xml &&
+          has_entry "$web" aspnetcore.md'
+check "FdPasser.AspNetCore: depends on FdPasser $version and the ASP.NET Core shared framework" \
+    eval 'has_text "$web" FdPasser.AspNetCore.nuspec "<dependency id=\"FdPasser\" version=\"$version\"" &&
+          has_text "$web" FdPasser.AspNetCore.nuspec "<frameworkReference name=\"Microsoft.AspNetCore.App\" />"'
 
 # --- the consumer project ---------------------------------------------------------------------------------------
 default_packages="$(dotnet nuget locals global-packages --list 2>/dev/null | sed -n 's/^global-packages: *//p')"

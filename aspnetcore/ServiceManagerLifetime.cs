@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.AspNetCore.Draining;
+using FdPasser.Systemd;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FdPasser.AspNetCore;
+
+/// <summary>
+/// The host's start and stop told to the service manager: READY=1 once every hosted service (Kestrel among them)
+/// has started, so the manager hands traffic over only to a generation that listens; on stop, STOPPING=1 and the
+/// drain, before Kestrel stops.
+/// </summary>
+internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
+{
+    private readonly ServiceNotifier _notifier;
+    private readonly InheritedDescriptors _inherited;
+    private readonly ConnectionDrain _drain;
+    private readonly IServer _server;
+    private readonly ServiceManagerOptions _options;
+    private readonly ILogger<ServiceManagerLifetime> _logger;
+
+    public ServiceManagerLifetime(
+        ServiceNotifier notifier, InheritedDescriptors inherited, ConnectionDrain drain, IServer server,
+        IOptions<ServiceManagerOptions> options, ILogger<ServiceManagerLifetime> logger)
+    {
+        _notifier = notifier;
+        _inherited = inherited;
+        _drain = drain;
+        _server = server;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (_inherited.FromLauncher)
+        {
+            _notifier.MainPid(Environment.ProcessId);
+        }
+        ICollection<string>? addresses = _server.Features.Get<IServerAddressesFeature>()?.Addresses;
+        string status = addresses is { Count: > 0 } ? "listening on " + string.Join(", ", addresses) : "started";
+        NotifyResult sent = _notifier.Ready(status);
+        LogReady(_logger, status, sent);
+        return Task.CompletedTask;
+    }
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _notifier.Stopping($"draining: no new connections, {_drain.Waiting} accepted waiting for a first request");
+        _drain.StopAccepting();
+        int left = await _drain.WaitForFirstRequestsAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        if (left > 0)
+        {
+            LogDrainTimedOut(_logger, left, _options.DrainTimeout.TotalSeconds);
+        }
+        _notifier.Status(left == 0 ? "stopping: finishing requests" : $"stopping: {left} connections sent no request in time");
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "READY=1 STATUS={Status} ({Result})")]
+    private static partial void LogReady(ILogger logger, string status, NotifyResult result);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} accepted connections sent no request within {Seconds} s; Kestrel's stop closes them")]
+    private static partial void LogDrainTimedOut(ILogger logger, int count, double seconds);
+}

@@ -1,0 +1,23 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+
+namespace FdPasser.AspNetCore.Tests.Infrastructure;
+
+/// <summary>The programs the tests run: the sample as built (its dll) and fdpass beside the tests.</summary>
+internal static class Paths
+{
+    public static string Sample { get; } = typeof(Paths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "KestrelHoldSample").Value!;
+
+    public static string Fdpass { get; } = Path.Combine(AppContext.BaseDirectory, "fdpass");
+
+    /// <summary>A free loopback TCP port (the kernel's pick, released at once).</summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
