@@ -68,31 +68,12 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         }
         byte* iov = stackalloc byte[TAbi.IovecSize];
         byte* msg = stackalloc byte[TAbi.MsghdrSize];
-        int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_CMSG_CLOEXEC ? TAbi.MSG_CMSG_CLOEXEC : 0);
-        nint n;
-        using (var scope = new FdScope(socket))
+        nint n = RecvMsgCall<TAbi>.Receive(socket, data, control, controlSpace, iov, msg, out errno);
+        if (n < 0)
         {
-            fixed (byte* p = data)
-            {
-                TAbi.IovecSet(iov, p, (nuint)data.Length);
-                TAbi.MsghdrInit(msg, iov, 1, control, (nuint)controlSpace);
-                while (true)
-                {
-                    n = TAbi.recvmsg(scope.Fd, msg, flags);
-                    if (n >= 0)
-                    {
-                        break;
-                    }
-                    errno = LastErrno;
-                    if (errno != TAbi.EINTR)
-                    {
-                        result = default;
-                        return -1;
-                    }
-                }
-            }
+            result = default;
+            return -1;
         }
-        errno = 0;
         result = TakeDescriptors(TAbi.MsghdrFlags(msg), TAbi.MsghdrControlLength(msg), control, controlSpace, (int)n, descriptors);
         return n;
     }

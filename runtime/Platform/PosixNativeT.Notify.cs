@@ -53,22 +53,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
         byte* buffer = stackalloc byte[space];
         byte* iov = stackalloc byte[TAbi.IovecSize];
         byte* msg = stackalloc byte[TAbi.MsghdrSize];
-        int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_CMSG_CLOEXEC ? TAbi.MSG_CMSG_CLOEXEC : 0);
-        nint n;
-        using (var scope = new FdScope(socket))
-        {
-            fixed (byte* p = data)
-            {
-                TAbi.IovecSet(iov, p, (nuint)data.Length);
-                TAbi.MsghdrInit(msg, iov, 1, buffer, (nuint)space);
-                do
-                {
-                    n = TAbi.recvmsg(scope.Fd, msg, flags);
-                    errno = n < 0 ? LastErrno : 0;
-                }
-                while (n < 0 && errno == TAbi.EINTR);
-            }
-        }
+        nint n = RecvMsgCall<TAbi>.Receive(socket, data, buffer, space, iov, msg, out errno);
         if (n < 0)
         {
             control = default;
