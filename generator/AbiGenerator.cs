@@ -25,6 +25,7 @@ public sealed class AbiGenerator : IIncrementalGenerator
         public const string Read = "ReadAbi";
         public const string Parse = "ParseAbi";
         public const string Emit = "EmitAbi";
+        public const string Table = "EmitTargetTable";
     }
 
     /// <inheritdoc />
@@ -46,17 +47,48 @@ public sealed class AbiGenerator : IIncrementalGenerator
             .Select(static (r, _) => EmitSafely(r))
             .WithTrackingName(Steps.Emit);
 
-        context.RegisterSourceOutput(emitted, static (spc, file) =>
+        // The table reads only the targets that parsed cleanly: a broken file fails the build with its own diagnostics.
+        IncrementalValueProvider<GeneratedFile> table = parsed
+            .Select(static (r, _) => r.Target)
+            .Collect()
+            .Select(static (targets, _) => TableSafely(targets))
+            .WithTrackingName(Steps.Table);
+
+        context.RegisterSourceOutput(table, static (spc, file) => Report(spc, file));
+        context.RegisterSourceOutput(emitted, static (spc, file) => Report(spc, file));
+    }
+
+    private static void Report(SourceProductionContext spc, GeneratedFile file)
+    {
+        foreach (AbiDiagnostic d in file.Diagnostics)
         {
-            foreach (AbiDiagnostic d in file.Diagnostics)
+            spc.ReportDiagnostic(ToDiagnostic(d));
+        }
+        if (file.Source is not null)
+        {
+            spc.AddSource(file.HintName, SourceText.From(file.Source, Encoding.UTF8));
+        }
+    }
+
+    private static GeneratedFile TableSafely(ImmutableArray<AbiTarget?> targets)
+    {
+        var sound = new System.Collections.Generic.List<AbiTarget>();
+        foreach (AbiTarget? t in targets)
+        {
+            if (t is not null)
             {
-                spc.ReportDiagnostic(ToDiagnostic(d));
+                sound.Add(t);
             }
-            if (file.Source is not null)
-            {
-                spc.AddSource(file.HintName, SourceText.From(file.Source, Encoding.UTF8));
-            }
-        });
+        }
+        try
+        {
+            return new GeneratedFile(TableEmitter.FileName, TableEmitter.Emit(sound), ImmutableArray<AbiDiagnostic>.Empty);
+        }
+        catch (Exception e)
+        {
+            return new GeneratedFile("", null, ImmutableArray.Create(new AbiDiagnostic(
+                DiagnosticIds.InternalError, "the target table emitter failed: " + e.GetType().Name + ": " + e.Message, "", 0, 0, 0, 0)));
+        }
     }
 
     private static AbiParseResult ParseSafely(AbiFileText file)

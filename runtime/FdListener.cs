@@ -72,10 +72,6 @@ public sealed partial class FdListener : IDisposable
     public static FdListener Create(string path, FdListenerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (OperatingSystem.IsWindows())
-        {
-            throw Transports.Unsupported();
-        }
         options ??= new FdListenerOptions();
         SocketTransport t = Transports.Socket;
         byte[] address = t.Address(path, isAbstract: false);

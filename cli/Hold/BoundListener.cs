@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
+using FdPasser.Interop;
 using FdPasser.Platform;
 
 namespace FdPasser.Cli.Hold;
@@ -65,7 +66,7 @@ internal sealed class BoundListener : IDisposable
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(isAbstract ? "\0" + path.Substring(1) : path));
-            if (!isAbstract && !OperatingSystem.IsWindows())
+            if (!isAbstract && AbiTargets.RunsOnDescribedOs)
             {
                 // Like systemd's SocketMode= default: whoever the service serves decides, not the holder's umask.
                 File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);

@@ -23,10 +23,12 @@ internal static class BindingEmitter
         Line(sb, $"public static int MaxFdsPerMessage => {cls}.MaxFdsPerMessage;");
         Line(sb, $"public static int MaxFdsReceived => {cls}.MaxFdsReceived;");
         Line(sb, $"public static int CmsgAlignment => {cls}.CmsgAlignment;");
+        Line(sb, $"public static bool AbstractSocketNames => {cls}.AbstractSocketNames;");
+        Line(sb, $"public static bool CmsgLenTrustedAfterCtrunc => {cls}.CmsgLenTrustedAfterCtrunc;");
         string method = t.PeerCred switch
         {
-            "so_peercred" => "SoPeerCred",
-            "local_peercred" => "LocalPeerCred",
+            PeerCredMethod.SoPeercred => "SoPeerCred",
+            PeerCredMethod.LocalPeercred => "LocalPeerCred",
             _ => "GetPeerUcred",
         };
         Line(sb, $"public static global::{TargetEmitter.Namespace}.PeerCredentialMethod PeerCredentials => global::{TargetEmitter.Namespace}.PeerCredentialMethod.{method};");
@@ -194,7 +196,7 @@ internal static class BindingEmitter
     {
         switch (t.PeerCred)
         {
-            case "so_peercred":
+            case PeerCredMethod.SoPeercred:
                 StructDef ucred = t.FindStruct("ucred")!;
                 Line(sb, $"public static int PeerCredSize => {ucred.Size};");
                 Line(sb, "public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)");
@@ -205,7 +207,7 @@ internal static class BindingEmitter
                 Line(sb, "    gid = (uint)c->gid;");
                 Line(sb, "}");
                 break;
-            case "local_peercred":
+            case PeerCredMethod.LocalPeercred:
                 StructDef xucred = t.FindStruct("xucred")!;
                 bool hasPid = xucred.Fields.Any(f => f.Name == "cr_pid");
                 Line(sb, $"public static int PeerCredSize => {xucred.Size};");

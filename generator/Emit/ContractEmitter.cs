@@ -20,6 +20,7 @@ internal static class ContractEmitter
         sb.Append("namespace ").Append(TargetEmitter.Namespace).Append(";\n\n");
         sb.Append("/// <summary>How a target reads a connected socket's peer credentials.</summary>\n");
         sb.Append("internal enum PeerCredentialMethod\n{\n    SoPeerCred,\n    LocalPeerCred,\n    GetPeerUcred,\n}\n\n");
+        sb.Append(TargetTypes);
         sb.Append("/// <summary>One target's ABI as the runtime sees it; implemented by each target's generated <c>Abi</c> struct.</summary>\n");
         sb.Append("internal unsafe interface IPlatformAbi\n{\n");
         Member(sb, "string Rid { get; }");
@@ -27,6 +28,8 @@ internal static class ContractEmitter
         Member(sb, "int MaxFdsReceived { get; }");
         Member(sb, "int CmsgAlignment { get; }");
         Member(sb, "PeerCredentialMethod PeerCredentials { get; }");
+        Member(sb, "bool AbstractSocketNames { get; }");
+        Member(sb, "bool CmsgLenTrustedAfterCtrunc { get; }");
         sb.Append('\n');
         foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
         {
@@ -60,6 +63,40 @@ internal static class ContractEmitter
         sb.Append("}\n");
         return sb.ToString();
     }
+
+    /// <summary>The types of the generated target table (<c>AbiTargets</c>, emitted by <see cref="TableEmitter"/>).</summary>
+    private const string TargetTypes = """
+        /// <summary>
+        /// One ABI file's target as the selection sees it: the words of its header lines (abi/README.md).
+        /// </summary>
+        /// <param name="Rid">The .NET runtime identifier, which names the file.</param>
+        /// <param name="Os">The operating system's ABI name (<c>linux</c>, <c>osx</c>, …).</param>
+        /// <param name="Architecture">The process architecture.</param>
+        /// <param name="Libc">The C library's ABI name (<c>glibc</c>, <c>musl</c>, <c>system</c>).</param>
+        /// <param name="LibcLibrary">The file name the target loads its C library by.</param>
+        /// <param name="Sockets">Descriptors pass over Unix sockets.</param>
+        /// <param name="Streams">Descriptors pass over STREAMS pipes.</param>
+        internal sealed record AbiTargetInfo(
+            string Rid,
+            string Os,
+            global::System.Runtime.InteropServices.Architecture Architecture,
+            string Libc,
+            string LibcLibrary,
+            bool Sockets,
+            bool Streams);
+
+        /// <summary>
+        /// Builds one thing per target from its generated ABI; <c>AbiTargets.ForSocketTarget</c> holds the table of
+        /// targets once for every such thing. Not generic over the result: NativeAOT's scanner cannot lay out a
+        /// generic interface whose static abstract method is generic too.
+        /// </summary>
+        internal interface ITargetFactory
+        {
+            static abstract object Create<TAbi>() where TAbi : struct, IPlatformAbi;
+        }
+
+
+        """;
 
     internal static readonly string[] LayoutMembers =
     {

@@ -19,8 +19,9 @@ internal static class TargetEmitter
         var sb = new StringBuilder();
         Header.Write(sb, "abi/" + t.Rid + ".abi");
         sb.Append("namespace ").Append(Namespace).Append(";\n\n");
-        sb.Append("/// <summary>Interop for ").Append(t.Rid).Append(" (").Append(t.Os).Append(", ").Append(t.Arch)
-          .Append(", ").Append(t.Libc).Append("), from abi/").Append(t.Rid).Append(".abi.</summary>\n");
+        sb.Append("/// <summary>Interop for ").Append(t.Rid).Append(" (").Append(Vocabulary.Of(t.Os).Name).Append(", ")
+          .Append(Vocabulary.NameOf(Vocabulary.Arches, t.Arch)).Append(", ").Append(Vocabulary.NameOf(Vocabulary.Libcs, t.Libc))
+          .Append("), from abi/").Append(t.Rid).Append(".abi.</summary>\n");
         sb.Append("internal static unsafe partial class ").Append(t.ClassName).Append('\n');
         sb.Append("{\n");
         sb.Append("    public const string Rid = \"").Append(t.Rid).Append("\";\n");
@@ -28,6 +29,10 @@ internal static class TargetEmitter
         sb.Append("    public const int CmsgAlignment = ").Append(t.CmsgAlign).Append(";\n");
         sb.Append("    public const int MaxFdsPerMessage = ").Append(t.MaxFds).Append(";\n");
         sb.Append("    public const int MaxFdsReceived = ").Append(t.MaxFdsReceived > 0 ? t.MaxFdsReceived : t.MaxFds).Append(";\n");
+        sb.Append("    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>\n");
+        sb.Append("    public const bool AbstractSocketNames = ").Append(Bool(t.Behaviour.AbstractSocketNames)).Append(";\n");
+        sb.Append("    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>\n");
+        sb.Append("    public const bool CmsgLenTrustedAfterCtrunc = ").Append(Bool(t.Behaviour.CmsgLenTrustedAfterCtrunc)).Append(";\n");
         foreach (LibraryDef l in t.Libraries)
         {
             sb.Append("    public const string Library_").Append(l.Alias).Append(" = \"").Append(l.SoName).Append("\";\n");
@@ -168,6 +173,8 @@ internal static class TargetEmitter
         sb.Append("        return (cmsghdr*)((byte*)cmsg + step);\n");
         sb.Append("    }\n");
     }
+
+    internal static string Bool(bool value) => value ? "true" : "false";
 
     internal static int Align(int value, int unit) => (value + unit - 1) & ~(unit - 1);
 

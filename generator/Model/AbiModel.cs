@@ -30,19 +30,30 @@ internal sealed record FunctionDef(
 
 internal sealed record LibraryDef(string Alias, string SoName, SourceLine Source);
 
+/// <summary>
+/// What a target does that the runtime must know but no constant or struct says: its transports and the
+/// per-target behaviour header lines (abi/README.md).
+/// </summary>
+/// <param name="Sockets">Descriptors pass over Unix sockets (<c>transports socket</c>).</param>
+/// <param name="Streams">Descriptors pass over STREAMS pipes (<c>transports … streams</c>).</param>
+/// <param name="AbstractSocketNames">Unix sockets may be bound to abstract names (<c>abstract-names yes</c>).</param>
+/// <param name="CmsgLenTrustedAfterCtrunc">After MSG_CTRUNC, cmsg_len covers only what was delivered (<c>cmsg-len-after-ctrunc trusted</c>).</param>
+internal sealed record TargetBehaviour(bool Sockets, bool Streams, bool AbstractSocketNames, bool CmsgLenTrustedAfterCtrunc);
+
 /// <summary>Everything one ABI file says about one target.</summary>
 internal sealed record AbiTarget(
     string FilePath,
     string Rid,
-    string Os,
-    string Arch,
-    string Libc,
+    TargetOs Os,
+    TargetArch Arch,
+    TargetLibc Libc,
     int PointerSize,
     int CmsgAlign,
     int MaxFds,
     int MaxFdsReceived,
-    string PeerCred,
+    PeerCredMethod PeerCred,
     bool VariadicOnStack,
+    TargetBehaviour Behaviour,
     EquatableArray<LibraryDef> Libraries,
     EquatableArray<StructDef> Structs,
     EquatableArray<ConstDef> Constants,

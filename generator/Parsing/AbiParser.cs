@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text.RegularExpressions;
 using FdPasser.Generator.Model;
 using FdPasser.Generator.Validation;
@@ -164,20 +165,22 @@ internal sealed class AbiParser
                 Report(DiagnosticIds.Malformed, line, "'end' without an open struct");
                 return null;
             default:
-                if (Array.IndexOf(Requirements.HeaderKeys, tokens[0]) >= 0)
+                if (Array.IndexOf(HeaderLines.Keys, tokens[0]) >= 0)
                 {
-                    if (tokens.Length != 2)
+                    bool list = tokens[0] == HeaderLines.Transports;
+                    if (tokens.Length < 2 || (tokens.Length > 2 && !list))
                     {
-                        Report(DiagnosticIds.Malformed, line, $"malformed header line '{content}': expected '{tokens[0]} VALUE'");
+                        Report(DiagnosticIds.Malformed, line,
+                            $"malformed header line '{content}': expected '{tokens[0]} VALUE{(list ? " ..." : "")}'");
                     }
                     else if (ClaimName("header " + tokens[0], line))
                     {
-                        _headers[tokens[0]] = (tokens[1], line);
+                        _headers[tokens[0]] = (string.Join(" ", tokens, 1, tokens.Length - 1), line);
                     }
                     return null;
                 }
                 Report(DiagnosticIds.Malformed, line,
-                    $"unknown line '{content}': expected a header ({string.Join(", ", Requirements.HeaderKeys)}, library), 'struct', 'const', 'errno' or 'fn'");
+                    $"unknown line '{content}': expected a header ({string.Join(", ", HeaderLines.Keys)}, library), 'struct', 'const', 'errno' or 'fn'");
                 return null;
         }
     }
@@ -275,19 +278,20 @@ internal sealed class AbiParser
             }
         }
 
-        string Header(string key) => _headers.TryGetValue(key, out var h) ? h.Value : "";
+        var headers = new HeaderLines(_headers, TargetLine(), Report);
         return new AbiTarget(
             _path,
-            Header("target"),
-            Header("os"),
-            Header("arch"),
-            Header("libc"),
+            _headers.TryGetValue("target", out var rid) ? rid.Value : "",
+            headers.Choose("os", Vocabulary.Oses.Select(o => new Word<TargetOs>(o.Name, o.Value)).ToArray()),
+            headers.Choose("arch", Vocabulary.Arches),
+            headers.Choose("libc", Vocabulary.Libcs),
             pointerSize,
             HeaderNumber("cmsg-align"),
             HeaderNumber("max-fds"),
             HeaderNumber("max-fds-received"),
-            Header("peercred"),
-            Header("variadic") == "stack",
+            headers.Choose("peercred", Vocabulary.PeerCredMethods),
+            headers.Choose("variadic", Vocabulary.VariadicPlaces),
+            headers.Behaviour(),
             _libraries.ToImmutableArray(),
             structs.ToImmutableArray(),
             _constants.ToImmutableArray(),
@@ -463,7 +467,7 @@ internal sealed class AbiParser
     private static bool IsIdentifier(string s) => Identifier.IsMatch(s);
 
     private static bool IsTopLevelKeyword(string token) =>
-        token is "struct" or "const" or "errno" or "fn" or "library" || Array.IndexOf(Requirements.HeaderKeys, token) >= 0;
+        token is "struct" or "const" or "errno" or "fn" or "library" || Array.IndexOf(HeaderLines.Keys, token) >= 0;
 
     private void Report(string id, SourceLine line, string message) =>
         _diagnostics.Add(MakeDiagnostic(id, _path, _text, line, message));

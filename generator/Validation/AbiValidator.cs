@@ -36,10 +36,6 @@ internal static class AbiValidator
         {
             report(DiagnosticIds.BadHeader, at, $"target '{t.Rid}' does not match the file name: expected 'target {expectedRid}'");
         }
-        CheckChoice("os", t.Os, Requirements.Oses);
-        CheckChoice("arch", t.Arch, Requirements.Arches);
-        CheckChoice("libc", t.Libc, Requirements.Libcs);
-        CheckChoice("peercred", t.PeerCred, Requirements.PeerCredMethods);
         if (t.PointerSize != 4 && t.PointerSize != 8)
         {
             report(DiagnosticIds.BadHeader, at, "missing or invalid 'pointer-size': expected 4 or 8");
@@ -61,14 +57,6 @@ internal static class AbiValidator
             report(DiagnosticIds.BadHeader, at, "missing 'library libc SONAME': every target names its C library");
         }
 
-        void CheckChoice(string key, string value, string[] allowed)
-        {
-            if (Array.IndexOf(allowed, value) < 0)
-            {
-                report(DiagnosticIds.BadHeader, at,
-                    (value.Length == 0 ? $"missing '{key}' line" : $"invalid {key} '{value}'") + $": expected one of {string.Join(", ", allowed)}");
-            }
-        }
     }
 
     private static void ValidateLayout(StructDef s, Action<string, SourceLine, string> report)
@@ -100,7 +88,7 @@ internal static class AbiValidator
         {
             required.Add(new KeyValuePair<string, string[]>(cred[0], cred.Skip(1).ToArray()));
         }
-        if (t.Os == "illumos")
+        if (t.Behaviour.Streams)
         {
             required.AddRange(Requirements.StreamsStructs);
         }
@@ -133,7 +121,7 @@ internal static class AbiValidator
         {
             names.AddRange(cred.Where(c => !names.Contains(c)));
         }
-        if (t.Os == "illumos")
+        if (t.Behaviour.Streams)
         {
             names.AddRange(Requirements.StreamsConstants);
         }
@@ -172,7 +160,7 @@ internal static class AbiValidator
         {
             required.AddRange(cred);
         }
-        if (t.Os == "illumos")
+        if (t.Behaviour.Streams)
         {
             required.AddRange(Requirements.StreamsFunctions);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using FdPasser.Generator.Model;
 
 namespace FdPasser.Generator.Validation;
 
@@ -20,19 +21,11 @@ internal sealed class CanonicalFunction
 }
 
 /// <summary>
-/// What an ABI file must (and may) declare. The runtime contract emitted by <c>ContractEmitter</c> is built from
+/// What an ABI file must (and may) declare; the words its header lines may use are <see cref="Vocabulary"/>. The runtime contract emitted by <c>ContractEmitter</c> is built from
 /// these lists, so a file that passes validation always satisfies it.
 /// </summary>
 internal static class Requirements
 {
-    public static readonly string[] HeaderKeys =
-        { "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic", "max-fds-received" };
-
-    public static readonly string[] Oses = { "linux", "osx", "freebsd", "illumos" };
-    public static readonly string[] Arches = { "x64", "arm64", "arm" };
-    public static readonly string[] Libcs = { "glibc", "musl", "system" };
-    public static readonly string[] PeerCredMethods = { "so_peercred", "local_peercred", "getpeerucred" };
-
     /// <summary>Struct name to the fields the emitted bindings read or write.</summary>
     public static readonly Dictionary<string, string[]> Structs = new()
     {
@@ -48,10 +41,10 @@ internal static class Requirements
     /// <summary>openat2()'s argument (Linux 5.6+): read where a file declares it with SYS_openat2 and syscall.</summary>
     public static readonly KeyValuePair<string, string[]> OpenHowStruct = new("open_how", new[] { "flags", "mode", "resolve" });
 
-    public static readonly Dictionary<string, string[]> PeerCredStructs = new()
+    public static readonly Dictionary<PeerCredMethod, string[]> PeerCredStructs = new()
     {
-        ["so_peercred"] = new[] { "ucred", "pid", "uid", "gid" },
-        ["local_peercred"] = new[] { "xucred", "cr_version", "cr_uid", "cr_groups" },
+        [PeerCredMethod.SoPeercred] = new[] { "ucred", "pid", "uid", "gid" },
+        [PeerCredMethod.LocalPeercred] = new[] { "xucred", "cr_version", "cr_uid", "cr_groups" },
     };
 
     public static readonly Dictionary<string, string[]> StreamsStructs = new()
@@ -94,11 +87,11 @@ internal static class Requirements
         "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
     };
 
-    public static readonly Dictionary<string, string[]> PeerCredConstants = new()
+    public static readonly Dictionary<PeerCredMethod, string[]> PeerCredConstants = new()
     {
-        ["so_peercred"] = new[] { "SO_PEERCRED" },
-        ["local_peercred"] = new[] { "SOL_LOCAL", "LOCAL_PEERCRED" },
-        ["getpeerucred"] = new string[0],
+        [PeerCredMethod.SoPeercred] = new[] { "SO_PEERCRED" },
+        [PeerCredMethod.LocalPeercred] = new[] { "SOL_LOCAL", "LOCAL_PEERCRED" },
+        [PeerCredMethod.Getpeerucred] = new string[0],
     };
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
@@ -184,11 +177,11 @@ internal static class Requirements
         new("syscall", "nint", "nint", "nint", "byte*", "void*", "nuint"),
     };
 
-    public static readonly Dictionary<string, string[]> PeerCredFunctions = new()
+    public static readonly Dictionary<PeerCredMethod, string[]> PeerCredFunctions = new()
     {
-        ["so_peercred"] = new string[0],
-        ["local_peercred"] = new string[0],
-        ["getpeerucred"] = new[] { "getpeerucred", "ucred_geteuid", "ucred_getegid", "ucred_getpid", "ucred_free" },
+        [PeerCredMethod.SoPeercred] = new string[0],
+        [PeerCredMethod.LocalPeercred] = new string[0],
+        [PeerCredMethod.Getpeerucred] = new[] { "getpeerucred", "ucred_geteuid", "ucred_getegid", "ucred_getpid", "ucred_free" },
     };
 
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };

@@ -59,11 +59,12 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     {
         int controlSpace = ReceiveControlSpace;
         byte* control = stackalloc byte[controlSpace];
-        if (!OperatingSystem.IsLinux())
+        if (!TAbi.CmsgLenTrustedAfterCtrunc)
         {
             // Every int slot the kernel does not write reads as -1, never a live descriptor number: a cmsg_len past
             // what was delivered (macOS after MSG_CTRUNC) can then not make us take or close somebody else's
-            // descriptor. Linux always reports the exact length, CMSG_LEN of the descriptors it installed.
+            // descriptor. Where the ABI file says the length is trusted (Linux: CMSG_LEN of the descriptors it
+            // installed), the fill is skipped.
             new Span<byte>(control, controlSpace).Fill(0xFF);
         }
         byte* iov = stackalloc byte[TAbi.IovecSize];

@@ -47,7 +47,7 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 
     public override int SOMAXCONN => TAbi.SOMAXCONN;
 
-    public override bool SupportsAbstractNames => OperatingSystem.IsLinux();
+    public override bool SupportsAbstractNames => TAbi.AbstractSocketNames;
 
     public override string? ErrnoName(int errno) => TAbi.ErrnoName(errno);
 

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using FdPasser.Interop;
 
 namespace FdPasser.Processes;
 
@@ -25,6 +26,6 @@ internal static class ProgramPath
     }
 
     private static bool IsExecutable(string candidate) =>
-        !OperatingSystem.IsWindows() && File.Exists(candidate) &&
+        AbiTargets.RunsOnDescribedOs && File.Exists(candidate) &&
         (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 }

@@ -4,6 +4,7 @@ using System.IO;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using FdPasser.Interop;
 using FdPasser.Platform;
 
 namespace FdPasser.Systemd;
@@ -60,7 +61,7 @@ public sealed class NotificationListener : IDisposable
         {
             native.EnablePassCredentials(handle);
             t.Bind(handle, sockaddr, address);
-            if (!isAbstract && !OperatingSystem.IsWindows())
+            if (!isAbstract && AbiTargets.RunsOnDescribedOs)
             {
                 File.SetUnixFileMode(name, options.FileMode);
             }

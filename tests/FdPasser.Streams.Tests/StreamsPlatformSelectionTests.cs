@@ -9,16 +9,17 @@ namespace FdPasser.Streams.Tests;
 public sealed class StreamsPlatformSelectionTests
 {
     [Theory]
-    [InlineData("linux", Architecture.X64, false, "linux-x64")]
-    [InlineData("linux", Architecture.X64, true, "linux-musl-x64")]
-    [InlineData("linux", Architecture.Arm64, false, "linux-arm64")]
-    [InlineData("linux", Architecture.Arm, false, "linux-arm")]
-    [InlineData("macos", Architecture.Arm64, false, "osx-arm64")]
-    [InlineData("osx", Architecture.X64, false, "osx-x64")]
-    [InlineData("freebsd", Architecture.X64, false, "freebsd-x64")]
-    public void Linux_macOS_and_FreeBSD_use_sockets_only(string os, Architecture arch, bool musl, string rid)
+    [InlineData("linux", Architecture.X64, null, "linux-x64")]
+    [InlineData("linux", Architecture.X64, "glibc", "linux-x64")]
+    [InlineData("linux", Architecture.X64, "musl", "linux-musl-x64")]
+    [InlineData("linux", Architecture.Arm64, null, "linux-arm64")]
+    [InlineData("linux", Architecture.Arm, null, "linux-arm")]
+    [InlineData("macos", Architecture.Arm64, null, "osx-arm64")]
+    [InlineData("osx", Architecture.X64, null, "osx-x64")]
+    [InlineData("freebsd", Architecture.X64, null, "freebsd-x64")]
+    public void Linux_macOS_and_FreeBSD_use_sockets_only(string os, Architecture arch, string? libc, string rid)
     {
-        PlatformChoice choice = PlatformSelection.Select(os, arch, musl);
+        PlatformChoice choice = PlatformSelection.Select(os, arch, libc);
 
         Assert.Equal(rid, choice.SocketRid);
         Assert.False(choice.HasStreams);
@@ -31,7 +32,7 @@ public sealed class StreamsPlatformSelectionTests
     [InlineData("solaris")]
     public void Illumos_and_Solaris_have_both_transports_and_default_to_sockets(string os)
     {
-        PlatformChoice choice = PlatformSelection.Select(os, Architecture.X64, musl: false);
+        PlatformChoice choice = PlatformSelection.Select(os, Architecture.X64, libc: null);
 
         Assert.Equal("illumos-x64", choice.SocketRid);
         Assert.Equal("illumos-x64", choice.StreamsRid);
@@ -43,11 +44,12 @@ public sealed class StreamsPlatformSelectionTests
     [Fact]
     public void Windows_has_neither_and_says_why_at_first_use()
     {
-        PlatformChoice choice = PlatformSelection.Select("windows", Architecture.X64, musl: false);
+        PlatformChoice choice = PlatformSelection.Select("windows", Architecture.X64, libc: null);
 
         Assert.False(choice.HasSockets);
         Assert.False(choice.HasStreams);
         Assert.Null(choice.DefaultTransport);
+        Assert.StartsWith(PlatformSelection.Supported, choice.UnsupportedReason);
         var socket = Assert.Throws<PlatformNotSupportedException>(() => Transports.SocketFor(choice));
         var streams = Assert.Throws<PlatformNotSupportedException>(() => Transports.StreamsFor(choice));
         Assert.Contains("Windows", socket.Message);
@@ -58,7 +60,7 @@ public sealed class StreamsPlatformSelectionTests
     [Fact]
     public void A_supported_OS_on_an_architecture_without_an_ABI_file_is_unsupported()
     {
-        PlatformChoice choice = PlatformSelection.Select("illumos", Architecture.Arm64, musl: false);
+        PlatformChoice choice = PlatformSelection.Select("illumos", Architecture.Arm64, libc: null);
 
         Assert.False(choice.HasSockets);
         Assert.Contains("no ABI description for illumos on Arm64", choice.UnsupportedReason);
@@ -67,7 +69,7 @@ public sealed class StreamsPlatformSelectionTests
     [Fact]
     public void STREAMS_on_a_socket_only_OS_is_a_clear_PlatformNotSupportedException()
     {
-        PlatformChoice linux = PlatformSelection.Select("linux", Architecture.X64, musl: false);
+        PlatformChoice linux = PlatformSelection.Select("linux", Architecture.X64, libc: null);
 
         var e = Assert.Throws<PlatformNotSupportedException>(() => Transports.StreamsFor(linux));
 
@@ -77,7 +79,7 @@ public sealed class StreamsPlatformSelectionTests
     [Fact]
     public void This_process_uses_sockets_and_the_public_STREAMS_entry_points_refuse_cleanly()
     {
-        Assert.SkipWhen(Transports.IsIllumos(), "This machine has STREAMS.");
+        Assert.SkipWhen(Transports.Choice.HasStreams, "This machine has STREAMS.");
         Assert.True(FdChannel.IsSupported(FdTransportKind.Socket));
         Assert.False(FdChannel.IsSupported(FdTransportKind.Streams));
         Assert.Throws<PlatformNotSupportedException>(() => FdChannel.CreatePair(FdTransportKind.Streams));
