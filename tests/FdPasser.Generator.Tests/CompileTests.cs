@@ -15,7 +15,7 @@ public class CompileTests
     {
         var (_, output, generatorDiagnostics) = GeneratorHarness.RunFile(rid);
         Assert.Empty(generatorDiagnostics);
-        Assert.Equal(2, output.SyntaxTrees.Count());
+        Assert.Equal(3, output.SyntaxTrees.Count()); // the contract, the target and the table of targets
         ImmutableArray<Diagnostic> diagnostics = output.GetDiagnostics();
         Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics));
     }
@@ -27,7 +27,7 @@ public class CompileTests
             .Select(p => (AdditionalText)new InMemoryText(p, File.ReadAllText(p))).ToArray());
         driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.NewCompilation(), out Compilation output, out var generatorDiagnostics);
         Assert.Empty(generatorDiagnostics);
-        Assert.Equal(GeneratorHarness.AbiFiles().Count() + 1, output.SyntaxTrees.Count());
+        Assert.Equal(GeneratorHarness.AbiFiles().Count() + 2, output.SyntaxTrees.Count());
         ImmutableArray<Diagnostic> diagnostics = output.GetDiagnostics();
         Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics));
     }

@@ -31,6 +31,23 @@ public class DiagnosticTests
         return (string.Join("\n", list), index + 1);
     }
 
+    /// <summary>Replaces (or with null removes) the header line of <paramref name="key"/>.</summary>
+    private static (string Text, int Line) EditHeader(string key, string? replacement)
+    {
+        var lines = Good.Split('\n').ToList();
+        int index = lines.FindIndex(l => l.StartsWith(key + " ", StringComparison.Ordinal));
+        Assert.True(index >= 0, "test setup: no header line " + key);
+        if (replacement is null)
+        {
+            lines.RemoveAt(index);
+        }
+        else
+        {
+            lines[index] = replacement;
+        }
+        return (string.Join("\n", lines), index + 1);
+    }
+
     private static Diagnostic Expect(string text, string id, int? line = null)
     {
         var (result, _, diagnostics) = GeneratorHarness.Run(Path, text);
@@ -153,6 +170,45 @@ public class DiagnosticTests
         var (text, _) = Edit("max-fds 253", "max-fds 253\nmax-fds-received 252");
         Diagnostic d = Expect(text, "FDP010");
         Assert.Contains("'max-fds-received'", d.GetMessage());
+    }
+
+    public static TheoryData<string> WordHeaders() => new()
+    {
+        "os", "arch", "libc", "peercred", "variadic", "transports", "abstract-names", "cmsg-len-after-ctrunc",
+    };
+
+    [Theory]
+    [MemberData(nameof(WordHeaders))]
+    public void FDP010_a_missing_header_line_is_reported_at_the_target_line(string key)
+    {
+        var (text, _) = EditHeader(key, null);
+        Diagnostic d = Expect(text, "FDP010", LineOf(text, "target "));
+        Assert.Contains($"missing '{key}' line: expected one ", d.GetMessage());
+    }
+
+    [Theory]
+    [MemberData(nameof(WordHeaders))]
+    public void FDP010_a_word_outside_the_vocabulary_is_reported_at_its_line(string key)
+    {
+        var (text, line) = EditHeader(key, key + " bogus");
+        Diagnostic d = Expect(text, "FDP010", line);
+        Assert.Contains($"invalid {key} 'bogus': expected one", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP010_a_transport_listed_twice()
+    {
+        var (text, line) = EditHeader("transports", "transports socket socket");
+        Diagnostic d = Expect(text, "FDP010", line);
+        Assert.Contains("transports lists 'socket' twice", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP001_a_second_word_on_a_one_word_header()
+    {
+        var (text, line) = EditHeader("abstract-names", "abstract-names yes no");
+        Diagnostic d = Expect(text, "FDP001", line);
+        Assert.Contains("expected 'abstract-names VALUE'", d.GetMessage());
     }
 
     [Fact]

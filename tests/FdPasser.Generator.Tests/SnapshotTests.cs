@@ -28,6 +28,15 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Target_table_of_every_abi_file_matches_its_snapshot()
+    {
+        GeneratorDriverRunResult result = TargetTableTests.RunAll(GeneratorHarness.AbiFiles()
+            .Select(p => (System.IO.Path.GetFileName(p), System.IO.File.ReadAllText(p))).ToArray());
+        GeneratedSourceResult source = Assert.Single(result.Results[0].GeneratedSources, s => s.HintName == "FdPasser.Interop.AbiTargets.g.cs");
+        Snapshot.Match(source.HintName, source.SourceText.ToString());
+    }
+
+    [Fact]
     public void Diff_names_the_changed_line()
     {
         string diff = Snapshot.Diff("a\nb\nc", "a\nB\nc");

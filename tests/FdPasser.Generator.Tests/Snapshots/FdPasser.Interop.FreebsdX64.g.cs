@@ -15,6 +15,10 @@ internal static unsafe partial class FreebsdX64
     public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 254;
     public const int MaxFdsReceived = 254;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = false;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = false;
     public const string Library_libc = "libc.so.7";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -820,6 +824,8 @@ internal static unsafe partial class FreebsdX64
         public static int MaxFdsPerMessage => FreebsdX64.MaxFdsPerMessage;
         public static int MaxFdsReceived => FreebsdX64.MaxFdsReceived;
         public static int CmsgAlignment => FreebsdX64.CmsgAlignment;
+        public static bool AbstractSocketNames => FreebsdX64.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => FreebsdX64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
 
         public static int AF_UNIX => unchecked((int)FreebsdX64.AF_UNIX);

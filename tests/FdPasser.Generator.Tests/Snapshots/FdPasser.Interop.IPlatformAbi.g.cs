@@ -15,6 +15,35 @@ internal enum PeerCredentialMethod
     GetPeerUcred,
 }
 
+/// <summary>
+/// One ABI file's target as the selection sees it: the words of its header lines (abi/README.md).
+/// </summary>
+/// <param name="Rid">The .NET runtime identifier, which names the file.</param>
+/// <param name="Os">The operating system's ABI name (<c>linux</c>, <c>osx</c>, …).</param>
+/// <param name="Architecture">The process architecture.</param>
+/// <param name="Libc">The C library's ABI name (<c>glibc</c>, <c>musl</c>, <c>system</c>).</param>
+/// <param name="LibcLibrary">The file name the target loads its C library by.</param>
+/// <param name="Sockets">Descriptors pass over Unix sockets.</param>
+/// <param name="Streams">Descriptors pass over STREAMS pipes.</param>
+internal sealed record AbiTargetInfo(
+    string Rid,
+    string Os,
+    global::System.Runtime.InteropServices.Architecture Architecture,
+    string Libc,
+    string LibcLibrary,
+    bool Sockets,
+    bool Streams);
+
+/// <summary>
+/// Builds one thing per target from its generated ABI; <c>AbiTargets.ForSocketTarget</c> holds the table of
+/// targets once for every such thing. Not generic over the result: NativeAOT's scanner cannot lay out a
+/// generic interface whose static abstract method is generic too.
+/// </summary>
+internal interface ITargetFactory
+{
+    static abstract object Create<TAbi>() where TAbi : struct, IPlatformAbi;
+}
+
 /// <summary>One target's ABI as the runtime sees it; implemented by each target's generated <c>Abi</c> struct.</summary>
 internal unsafe interface IPlatformAbi
 {
@@ -23,6 +52,8 @@ internal unsafe interface IPlatformAbi
     static abstract int MaxFdsReceived { get; }
     static abstract int CmsgAlignment { get; }
     static abstract PeerCredentialMethod PeerCredentials { get; }
+    static abstract bool AbstractSocketNames { get; }
+    static abstract bool CmsgLenTrustedAfterCtrunc { get; }
 
     static abstract int AF_UNIX { get; }
     static abstract int SOCK_STREAM { get; }

@@ -15,6 +15,10 @@ internal static unsafe partial class IllumosX64
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 2045;
     public const int MaxFdsReceived = 2045;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = false;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = false;
     public const string Library_libc = "libc.so.1";
     public const string Library_libsocket = "libsocket.so.1";
 
@@ -1054,6 +1058,8 @@ internal static unsafe partial class IllumosX64
         public static int MaxFdsPerMessage => IllumosX64.MaxFdsPerMessage;
         public static int MaxFdsReceived => IllumosX64.MaxFdsReceived;
         public static int CmsgAlignment => IllumosX64.CmsgAlignment;
+        public static bool AbstractSocketNames => IllumosX64.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => IllumosX64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.GetPeerUcred;
 
         public static int AF_UNIX => unchecked((int)IllumosX64.AF_UNIX);

@@ -15,6 +15,10 @@ internal static unsafe partial class LinuxArm
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 253;
     public const int MaxFdsReceived = 253;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = true;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = true;
     public const string Library_libc = "libc.so.6";
 
     /// <summary>struct iovec: 8 bytes.</summary>
@@ -1335,6 +1339,8 @@ internal static unsafe partial class LinuxArm
         public static int MaxFdsPerMessage => LinuxArm.MaxFdsPerMessage;
         public static int MaxFdsReceived => LinuxArm.MaxFdsReceived;
         public static int CmsgAlignment => LinuxArm.CmsgAlignment;
+        public static bool AbstractSocketNames => LinuxArm.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => LinuxArm.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 
         public static int AF_UNIX => unchecked((int)LinuxArm.AF_UNIX);

@@ -15,6 +15,10 @@ internal static unsafe partial class LinuxArm64
     public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 253;
     public const int MaxFdsReceived = 253;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = true;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = true;
     public const string Library_libc = "libc.so.6";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -1336,6 +1340,8 @@ internal static unsafe partial class LinuxArm64
         public static int MaxFdsPerMessage => LinuxArm64.MaxFdsPerMessage;
         public static int MaxFdsReceived => LinuxArm64.MaxFdsReceived;
         public static int CmsgAlignment => LinuxArm64.CmsgAlignment;
+        public static bool AbstractSocketNames => LinuxArm64.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => LinuxArm64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 
         public static int AF_UNIX => unchecked((int)LinuxArm64.AF_UNIX);

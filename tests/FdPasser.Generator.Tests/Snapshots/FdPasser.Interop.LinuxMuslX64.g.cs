@@ -15,6 +15,10 @@ internal static unsafe partial class LinuxMuslX64
     public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 252;
     public const int MaxFdsReceived = 253;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = true;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = true;
     public const string Library_libc = "libc.so";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -1320,6 +1324,8 @@ internal static unsafe partial class LinuxMuslX64
         public static int MaxFdsPerMessage => LinuxMuslX64.MaxFdsPerMessage;
         public static int MaxFdsReceived => LinuxMuslX64.MaxFdsReceived;
         public static int CmsgAlignment => LinuxMuslX64.CmsgAlignment;
+        public static bool AbstractSocketNames => LinuxMuslX64.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => LinuxMuslX64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 
         public static int AF_UNIX => unchecked((int)LinuxMuslX64.AF_UNIX);

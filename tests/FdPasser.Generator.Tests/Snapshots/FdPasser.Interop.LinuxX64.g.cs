@@ -15,6 +15,10 @@ internal static unsafe partial class LinuxX64
     public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 253;
     public const int MaxFdsReceived = 253;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = true;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = true;
     public const string Library_libc = "libc.so.6";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -1337,6 +1341,8 @@ internal static unsafe partial class LinuxX64
         public static int MaxFdsPerMessage => LinuxX64.MaxFdsPerMessage;
         public static int MaxFdsReceived => LinuxX64.MaxFdsReceived;
         public static int CmsgAlignment => LinuxX64.CmsgAlignment;
+        public static bool AbstractSocketNames => LinuxX64.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => LinuxX64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 
         public static int AF_UNIX => unchecked((int)LinuxX64.AF_UNIX);

@@ -15,6 +15,10 @@ internal static unsafe partial class OsxArm64
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 254;
     public const int MaxFdsReceived = 254;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = false;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = false;
     public const string Library_libc = "/usr/lib/libSystem.B.dylib";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -799,6 +803,8 @@ internal static unsafe partial class OsxArm64
         public static int MaxFdsPerMessage => OsxArm64.MaxFdsPerMessage;
         public static int MaxFdsReceived => OsxArm64.MaxFdsReceived;
         public static int CmsgAlignment => OsxArm64.CmsgAlignment;
+        public static bool AbstractSocketNames => OsxArm64.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => OsxArm64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
 
         public static int AF_UNIX => unchecked((int)OsxArm64.AF_UNIX);

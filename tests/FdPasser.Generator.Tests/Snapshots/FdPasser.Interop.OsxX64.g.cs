@@ -15,6 +15,10 @@ internal static unsafe partial class OsxX64
     public const int CmsgAlignment = 4;
     public const int MaxFdsPerMessage = 254;
     public const int MaxFdsReceived = 254;
+    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
+    public const bool AbstractSocketNames = false;
+    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
+    public const bool CmsgLenTrustedAfterCtrunc = false;
     public const string Library_libc = "/usr/lib/libSystem.B.dylib";
 
     /// <summary>struct iovec: 16 bytes.</summary>
@@ -799,6 +803,8 @@ internal static unsafe partial class OsxX64
         public static int MaxFdsPerMessage => OsxX64.MaxFdsPerMessage;
         public static int MaxFdsReceived => OsxX64.MaxFdsReceived;
         public static int CmsgAlignment => OsxX64.CmsgAlignment;
+        public static bool AbstractSocketNames => OsxX64.AbstractSocketNames;
+        public static bool CmsgLenTrustedAfterCtrunc => OsxX64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
 
         public static int AF_UNIX => unchecked((int)OsxX64.AF_UNIX);
