@@ -28,20 +28,34 @@ check() { # check DESCRIPTION COMMAND...
     if "$@"; then ok "$what"; else fail "$what"; fi
 }
 
+# abi_header FILE KEY: the value of a header line of an ABI file.
+abi_header() { awk -v key="$2" '$1 == key { print $2; exit }' "$1"; }
+
+# This machine's target: the ABI file whose os, arch and libc lines match it (the ABI files are the only list).
 rid="${FDPASS_RID:-}"
 if [ -z "$rid" ]; then
-    case "$(uname -s)-$(uname -m)" in
-        Linux-x86_64) rid=linux-x64 ;;
-        Linux-aarch64) rid=linux-arm64 ;;
-        Darwin-arm64) rid=osx-arm64 ;;
-        Darwin-x86_64) rid=osx-x64 ;;
-        FreeBSD-amd64) rid=freebsd-x64 ;;
-        *) echo "aot-check: no runtime identifier for $(uname -s) $(uname -m); set FDPASS_RID" >&2; exit 2 ;;
+    case "$(uname -s)" in
+        Linux) os=linux ;; Darwin) os=osx ;; FreeBSD) os=freebsd ;; SunOS) os=illumos ;; *) os="" ;;
     esac
-    if [ "$(uname -s)" = Linux ] && ldd --version 2>&1 | grep -qi musl; then
-        rid="linux-musl-${rid#linux-}"
+    case "$(uname -m)" in
+        x86_64|amd64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; armv7l|armv6l) arch=arm ;; *) arch="" ;;
+    esac
+    libc=system
+    if [ "$os" = linux ]; then
+        if ldd --version 2>&1 | grep -qi musl; then libc=musl; else libc=glibc; fi
+    fi
+    for file in "$repo"/abi/*.abi; do
+        if [ "$(abi_header "$file" os)" = "$os" ] && [ "$(abi_header "$file" arch)" = "$arch" ] &&
+            [ "$(abi_header "$file" libc)" = "$libc" ]; then
+            rid="$(abi_header "$file" target)"
+        fi
+    done
+    if [ -z "$rid" ]; then
+        echo "aot-check: no ABI file for $(uname -s) $(uname -m); set FDPASS_RID" >&2
+        exit 2
     fi
 fi
+own_os="$(abi_header "$repo/abi/$rid.abi" os)"
 
 # publish NAME DIR ARGS...: a fresh publish (the RID's intermediate files removed, so every warning shows again).
 publish() {
@@ -110,12 +124,14 @@ if publish aot "$work/aot" -p:PublishAot=true; then
     size=$(wc -c <"$aot")
     echo "     AOT binary: $size bytes ($(awk "BEGIN { printf \"%.2f\", $size / 1048576 }") MiB)"
     check "AOT binary is under 3 MB" test "$size" -lt "$max_bytes"
-    # NativeAOT folds the OS checks of target selection: no other OS's interop may be left in the binary.
-    case "$rid" in
-        linux-*) foreign="libSystem.B.dylib libc.so.7 libsocket.so.1 __xnet_sendmsg" ;;
-        osx-*) foreign="libc.so.6 libc.so.7 libsocket.so.1 __xnet_sendmsg" ;;
-        *) foreign="" ;;
-    esac
+    # NativeAOT folds the OS checks of target selection: no other OS's interop may be left in the binary. Other
+    # OSes' interop is named by their ABI files: the libraries they load and the symbols they bind under other names.
+    foreign=""
+    for file in "$repo"/abi/*.abi; do
+        [ "$(abi_header "$file" os)" = "$own_os" ] && continue
+        foreign="$foreign $(awk '$1 == "library" { print $3 } $1 == "fn" { for (i = 1; i <= NF; i++) if ($i ~ /^entry=/) print substr($i, 7) }' "$file")"
+    done
+    foreign="$(echo $foreign | tr ' ' '\n' | sort -u)"
     for name in $foreign; do
         check "AOT binary holds no interop of another OS ($name)" bash -c '! grep -qaF "$1" "$2"' _ "$name" "$aot"
     done
