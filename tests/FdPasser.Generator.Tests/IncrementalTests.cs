@@ -20,7 +20,7 @@ public class IncrementalTests
         driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(first, edited));
 
         GeneratorRunResult run = driver.GetRunResult().Results[0];
-        foreach (string step in new[] { AbiGenerator.Steps.Read, AbiGenerator.Steps.Parse, AbiGenerator.Steps.Emit })
+        foreach (string step in new[] { AbiGenerator.Steps.Read, AbiGenerator.Steps.Parse, AbiGenerator.Steps.Emit, AbiGenerator.Steps.Table })
         {
             var outputs = run.TrackedSteps[step].SelectMany(s => s.Outputs).ToList();
             Assert.NotEmpty(outputs);
