@@ -16,13 +16,29 @@ namespace FdPasser.Generator.Tests;
 /// </summary>
 public class CProbeTests
 {
-    public static TheoryData<string, string, string> Targets() => new()
+    /// <summary>The C compilers Debian has, by the (os, arch, libc) words of the ABI files they compile for.</summary>
+    private static readonly (TargetOs Os, TargetArch Arch, TargetLibc Libc, string Compiler, string DebianPackage)[] Toolchains =
     {
-        { "linux-x64", "gcc", "gcc" },
-        { "linux-arm64", "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu" },
-        { "linux-arm", "arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf" },
-        { "linux-musl-x64", "musl-gcc", "musl-tools" },
+        (TargetOs.Linux, TargetArch.X64, TargetLibc.Glibc, "gcc", "gcc"),
+        (TargetOs.Linux, TargetArch.Arm64, TargetLibc.Glibc, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+        (TargetOs.Linux, TargetArch.Arm, TargetLibc.Glibc, "arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf"),
+        (TargetOs.Linux, TargetArch.X64, TargetLibc.Musl, "musl-gcc", "musl-tools"),
     };
+
+    /// <summary>Every ABI file a Debian toolchain compiles for (macOS, FreeBSD and illumos have none here).</summary>
+    public static TheoryData<string, string, string> Targets()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (string path in GeneratorHarness.AbiFiles())
+        {
+            AbiTarget t = AbiParser.Parse(path, File.ReadAllText(path)).Target!;
+            foreach (var c in Toolchains.Where(c => c.Os == t.Os && c.Arch == t.Arch && c.Libc == t.Libc))
+            {
+                data.Add(t.Rid, c.Compiler, c.DebianPackage);
+            }
+        }
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Targets))]
