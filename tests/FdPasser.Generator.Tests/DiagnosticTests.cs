@@ -13,12 +13,19 @@ public class DiagnosticTests
     private const string Path = "/src/abi/linux-x64.abi";
 
     /// <summary>Replaces the one line that contains <paramref name="find"/> and returns the new text and that line's number (1-based).</summary>
-    private static (string Text, int Line) Edit(string find, string? replacement)
+    private static (string Text, int Line) Edit(string find, string? replacement) =>
+        Replace(l => l.Contains(find, StringComparison.Ordinal), find, replacement);
+
+    /// <summary>Replaces (or with null removes) the header line of <paramref name="key"/>.</summary>
+    private static (string Text, int Line) EditHeader(string key, string? replacement) =>
+        Replace(l => l.StartsWith(key + " ", StringComparison.Ordinal), key, replacement);
+
+    private static (string Text, int Line) Replace(Predicate<string> match, string what, string? replacement)
     {
         string[] lines = Good.Split('\n');
-        int index = Array.FindIndex(lines, l => l.Contains(find, StringComparison.Ordinal));
-        Assert.True(index >= 0, "test setup: line not found: " + find);
-        Assert.Equal(index, Array.FindLastIndex(lines, l => l.Contains(find, StringComparison.Ordinal)));
+        int index = Array.FindIndex(lines, match);
+        Assert.True(index >= 0, "test setup: line not found: " + what);
+        Assert.Equal(index, Array.FindLastIndex(lines, match));
         var list = lines.ToList();
         if (replacement is null)
         {
@@ -29,23 +36,6 @@ public class DiagnosticTests
             list[index] = replacement;
         }
         return (string.Join("\n", list), index + 1);
-    }
-
-    /// <summary>Replaces (or with null removes) the header line of <paramref name="key"/>.</summary>
-    private static (string Text, int Line) EditHeader(string key, string? replacement)
-    {
-        var lines = Good.Split('\n').ToList();
-        int index = lines.FindIndex(l => l.StartsWith(key + " ", StringComparison.Ordinal));
-        Assert.True(index >= 0, "test setup: no header line " + key);
-        if (replacement is null)
-        {
-            lines.RemoveAt(index);
-        }
-        else
-        {
-            lines[index] = replacement;
-        }
-        return (string.Join("\n", lines), index + 1);
     }
 
     private static Diagnostic Expect(string text, string id, int? line = null)
