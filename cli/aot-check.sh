@@ -3,7 +3,7 @@
 # zero warnings, the AOT binary under 3 MB and free of other OSes' interop, `demo` runs, and serve/get work
 # AOT <-> JIT both ways.
 # Prints one "ok"/"FAIL" line per check and "N passed, N failed"; exits non-zero when any check failed.
-# Usage: cli/aot-check.sh            (FDPASS_RID overrides the runtime identifier, e.g. linux-arm64)
+# Usage: cli/aot-check.sh            (FDPASS_RID overrides the target: the name of a file in abi/ without .abi)
 set -u
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
