@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Cli.Server;
+using FdPasser.Platform;
 using FdPasser.Processes;
 using FdPasser.Systemd;
 
@@ -197,7 +198,8 @@ internal sealed class HoldRunner : IDisposable
     {
         foreach (int pid in _watched)
         {
-            if (!SignalNames.IsAlive(pid))
+            // A main pid whose parent does not reap it (it was orphaned where nothing reaps) has ended all the same.
+            if (!SignalNames.IsAlive(pid) || PosixNatives.Current.ReadProcessStatus(pid) is not { HasExited: false })
             {
                 _watched.Remove(pid);
                 Feed(new HoldEvent.Exited(pid, default));
@@ -213,7 +215,10 @@ internal sealed class HoldRunner : IDisposable
             try
             {
                 ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                _inbox.Add(() => OnNotification(n));
+                // Read at once: the sender may exit (and its lineage go) while the loop is busy.
+                ProcessLineage sender = ProcessLineage.Read(n.Sender.ProcessId);
+                ProcessLineage? named = NamedMainPid(n) is { } mainPid ? ProcessLineage.Read(mainPid) : null;
+                _inbox.Add(() => OnNotification(n, sender, named));
             }
             catch (MalformedNotificationException e)
             {
@@ -232,15 +237,30 @@ internal sealed class HoldRunner : IDisposable
         }
     }
 
-    private void OnNotification(ServiceNotification n)
+    private static int? NamedMainPid(ServiceNotification n)
+    {
+        foreach (KeyValuePair<string, string> field in n.Fields)
+        {
+            if (field.Key == "MAINPID" && int.TryParse(field.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 1)
+            {
+                return pid;
+            }
+        }
+        return null;
+    }
+
+    private void OnNotification(ServiceNotification n, ProcessLineage sender, ProcessLineage? named)
     {
         using (n)
         {
             int pid = n.Sender.ProcessId;
-            Generation? g = _machine.Find(pid);
+            Generation? g = _machine.Owner(sender);
             if (g is null)
             {
-                _log.Write($"ignored a notification from pid {pid} (uid {n.Sender.UserId}), which is no generation's" +
+                string which = sender.Presence == ProcessPresence.Gone
+                    ? "which had exited before it was read, so whose it was cannot be told"
+                    : "which is no generation's and not below one";
+                _log.Write($"ignored a notification from pid {pid} (uid {n.Sender.UserId}), {which}" +
                     (n.DescriptorCount > 0 ? $"; closed its {n.DescriptorCount} descriptor(s)" : ""));
                 return;
             }
@@ -256,7 +276,7 @@ internal sealed class HoldRunner : IDisposable
             {
                 _log.Write($"{g.Describe()}: FDSTOREREMOVE of '{name}' closed {_store.Remove(name)} descriptor(s)");
             }
-            Feed(new HoldEvent.Notified(pid, n.Fields));
+            Feed(new HoldEvent.Notified(sender, n.Fields, named));
         }
     }
 

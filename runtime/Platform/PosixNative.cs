@@ -1,6 +1,7 @@
 using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using FdPasser.Processes;
 using FdPasser.Systemd;
 using Microsoft.Win32.SafeHandles;
 
@@ -96,6 +97,12 @@ internal abstract class PosixNative
     public abstract int SignalNumber(PosixSignal signal);
 
     public abstract int SIGKILL { get; }
+
+    /// <summary>
+    /// A process's state and parent, where the kernel names the sender of a notification (<see cref="SupportsCredentials"/>);
+    /// null where the process is gone (or hidden from this one).
+    /// </summary>
+    public abstract ProcessStatus? ReadProcessStatus(int pid);
 
     // Anonymous shared memory
 

@@ -1,7 +1,10 @@
 using System;
+using System.Globalization;
+using System.IO;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FdPasser.Processes;
 
 namespace FdPasser.Platform;
 
@@ -42,6 +45,25 @@ internal sealed unsafe partial class PosixNative<TAbi>
         {
             throw Error("setsockopt", LastErrno, "enabling SO_PASSCRED on the notification socket");
         }
+    }
+
+    // Credentials come with datagrams only on Linux (SO_PASSCRED), and a Linux process's parent is in procfs: proc(5).
+    public override ProcessStatus? ReadProcessStatus(int pid)
+    {
+        if (!SupportsCredentials)
+        {
+            throw new PlatformNotSupportedException($"Reading a process's parent is needed only with SO_PASSCRED, which {TAbi.Rid} does not have.");
+        }
+        string line;
+        try
+        {
+            line = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // gone (ENOENT, or ESRCH while it was read), or hidden by procfs's hidepid=
+        }
+        return ProcessStatus.TryParse(line, out ProcessStatus status) && status.Pid == pid ? status : null;
     }
 
     [SkipLocalsInit]

@@ -24,20 +24,21 @@ public sealed class HoldNotifyTests
         string address = line.Substring(line.IndexOf("notifications at ", StringComparison.Ordinal) + "notifications at ".Length);
         int before = DescriptorCount(hold.ProcessId);
 
-        const string Stranger = "import os; from systemd import daemon; " +
+        const string Stranger = "import os, sys; from systemd import daemon; " +
             "fds = [os.open('/dev/null', os.O_RDONLY) for _ in range(5)]; " +
-            "assert daemon.notify('FDSTORE=1\\nFDNAME=evil', fds=fds); assert daemon.notify('READY=1\\nMAINPID=1'); print(os.getpid())";
-        var start = new System.Diagnostics.ProcessStartInfo(HoldApp.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            "assert daemon.notify('FDSTORE=1\\nFDNAME=evil', fds=fds); assert daemon.notify('READY=1\\nMAINPID=1'); " +
+            "print(os.getpid(), flush=True); sys.stdin.read()"; // it stays until the test has seen the log, so its lineage is read
+        var start = new System.Diagnostics.ProcessStartInfo(HoldApp.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(Stranger);
         start.Environment["NOTIFY_SOCKET"] = address;
         using var stranger = System.Diagnostics.Process.Start(start)!;
-        string pid = stranger.StandardOutput.ReadToEnd().Trim();
+        string pid = stranger.StandardOutput.ReadLine()?.Trim() ?? "";
+        hold.AssertLogged($"ignored a notification from pid {pid}", "closed its 5 descriptor(s)", Patience);
+        hold.AssertLogged($"ignored a notification from pid {pid}", "which is no generation's and not below one", Patience);
+        stranger.StandardInput.Close();
         stranger.WaitForExit();
         Assert.True(stranger.ExitCode == 0, stranger.StandardError.ReadToEnd());
-
-        hold.AssertLogged($"ignored a notification from pid {pid}", "closed its 5 descriptor(s)", Patience);
-        hold.AssertLogged($"ignored a notification from pid {pid}", "which is no generation's", Patience);
         string status = hold.Control("status").Stdout;
         Assert.Contains("stored 1 of at most 16", status, StringComparison.Ordinal);
         Assert.DoesNotContain("evil", status, StringComparison.Ordinal);

@@ -6,10 +6,13 @@ counter in a memfd that it stores with the manager (FDSTORE=1, FDNAME=state) and
 next start, says READY=1, answers every GET with 'gen N pid P', and on SIGTERM stops accepting, finishes the
 requests it has, says STOPPING=1 and exits 0.
 
-    hold_app.py [--release FILE]
+    hold_app.py [--release FILE] [--launched]
 
 FILE, read at start, names the release's behaviour: 'ok' (or no file), 'exit' (exits 3 at start, before READY=1),
 'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1).
+
+--launched: the app was started by a launcher that stays its parent (a shell that does not exec, `dotnet run`), so
+LISTEN_PID is the launcher's: the app takes the descriptors anyway and names itself with MAINPID= beside READY=1.
 """
 import os
 import signal
@@ -23,10 +26,18 @@ from systemd import daemon
 
 
 def release(argv):
-    if len(argv) >= 3 and argv[1] == "--release" and os.path.exists(argv[2]):
-        with open(argv[2]) as f:
-            return f.read().split()
+    if "--release" in argv[:-1]:
+        path = argv[argv.index("--release") + 1]
+        if os.path.exists(path):
+            with open(path) as f:
+                return f.read().split()
     return ["ok"]
+
+
+def adopt_launchers_descriptors():
+    """listen_fds_with_names() takes descriptors only where LISTEN_PID is this process; the launcher's are ours."""
+    if os.environ.get("LISTEN_PID") == str(os.getppid()):
+        os.environ["LISTEN_PID"] = str(os.getpid())
 
 
 def take_generation(fds):
@@ -75,6 +86,9 @@ def main():
             pass
         sys.exit(0)
 
+    launched = "--launched" in sys.argv
+    if launched:
+        adopt_launchers_descriptors()
     fds = daemon.listen_fds_with_names()
     if not fds:
         print("hold_app: no LISTEN_FDS (start it under fdpass hold or systemd)", file=sys.stderr, flush=True)
@@ -85,7 +99,8 @@ def main():
     body = f"gen {generation} pid {os.getpid()}\n"
     if behaviour[0] == "slow-ready":
         time.sleep(float(behaviour[1]))
-    daemon.notify(f"READY=1\nSTATUS=generation {generation} serving")
+    main_pid = f"\nMAINPID={os.getpid()}" if launched else ""
+    daemon.notify(f"READY=1\nSTATUS=generation {generation} serving{main_pid}")
 
     # A short accept timeout, so that SIGTERM is noticed; every generation shares the listener's queue, so a
     # connection this one does not take is taken by the next.
