@@ -9,8 +9,11 @@ using System.Threading.Tasks;
 
 namespace FdPasser.AspNetCore.Tests.Infrastructure;
 
-/// <summary>An answer to GET /: the body where the status was 200, else what went wrong.</summary>
-internal readonly record struct Answer(bool Ok, string Body);
+/// <summary>An answer to GET /: the body where the status was 200, else what went wrong; <paramref name="At"/> is when it was asked (local time, as fdpass hold logs).</summary>
+internal readonly record struct Answer(bool Ok, string Body, DateTime At = default)
+{
+    public override string ToString() => $"{At.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)} {(Ok ? "ok" : "FAILED")}: {Body}";
+}
 
 /// <summary>Plain HTTP/1.1 over a new loopback connection per request, so every request meets the listener.</summary>
 internal static class Http
@@ -81,15 +84,16 @@ internal static class Http
 
     public static async Task<Answer> GetAsync(int port)
     {
+        DateTime at = DateTime.Now;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try
         {
             using Socket socket = await ConnectAsync(port, timeout.Token);
-            return await SendAsync(socket);
+            return await SendAsync(socket) with { At = at };
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            return new Answer(false, "connect: " + e.Message);
+            return new Answer(false, "connect: " + e.Message, at);
         }
     }
 
