@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -217,7 +218,7 @@ internal sealed class HoldRunner : IDisposable
                 ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
                 // Read at once: the sender may exit (and its lineage go) while the loop is busy.
                 ProcessLineage sender = ProcessLineage.Read(n.Sender.ProcessId);
-                ProcessLineage? named = NamedMainPid(n) is { } mainPid ? ProcessLineage.Read(mainPid) : null;
+                ProcessLineage? named = n.MainPid is { } mainPid and > 1 ? ProcessLineage.Read(mainPid) : null;
                 _inbox.Add(() => OnNotification(n, sender, named));
             }
             catch (MalformedNotificationException e)
@@ -237,23 +238,16 @@ internal sealed class HoldRunner : IDisposable
         }
     }
 
-    private static int? NamedMainPid(ServiceNotification n)
-    {
-        foreach (KeyValuePair<string, string> field in n.Fields)
-        {
-            if (field.Key == "MAINPID" && int.TryParse(field.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 1)
-            {
-                return pid;
-            }
-        }
-        return null;
-    }
-
     private void OnNotification(ServiceNotification n, ProcessLineage sender, ProcessLineage? named)
     {
         using (n)
         {
             int pid = n.Sender.ProcessId;
+            if (n.IsBarrier)
+            {
+                Barrier(n);
+                return;
+            }
             Generation? g = _machine.Owner(sender);
             if (g is null)
             {
@@ -277,6 +271,25 @@ internal sealed class HoldRunner : IDisposable
                 _log.Write($"{g.Describe()}: FDSTOREREMOVE of '{name}' closed {_store.Remove(name)} descriptor(s)");
             }
             Feed(new HoldEvent.Notified(sender, n.Fields, named));
+        }
+    }
+
+    /// <summary>
+    /// BARRIER=1 (sd_notify_barrier): the sender waits until the descriptor it sent is closed, which tells it every
+    /// earlier notification has been handled; they are handled in order on this thread, so closing it now (the
+    /// caller disposes the notification) is the answer. As systemd, from any sender, and nothing else in the
+    /// message is acted on.
+    /// </summary>
+    private void Barrier(ServiceNotification n)
+    {
+        int others = n.Fields.Count(f => f.Key != "BARRIER");
+        if (others > 0)
+        {
+            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {others} other field(s): ignored, as systemd does");
+        }
+        if (n.DescriptorCount != 1)
+        {
+            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {n.DescriptorCount} descriptors instead of 1: closed");
         }
     }
 

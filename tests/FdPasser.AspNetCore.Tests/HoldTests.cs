@@ -23,13 +23,15 @@ public sealed partial class HoldTests
         int port = Paths.FreePort();
         string control = Path.Combine(Directory.CreateTempSubdirectory("fdp-aspnet-").FullName, "control.sock");
         using var hold = new RunningProgram(Paths.Fdpass, "hold", "--listen", $"web=tcp:127.0.0.1:{port}", "--control", control, "--", "dotnet", Paths.Sample);
+        using var stop = new CancellationTokenSource();
         try
         {
             hold.WaitFor("generation 1 (pid", Patience);
             hold.WaitFor("is ready", Patience);
             var answers = new ConcurrentQueue<Answer>();
-            using var stop = new CancellationTokenSource();
-            Task load = Http.Load(port, 16, answers, stop.Token);
+            // The bound only keeps a failed test's load from running on; it once was two minutes, which 20 reloads
+            // on a busy machine can take (the load then stopped before the last generation served).
+            Task load = Http.Load(port, 16, answers, TimeSpan.FromMinutes(15), stop.Token);
 
             const int Last = 21;
             for (int n = 2; n <= Last; n++)
@@ -44,6 +46,7 @@ public sealed partial class HoldTests
             }
             WaitForLine(hold, $"generation {Last - 1} (pid ", "drained and exited (exit code 0)");
             await Task.Delay(500, TestContext.Current.CancellationToken);
+            Assert.False(load.IsCompleted, $"the load stopped before the test stopped it (its bound, or a fault: {load.Exception?.Message})");
             stop.Cancel();
             await load;
 
@@ -69,6 +72,7 @@ public sealed partial class HoldTests
         }
         finally
         {
+            stop.Cancel(); // a failed assertion leaves no load running
             foreach (int pid in Generations(hold.Output).Values)
             {
                 hold.KillOnDispose(pid);

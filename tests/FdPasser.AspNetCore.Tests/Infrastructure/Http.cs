@@ -98,20 +98,21 @@ internal static class Http
     }
 
     /// <summary>
-    /// <paramref name="clients"/> loops of GET / until <paramref name="stop"/> (or two minutes, so a test that fails
-    /// early never leaves it running); every answer is collected.
+    /// <paramref name="clients"/> loops of GET / until <paramref name="stop"/>, or until <paramref name="bound"/> has
+    /// passed, so a test that fails early never leaves it running; every answer is collected. The bound must be longer
+    /// than the test could take on a busy machine: a load that has stopped by itself makes no more requests.
     /// </summary>
-    public static Task Load(int port, int clients, ConcurrentQueue<Answer> answers, CancellationToken stop)
+    public static Task Load(int port, int clients, ConcurrentQueue<Answer> answers, TimeSpan bound, CancellationToken stop)
     {
-        var bound = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        bound.CancelAfter(TimeSpan.FromMinutes(2));
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        limit.CancelAfter(bound);
         return Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
-            while (!bound.IsCancellationRequested)
+            while (!limit.IsCancellationRequested)
             {
                 answers.Enqueue(await GetAsync(port));
             }
-        }))).ContinueWith(_ => bound.Dispose(), TaskScheduler.Default);
+        }))).ContinueWith(_ => limit.Dispose(), TaskScheduler.Default);
     }
 
     /// <summary>"gen N pid P" → (N, P).</summary>

@@ -63,4 +63,28 @@ public sealed class HoldNotifyTests
         Assert.Contains("stored 0 of at most 0", hold.Control("status").Stdout, StringComparison.Ordinal);
         Assert.Equal(0, hold.Stop("TERM"));
     }
+
+    [Fact]
+    public void A_barrier_is_answered_by_closing_its_descriptor_after_every_earlier_notification_and_nothing_sent_with_it_is_acted_on()
+    {
+        HoldApp.SkipUnlessAvailable();
+        using HoldProcess hold = HoldProcess.Start();
+        File.WriteAllText(hold.ReleaseFile, "barrier");
+        hold.Signal("HUP");
+        hold.AssertLogged("generation 2 (pid", "is ready", Patience);
+
+        // libsystemd's sd_notify_barrier did not time out: fdpass hold closed the descriptor it sent.
+        string app = $"hold_app {hold.PidOf(2)}: ";
+        DateTime deadline = DateTime.UtcNow + Patience;
+        while (!hold.Output.Contains(app, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            System.Threading.Thread.Sleep(50);
+        }
+        Assert.True(hold.Output.Contains(app + "sd_notify_barrier succeeded; the barrier with a status was closed", StringComparison.Ordinal), hold.Output);
+        hold.AssertLogged($"pid {hold.PidOf(2)} sent BARRIER=1 with 1 other field(s)", "ignored, as systemd does", Patience);
+        Assert.Contains($"generation 2 pid {hold.PidOf(2)} ready", hold.Control("status").Stdout, StringComparison.Ordinal);
+        Assert.Contains("status \"before the barrier\"", hold.Control("status").Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(hold.Log, l => l.Contains("without FDSTORE=1", StringComparison.Ordinal));
+        Assert.Equal(0, hold.Stop("TERM"));
+    }
 }
