@@ -129,6 +129,10 @@ internal sealed class HoldRunner : IDisposable
                     Spawn(spawn.Generation);
                     break;
                 case HoldAction.Signal signal:
+                    if (signal.Which == HoldSignal.Kill)
+                    {
+                        KillBelow(signal.Pid);
+                    }
                     Send(signal.Pid, signal.Which);
                     break;
                 case HoldAction.Watch watch:
@@ -192,6 +196,31 @@ internal sealed class HoldRunner : IDisposable
         catch (FdPassingException e)
         {
             _log.Write($"could not signal pid {pid}: {OneLine.Of(e)}");
+        }
+    }
+
+    /// <summary>
+    /// SIGKILL to every process below one about to be killed, as systemd kills a unit's whole control group: a
+    /// launcher killed before its service said MAINPID= (not ready in time) would otherwise leave the service
+    /// running, and accepting on the shared listeners.
+    /// </summary>
+    private void KillBelow(int pid)
+    {
+        List<int> below = ProcessLineage.Below(pid);
+        foreach (int p in below)
+        {
+            try
+            {
+                SignalNames.Send(p, HoldSignal.Kill);
+            }
+            catch (FdPassingException e)
+            {
+                _log.Write($"could not signal pid {p}: {OneLine.Of(e)}");
+            }
+        }
+        if (below.Count > 0)
+        {
+            _log.Write($"sent SIGKILL to {below.Count} process(es) below pid {pid}: {string.Join(", ", below)}");
         }
     }
 

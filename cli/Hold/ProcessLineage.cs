@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using FdPasser.Platform;
 using FdPasser.Processes;
 
@@ -37,6 +38,20 @@ internal sealed record ProcessLineage(int Pid, ProcessPresence Presence, IReadOn
         {
             yield return a;
         }
+    }
+
+    /// <summary>Every process below <paramref name="pid"/>: read before killing it, whose children would then be init's.</summary>
+    public static List<int> Below(int pid)
+    {
+        var below = new List<int>();
+        foreach (int other in PosixNatives.Current.ProcessIds())
+        {
+            if (other != pid && Read(other) is { Presence: ProcessPresence.Running } lineage && lineage.Ancestors.Contains(pid))
+            {
+                below.Add(other);
+            }
+        }
+        return below;
     }
 
     /// <summary>Walks the parents from the kernel's process table. A chain broken by a process that ends meanwhile stops there.</summary>

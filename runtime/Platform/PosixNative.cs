@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FdPasser.Processes;
@@ -103,6 +104,9 @@ internal abstract class PosixNative
     /// null where the process is gone (or hidden from this one).
     /// </summary>
     public abstract ProcessStatus? ReadProcessStatus(int pid);
+
+    /// <summary>Every process this one can see, where <see cref="ReadProcessStatus"/> works.</summary>
+    public abstract IReadOnlyList<int> ProcessIds();
 
     // Anonymous shared memory
 

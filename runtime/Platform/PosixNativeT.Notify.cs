@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Net.Sockets;
@@ -50,10 +51,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
     // Credentials come with datagrams only on Linux (SO_PASSCRED), and a Linux process's parent is in procfs: proc(5).
     public override ProcessStatus? ReadProcessStatus(int pid)
     {
-        if (!SupportsCredentials)
-        {
-            throw new PlatformNotSupportedException($"Reading a process's parent is needed only with SO_PASSCRED, which {TAbi.Rid} does not have.");
-        }
+        RequireProcessTable();
         string line;
         try
         {
@@ -64,6 +62,28 @@ internal sealed unsafe partial class PosixNative<TAbi>
             return null; // gone (ENOENT, or ESRCH while it was read), or hidden by procfs's hidepid=
         }
         return ProcessStatus.TryParse(line, out ProcessStatus status) && status.Pid == pid ? status : null;
+    }
+
+    public override IReadOnlyList<int> ProcessIds()
+    {
+        RequireProcessTable();
+        var pids = new List<int>();
+        foreach (string entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                pids.Add(pid);
+            }
+        }
+        return pids;
+    }
+
+    private void RequireProcessTable()
+    {
+        if (!SupportsCredentials)
+        {
+            throw new PlatformNotSupportedException($"The process table is read only to place the sender of a notification, which needs SO_PASSCRED; {TAbi.Rid} does not have it.");
+        }
     }
 
     [SkipLocalsInit]

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
+using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using FdPasser.Cli.Tests.Infrastructure;
 
@@ -81,5 +82,36 @@ public sealed class HoldLauncherTests
         Assert.Equal(hold.PidOf(2), ParentOf(app2));
         Assert.Equal(0, hold.Stop("TERM"));
         Assert.True(hold.Log.Count(l => l.Contains("exited unasked", StringComparison.Ordinal)) == 1, hold.Output);
+    }
+
+    [Fact]
+    public void A_launched_generation_not_ready_in_time_is_killed_with_the_app_below_its_launcher()
+    {
+        HoldApp.SkipUnlessAvailable();
+        using HoldProcess hold = HoldProcess.StartLaunched(Launcher, "--ready-timeout", "10");
+        File.WriteAllText(hold.ReleaseFile, "never-ready");
+        hold.Signal("HUP");
+
+        // The app never says READY=1 or MAINPID=, so only its launcher is the generation's known process.
+        DateTime deadline = DateTime.UtcNow + Patience;
+        Match started;
+        while (!(started = Regex.Match(hold.Output, @"hold_app (\d+): this release never says READY=1")).Success && DateTime.UtcNow < deadline)
+        {
+            System.Threading.Thread.Sleep(50);
+        }
+        Assert.True(started.Success, hold.Output);
+        int app = int.Parse(started.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(hold.PidOf(2), ParentOf(app));
+
+        hold.AssertLogged($"generation 2 (pid {hold.PidOf(2)})", "was not ready within 10 s: killed (SIGKILL), rolled back", Patience);
+        hold.AssertLogged($"sent SIGKILL to 1 process(es) below pid {hold.PidOf(2)}", $": {app}", Patience);
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (HoldProcess.IsRunning(app) && DateTime.UtcNow < deadline)
+        {
+            System.Threading.Thread.Sleep(50);
+        }
+        Assert.False(HoldProcess.IsRunning(app), $"the app below the rolled-back launcher (pid {app}) still runs:\n{hold.Output}");
+        Assert.Contains($"generation 1 pid {hold.PidOf(1)} main-pid", hold.Control("status").Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, hold.Stop("TERM"));
     }
 }

@@ -176,6 +176,28 @@ internal sealed partial class HoldProcess : IDisposable
         return _process.ExitCode;
     }
 
+    private static IEnumerable<int> ChildrenOf(int parent)
+    {
+        foreach (string dir in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // not a process, or gone
+            }
+            string[] afterName = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (afterName.Length > 1 && afterName[1] == parent.ToString(CultureInfo.InvariantCulture) &&
+                int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                yield return pid;
+            }
+        }
+    }
+
     public static bool IsRunning(int pid)
     {
         // A zombie has exited; only its parent has yet to collect it.
@@ -189,8 +211,10 @@ internal sealed partial class HoldProcess : IDisposable
         {
             _process.Kill(); // SIGKILL: its generations are killed below
         }
-        // Before waiting: the generations hold the output pipe open, and waiting reads it to its end.
-        foreach (int pid in PidsByGeneration().Values)
+        // Before waiting: the generations hold the output pipe open, and waiting reads it to its end. An app below
+        // a launcher is found before the launcher is killed (it then becomes init's).
+        int[] generations = PidsByGeneration().Values.ToArray();
+        foreach (int pid in generations.Concat(generations.SelectMany(ChildrenOf)).ToArray())
         {
             if (IsRunning(pid))
             {

@@ -104,6 +104,7 @@ def main():
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     if behaviour[0] == "never-ready":
+        print(f"hold_app {os.getpid()}: this release never says READY=1", file=sys.stderr, flush=True)
         while not stopping.wait(1):
             pass
         sys.exit(0)
