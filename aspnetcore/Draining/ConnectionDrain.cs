@@ -17,19 +17,55 @@ internal sealed class ConnectionDrain : IDisposable
 {
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly ConcurrentDictionary<string, bool> _waitingForFirstRequest = new(StringComparer.Ordinal);
-
-    /// <summary>Cancelled when the inherited listeners must stop accepting.</summary>
-    public CancellationToken StopAcceptingToken => _stopAccepting.Token;
+    private int _acceptsUnderWay;
 
     /// <summary>Connections accepted whose first request has not begun.</summary>
     public int Waiting => _waitingForFirstRequest.Count;
 
     public void StopAccepting() => _stopAccepting.Cancel();
 
-    /// <summary>Connection middleware: counts the connection as waiting until its first request begins or it ends.</summary>
+    /// <summary>
+    /// Runs one accept of an inherited listener, counted until it has returned: an accept that had already taken a
+    /// connection when the drain cancelled it still returns that connection, which is then counted as waiting
+    /// before the count of accepts under way drops. Kestrel runs the connection middleware (<see cref="Track"/>)
+    /// only later, on the thread pool; counting there left a moment in which the drain saw no connection and
+    /// Kestrel's stop closed one whose client was about to send its request.
+    /// </summary>
+    public async ValueTask<ConnectionContext?> AcceptAsync(IConnectionListener inner, CancellationToken cancellationToken)
+    {
+        // Counted before the check, so a drain that saw no accept under way has cancelled before any later check.
+        Interlocked.Increment(ref _acceptsUnderWay);
+        try
+        {
+            if (_stopAccepting.IsCancellationRequested)
+            {
+                return null;
+            }
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopAccepting.Token);
+            ConnectionContext? connection;
+            try
+            {
+                connection = await inner.AcceptAsync(both.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopAccepting.IsCancellationRequested)
+            {
+                return null;
+            }
+            if (connection is not null)
+            {
+                _waitingForFirstRequest[connection.ConnectionId] = true;
+            }
+            return connection;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _acceptsUnderWay);
+        }
+    }
+
+    /// <summary>Connection middleware: stops counting the connection as waiting when it ends.</summary>
     public ConnectionDelegate Track(ConnectionDelegate next) => async connection =>
     {
-        _waitingForFirstRequest[connection.ConnectionId] = true;
         try
         {
             await next(connection).ConfigureAwait(false);
@@ -43,12 +79,15 @@ internal sealed class ConnectionDrain : IDisposable
     /// <summary>Called as a request begins on the connection <paramref name="connectionId"/>.</summary>
     public void RequestBegun(string connectionId) => _waitingForFirstRequest.TryRemove(connectionId, out _);
 
-    /// <summary>Waits until no accepted connection waits for its first request, or <paramref name="timeout"/> passes.</summary>
+    /// <summary>
+    /// Waits until no accept is under way and no accepted connection waits for its first request, or
+    /// <paramref name="timeout"/> passes.
+    /// </summary>
     /// <returns>How many still wait.</returns>
     public async Task<int> WaitForFirstRequestsAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
-        while (!_waitingForFirstRequest.IsEmpty && elapsed.Elapsed < timeout && !cancellationToken.IsCancellationRequested)
+        while ((Volatile.Read(ref _acceptsUnderWay) > 0 || !_waitingForFirstRequest.IsEmpty) && elapsed.Elapsed < timeout && !cancellationToken.IsCancellationRequested)
         {
             try
             {

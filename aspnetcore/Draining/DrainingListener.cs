@@ -1,4 +1,3 @@
-using System;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
@@ -14,32 +13,17 @@ namespace FdPasser.AspNetCore.Draining;
 internal sealed class DrainingListener : IConnectionListener
 {
     private readonly IConnectionListener _inner;
-    private readonly CancellationToken _stopAccepting;
+    private readonly ConnectionDrain _drain;
 
-    public DrainingListener(IConnectionListener inner, CancellationToken stopAccepting)
+    public DrainingListener(IConnectionListener inner, ConnectionDrain drain)
     {
         _inner = inner;
-        _stopAccepting = stopAccepting;
+        _drain = drain;
     }
 
     public EndPoint EndPoint => _inner.EndPoint;
 
-    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
-    {
-        if (_stopAccepting.IsCancellationRequested)
-        {
-            return null;
-        }
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopAccepting);
-        try
-        {
-            return await _inner.AcceptAsync(both.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_stopAccepting.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
+    public ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default) => _drain.AcceptAsync(_inner, cancellationToken);
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default) => _inner.UnbindAsync(cancellationToken);
 

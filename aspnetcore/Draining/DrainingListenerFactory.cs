@@ -25,5 +25,5 @@ internal sealed class DrainingListenerFactory : IConnectionListenerFactory, ICon
     public bool CanBind(EndPoint endpoint) => endpoint is FileHandleEndPoint;
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
-        new DrainingListener(await _sockets.BindAsync(endpoint, cancellationToken).ConfigureAwait(false), _drain.StopAcceptingToken);
+        new DrainingListener(await _sockets.BindAsync(endpoint, cancellationToken).ConfigureAwait(false), _drain);
 }

@@ -60,8 +60,14 @@ internal sealed class Generation
 
     public bool Killed { get; set; }
 
-    /// <summary>Its child process ended, but the MAINPID= it named is still running.</summary>
+    /// <summary>Its first process (our child) has ended and been reaped.</summary>
     public bool ChildEnded { get; set; }
+
+    /// <summary>How the first process ended: the generation's exit status where the main pid is not our child.</summary>
+    public ExitStatus ChildStatus { get; set; }
+
+    /// <summary>The main pid has ended (the same moment as <see cref="ChildEnded"/> where it is the first process).</summary>
+    public bool MainEnded { get; set; }
 
     public string Describe() => MainPid == Pid ? $"generation {Number} (pid {Pid})" : $"generation {Number} (pid {Pid}, main pid {MainPid})";
 }

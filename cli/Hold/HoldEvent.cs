@@ -11,8 +11,11 @@ internal abstract record HoldEvent
     /// <summary>Starting the generation's process failed.</summary>
     public sealed record SpawnFailed(int Generation, string Reason) : HoldEvent;
 
-    /// <summary>A notification (READY=1, STOPPING=1, STATUS=, MAINPID=) from the process <paramref name="Pid"/>, as the kernel reported it.</summary>
-    public sealed record Notified(int Pid, IReadOnlyList<KeyValuePair<string, string>> Fields) : HoldEvent;
+    /// <summary>
+    /// A notification (READY=1, STOPPING=1, STATUS=, MAINPID=) from the process the kernel named, with its lineage
+    /// read when it arrived; <paramref name="NamedMainPid"/> is the lineage of the pid a MAINPID= names.
+    /// </summary>
+    public sealed record Notified(ProcessLineage Sender, IReadOnlyList<KeyValuePair<string, string>> Fields, ProcessLineage? NamedMainPid = null) : HoldEvent;
 
     /// <summary>A child ended (reaped), or a watched main pid is gone.</summary>
     public sealed record Exited(int Pid, ExitStatus Status) : HoldEvent;

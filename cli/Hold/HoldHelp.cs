@@ -16,11 +16,15 @@ internal static class HoldHelp
           READY=1           the generation serves; the one before it is sent SIGTERM and drains
           STATUS=TEXT       shown by --status and logged
           STOPPING=1        logged; the generation is expected to exit
-          MAINPID=PID       signals go to PID; the generation ends when PID does
+          MAINPID=PID       PID (the first process or one below it) gets SIGTERM instead of the first process;
+                            the generation ends when both have ended
           FDSTORE=1         descriptors sent with it are kept (under FDNAME=, default 'stored') and passed to
                             every later generation after the listeners, under their names; the same file stored
                             twice is kept once; FDSTOREREMOVE=1 with FDNAME= closes them
-        Notifications from processes that are not a generation's are ignored.
+          BARRIER=1         its descriptor is closed once every earlier notification has been handled
+        A generation is the process fdpass hold started and every process below it (a launcher such as
+        'dotnet run' or a shell that does not exec may start the service as its child); notifications from
+        other processes are ignored.
 
         Reload (SIGHUP, or 'fdpass hold --reload'): starts the next generation with every listener and stored
         descriptor. When it says READY=1 the previous one gets SIGTERM (then SIGKILL after --stop-timeout); several

@@ -51,8 +51,25 @@ internal sealed class HoldMachine
         }
     }
 
-    /// <summary>The generation a notification from <paramref name="pid"/> belongs to (its process or its MAINPID).</summary>
-    public Generation? Find(int pid) => _generations.Find(g => g.Pid == pid || g.MainPid == pid);
+    /// <summary>The generation whose first process or main pid <paramref name="pid"/> is, while it runs.</summary>
+    public Generation? Find(int pid) => _generations.Find(g => (g.Pid == pid && !g.ChildEnded) || (g.MainPid == pid && !g.MainEnded));
+
+    /// <summary>
+    /// The generation a process belongs to: the nearest of itself and its ancestors that is a generation's first
+    /// process or main pid (systemd's NotifyAccess=all, with a generation's process tree for the unit's cgroup).
+    /// A process already gone has no known ancestors, so only its own pid can match.
+    /// </summary>
+    public Generation? Owner(ProcessLineage process)
+    {
+        foreach (int pid in process.SelfAndAncestors())
+        {
+            if (Find(pid) is { } g)
+            {
+                return g;
+            }
+        }
+        return null;
+    }
 
     /// <summary>Starts the first generation.</summary>
     public IReadOnlyList<HoldAction> Start(DateTime now)
@@ -103,10 +120,20 @@ internal sealed class HoldMachine
 
     private void Log(string line) => _actions.Add(new HoldAction.Log(line));
 
+    /// <summary>
+    /// SIGTERM to the main pid alone, as systemd's KillMode=mixed does: a launcher that stays the main process's parent
+    /// (<c>dotnet run</c>) forwards SIGTERM itself, and a second SIGTERM could cut the main process's drain short.
+    /// The first process gets it only once the main pid has ended. SIGKILL goes to both.
+    /// </summary>
     private void Signal(Generation g, HoldSignal which)
     {
-        _actions.Add(new HoldAction.Signal(g.MainPid, which));
-        if (g.MainPid != g.Pid && !g.ChildEnded)
+        bool toMain = !g.MainEnded;
+        bool toChild = !g.ChildEnded && g.Pid != g.MainPid && (which == HoldSignal.Kill || g.MainEnded);
+        if (toMain)
+        {
+            _actions.Add(new HoldAction.Signal(g.MainPid, which));
+        }
+        if (toChild)
         {
             _actions.Add(new HoldAction.Signal(g.Pid, which));
         }
@@ -175,7 +202,7 @@ internal sealed class HoldMachine
 
     private void OnNotified(HoldEvent.Notified n)
     {
-        Generation? g = Find(n.Pid);
+        Generation? g = Owner(n.Sender);
         if (g is null)
         {
             return;
@@ -196,24 +223,37 @@ internal sealed class HoldMachine
                     Log($"{g.Describe()} status: {field.Value}");
                     break;
                 case "MAINPID":
-                    OnMainPid(g, field.Value);
+                    OnMainPid(g, field.Value, n.NamedMainPid);
                     break;
             }
         }
     }
 
-    private void OnMainPid(Generation g, string value)
+    private void OnMainPid(Generation g, string value, ProcessLineage? named)
     {
         if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid <= 1)
         {
             Log($"{g.Describe()} sent MAINPID={value}, which is not a process id; ignored");
             return;
         }
-        if (pid == g.MainPid)
+        if (pid == g.MainPid && !g.MainEnded)
         {
             return;
         }
+        // As systemd's service_is_suitable_main_pid: a running process of the service, never one outside it
+        // (which fdpass hold would then signal).
+        if (named is null || named.Pid != pid || named.Presence != ProcessPresence.Running)
+        {
+            Log($"{g.Describe()} sent MAINPID={pid}, which is not a running process; ignored");
+            return;
+        }
+        if (Owner(named) != g)
+        {
+            Log($"{g.Describe()} sent MAINPID={pid}, which is not pid {g.Pid} or a process below it; ignored");
+            return;
+        }
         g.MainPid = pid;
+        g.MainEnded = false;
         Log($"{g.Describe()}: main pid is now {pid}");
         if (pid != g.Pid)
         {
@@ -252,22 +292,40 @@ internal sealed class HoldMachine
         }
     }
 
+    /// <summary>
+    /// A generation ends when both its first process and its main pid have ended. A launcher whose main process
+    /// ended is sent SIGTERM, as systemd does to what is left of a service whose main process exited.
+    /// </summary>
     private void OnExited(HoldEvent.Exited x)
     {
-        Generation? g = _generations.Find(g => g.Pid == x.Pid && !g.ChildEnded) ?? _generations.Find(g => g.MainPid == x.Pid);
+        Generation? g = Find(x.Pid);
         if (g is null)
         {
             return;
         }
-        bool child = g.Pid == x.Pid;
-        if (child && g.MainPid != g.Pid)
+        if (g.Pid == x.Pid && !g.ChildEnded)
         {
             g.ChildEnded = true;
+            g.ChildStatus = x.Status;
+        }
+        if (g.MainPid == x.Pid)
+        {
+            g.MainEnded = true;
+        }
+        if (!g.MainEnded)
+        {
             Log($"{g.Describe()}: its first process ended ({x.Status}); main pid {g.MainPid} goes on");
             return;
         }
+        if (!g.ChildEnded)
+        {
+            Log($"{g.Describe()}: main pid {g.MainPid} ended; sent SIGTERM to its first process");
+            Signal(g, HoldSignal.Term);
+            g.KillAt ??= _now + _timings.StopTimeout;
+            return;
+        }
         _generations.Remove(g);
-        string how = x.Status.ToString();
+        string how = (x.Status.Code is null && x.Status.Signal is null ? g.ChildStatus : x.Status).ToString();
         switch (g.State)
         {
             case GenerationState.Starting:

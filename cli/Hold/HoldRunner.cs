@@ -3,10 +3,12 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Cli.Server;
+using FdPasser.Platform;
 using FdPasser.Processes;
 using FdPasser.Systemd;
 
@@ -127,6 +129,10 @@ internal sealed class HoldRunner : IDisposable
                     Spawn(spawn.Generation);
                     break;
                 case HoldAction.Signal signal:
+                    if (signal.Which == HoldSignal.Kill)
+                    {
+                        KillBelow(signal.Pid);
+                    }
                     Send(signal.Pid, signal.Which);
                     break;
                 case HoldAction.Watch watch:
@@ -193,11 +199,37 @@ internal sealed class HoldRunner : IDisposable
         }
     }
 
+    /// <summary>
+    /// SIGKILL to every process below one about to be killed, as systemd kills a unit's whole control group: a
+    /// launcher killed before its service said MAINPID= (not ready in time) would otherwise leave the service
+    /// running, and accepting on the shared listeners.
+    /// </summary>
+    private void KillBelow(int pid)
+    {
+        List<int> below = ProcessLineage.Below(pid);
+        foreach (int p in below)
+        {
+            try
+            {
+                SignalNames.Send(p, HoldSignal.Kill);
+            }
+            catch (FdPassingException e)
+            {
+                _log.Write($"could not signal pid {p}: {OneLine.Of(e)}");
+            }
+        }
+        if (below.Count > 0)
+        {
+            _log.Write($"sent SIGKILL to {below.Count} process(es) below pid {pid}: {string.Join(", ", below)}");
+        }
+    }
+
     private void CheckWatched()
     {
         foreach (int pid in _watched)
         {
-            if (!SignalNames.IsAlive(pid))
+            // A main pid whose parent does not reap it (it was orphaned where nothing reaps) has ended all the same.
+            if (!SignalNames.IsAlive(pid) || PosixNatives.Current.ReadProcessStatus(pid) is not { HasExited: false })
             {
                 _watched.Remove(pid);
                 Feed(new HoldEvent.Exited(pid, default));
@@ -213,7 +245,10 @@ internal sealed class HoldRunner : IDisposable
             try
             {
                 ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                _inbox.Add(() => OnNotification(n));
+                // Read at once: the sender may exit (and its lineage go) while the loop is busy.
+                ProcessLineage sender = ProcessLineage.Read(n.Sender.ProcessId);
+                ProcessLineage? named = n.MainPid is { } mainPid and > 1 ? ProcessLineage.Read(mainPid) : null;
+                _inbox.Add(() => OnNotification(n, sender, named));
             }
             catch (MalformedNotificationException e)
             {
@@ -232,15 +267,23 @@ internal sealed class HoldRunner : IDisposable
         }
     }
 
-    private void OnNotification(ServiceNotification n)
+    private void OnNotification(ServiceNotification n, ProcessLineage sender, ProcessLineage? named)
     {
         using (n)
         {
             int pid = n.Sender.ProcessId;
-            Generation? g = _machine.Find(pid);
+            if (n.IsBarrier)
+            {
+                Barrier(n);
+                return;
+            }
+            Generation? g = _machine.Owner(sender);
             if (g is null)
             {
-                _log.Write($"ignored a notification from pid {pid} (uid {n.Sender.UserId}), which is no generation's" +
+                string which = sender.Presence == ProcessPresence.Gone
+                    ? "which had exited before it was read, so whose it was cannot be told"
+                    : "which is no generation's and not below one";
+                _log.Write($"ignored a notification from pid {pid} (uid {n.Sender.UserId}), {which}" +
                     (n.DescriptorCount > 0 ? $"; closed its {n.DescriptorCount} descriptor(s)" : ""));
                 return;
             }
@@ -256,7 +299,26 @@ internal sealed class HoldRunner : IDisposable
             {
                 _log.Write($"{g.Describe()}: FDSTOREREMOVE of '{name}' closed {_store.Remove(name)} descriptor(s)");
             }
-            Feed(new HoldEvent.Notified(pid, n.Fields));
+            Feed(new HoldEvent.Notified(sender, n.Fields, named));
+        }
+    }
+
+    /// <summary>
+    /// BARRIER=1 (sd_notify_barrier): the sender waits until the descriptor it sent is closed, which tells it every
+    /// earlier notification has been handled; they are handled in order on this thread, so closing it now (the
+    /// caller disposes the notification) is the answer. As systemd, from any sender, and nothing else in the
+    /// message is acted on.
+    /// </summary>
+    private void Barrier(ServiceNotification n)
+    {
+        int others = n.Fields.Count(f => f.Key != "BARRIER");
+        if (others > 0)
+        {
+            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {others} other field(s): ignored, as systemd does");
+        }
+        if (n.DescriptorCount != 1)
+        {
+            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {n.DescriptorCount} descriptors instead of 1: closed");
         }
     }
 

@@ -25,7 +25,7 @@ internal static class SignalNames
         return null;
     }
 
-    /// <summary>kill() of a pid we did not start (a MAINPID=); a pid already gone is not an error.</summary>
+    /// <summary>kill() of a pid we did not start (a MAINPID=, a process below a generation); a pid already gone is not an error.</summary>
     public static void Send(int pid, HoldSignal which)
     {
         PosixNative native = PosixNatives.Current;
@@ -33,7 +33,7 @@ internal static class SignalNames
         int errno = native.Kill(pid, number);
         if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
         {
-            throw native.Error("kill", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : "SIGTERM")} to main pid {pid}");
+            throw native.Error("kill", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : "SIGTERM")} to pid {pid}");
         }
     }
 

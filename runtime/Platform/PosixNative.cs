@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using FdPasser.Processes;
 using FdPasser.Systemd;
 using Microsoft.Win32.SafeHandles;
 
@@ -96,6 +98,15 @@ internal abstract class PosixNative
     public abstract int SignalNumber(PosixSignal signal);
 
     public abstract int SIGKILL { get; }
+
+    /// <summary>
+    /// A process's state and parent, where the kernel names the sender of a notification (<see cref="SupportsCredentials"/>);
+    /// null where the process is gone (or hidden from this one).
+    /// </summary>
+    public abstract ProcessStatus? ReadProcessStatus(int pid);
+
+    /// <summary>Every process this one can see, where <see cref="ReadProcessStatus"/> works.</summary>
+    public abstract IReadOnlyList<int> ProcessIds();
 
     // Anonymous shared memory
 

@@ -33,7 +33,7 @@ public sealed class SocketActivateTests
 
         Assert.True(first.Ok, first.Body + "\n" + app.Output);
         Assert.Equal((1, app.ProcessId), Http.Parse(first.Body));
-        Assert.Equal(first, second);
+        Assert.Equal((first.Ok, first.Body), (second.Ok, second.Body));
         Assert.Equal(0, app.Terminate(TimeSpan.FromSeconds(20)));
     }
 

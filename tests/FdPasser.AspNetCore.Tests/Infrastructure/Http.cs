@@ -9,8 +9,11 @@ using System.Threading.Tasks;
 
 namespace FdPasser.AspNetCore.Tests.Infrastructure;
 
-/// <summary>An answer to GET /: the body where the status was 200, else what went wrong.</summary>
-internal readonly record struct Answer(bool Ok, string Body);
+/// <summary>An answer to GET /: the body where the status was 200, else what went wrong; <paramref name="At"/> is when it was asked (local time, as fdpass hold logs).</summary>
+internal readonly record struct Answer(bool Ok, string Body, DateTime At = default)
+{
+    public override string ToString() => $"{At.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)} {(Ok ? "ok" : "FAILED")}: {Body}";
+}
 
 /// <summary>Plain HTTP/1.1 over a new loopback connection per request, so every request meets the listener.</summary>
 internal static class Http
@@ -81,33 +84,35 @@ internal static class Http
 
     public static async Task<Answer> GetAsync(int port)
     {
+        DateTime at = DateTime.Now;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try
         {
             using Socket socket = await ConnectAsync(port, timeout.Token);
-            return await SendAsync(socket);
+            return await SendAsync(socket) with { At = at };
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            return new Answer(false, "connect: " + e.Message);
+            return new Answer(false, "connect: " + e.Message, at);
         }
     }
 
     /// <summary>
-    /// <paramref name="clients"/> loops of GET / until <paramref name="stop"/> (or two minutes, so a test that fails
-    /// early never leaves it running); every answer is collected.
+    /// <paramref name="clients"/> loops of GET / until <paramref name="stop"/>, or until <paramref name="bound"/> has
+    /// passed, so a test that fails early never leaves it running; every answer is collected. The bound must be longer
+    /// than the test could take on a busy machine: a load that has stopped by itself makes no more requests.
     /// </summary>
-    public static Task Load(int port, int clients, ConcurrentQueue<Answer> answers, CancellationToken stop)
+    public static Task Load(int port, int clients, ConcurrentQueue<Answer> answers, TimeSpan bound, CancellationToken stop)
     {
-        var bound = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        bound.CancelAfter(TimeSpan.FromMinutes(2));
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        limit.CancelAfter(bound);
         return Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
-            while (!bound.IsCancellationRequested)
+            while (!limit.IsCancellationRequested)
             {
                 answers.Enqueue(await GetAsync(port));
             }
-        }))).ContinueWith(_ => bound.Dispose(), TaskScheduler.Default);
+        }))).ContinueWith(_ => limit.Dispose(), TaskScheduler.Default);
     }
 
     /// <summary>"gen N pid P" → (N, P).</summary>

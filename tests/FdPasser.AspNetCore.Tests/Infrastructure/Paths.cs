@@ -11,6 +11,11 @@ internal static class Paths
     public static string Sample { get; } = typeof(Paths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "KestrelHoldSample").Value!;
 
+    /// <summary>The sample's project folder and the configuration its dll was built in, for <c>dotnet run --no-build</c>.</summary>
+    public static string SampleProject { get; } = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Sample)!, "..", "..", ".."));
+
+    public static string SampleConfiguration { get; } = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Sample)!)!);
+
     public static string Fdpass { get; } = Path.Combine(AppContext.BaseDirectory, "fdpass");
 
     /// <summary>A free loopback TCP port (the kernel's pick, released at once).</summary>

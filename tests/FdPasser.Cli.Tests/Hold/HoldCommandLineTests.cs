@@ -15,7 +15,7 @@ public sealed class HoldCommandLineTests
                  {
                      "Usage: fdpass hold --listen", "fdpass hold --reload", "fdpass hold --status", "--user USER", "--ready-timeout SECONDS",
                      "--stop-timeout SECONDS", "--fd-store-max N", "--control PATH", "LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID", "NOTIFY_SOCKET",
-                     "READY=1", "STATUS=", "STOPPING=1", "MAINPID=", "FDSTORE=1", "FDNAME=", "FDSTOREREMOVE=1", "SIGHUP", "SIGTERM", "Rollback", "Crash",
+                     "READY=1", "STATUS=", "STOPPING=1", "MAINPID=", "FDSTORE=1", "FDNAME=", "FDSTOREREMOVE=1", "BARRIER=1", "below it", "SIGHUP", "SIGTERM", "Rollback", "Crash",
                  })
         {
             Assert.Contains(text, run.Stdout, StringComparison.Ordinal);

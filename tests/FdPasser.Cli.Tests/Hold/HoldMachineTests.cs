@@ -6,7 +6,7 @@ using FdPasser.Cli.Hold;
 namespace FdPasser.Cli.Tests.Hold;
 
 /// <summary>The generation state machine of fdpass hold, driven by events with a clock the test moves.</summary>
-public sealed class HoldMachineTests
+public sealed partial class HoldMachineTests
 {
     private static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
@@ -30,7 +30,8 @@ public sealed class HoldMachineTests
         return actions;
     }
 
-    private static HoldEvent.Notified Ready(int pid) => new(pid, new[] { new KeyValuePair<string, string>("READY", "1") });
+    private static HoldEvent.Notified Ready(int pid, params int[] ancestors) =>
+        new(ProcessLineage.Running(pid, ancestors), new[] { new KeyValuePair<string, string>("READY", "1") });
 
     private static int SpawnOf(IReadOnlyList<HoldAction> actions) => actions.OfType<HoldAction.Spawn>().Single().Generation;
 
@@ -217,7 +218,8 @@ public sealed class HoldMachineTests
         StartServing();
         Assert.Empty(Do(Ready(999)));
 
-        Do(new HoldEvent.Notified(100, new[] { new KeyValuePair<string, string>("STATUS", "serving 3 clients"), new("MAINPID", "150") }));
+        Do(new HoldEvent.Notified(ProcessLineage.Running(100), new[] { new KeyValuePair<string, string>("STATUS", "serving 3 clients"), new("MAINPID", "150") },
+            ProcessLineage.Running(150, 100)));
         Generation g = _m.Generations.Single();
         Assert.Equal("serving 3 clients", g.Status);
         Assert.Equal(150, g.MainPid);

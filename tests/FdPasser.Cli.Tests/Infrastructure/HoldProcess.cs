@@ -42,7 +42,15 @@ internal sealed partial class HoldProcess : IDisposable
     /// waits for generation 1 to be ready. The scratch directory is world-readable, for <c>--user</c>; "{dir}" in
     /// <paramref name="options"/> stands for it.
     /// </summary>
-    public static HoldProcess Start(string listen = "tcp:127.0.0.1:0", params string[] options)
+    public static HoldProcess Start(string listen = "tcp:127.0.0.1:0", params string[] options) => Start(listen, options, Array.Empty<string>());
+
+    /// <summary>
+    /// As <see cref="Start(string, string[])"/>, with COMMAND started by <paramref name="launcher"/> (a program and its
+    /// arguments, before the app's own) that stays the app's parent; the app gets <c>--launched</c>.
+    /// </summary>
+    public static HoldProcess StartLaunched(string[] launcher, params string[] options) => Start("tcp:127.0.0.1:0", options, launcher);
+
+    private static HoldProcess Start(string listen, string[] options, string[] launcher)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("fdp-hold-").FullName;
         File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
@@ -56,7 +64,8 @@ internal sealed partial class HoldProcess : IDisposable
             RedirectStandardError = true,
         };
         foreach (string arg in new[] { "hold", "--listen", "web=" + listen, "--control", Path.Combine(directory, "control.sock") }
-                     .Concat(options.Select(o => o.Replace("{dir}", directory, StringComparison.Ordinal))).Concat(new[] { "--", HoldApp.Python, app, "--release", Path.Combine(directory, "release") }))
+                     .Concat(options.Select(o => o.Replace("{dir}", directory, StringComparison.Ordinal))).Append("--").Concat(launcher).Concat(new[] { HoldApp.Python, app, "--release", Path.Combine(directory, "release") })
+                     .Concat(launcher.Length > 0 ? new[] { "--launched" } : Array.Empty<string>()))
         {
             start.ArgumentList.Add(arg);
         }
@@ -167,6 +176,28 @@ internal sealed partial class HoldProcess : IDisposable
         return _process.ExitCode;
     }
 
+    private static IEnumerable<int> ChildrenOf(int parent)
+    {
+        foreach (string dir in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // not a process, or gone
+            }
+            string[] afterName = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (afterName.Length > 1 && afterName[1] == parent.ToString(CultureInfo.InvariantCulture) &&
+                int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                yield return pid;
+            }
+        }
+    }
+
     public static bool IsRunning(int pid)
     {
         // A zombie has exited; only its parent has yet to collect it.
@@ -180,8 +211,10 @@ internal sealed partial class HoldProcess : IDisposable
         {
             _process.Kill(); // SIGKILL: its generations are killed below
         }
-        // Before waiting: the generations hold the output pipe open, and waiting reads it to its end.
-        foreach (int pid in PidsByGeneration().Values)
+        // Before waiting: the generations hold the output pipe open, and waiting reads it to its end. An app below
+        // a launcher is found before the launcher is killed (it then becomes init's).
+        int[] generations = PidsByGeneration().Values.ToArray();
+        foreach (int pid in generations.Concat(generations.SelectMany(ChildrenOf)).ToArray())
         {
             if (IsRunning(pid))
             {

@@ -6,12 +6,19 @@ counter in a memfd that it stores with the manager (FDSTORE=1, FDNAME=state) and
 next start, says READY=1, answers every GET with 'gen N pid P', and on SIGTERM stops accepting, finishes the
 requests it has, says STOPPING=1 and exits 0.
 
-    hold_app.py [--release FILE]
+    hold_app.py [--release FILE] [--launched]
 
 FILE, read at start, names the release's behaviour: 'ok' (or no file), 'exit' (exits 3 at start, before READY=1),
-'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1).
+'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1),
+'barrier' (after READY=1: STATUS=, libsystemd's sd_notify_barrier, then a BARRIER=1 that also carries a STATUS=;
+prints on standard error what each barrier returned).
+
+--launched: the app was started by a launcher that stays its parent (a shell that does not exec, `dotnet run`), so
+LISTEN_PID is the launcher's: the app takes the descriptors anyway and names itself with MAINPID= beside READY=1.
 """
+import ctypes
 import os
+import select
 import signal
 import socket
 import struct
@@ -23,10 +30,18 @@ from systemd import daemon
 
 
 def release(argv):
-    if len(argv) >= 3 and argv[1] == "--release" and os.path.exists(argv[2]):
-        with open(argv[2]) as f:
-            return f.read().split()
+    if "--release" in argv[:-1]:
+        path = argv[argv.index("--release") + 1]
+        if os.path.exists(path):
+            with open(path) as f:
+                return f.read().split()
     return ["ok"]
+
+
+def adopt_launchers_descriptors():
+    """listen_fds_with_names() takes descriptors only where LISTEN_PID is this process; the launcher's are ours."""
+    if os.environ.get("LISTEN_PID") == str(os.getppid()):
+        os.environ["LISTEN_PID"] = str(os.getpid())
 
 
 def take_generation(fds):
@@ -43,6 +58,24 @@ def take_generation(fds):
     # Storing the same memfd again every generation: the manager keeps it once.
     daemon.notify("FDSTORE=1\nFDNAME=state", fds=[state])
     return generation
+
+
+def barriers():
+    """libsystemd's own barrier (python3-systemd has no binding), then one with a field systemd ignores it for."""
+    daemon.notify("STATUS=before the barrier")
+    libsystemd = ctypes.CDLL("libsystemd.so.0")
+    libsystemd.sd_notify_barrier.argtypes = [ctypes.c_int, ctypes.c_uint64]
+    first = libsystemd.sd_notify_barrier(0, 10_000_000)
+    done, sent = os.pipe()
+    daemon.notify("BARRIER=1\nSTATUS=sent with a barrier", fds=[sent])
+    os.close(sent)
+    poller = select.poll()
+    poller.register(done, 0)  # POLLHUP is always reported: the manager closed its copy
+    second = "closed" if poller.poll(10_000) else "still open after 10 s"
+    os.close(done)
+    outcome = "succeeded" if first >= 0 else f"failed with {first}"  # -ETIMEDOUT where the descriptor stays open
+    print(f"hold_app {os.getpid()}: sd_notify_barrier {outcome}; the barrier with a status was {second}",
+          file=sys.stderr, flush=True)
 
 
 def serve(conn, body):
@@ -71,10 +104,14 @@ def main():
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     if behaviour[0] == "never-ready":
+        print(f"hold_app {os.getpid()}: this release never says READY=1", file=sys.stderr, flush=True)
         while not stopping.wait(1):
             pass
         sys.exit(0)
 
+    launched = "--launched" in sys.argv
+    if launched:
+        adopt_launchers_descriptors()
     fds = daemon.listen_fds_with_names()
     if not fds:
         print("hold_app: no LISTEN_FDS (start it under fdpass hold or systemd)", file=sys.stderr, flush=True)
@@ -85,7 +122,10 @@ def main():
     body = f"gen {generation} pid {os.getpid()}\n"
     if behaviour[0] == "slow-ready":
         time.sleep(float(behaviour[1]))
-    daemon.notify(f"READY=1\nSTATUS=generation {generation} serving")
+    main_pid = f"\nMAINPID={os.getpid()}" if launched else ""
+    daemon.notify(f"READY=1\nSTATUS=generation {generation} serving{main_pid}")
+    if behaviour[0] == "barrier":
+        barriers()
 
     # A short accept timeout, so that SIGTERM is noticed; every generation shares the listener's queue, so a
     # connection this one does not take is taken by the next.
