@@ -60,6 +60,36 @@ internal static class BindingEmitter
             Line(sb, $"public static int {name} => {(has ? $"{cls}.Errno.{name}" : "-1")};");
         }
         Line(sb, $"public static string? ErrnoName(int errno) => {cls}.Errno.Name(errno);");
+        EmitConstantValues(sb);
+    }
+
+    /// <summary>
+    /// <c>Abi.Constants</c>: the same values as one object, built on first use in a class of its own, so code
+    /// that reads <c>TAbi.X</c> never waits on its initializer.
+    /// </summary>
+    private static void EmitConstantValues(StringBuilder sb)
+    {
+        string type = $"global::{TargetEmitter.Namespace}.PlatformConstants";
+        Line(sb, $"public static {type} Constants => ConstantValues.Instance;");
+        Line(sb, "private static class ConstantValues");
+        Line(sb, "{");
+        Line(sb, $"    public static readonly {type} Instance = new()");
+        Line(sb, "    {");
+        Line(sb, "        Rid = Abi.Rid,");
+        foreach (string name in Requirements.Constants.Concat(Requirements.OptionalConstants))
+        {
+            Line(sb, $"        {name} = Abi.{name},");
+            if (!Requirements.ConstantsWithValue.Contains(name))
+            {
+                Line(sb, $"        Has_{name} = Abi.Has_{name},");
+            }
+        }
+        foreach (string name in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
+        {
+            Line(sb, $"        {name} = Abi.{name},");
+        }
+        Line(sb, "    };");
+        Line(sb, "}");
     }
 
     private static string FieldType(StructDef s, string field) =>

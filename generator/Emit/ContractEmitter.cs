@@ -20,6 +20,7 @@ internal static class ContractEmitter
         sb.Append("namespace ").Append(TargetEmitter.Namespace).Append(";\n\n");
         sb.Append("/// <summary>How a target reads a connected socket's peer credentials.</summary>\n");
         sb.Append("internal enum PeerCredentialMethod\n{\n    SoPeerCred,\n    LocalPeerCred,\n    GetPeerUcred,\n}\n\n");
+        EmitConstantsClass(sb);
         sb.Append("/// <summary>One target's ABI as the runtime sees it; implemented by each target's generated <c>Abi</c> struct.</summary>\n");
         sb.Append("internal unsafe interface IPlatformAbi\n{\n");
         Member(sb, "string Rid { get; }");
@@ -27,6 +28,7 @@ internal static class ContractEmitter
         Member(sb, "int MaxFdsReceived { get; }");
         Member(sb, "int CmsgAlignment { get; }");
         Member(sb, "PeerCredentialMethod PeerCredentials { get; }");
+        Member(sb, "PlatformConstants Constants { get; }");
         sb.Append('\n');
         foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
         {
@@ -60,6 +62,33 @@ internal static class ContractEmitter
         sb.Append("}\n");
         return sb.ToString();
     }
+
+    /// <summary>
+    /// The constants and errno values of <c>IPlatformAbi</c> as one object per target, for code that is not generic
+    /// over the target (the cli, <c>FdHandles</c>): it reads them from the selected target's <c>Abi.Constants</c>.
+    /// </summary>
+    private static void EmitConstantsClass(StringBuilder sb)
+    {
+        sb.Append("/// <summary>One target's constants and errno values as values: each target's <c>Abi.Constants</c>, for code not generic over the target.</summary>\n");
+        sb.Append("internal sealed class PlatformConstants\n{\n");
+        Property(sb, "string", "Rid");
+        foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
+        {
+            Property(sb, "int", c);
+            if (!Requirements.ConstantsWithValue.Contains(c))
+            {
+                Property(sb, "bool", "Has_" + c);
+            }
+        }
+        foreach (string e in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
+        {
+            Property(sb, "int", e);
+        }
+        sb.Append("}\n\n");
+    }
+
+    private static void Property(StringBuilder sb, string type, string name) =>
+        sb.Append("    public required ").Append(type).Append(' ').Append(name).Append(" { get; init; }\n");
 
     internal static readonly string[] LayoutMembers =
     {
