@@ -70,7 +70,7 @@ internal static class Transports
     {
         if (choice.StreamsRid == "illumos-x64" && IsIllumos() && Is(Architecture.X64))
         {
-            return new StreamsTransport(NativeStreamsSyscalls<IllumosX64.Abi>.Instance);
+            return new StreamsTransport<IllumosX64.Abi>(NativeStreamsCalls<IllumosX64.Abi>.Instance);
         }
         throw NotAvailable(choice, FdTransportKind.Streams);
     }

@@ -2,77 +2,11 @@ using FdPasser.Interop;
 
 namespace FdPasser.Streams;
 
-/// <summary>The real OS behind <see cref="IStreamsSyscalls"/>: every member forwards to the target's generated stub or constant.</summary>
-internal sealed unsafe class NativeStreamsSyscalls<TAbi> : IStreamsSyscalls
+/// <summary>The real OS behind <see cref="IStreamsCalls"/>: the target's generated stubs.</summary>
+internal sealed unsafe class NativeStreamsCalls<TAbi> : IStreamsCalls
     where TAbi : struct, IPlatformAbi
 {
-    public static readonly NativeStreamsSyscalls<TAbi> Instance = new();
-
-    public string Rid => TAbi.Rid;
-
-    public string? ErrnoName(int errno) => TAbi.ErrnoName(errno);
-
-    public int EAGAIN => TAbi.EAGAIN;
-
-    public int EINTR => TAbi.EINTR;
-
-    public int ENOENT => TAbi.ENOENT;
-
-    public int EEXIST => TAbi.EEXIST;
-
-    public int EINVAL => TAbi.EINVAL;
-
-    public int ENXIO => TAbi.ENXIO;
-
-    public int ENOSTR => TAbi.ENOSTR;
-
-    public int EBADMSG => TAbi.EBADMSG;
-
-    public int O_WRONLY => TAbi.O_WRONLY;
-
-    public int O_RDWR => TAbi.O_RDWR;
-
-    public int O_CREAT => TAbi.O_CREAT;
-
-    public int O_EXCL => TAbi.O_EXCL;
-
-    public int O_NONBLOCK => TAbi.O_NONBLOCK;
-
-    public int O_CLOEXEC => TAbi.O_CLOEXEC;
-
-    public int F_GETFL => TAbi.F_GETFL;
-
-    public int F_SETFL => TAbi.F_SETFL;
-
-    public int F_SETFD => TAbi.F_SETFD;
-
-    public int FD_CLOEXEC => TAbi.FD_CLOEXEC;
-
-    public int POLLIN => TAbi.POLLIN;
-
-    public int POLLOUT => TAbi.POLLOUT;
-
-    public int I_PUSH => TAbi.I_PUSH;
-
-    public int I_SENDFD => TAbi.I_SENDFD;
-
-    public int I_RECVFD => TAbi.I_RECVFD;
-
-    public int StrbufSize => TAbi.StrbufSize;
-
-    public void StrbufInit(void* strbuf, int maxLength, int length, void* buffer) => TAbi.StrbufInit(strbuf, maxLength, length, buffer);
-
-    public int StrbufLength(void* strbuf) => TAbi.StrbufLength(strbuf);
-
-    public int StrrecvfdSize => TAbi.StrrecvfdSize;
-
-    public void StrrecvfdRead(void* strrecvfd, out int fd, out uint uid, out uint gid) => TAbi.StrrecvfdRead(strrecvfd, out fd, out uid, out gid);
-
-    public int PollfdSize => TAbi.PollfdSize;
-
-    public void PollfdInit(void* pollfd, int fd, short events) => TAbi.PollfdInit(pollfd, fd, events);
-
-    public short PollfdRevents(void* pollfd) => TAbi.PollfdRevents(pollfd);
+    public static readonly NativeStreamsCalls<TAbi> Instance = new();
 
     public int pipe(int* fds) => TAbi.pipe(fds);
 
