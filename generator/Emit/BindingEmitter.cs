@@ -22,7 +22,6 @@ internal static class BindingEmitter
         Line(sb, $"public static string Rid => {cls}.Rid;");
         Line(sb, $"public static int MaxFdsPerMessage => {cls}.MaxFdsPerMessage;");
         Line(sb, $"public static int MaxFdsReceived => {cls}.MaxFdsReceived;");
-        Line(sb, $"public static int CmsgAlignment => {cls}.CmsgAlignment;");
         string method = t.PeerCred switch
         {
             "so_peercred" => "SoPeerCred",
@@ -79,10 +78,6 @@ internal static class BindingEmitter
         foreach (string name in Requirements.Constants.Concat(Requirements.OptionalConstants))
         {
             Line(sb, $"        {name} = Abi.{name},");
-            if (!Requirements.ConstantsWithValue.Contains(name))
-            {
-                Line(sb, $"        Has_{name} = Abi.Has_{name},");
-            }
         }
         foreach (string name in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
         {
@@ -259,7 +254,6 @@ internal static class BindingEmitter
     {
         StructDef? recv = t.FindStruct("strrecvfd"), strbuf = t.FindStruct("strbuf");
         bool has = recv is not null && strbuf is not null;
-        Line(sb, $"public static bool Has_Streams => {(has ? "true" : "false")};");
         if (has)
         {
             Line(sb, $"public static int StrrecvfdSize => {recv!.Size};");

@@ -26,7 +26,6 @@ internal static class ContractEmitter
         Member(sb, "string Rid { get; }");
         Member(sb, "int MaxFdsPerMessage { get; }");
         Member(sb, "int MaxFdsReceived { get; }");
-        Member(sb, "int CmsgAlignment { get; }");
         Member(sb, "PeerCredentialMethod PeerCredentials { get; }");
         Member(sb, "PlatformConstants Constants { get; }");
         sb.Append('\n');
@@ -69,16 +68,15 @@ internal static class ContractEmitter
     /// </summary>
     private static void EmitConstantsClass(StringBuilder sb)
     {
-        sb.Append("/// <summary>One target's constants and errno values as values: each target's <c>Abi.Constants</c>, for code not generic over the target.</summary>\n");
+        sb.Append("/// <summary>\n");
+        sb.Append("/// One target's constants and errno values as values (0 for a constant the target lacks, -1 for an errno): each\n");
+        sb.Append("/// target's <c>Abi.Constants</c>, for code not generic over the target.\n");
+        sb.Append("/// </summary>\n");
         sb.Append("internal sealed class PlatformConstants\n{\n");
         Property(sb, "string", "Rid");
         foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
         {
             Property(sb, "int", c);
-            if (!Requirements.ConstantsWithValue.Contains(c))
-            {
-                Property(sb, "bool", "Has_" + c);
-            }
         }
         foreach (string e in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
         {
@@ -118,7 +116,6 @@ internal static class ContractEmitter
         "ulong StatInode(void* stat);",
         "int PeerCredSize { get; }",
         "void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);",
-        "bool Has_Streams { get; }",
         "int StrrecvfdSize { get; }",
         "void StrrecvfdRead(void* strrecvfd, out int fd, out uint uid, out uint gid);",
         "int StrbufSize { get; }",

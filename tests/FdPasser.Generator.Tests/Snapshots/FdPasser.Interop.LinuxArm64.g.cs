@@ -11,11 +11,8 @@ namespace FdPasser.Interop;
 internal static unsafe partial class LinuxArm64
 {
     public const string Rid = "linux-arm64";
-    public const int PointerSize = 8;
-    public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 253;
     public const int MaxFdsReceived = 253;
-    public const string Library_libc = "libc.so.6";
 
     /// <summary>struct iovec: 16 bytes.</summary>
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 16)]
@@ -395,36 +392,6 @@ internal static unsafe partial class LinuxArm64
     public static nuint CMSG_LEN(nuint length) => 16 + length;
 
     public static nuint CMSG_SPACE(nuint length) => 16 + CMSG_ALIGN(length);
-
-    public static byte* CMSG_DATA(cmsghdr* cmsg) => (byte*)cmsg + 16;
-
-    public static cmsghdr* CMSG_FIRSTHDR(msghdr* msg) =>
-        (nuint)msg->msg_controllen >= 16 ? (cmsghdr*)msg->msg_control : null;
-
-    /// <summary>
-    /// The header after <paramref name="cmsg"/>, or null. Unlike some C macros it never returns a header that
-    /// does not fit whole in the buffer, whatever cmsg_len says (macOS leaves it untruncated after MSG_CTRUNC).
-    /// </summary>
-    public static cmsghdr* CMSG_NXTHDR(msghdr* msg, cmsghdr* cmsg)
-    {
-        if (cmsg == null)
-        {
-            return CMSG_FIRSTHDR(msg);
-        }
-        nuint length = (nuint)cmsg->cmsg_len;
-        if (length < 16)
-        {
-            return null;
-        }
-        byte* end = (byte*)msg->msg_control + (nuint)msg->msg_controllen;
-        nuint remaining = (nuint)(end - (byte*)cmsg);
-        nuint step = CMSG_ALIGN(length);
-        if (step < length || step > remaining || remaining - step < 16)
-        {
-            return null;
-        }
-        return (cmsghdr*)((byte*)cmsg + step);
-    }
 
     /// <summary>socket in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
@@ -1335,7 +1302,6 @@ internal static unsafe partial class LinuxArm64
         public static string Rid => LinuxArm64.Rid;
         public static int MaxFdsPerMessage => LinuxArm64.MaxFdsPerMessage;
         public static int MaxFdsReceived => LinuxArm64.MaxFdsReceived;
-        public static int CmsgAlignment => LinuxArm64.CmsgAlignment;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.SoPeerCred;
 
         public static int AF_UNIX => unchecked((int)LinuxArm64.AF_UNIX);
@@ -1541,30 +1507,20 @@ internal static unsafe partial class LinuxArm64
                 AF_UNIX = Abi.AF_UNIX,
                 SOCK_STREAM = Abi.SOCK_STREAM,
                 SOCK_CLOEXEC = Abi.SOCK_CLOEXEC,
-                Has_SOCK_CLOEXEC = Abi.Has_SOCK_CLOEXEC,
                 SOCK_NONBLOCK = Abi.SOCK_NONBLOCK,
-                Has_SOCK_NONBLOCK = Abi.Has_SOCK_NONBLOCK,
                 SOL_SOCKET = Abi.SOL_SOCKET,
                 SCM_RIGHTS = Abi.SCM_RIGHTS,
                 SO_TYPE = Abi.SO_TYPE,
-                Has_SO_TYPE = Abi.Has_SO_TYPE,
                 SO_ERROR = Abi.SO_ERROR,
-                Has_SO_ERROR = Abi.Has_SO_ERROR,
                 SO_PEERCRED = Abi.SO_PEERCRED,
-                Has_SO_PEERCRED = Abi.Has_SO_PEERCRED,
                 SOMAXCONN = Abi.SOMAXCONN,
                 MSG_PEEK = Abi.MSG_PEEK,
-                Has_MSG_PEEK = Abi.Has_MSG_PEEK,
                 MSG_CTRUNC = Abi.MSG_CTRUNC,
                 MSG_TRUNC = Abi.MSG_TRUNC,
-                Has_MSG_TRUNC = Abi.Has_MSG_TRUNC,
                 MSG_DONTWAIT = Abi.MSG_DONTWAIT,
                 MSG_NOSIGNAL = Abi.MSG_NOSIGNAL,
-                Has_MSG_NOSIGNAL = Abi.Has_MSG_NOSIGNAL,
                 MSG_CMSG_CLOEXEC = Abi.MSG_CMSG_CLOEXEC,
-                Has_MSG_CMSG_CLOEXEC = Abi.Has_MSG_CMSG_CLOEXEC,
                 SHUT_WR = Abi.SHUT_WR,
-                Has_SHUT_WR = Abi.Has_SHUT_WR,
                 F_GETFD = Abi.F_GETFD,
                 F_SETFD = Abi.F_SETFD,
                 F_GETFL = Abi.F_GETFL,
@@ -1576,12 +1532,10 @@ internal static unsafe partial class LinuxArm64
                 O_ACCMODE = Abi.O_ACCMODE,
                 O_CREAT = Abi.O_CREAT,
                 O_EXCL = Abi.O_EXCL,
-                Has_O_EXCL = Abi.Has_O_EXCL,
                 O_TRUNC = Abi.O_TRUNC,
                 O_APPEND = Abi.O_APPEND,
                 O_NONBLOCK = Abi.O_NONBLOCK,
                 O_DIRECTORY = Abi.O_DIRECTORY,
-                Has_O_DIRECTORY = Abi.Has_O_DIRECTORY,
                 O_NOFOLLOW = Abi.O_NOFOLLOW,
                 O_CLOEXEC = Abi.O_CLOEXEC,
                 S_IFMT = Abi.S_IFMT,
@@ -1592,109 +1546,58 @@ internal static unsafe partial class LinuxArm64
                 POLLIN = Abi.POLLIN,
                 POLLOUT = Abi.POLLOUT,
                 POLLERR = Abi.POLLERR,
-                Has_POLLERR = Abi.Has_POLLERR,
                 POLLHUP = Abi.POLLHUP,
-                Has_POLLHUP = Abi.Has_POLLHUP,
                 POLLNVAL = Abi.POLLNVAL,
-                Has_POLLNVAL = Abi.Has_POLLNVAL,
                 AT_FDCWD = Abi.AT_FDCWD,
                 AT_SYMLINK_NOFOLLOW = Abi.AT_SYMLINK_NOFOLLOW,
                 SOCK_DGRAM = Abi.SOCK_DGRAM,
-                Has_SOCK_DGRAM = Abi.Has_SOCK_DGRAM,
                 SOCK_SEQPACKET = Abi.SOCK_SEQPACKET,
-                Has_SOCK_SEQPACKET = Abi.Has_SOCK_SEQPACKET,
                 SOL_LOCAL = Abi.SOL_LOCAL,
-                Has_SOL_LOCAL = Abi.Has_SOL_LOCAL,
                 LOCAL_PEERCRED = Abi.LOCAL_PEERCRED,
-                Has_LOCAL_PEERCRED = Abi.Has_LOCAL_PEERCRED,
                 LOCAL_PEERPID = Abi.LOCAL_PEERPID,
-                Has_LOCAL_PEERPID = Abi.Has_LOCAL_PEERPID,
                 I_PUSH = Abi.I_PUSH,
-                Has_I_PUSH = Abi.Has_I_PUSH,
                 I_STR = Abi.I_STR,
-                Has_I_STR = Abi.Has_I_STR,
                 I_SENDFD = Abi.I_SENDFD,
-                Has_I_SENDFD = Abi.Has_I_SENDFD,
                 I_RECVFD = Abi.I_RECVFD,
-                Has_I_RECVFD = Abi.Has_I_RECVFD,
                 RS_HIPRI = Abi.RS_HIPRI,
-                Has_RS_HIPRI = Abi.Has_RS_HIPRI,
                 MSG_ANY = Abi.MSG_ANY,
-                Has_MSG_ANY = Abi.Has_MSG_ANY,
                 MSG_BAND = Abi.MSG_BAND,
-                Has_MSG_BAND = Abi.Has_MSG_BAND,
                 MSG_HIPRI = Abi.MSG_HIPRI,
-                Has_MSG_HIPRI = Abi.Has_MSG_HIPRI,
                 SO_PASSCRED = Abi.SO_PASSCRED,
-                Has_SO_PASSCRED = Abi.Has_SO_PASSCRED,
                 SCM_CREDENTIALS = Abi.SCM_CREDENTIALS,
-                Has_SCM_CREDENTIALS = Abi.Has_SCM_CREDENTIALS,
                 SO_ACCEPTCONN = Abi.SO_ACCEPTCONN,
-                Has_SO_ACCEPTCONN = Abi.Has_SO_ACCEPTCONN,
                 F_DUPFD_CLOEXEC = Abi.F_DUPFD_CLOEXEC,
-                Has_F_DUPFD_CLOEXEC = Abi.Has_F_DUPFD_CLOEXEC,
                 S_IFIFO = Abi.S_IFIFO,
-                Has_S_IFIFO = Abi.Has_S_IFIFO,
                 S_IFCHR = Abi.S_IFCHR,
-                Has_S_IFCHR = Abi.Has_S_IFCHR,
                 POSIX_SPAWN_SETPGROUP = Abi.POSIX_SPAWN_SETPGROUP,
-                Has_POSIX_SPAWN_SETPGROUP = Abi.Has_POSIX_SPAWN_SETPGROUP,
                 POSIX_SPAWN_SETSIGDEF = Abi.POSIX_SPAWN_SETSIGDEF,
-                Has_POSIX_SPAWN_SETSIGDEF = Abi.Has_POSIX_SPAWN_SETSIGDEF,
                 POSIX_SPAWN_SETSIGMASK = Abi.POSIX_SPAWN_SETSIGMASK,
-                Has_POSIX_SPAWN_SETSIGMASK = Abi.Has_POSIX_SPAWN_SETSIGMASK,
                 POSIX_SPAWN_SETSID = Abi.POSIX_SPAWN_SETSID,
-                Has_POSIX_SPAWN_SETSID = Abi.Has_POSIX_SPAWN_SETSID,
                 WNOHANG = Abi.WNOHANG,
-                Has_WNOHANG = Abi.Has_WNOHANG,
                 WEXITED = Abi.WEXITED,
-                Has_WEXITED = Abi.Has_WEXITED,
                 WNOWAIT = Abi.WNOWAIT,
-                Has_WNOWAIT = Abi.Has_WNOWAIT,
                 P_PID = Abi.P_PID,
-                Has_P_PID = Abi.Has_P_PID,
                 SIGHUP = Abi.SIGHUP,
-                Has_SIGHUP = Abi.Has_SIGHUP,
                 SIGINT = Abi.SIGINT,
-                Has_SIGINT = Abi.Has_SIGINT,
                 SIGQUIT = Abi.SIGQUIT,
-                Has_SIGQUIT = Abi.Has_SIGQUIT,
                 SIGKILL = Abi.SIGKILL,
-                Has_SIGKILL = Abi.Has_SIGKILL,
                 SIGTERM = Abi.SIGTERM,
-                Has_SIGTERM = Abi.Has_SIGTERM,
                 SIGCONT = Abi.SIGCONT,
-                Has_SIGCONT = Abi.Has_SIGCONT,
                 CLOCK_MONOTONIC = Abi.CLOCK_MONOTONIC,
-                Has_CLOCK_MONOTONIC = Abi.Has_CLOCK_MONOTONIC,
                 MFD_CLOEXEC = Abi.MFD_CLOEXEC,
-                Has_MFD_CLOEXEC = Abi.Has_MFD_CLOEXEC,
                 MFD_ALLOW_SEALING = Abi.MFD_ALLOW_SEALING,
-                Has_MFD_ALLOW_SEALING = Abi.Has_MFD_ALLOW_SEALING,
                 F_ADD_SEALS = Abi.F_ADD_SEALS,
-                Has_F_ADD_SEALS = Abi.Has_F_ADD_SEALS,
                 F_GET_SEALS = Abi.F_GET_SEALS,
-                Has_F_GET_SEALS = Abi.Has_F_GET_SEALS,
                 F_SEAL_SEAL = Abi.F_SEAL_SEAL,
-                Has_F_SEAL_SEAL = Abi.Has_F_SEAL_SEAL,
                 F_SEAL_SHRINK = Abi.F_SEAL_SHRINK,
-                Has_F_SEAL_SHRINK = Abi.Has_F_SEAL_SHRINK,
                 F_SEAL_GROW = Abi.F_SEAL_GROW,
-                Has_F_SEAL_GROW = Abi.Has_F_SEAL_GROW,
                 F_SEAL_WRITE = Abi.F_SEAL_WRITE,
-                Has_F_SEAL_WRITE = Abi.Has_F_SEAL_WRITE,
                 O_PATH = Abi.O_PATH,
-                Has_O_PATH = Abi.Has_O_PATH,
                 O_NOCTTY = Abi.O_NOCTTY,
-                Has_O_NOCTTY = Abi.Has_O_NOCTTY,
                 SYS_openat2 = Abi.SYS_openat2,
-                Has_SYS_openat2 = Abi.Has_SYS_openat2,
                 RESOLVE_BENEATH = Abi.RESOLVE_BENEATH,
-                Has_RESOLVE_BENEATH = Abi.Has_RESOLVE_BENEATH,
                 RESOLVE_NO_SYMLINKS = Abi.RESOLVE_NO_SYMLINKS,
-                Has_RESOLVE_NO_SYMLINKS = Abi.Has_RESOLVE_NO_SYMLINKS,
                 RESOLVE_NO_MAGICLINKS = Abi.RESOLVE_NO_MAGICLINKS,
-                Has_RESOLVE_NO_MAGICLINKS = Abi.Has_RESOLVE_NO_MAGICLINKS,
                 EPERM = Abi.EPERM,
                 ENOENT = Abi.ENOENT,
                 EINTR = Abi.EINTR,
@@ -1801,7 +1704,6 @@ internal static unsafe partial class LinuxArm64
             uid = (uint)c->uid;
             gid = (uint)c->gid;
         }
-        public static bool Has_Streams => false;
         public static int StrrecvfdSize => 0;
         public static void StrrecvfdRead(void* strrecvfd, out int fd, out uint uid, out uint gid) => throw new global::System.PlatformNotSupportedException("linux-arm64 has no STREAMS.");
         public static int StrbufSize => 0;
