@@ -27,7 +27,7 @@ public sealed partial class FdChannel
                     sent += (int)n;
                     continue;
                 }
-                if (errno != _transport.EAGAIN)
+                if (errno != _transport.Constants.EAGAIN)
                 {
                     throw _transport.Error(_transport.SendCall, errno, context.ToString());
                 }
@@ -50,7 +50,7 @@ public sealed partial class FdChannel
             {
                 return (int)n;
             }
-            if (errno != _transport.EAGAIN)
+            if (errno != _transport.Constants.EAGAIN)
             {
                 throw _transport.Error(_transport.ReceiveCall, errno, context);
             }
@@ -101,7 +101,7 @@ public sealed partial class FdChannel
                     sent += (int)n;
                     continue;
                 }
-                if (errno != _transport.EAGAIN)
+                if (errno != _transport.Constants.EAGAIN)
                 {
                     throw _transport.Error(_transport.SendCall, errno, context.ToString());
                 }
@@ -136,7 +136,7 @@ public sealed partial class FdChannel
             {
                 return ((int)n, result);
             }
-            if (errno != _transport.EAGAIN)
+            if (errno != _transport.Constants.EAGAIN)
             {
                 throw _transport.Error(_transport.ReceiveCall, errno, context);
             }

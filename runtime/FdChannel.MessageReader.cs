@@ -82,7 +82,7 @@ public sealed partial class FdChannel
                 _ => $"a receive stopped in the middle of {reader.MessageName} ({e.GetType().Name})",
             };
         }
-        if (e is FdPassingException { Syscall: { } call, Errno: var errno } reset && errno == _transport.ECONNRESET && call == _transport.ReceiveCall)
+        if (e is FdPassingException { Syscall: { } call, Errno: var errno } reset && errno == _transport.Constants.ECONNRESET && call == _transport.ReceiveCall)
         {
             return new EndOfStreamException(
                 midMessage

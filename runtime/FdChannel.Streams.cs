@@ -103,7 +103,7 @@ public sealed partial class FdChannel
                 AddFollowingDescriptor(reader, fd);
                 return;
             }
-            if (errno != _transport.EAGAIN)
+            if (errno != _transport.Constants.EAGAIN)
             {
                 throw FollowingDescriptorError(reader, errno);
             }
@@ -121,7 +121,7 @@ public sealed partial class FdChannel
                 AddFollowingDescriptor(reader, fd);
                 return;
             }
-            if (errno != _transport.EAGAIN)
+            if (errno != _transport.Constants.EAGAIN)
             {
                 throw FollowingDescriptorError(reader, errno);
             }

@@ -146,7 +146,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
                 {
                     return new FdChannel(t, socket);
                 }
-                if (errno != t.EAGAIN)
+                if (errno != t.Constants.EAGAIN)
                 {
                     throw ConnectError(t, errno, path, isAbstract: false);
                 }
@@ -168,7 +168,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     private static FdPassingException ConnectError(SocketTransport t, int errno, string name, bool isAbstract)
     {
         string context = $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'";
-        if (errno == t.ECONNREFUSED && !isAbstract)
+        if (errno == t.Constants.ECONNREFUSED && !isAbstract)
         {
             bool? isSocket;
             try
@@ -234,7 +234,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
             throw new ArgumentException(
                 $"Descriptor {handle.DangerousGetHandle()} is not a usable socket: getsockopt(SO_TYPE) failed with {t.ErrnoName(errno) ?? errno.ToString()}.", parameter);
         }
-        if (type != t.SOCK_STREAM)
+        if (type != t.Constants.SOCK_STREAM)
         {
             throw new ArgumentException($"Descriptor {handle.DangerousGetHandle()} is a socket of type {type}, not a stream socket.", parameter);
         }

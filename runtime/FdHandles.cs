@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Net.Sockets;
+using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -16,21 +17,22 @@ public static class FdHandles
     public static FileAccess GetAccess(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        SocketTransport t = Transports.Socket;
-        int mode = t.GetStatusFlags(handle) & t.O_ACCMODE;
-        if (mode == t.O_RDONLY)
+        FileCalls files = FileCalls.Current;
+        PlatformConstants c = files.Constants;
+        int mode = files.GetStatusFlags(handle) & c.O_ACCMODE;
+        if (mode == c.O_RDONLY)
         {
             return FileAccess.Read;
         }
-        return mode == t.O_WRONLY ? FileAccess.Write : FileAccess.ReadWrite;
+        return mode == c.O_WRONLY ? FileAccess.Write : FileAccess.ReadWrite;
     }
 
     /// <summary>True where the descriptor was opened with O_APPEND (the seed's "a" modes).</summary>
     public static bool IsAppend(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        SocketTransport t = Transports.Socket;
-        return (t.GetStatusFlags(handle) & t.O_APPEND) != 0;
+        FileCalls files = FileCalls.Current;
+        return (files.GetStatusFlags(handle) & files.Constants.O_APPEND) != 0;
     }
 
     /// <summary>

@@ -86,7 +86,7 @@ public sealed partial class FdListener : IDisposable
                 // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window;
                 // the mode is set without following a symlink somebody may have swapped in for the new file.
                 t.SetEndpointMode(path, options.FileMode);
-                identity = t.TryGetFileIdentity(path);
+                identity = FileCalls.Current.TryGetFileIdentity(path);
                 t.SetNonBlocking(handle);
                 t.Listen(handle, Backlog(t, options.Backlog));
             }
@@ -105,7 +105,7 @@ public sealed partial class FdListener : IDisposable
     }
 
     /// <summary>The listen() backlog: the system's maximum (SOMAXCONN) for a negative value, as Socket.Listen() does.</summary>
-    private static int Backlog(SocketTransport t, int requested) => requested < 0 ? t.SOMAXCONN : requested;
+    private static int Backlog(SocketTransport t, int requested) => requested < 0 ? t.Constants.SOMAXCONN : requested;
 
     /// <summary>Creates an endpoint with a Linux abstract name: no file, no permissions (any local process may connect; check <see cref="PeerCredentials"/>).</summary>
     /// <param name="name">The abstract name (without the leading NUL).</param>
@@ -151,7 +151,7 @@ public sealed partial class FdListener : IDisposable
         {
             throw new IOException($"Cannot create an endpoint at '{path}': a server is listening there already (EADDRINUSE).");
         }
-        if (errno != t.ECONNREFUSED || !options.ReplaceStaleSocket)
+        if (errno != t.Constants.ECONNREFUSED || !options.ReplaceStaleSocket)
         {
             throw new IOException(
                 $"Cannot create an endpoint at '{path}': a socket file is there and connecting to it gave {t.ErrnoName(errno) ?? errno.ToString()}" +
@@ -215,7 +215,7 @@ public sealed partial class FdListener : IDisposable
     {
         if (_transport is SocketTransport t && _identity is { } mine)
         {
-            if (t.TryGetFileIdentity(Path) == mine)
+            if (FileCalls.Current.TryGetFileIdentity(Path) == mine)
             {
                 t.Unlink(Path);
             }
@@ -231,7 +231,7 @@ public sealed partial class FdListener : IDisposable
         SafeHandle? accepted = _transport.TryAcceptHandle(_handle, out int errno);
         if (accepted is null)
         {
-            if (errno == _transport.EAGAIN)
+            if (errno == _transport.Constants.EAGAIN)
             {
                 return null;
             }

@@ -3,6 +3,7 @@ using System.IO;
 using System.Net.Sockets;
 using System.Text;
 using FdPasser.Cli.Server;
+using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -26,7 +27,7 @@ internal sealed class DemoClient
 
     public int Run(string endpoint)
     {
-        FileAbi abi = Transports.Socket.Files;
+        PlatformConstants abi = FileCalls.Current.Constants;
         using FdChannel channel = FdChannel.Connect(endpoint);
         channel.Timeout = TimeSpan.FromSeconds(30);
         string request = $"open {DemoServer.FileName} {abi.O_RDONLY}";

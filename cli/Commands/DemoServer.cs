@@ -49,16 +49,16 @@ internal sealed class DemoServer
 
     private int RunIn(string directory)
     {
-        SocketTransport transport = Transports.Socket;
+        FileCalls files = FileCalls.Current;
         string text = $"Hello from pid {Environment.ProcessId}: this line was read through a descriptor it opened.\n";
         File.WriteAllText(Path.Combine(directory, FileName), text);
         Say($"wrote {FileName} ({Encoding.UTF8.GetByteCount(text)} bytes) into the scratch directory {directory}");
         string endpoint = Path.Combine(directory, "demo.sock");
         using FdListener listener = FdListener.Create(endpoint);
         Say($"listening on {endpoint} (socket file mode 0600: only this user can connect)");
-        PathResolver resolver = PathResolver.Create(directory, transport);
-        using BeneathOpener beneath = BeneathOpener.Open(resolver.Root, transport, allowOpenat2: true);
-        var opener = new FileOpener(resolver, beneath, allowWrite: false, transport);
+        PathResolver resolver = PathResolver.Create(directory, files);
+        using BeneathOpener beneath = BeneathOpener.Open(resolver.Root, files, allowOpenat2: true);
+        var opener = new FileOpener(resolver, beneath, allowWrite: false, files);
 
         using Process client = Process.Start(SelfCommand("demo", "--client", endpoint))
             ?? throw new IOException("could not start the client process");
@@ -95,7 +95,7 @@ internal sealed class DemoServer
         string match = connection.Peer.ProcessId == client.Id ? " (the process started above)" : "";
         Say($"accepted a connection; the kernel reports the peer as pid {connection.Peer.ProcessId}, uid {connection.Peer.UserId}, gid {connection.Peer.GroupId}{match}");
         OpenRequest request = OpenRequest.TryParse(bytes, out string problem) ?? throw new IOException("the client's request is malformed: " + problem);
-        Say($"request: \"open {request.Path} {request.Flags}\" ({OpenFlags.Describe(request.Flags, Transports.Socket.Files)})");
+        Say($"request: \"open {request.Path} {request.Flags}\" ({OpenFlags.Describe(request.Flags, FileCalls.Current.Constants)})");
         SafeFileHandle file = opener.Open(request, out Refusal refusal)
             ?? throw new IOException($"could not open {request.Path}: {refusal.Message}");
         using (file)

@@ -3,6 +3,7 @@ using System.IO;
 using System.Text;
 using FdPasser.Cli.CommandLine;
 using FdPasser.Cli.Server;
+using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -23,7 +24,7 @@ internal static class GetCommand
         }
         string[] positionals = a.Expect("ENDPOINT", "PATH");
         string endpoint = positionals[0], path = positionals[1];
-        FileAbi abi = Transports.Socket.Files;
+        PlatformConstants abi = FileCalls.Current.Constants;
         int flags = abi.O_RDONLY;
         if (a.Single("--flags") is { } text)
         {

@@ -30,7 +30,7 @@ internal static class ServeCommand
             return ExitCodes.Success;
         }
         string endpoint = a.Expect("ENDPOINT")[0];
-        SocketTransport transport = Transports.Socket;
+        FileCalls files = FileCalls.Current;
         var uids = new HashSet<uint>();
         var names = new Dictionary<uint, string>();
         foreach (string text in a.All("--allow-uid"))
@@ -40,7 +40,7 @@ internal static class ServeCommand
             {
                 uids.Add(uid);
             }
-            else if (text.Length > 0 && transport.LookUpUser(text) is { } named)
+            else if (text.Length > 0 && files.LookUpUser(text) is { } named)
             {
                 uids.Add(named);
                 names[named] = text;
@@ -71,8 +71,8 @@ internal static class ServeCommand
         string root = a.Single("--root") ?? Environment.CurrentDirectory;
         bool allowWrite = a.Has("--allow-write");
 
-        PathResolver resolver = PathResolver.Create(root, transport);
-        using BeneathOpener beneath = BeneathOpener.Open(resolver.Root, transport, allowOpenat2: Environment.GetEnvironmentVariable(NoOpenat2Variable) != "0");
+        PathResolver resolver = PathResolver.Create(root, files);
+        using BeneathOpener beneath = BeneathOpener.Open(resolver.Root, files, allowOpenat2: Environment.GetEnvironmentVariable(NoOpenat2Variable) != "0");
         uint self = Endpoint.Self().UserId;
         var options = new ServerOptions
         {
@@ -98,7 +98,7 @@ internal static class ServeCommand
             {
                 log.Write("note: " + limitNote);
             }
-            new OpenServer(listener, new FileOpener(resolver, beneath, allowWrite, transport), options, log).RunAsync(stop.Token).GetAwaiter().GetResult();
+            new OpenServer(listener, new FileOpener(resolver, beneath, allowWrite, files), options, log).RunAsync(stop.Token).GetAwaiter().GetResult();
         }
         finally
         {

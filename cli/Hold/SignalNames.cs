@@ -11,7 +11,7 @@ internal static class SignalNames
     public static string? Name(int number)
     {
         PosixNative native = PosixNatives.Current;
-        if (number == native.SIGKILL)
+        if (number == native.Constants.SIGKILL)
         {
             return "SIGKILL";
         }
@@ -29,7 +29,7 @@ internal static class SignalNames
     public static void Send(int pid, HoldSignal which)
     {
         PosixNative native = PosixNatives.Current;
-        int number = which == HoldSignal.Kill ? native.SIGKILL : native.SignalNumber(PosixSignal.SIGTERM);
+        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(PosixSignal.SIGTERM);
         int errno = native.Kill(pid, number);
         if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
         {

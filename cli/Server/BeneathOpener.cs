@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -19,14 +20,14 @@ internal readonly record struct OpenFailure(int Errno, string Call, string? At);
 internal sealed class BeneathOpener : IDisposable
 {
     private readonly SafeFileHandle _root;
-    private readonly SocketTransport _transport;
-    private readonly FileAbi _abi;
+    private readonly FileCalls _files;
+    private readonly PlatformConstants _abi;
 
-    private BeneathOpener(SafeFileHandle root, SocketTransport transport, bool openat2)
+    private BeneathOpener(SafeFileHandle root, FileCalls files, bool openat2)
     {
         _root = root;
-        _transport = transport;
-        _abi = transport.Files;
+        _files = files;
+        _abi = files.Constants;
         UsesOpenat2 = openat2;
     }
 
@@ -38,22 +39,22 @@ internal sealed class BeneathOpener : IDisposable
     /// root through it (ENOSYS: no; EPERM: a seccomp filter that refuses it, so the walk is used as well).
     /// </summary>
     /// <exception cref="IOException">The root cannot be opened.</exception>
-    public static BeneathOpener Open(string realRoot, SocketTransport transport, bool allowOpenat2)
+    public static BeneathOpener Open(string realRoot, FileCalls files, bool allowOpenat2)
     {
-        FileAbi abi = transport.Files;
+        PlatformConstants abi = files.Constants;
         int directoryFlags = DirectoryFlags(abi);
-        SafeFileHandle? root = transport.TryOpen(realRoot, directoryFlags, 0, out int errno);
+        SafeFileHandle? root = files.TryOpen(realRoot, directoryFlags, 0, out int errno);
         if (root is null)
         {
-            throw new IOException($"cannot open the root '{realRoot}': {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (open() failed: {transport.ErrnoName(errno) ?? "errno " + errno})");
+            throw new IOException($"cannot open the root '{realRoot}': {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (open() failed: {files.ErrnoName(errno) ?? "errno " + errno})");
         }
         bool openat2 = false;
-        if (allowOpenat2 && transport.HasOpenat2)
+        if (allowOpenat2 && files.HasOpenat2)
         {
-            using SafeFileHandle? probe = transport.TryOpenBeneath(root, ".", directoryFlags, 0, out errno);
+            using SafeFileHandle? probe = files.TryOpenBeneath(root, ".", directoryFlags, 0, out errno);
             openat2 = probe is not null;
         }
-        return new BeneathOpener(root, transport, openat2);
+        return new BeneathOpener(root, files, openat2);
     }
 
     /// <summary>
@@ -65,7 +66,7 @@ internal sealed class BeneathOpener : IDisposable
         if (UsesOpenat2)
         {
             string path = components.Length == 0 ? "." : string.Join('/', components);
-            SafeFileHandle? opened = _transport.TryOpenBeneath(_root, path, flags, mode, out int errno);
+            SafeFileHandle? opened = _files.TryOpenBeneath(_root, path, flags, mode, out int errno);
             failure = new OpenFailure(errno, "openat2", null);
             return opened;
         }
@@ -79,7 +80,7 @@ internal sealed class BeneathOpener : IDisposable
         {
             for (int i = 0; i < components.Length - 1; i++)
             {
-                SafeFileHandle? next = _transport.TryOpenAt(directory, components[i], DirectoryFlags(_abi), 0, out int errno);
+                SafeFileHandle? next = _files.TryOpenAt(directory, components[i], DirectoryFlags(_abi), 0, out int errno);
                 if (next is null)
                 {
                     failure = new OpenFailure(errno, "openat", string.Join('/', components, 0, i + 1));
@@ -92,7 +93,7 @@ internal sealed class BeneathOpener : IDisposable
                 directory = next;
             }
             string last = components.Length == 0 ? "." : components[^1];
-            SafeFileHandle? opened = _transport.TryOpenAt(directory, last, flags, mode, out int leafErrno);
+            SafeFileHandle? opened = _files.TryOpenAt(directory, last, flags, mode, out int leafErrno);
             failure = new OpenFailure(leafErrno, "openat", null);
             return opened;
         }
@@ -106,7 +107,7 @@ internal sealed class BeneathOpener : IDisposable
     }
 
     /// <summary>A directory to look up names in: O_PATH where the system has it (search permission suffices), no link followed.</summary>
-    private static int DirectoryFlags(FileAbi abi) =>
+    private static int DirectoryFlags(PlatformConstants abi) =>
         (abi.O_PATH != 0 ? abi.O_PATH : abi.O_RDONLY) | abi.O_DIRECTORY | abi.O_NOFOLLOW | abi.O_CLOEXEC;
 
     public void Dispose() => _root.Dispose();

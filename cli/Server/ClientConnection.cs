@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -19,7 +20,7 @@ internal sealed class ClientConnection
     private readonly FileOpener _opener;
     private readonly ServerOptions _options;
     private readonly ServerLog _log;
-    private readonly FileAbi _abi;
+    private readonly PlatformConstants _abi;
 
     public ClientConnection(FdConnection connection, FileOpener opener, ServerOptions options, ServerLog log)
     {
@@ -27,7 +28,7 @@ internal sealed class ClientConnection
         _opener = opener;
         _options = options;
         _log = log;
-        _abi = Transports.Socket.Files;
+        _abi = FileCalls.Current.Constants;
     }
 
     private PeerCredentials Peer => _connection.Peer;

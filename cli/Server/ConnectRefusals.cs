@@ -44,7 +44,7 @@ internal sealed class ConnectRefusals
         {
             using (var timeout = new CancellationTokenSource(SendTime))
             {
-                await channel.SendErrorAsync(Transports.Socket.Files.EACCES, message, timeout.Token).ConfigureAwait(false);
+                await channel.SendErrorAsync(FileCalls.Current.Constants.EACCES, message, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

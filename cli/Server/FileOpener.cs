@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -18,16 +19,16 @@ internal sealed class FileOpener
     private readonly PathResolver _resolver;
     private readonly BeneathOpener _beneath;
     private readonly bool _allowWrite;
-    private readonly SocketTransport _transport;
-    private readonly FileAbi _abi;
+    private readonly FileCalls _files;
+    private readonly PlatformConstants _abi;
 
-    public FileOpener(PathResolver resolver, BeneathOpener beneath, bool allowWrite, SocketTransport transport)
+    public FileOpener(PathResolver resolver, BeneathOpener beneath, bool allowWrite, FileCalls files)
     {
         _resolver = resolver;
         _beneath = beneath;
         _allowWrite = allowWrite;
-        _transport = transport;
-        _abi = transport.Files;
+        _files = files;
+        _abi = files.Constants;
     }
 
     public string Root => _resolver.Root;
@@ -69,7 +70,7 @@ internal sealed class FileOpener
         }
         try
         {
-            int type = _transport.TryGetFileType(handle, out int errno);
+            int type = _files.TryGetFileType(handle, out int errno);
             if (type != _abi.S_IFREG && type != _abi.S_IFDIR)
             {
                 refusal = type < 0 ? Failed(request.Path, errno, "fstat") : NotServable(request.Path);
@@ -78,7 +79,7 @@ internal sealed class FileOpener
             }
             if ((flags & _abi.O_NONBLOCK) == 0)
             {
-                _transport.SetStatusFlags(handle, _transport.GetStatusFlags(handle) & ~_abi.O_NONBLOCK);
+                _files.SetStatusFlags(handle, _files.GetStatusFlags(handle) & ~_abi.O_NONBLOCK);
             }
         }
         catch
@@ -116,7 +117,7 @@ internal sealed class FileOpener
     }
 
     private Refusal Failed(string path, int errno, string call) =>
-        new(errno, $"'{path}': {Marshal.GetPInvokeErrorMessage(errno)} ({call}() failed: {_transport.ErrnoName(errno) ?? "errno " + errno})");
+        new(errno, $"'{path}': {Marshal.GetPInvokeErrorMessage(errno)} ({call}() failed: {_files.ErrnoName(errno) ?? "errno " + errno})");
 
     private Refusal NotServable(string path) =>
         new(_abi.EACCES, $"'{path}' is not a regular file or a directory; only those are served");

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using FdPasser.Interop;
 using FdPasser.Platform;
 
 namespace FdPasser.Cli.Server;
@@ -8,7 +9,7 @@ namespace FdPasser.Cli.Server;
 /// <summary>Names for this system's O_* flags: to log a request's flags and to read <c>--flags O_WRONLY|O_CREAT</c>.</summary>
 internal static class OpenFlags
 {
-    private static (string Name, int Value)[] Named(FileAbi abi) => new[]
+    private static (string Name, int Value)[] Named(PlatformConstants abi) => new[]
     {
         ("O_CREAT", abi.O_CREAT),
         ("O_EXCL", abi.O_EXCL),
@@ -21,7 +22,7 @@ internal static class OpenFlags
     };
 
     /// <summary>The flags the server understands; any other bit is refused.</summary>
-    public static int Known(FileAbi abi)
+    public static int Known(PlatformConstants abi)
     {
         int known = abi.O_ACCMODE;
         foreach (var (_, value) in Named(abi))
@@ -32,7 +33,7 @@ internal static class OpenFlags
     }
 
     /// <summary>E.g. <c>O_WRONLY|O_CREAT|O_TRUNC</c>; unknown bits as hex.</summary>
-    public static string Describe(int flags, FileAbi abi)
+    public static string Describe(int flags, PlatformConstants abi)
     {
         int mode = flags & abi.O_ACCMODE;
         var parts = new List<string>
@@ -56,7 +57,7 @@ internal static class OpenFlags
     }
 
     /// <summary>Reads a number (decimal or 0x hex) or names joined by '|' or ','; null where it is neither.</summary>
-    public static int? Parse(string text, FileAbi abi)
+    public static int? Parse(string text, PlatformConstants abi)
     {
         text = text.Trim();
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int number))
@@ -92,7 +93,7 @@ internal static class OpenFlags
         return flags;
     }
 
-    private static int? Lookup(string name, FileAbi abi)
+    private static int? Lookup(string name, PlatformConstants abi)
     {
         foreach (var (n, value) in Named(abi))
         {

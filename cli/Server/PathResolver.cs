@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
+using FdPasser.Interop;
 using FdPasser.Platform;
 
 namespace FdPasser.Cli.Server;
@@ -23,14 +24,14 @@ internal sealed class PathResolver
     /// <summary>As many links as Linux follows in one lookup before ELOOP.</summary>
     private const int MaxLinks = 40;
 
-    private readonly SocketTransport _transport;
-    private readonly FileAbi _abi;
+    private readonly FileCalls _files;
+    private readonly PlatformConstants _abi;
     private readonly string _givenRoot;
 
-    private PathResolver(SocketTransport transport, string givenRoot, string realRoot)
+    private PathResolver(FileCalls files, string givenRoot, string realRoot)
     {
-        _transport = transport;
-        _abi = transport.Files;
+        _files = files;
+        _abi = files.Constants;
         _givenRoot = givenRoot;
         Root = realRoot;
     }
@@ -40,19 +41,19 @@ internal sealed class PathResolver
 
     /// <summary>Creates a resolver for <paramref name="root"/>, which must be an existing directory.</summary>
     /// <exception cref="IOException">The root cannot be resolved or is not a directory.</exception>
-    public static PathResolver Create(string root, SocketTransport transport)
+    public static PathResolver Create(string root, FileCalls files)
     {
         string full = Path.GetFullPath(root);
-        var system = new PathResolver(transport, "/", "/");
+        var system = new PathResolver(files, "/", "/");
         if (!system.TryResolve(full, out ResolvedPath real, out Refusal refusal))
         {
             throw new IOException($"cannot use '{root}' as the root: {refusal.Message}");
         }
-        if (real.FileType != transport.Files.S_IFDIR)
+        if (real.FileType != files.Constants.S_IFDIR)
         {
             throw new IOException($"cannot use '{root}' as the root: it is not a directory");
         }
-        return new PathResolver(transport, full.Length > 1 ? full.TrimEnd('/') : full, real.FullPath);
+        return new PathResolver(files, full.Length > 1 ? full.TrimEnd('/') : full, real.FullPath);
     }
 
     /// <summary>
@@ -151,10 +152,10 @@ internal sealed class PathResolver
                 continue;
             }
             string candidate = Join(real, part);
-            type = _transport.TryGetFileType(candidate, out int errno);
+            type = _files.TryGetFileType(candidate, out int errno);
             if (type < 0)
             {
-                refusal = new Refusal(errno, $"'{requestPath}': {Marshal.GetPInvokeErrorMessage(errno)} (lstat() of '{candidate}': {_transport.ErrnoName(errno) ?? "errno " + errno})");
+                refusal = new Refusal(errno, $"'{requestPath}': {Marshal.GetPInvokeErrorMessage(errno)} (lstat() of '{candidate}': {_files.ErrnoName(errno) ?? "errno " + errno})");
                 return false;
             }
             if (type == _abi.S_IFLNK)

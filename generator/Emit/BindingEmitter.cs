@@ -22,7 +22,6 @@ internal static class BindingEmitter
         Line(sb, $"public static string Rid => {cls}.Rid;");
         Line(sb, $"public static int MaxFdsPerMessage => {cls}.MaxFdsPerMessage;");
         Line(sb, $"public static int MaxFdsReceived => {cls}.MaxFdsReceived;");
-        Line(sb, $"public static int CmsgAlignment => {cls}.CmsgAlignment;");
         Line(sb, $"public static bool AbstractSocketNames => {cls}.AbstractSocketNames;");
         Line(sb, $"public static bool CmsgLenTrustedAfterCtrunc => {cls}.CmsgLenTrustedAfterCtrunc;");
         string method = t.PeerCred switch
@@ -62,6 +61,32 @@ internal static class BindingEmitter
             Line(sb, $"public static int {name} => {(has ? $"{cls}.Errno.{name}" : "-1")};");
         }
         Line(sb, $"public static string? ErrnoName(int errno) => {cls}.Errno.Name(errno);");
+        EmitConstantValues(sb);
+    }
+
+    /// <summary>
+    /// <c>Abi.Constants</c>: the same values as one object, built on first use in a class of its own, so code
+    /// that reads <c>TAbi.X</c> never waits on its initializer.
+    /// </summary>
+    private static void EmitConstantValues(StringBuilder sb)
+    {
+        string type = $"global::{TargetEmitter.Namespace}.PlatformConstants";
+        Line(sb, $"public static {type} Constants => ConstantValues.Instance;");
+        Line(sb, "private static class ConstantValues");
+        Line(sb, "{");
+        Line(sb, $"    public static readonly {type} Instance = new()");
+        Line(sb, "    {");
+        Line(sb, "        Rid = Abi.Rid,");
+        foreach (string name in Requirements.Constants.Concat(Requirements.OptionalConstants))
+        {
+            Line(sb, $"        {name} = Abi.{name},");
+        }
+        foreach (string name in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
+        {
+            Line(sb, $"        {name} = Abi.{name},");
+        }
+        Line(sb, "    };");
+        Line(sb, "}");
     }
 
     private static string FieldType(StructDef s, string field) =>
@@ -231,7 +256,6 @@ internal static class BindingEmitter
     {
         StructDef? recv = t.FindStruct("strrecvfd"), strbuf = t.FindStruct("strbuf");
         bool has = recv is not null && strbuf is not null;
-        Line(sb, $"public static bool Has_Streams => {(has ? "true" : "false")};");
         if (has)
         {
             Line(sb, $"public static int StrrecvfdSize => {recv!.Size};");

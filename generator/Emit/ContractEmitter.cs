@@ -21,15 +21,16 @@ internal static class ContractEmitter
         sb.Append("/// <summary>How a target reads a connected socket's peer credentials.</summary>\n");
         sb.Append("internal enum PeerCredentialMethod\n{\n    SoPeerCred,\n    LocalPeerCred,\n    GetPeerUcred,\n}\n\n");
         sb.Append(TargetTypes);
+        EmitConstantsClass(sb);
         sb.Append("/// <summary>One target's ABI as the runtime sees it; implemented by each target's generated <c>Abi</c> struct.</summary>\n");
         sb.Append("internal unsafe interface IPlatformAbi\n{\n");
         Member(sb, "string Rid { get; }");
         Member(sb, "int MaxFdsPerMessage { get; }");
         Member(sb, "int MaxFdsReceived { get; }");
-        Member(sb, "int CmsgAlignment { get; }");
         Member(sb, "PeerCredentialMethod PeerCredentials { get; }");
         Member(sb, "bool AbstractSocketNames { get; }");
         Member(sb, "bool CmsgLenTrustedAfterCtrunc { get; }");
+        Member(sb, "PlatformConstants Constants { get; }");
         sb.Append('\n');
         foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
         {
@@ -97,6 +98,31 @@ internal static class ContractEmitter
 
 
         """;
+    /// <summary>
+    /// The constants and errno values of <c>IPlatformAbi</c> as one object per target, for code that is not generic
+    /// over the target (the cli, <c>FdHandles</c>): it reads them from the selected target's <c>Abi.Constants</c>.
+    /// </summary>
+    private static void EmitConstantsClass(StringBuilder sb)
+    {
+        sb.Append("/// <summary>\n");
+        sb.Append("/// One target's constants and errno values as values (0 for a constant the target lacks, -1 for an errno): each\n");
+        sb.Append("/// target's <c>Abi.Constants</c>, for code not generic over the target.\n");
+        sb.Append("/// </summary>\n");
+        sb.Append("internal sealed class PlatformConstants\n{\n");
+        Property(sb, "string", "Rid");
+        foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
+        {
+            Property(sb, "int", c);
+        }
+        foreach (string e in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
+        {
+            Property(sb, "int", e);
+        }
+        sb.Append("}\n\n");
+    }
+
+    private static void Property(StringBuilder sb, string type, string name) =>
+        sb.Append("    public required ").Append(type).Append(' ').Append(name).Append(" { get; init; }\n");
 
     internal static readonly string[] LayoutMembers =
     {
@@ -126,7 +152,6 @@ internal static class ContractEmitter
         "ulong StatInode(void* stat);",
         "int PeerCredSize { get; }",
         "void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);",
-        "bool Has_Streams { get; }",
         "int StrrecvfdSize { get; }",
         "void StrrecvfdRead(void* strrecvfd, out int fd, out uint uid, out uint gid);",
         "int StrbufSize { get; }",

@@ -25,18 +25,12 @@ internal static class TargetEmitter
         sb.Append("internal static unsafe partial class ").Append(t.ClassName).Append('\n');
         sb.Append("{\n");
         sb.Append("    public const string Rid = \"").Append(t.Rid).Append("\";\n");
-        sb.Append("    public const int PointerSize = ").Append(t.PointerSize).Append(";\n");
-        sb.Append("    public const int CmsgAlignment = ").Append(t.CmsgAlign).Append(";\n");
         sb.Append("    public const int MaxFdsPerMessage = ").Append(t.MaxFds).Append(";\n");
         sb.Append("    public const int MaxFdsReceived = ").Append(t.MaxFdsReceived > 0 ? t.MaxFdsReceived : t.MaxFds).Append(";\n");
         sb.Append("    /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>\n");
         sb.Append("    public const bool AbstractSocketNames = ").Append(Bool(t.Behaviour.AbstractSocketNames)).Append(";\n");
         sb.Append("    /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>\n");
         sb.Append("    public const bool CmsgLenTrustedAfterCtrunc = ").Append(Bool(t.Behaviour.CmsgLenTrustedAfterCtrunc)).Append(";\n");
-        foreach (LibraryDef l in t.Libraries)
-        {
-            sb.Append("    public const string Library_").Append(l.Alias).Append(" = \"").Append(l.SoName).Append("\";\n");
-        }
         foreach (StructDef s in t.Structs)
         {
             EmitStruct(sb, s);
@@ -144,34 +138,7 @@ internal static class TargetEmitter
         sb.Append("    public const int CmsgHeaderSpace = ").Append(header).Append(";\n\n");
         sb.Append("    public static nuint CMSG_ALIGN(nuint length) => (length + ").Append(mask).Append(") & ~(nuint)").Append(mask).Append(";\n\n");
         sb.Append("    public static nuint CMSG_LEN(nuint length) => ").Append(header).Append(" + length;\n\n");
-        sb.Append("    public static nuint CMSG_SPACE(nuint length) => ").Append(header).Append(" + CMSG_ALIGN(length);\n\n");
-        sb.Append("    public static byte* CMSG_DATA(cmsghdr* cmsg) => (byte*)cmsg + ").Append(header).Append(";\n\n");
-        sb.Append("    public static cmsghdr* CMSG_FIRSTHDR(msghdr* msg) =>\n");
-        sb.Append("        (nuint)msg->msg_controllen >= ").Append(cmsghdr.Size).Append(" ? (cmsghdr*)msg->msg_control : null;\n\n");
-        sb.Append("    /// <summary>\n");
-        sb.Append("    /// The header after <paramref name=\"cmsg\"/>, or null. Unlike some C macros it never returns a header that\n");
-        sb.Append("    /// does not fit whole in the buffer, whatever cmsg_len says (macOS leaves it untruncated after MSG_CTRUNC).\n");
-        sb.Append("    /// </summary>\n");
-        sb.Append("    public static cmsghdr* CMSG_NXTHDR(msghdr* msg, cmsghdr* cmsg)\n");
-        sb.Append("    {\n");
-        sb.Append("        if (cmsg == null)\n");
-        sb.Append("        {\n");
-        sb.Append("            return CMSG_FIRSTHDR(msg);\n");
-        sb.Append("        }\n");
-        sb.Append("        nuint length = (nuint)cmsg->cmsg_len;\n");
-        sb.Append("        if (length < ").Append(cmsghdr.Size).Append(")\n");
-        sb.Append("        {\n");
-        sb.Append("            return null;\n");
-        sb.Append("        }\n");
-        sb.Append("        byte* end = (byte*)msg->msg_control + (nuint)msg->msg_controllen;\n");
-        sb.Append("        nuint remaining = (nuint)(end - (byte*)cmsg);\n");
-        sb.Append("        nuint step = CMSG_ALIGN(length);\n");
-        sb.Append("        if (step < length || step > remaining || remaining - step < ").Append(cmsghdr.Size).Append(")\n");
-        sb.Append("        {\n");
-        sb.Append("            return null;\n");
-        sb.Append("        }\n");
-        sb.Append("        return (cmsghdr*)((byte*)cmsg + step);\n");
-        sb.Append("    }\n");
+        sb.Append("    public static nuint CMSG_SPACE(nuint length) => ").Append(header).Append(" + CMSG_ALIGN(length);\n");
     }
 
     internal static string Bool(bool value) => value ? "true" : "false";

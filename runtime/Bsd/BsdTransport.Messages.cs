@@ -182,8 +182,6 @@ internal sealed unsafe partial class BsdTransport<TAbi>
 
     public override int CmsgLen(int dataBytes) => (int)TAbi.CmsgLen((nuint)dataBytes);
 
-    public override int CmsgHeaderSpace => TAbi.CmsgHeaderSpace;
-
     public override void WriteCmsgHeader(Span<byte> destination, int length, int level, int type)
     {
         if (destination.Length < TAbi.CmsgHeaderSize)
@@ -195,12 +193,6 @@ internal sealed unsafe partial class BsdTransport<TAbi>
             TAbi.CmsgWrite(d, (nuint)length, level, type);
         }
     }
-
-    public override int SOL_SOCKET => TAbi.SOL_SOCKET;
-
-    public override int SCM_RIGHTS => TAbi.SCM_RIGHTS;
-
-    public override int MSG_CTRUNC => TAbi.MSG_CTRUNC;
 
     public override PeerCredentials GetPeerCredentials(SafeHandle socket)
     {

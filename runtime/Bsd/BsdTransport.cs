@@ -17,35 +17,11 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 {
     public static readonly BsdTransport<TAbi> Instance = new();
 
-    public override string Rid => TAbi.Rid;
-
     public override int MaxDescriptorsPerMessage => TAbi.MaxFdsPerMessage;
 
     public override int MaxDescriptorsReceived => TAbi.MaxFdsReceived;
 
-    public override int EAGAIN => TAbi.EAGAIN;
-
-    public override int EINTR => TAbi.EINTR;
-
-    public override int ECONNREFUSED => TAbi.ECONNREFUSED;
-
-    public override int ECONNRESET => TAbi.ECONNRESET;
-
-    public override int ENOENT => TAbi.ENOENT;
-
-    public override int O_ACCMODE => TAbi.O_ACCMODE;
-
-    public override int O_RDONLY => TAbi.O_RDONLY;
-
-    public override int O_WRONLY => TAbi.O_WRONLY;
-
-    public override int O_RDWR => TAbi.O_RDWR;
-
-    public override int O_APPEND => TAbi.O_APPEND;
-
-    public override int SOCK_STREAM => TAbi.SOCK_STREAM;
-
-    public override int SOMAXCONN => TAbi.SOMAXCONN;
+    public override PlatformConstants Constants => TAbi.Constants;
 
     public override bool SupportsAbstractNames => TAbi.AbstractSocketNames;
 
@@ -176,81 +152,11 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         }
     }
 
-    public override int Poll(SafeHandle handle, SafeHandle? wake, bool forWrite, int timeoutMilliseconds)
-    {
-        using var scope = new FdScope(handle);
-        using var wakeScope = wake is null ? default : new FdScope(wake);
-        int size = TAbi.PollfdSize;
-        byte* pfd = stackalloc byte[2 * size];
-        nuint count = wake is null ? 1u : 2u;
-        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
-        while (true)
-        {
-            TAbi.PollfdInit(pfd, scope.Fd, (short)(forWrite ? TAbi.POLLOUT : TAbi.POLLIN));
-            if (wake is not null)
-            {
-                TAbi.PollfdInit(pfd + size, wakeScope.Fd, (short)TAbi.POLLIN);
-            }
-            int wait = timeoutMilliseconds < 0 ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
-            int n = TAbi.poll(pfd, count, wait);
-            if (n > 0)
-            {
-                return wake is not null && TAbi.PollfdRevents(pfd + size) != 0 ? -1 : 1;
-            }
-            if (n == 0)
-            {
-                return 0;
-            }
-            int errno = LastErrno;
-            if (errno != TAbi.EINTR)
-            {
-                throw Error("poll", errno, "waiting for a socket to become " + (forWrite ? "writable" : "readable"));
-            }
-        }
-    }
+    public override int Poll(SafeHandle handle, SafeHandle? wake, bool forWrite, int timeoutMilliseconds) =>
+        Polling<TAbi>.PollOne(default(NativePoll<TAbi>), this, handle, wake, forWrite, timeoutMilliseconds, "a socket");
 
-    public override short POLLIN => (short)TAbi.POLLIN;
-
-    public override short POLLOUT => (short)TAbi.POLLOUT;
-
-    public override int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds)
-    {
-        int size = TAbi.PollfdSize;
-        byte[] buffer = new byte[size * fds.Length];
-        fixed (byte* p = buffer)
-        {
-            for (int i = 0; i < fds.Length; i++)
-            {
-                TAbi.PollfdInit(p + (i * size), fds[i], events[i]);
-            }
-            int n = TAbi.poll(p, (nuint)fds.Length, timeoutMilliseconds);
-            if (n < 0)
-            {
-                int errno = LastErrno;
-                if (errno == TAbi.EINTR)
-                {
-                    return 0;
-                }
-                throw Error("poll", errno, "waiting for sockets to become ready");
-            }
-            for (int i = 0; i < fds.Length; i++)
-            {
-                revents[i] = TAbi.PollfdRevents(p + (i * size));
-            }
-            return n;
-        }
-    }
-
-    public override int GetStatusFlags(SafeHandle handle)
-    {
-        using var scope = new FdScope(handle);
-        int flags = TAbi.fcntl(scope.Fd, TAbi.F_GETFL, 0);
-        if (flags < 0)
-        {
-            throw LastError("fcntl", "reading a descriptor's open flags (F_GETFL)");
-        }
-        return flags;
-    }
+    public override int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds) =>
+        Polling<TAbi>.PollMany(default(NativePoll<TAbi>), this, fds, events, revents, timeoutMilliseconds, "sockets");
 
     public override void SetCloseOnExec(SafeHandle handle, bool closeOnExec)
     {
@@ -287,32 +193,17 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 
     public override bool? IsSocketFile(string path)
     {
-        byte* st = stackalloc byte[TAbi.StatSize];
-        return Lstat(path, st) ? (TAbi.StatMode(st) & (uint)TAbi.S_IFMT) == (uint)TAbi.S_IFSOCK : null;
-    }
-
-    /// <summary>lstat() into <paramref name="st"/>; false where nothing is at the path.</summary>
-    private bool Lstat(string path, byte* st)
-    {
-        byte[] p = NulTerminated(path);
-        fixed (byte* pp = p)
+        int type = FileCalls<TAbi>.Instance.TryGetFileType(path, out int errno);
+        if (type >= 0)
         {
-            if (TAbi.lstat(pp, st) == 0)
-            {
-                return true;
-            }
-            int errno = LastErrno;
-            if (errno == TAbi.ENOENT)
-            {
-                return false;
-            }
-            throw Error("lstat", errno, $"inspecting '{path}'");
+            return type == TAbi.S_IFSOCK;
         }
+        return errno == TAbi.ENOENT ? null : throw Error("lstat", errno, $"inspecting '{path}'");
     }
 
     public override void SetEndpointMode(string path, System.IO.UnixFileMode mode)
     {
-        byte[] p = NulTerminated(path);
+        byte[] p = CString.NulTerminated(path);
         fixed (byte* pp = p)
         {
             while (TAbi.fchmodat(TAbi.AT_FDCWD, pp, (uint)mode, TAbi.AT_SYMLINK_NOFOLLOW) != 0)
@@ -326,15 +217,9 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
         }
     }
 
-    public override (ulong Device, ulong Inode)? TryGetFileIdentity(string path)
-    {
-        byte* st = stackalloc byte[TAbi.StatSize];
-        return Lstat(path, st) ? (TAbi.StatDevice(st), TAbi.StatInode(st)) : null;
-    }
-
     public override void Unlink(string path)
     {
-        byte[] p = NulTerminated(path);
+        byte[] p = CString.NulTerminated(path);
         fixed (byte* pp = p)
         {
             if (TAbi.unlink(pp) != 0 && LastErrno != TAbi.ENOENT)
@@ -345,11 +230,4 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
     }
 
     public override int CloseDescriptor(int fd) => TAbi.close(fd);
-
-    private static byte[] NulTerminated(string s)
-    {
-        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
-        Encoding.UTF8.GetBytes(s, 0, s.Length, bytes, 0);
-        return bytes;
-    }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
+using FdPasser.Interop;
 
 namespace FdPasser.Platform;
 
@@ -15,20 +16,14 @@ internal abstract class FdTransport
 {
     public abstract FdTransportKind Kind { get; }
 
-    public abstract string Rid { get; }
-
     /// <summary>The most descriptors one message may carry when sending.</summary>
     public abstract int MaxDescriptorsPerMessage { get; }
 
     /// <summary>The most descriptors one received message may bring: the kernel's limit, which a C library's send limit may be below.</summary>
     public virtual int MaxDescriptorsReceived => MaxDescriptorsPerMessage;
 
-    public abstract int EAGAIN { get; }
-
-    public abstract int EINTR { get; }
-
-    /// <summary>The errno of a connection the peer reset; -1 where the transport has none (a STREAMS hang-up reads as end of file).</summary>
-    public virtual int ECONNRESET => -1;
+    /// <summary>The target's constants and errno values, as generated from its ABI file.</summary>
+    public abstract PlatformConstants Constants { get; }
 
     public abstract string? ErrnoName(int errno);
 
@@ -65,10 +60,6 @@ internal abstract class FdTransport
 
     /// <summary>poll() many descriptors; <paramref name="revents"/> receives each one's ready events. EINTR returns 0.</summary>
     public abstract int PollMany(ReadOnlySpan<int> fds, ReadOnlySpan<short> events, Span<short> revents, int timeoutMilliseconds);
-
-    public abstract short POLLIN { get; }
-
-    public abstract short POLLOUT { get; }
 
     /// <summary>A connected pair of this transport's descriptors, for a <see cref="ReadinessPoller"/> to be woken through.</summary>
     public abstract void CreateWakePair(out SafeHandle reader, out SafeHandle writer);

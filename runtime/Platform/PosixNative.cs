@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FdPasser.Processes;
+using FdPasser.Interop;
 using FdPasser.Systemd;
 using Microsoft.Win32.SafeHandles;
 
@@ -40,9 +41,8 @@ internal readonly struct NotificationControl
 /// </summary>
 internal abstract class PosixNative
 {
-    public abstract string Rid { get; }
-
-    public abstract int EAGAIN { get; }
+    /// <summary>The target's constants and errno values, as generated from its ABI file.</summary>
+    public abstract PlatformConstants Constants { get; }
 
     public abstract string? ErrnoName(int errno);
 
@@ -96,8 +96,6 @@ internal abstract class PosixNative
 
     /// <summary>The target's number of a signal, or 0 where it cannot be sent here.</summary>
     public abstract int SignalNumber(PosixSignal signal);
-
-    public abstract int SIGKILL { get; }
 
     /// <summary>
     /// A process's state and parent, where the kernel names the sender of a notification (<see cref="SupportsCredentials"/>);

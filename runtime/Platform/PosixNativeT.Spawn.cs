@@ -10,8 +10,6 @@ internal sealed unsafe partial class PosixNative<TAbi>
         TAbi.Has_posix_spawnp && TAbi.PosixSpawnattrSize > 0 && TAbi.PosixSpawnFileActionsSize > 0 && TAbi.SigsetSize > 0 &&
         TAbi.Has_F_DUPFD_CLOEXEC && TAbi.Has_waitid && TAbi.Has_waitpid && TAbi.Has_kill && TAbi.SiginfoSize > 0;
 
-    public override int SIGKILL => TAbi.SIGKILL;
-
     // PosixSignal's members are marked unsupported on Windows, where this class is never chosen.
 #pragma warning disable CA1416
     public override int SignalNumber(PosixSignal signal) => signal switch

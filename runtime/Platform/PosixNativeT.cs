@@ -15,9 +15,7 @@ internal sealed unsafe partial class PosixNative<TAbi> : PosixNative
 {
     public static readonly PosixNative<TAbi> Instance = new();
 
-    public override string Rid => TAbi.Rid;
-
-    public override int EAGAIN => TAbi.EAGAIN;
+    public override PlatformConstants Constants => TAbi.Constants;
 
     public override string? ErrnoName(int errno) => TAbi.ErrnoName(errno);
 

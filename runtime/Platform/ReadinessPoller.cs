@@ -113,11 +113,11 @@ internal sealed class ReadinessPoller
 
     /// <summary>Completes when the descriptor is writable (or has failed: the next send reports why).</summary>
     public Task WaitWritableAsync(SafeHandle handle, CancellationToken cancellationToken) =>
-        WaitAsync(handle, _transport.POLLOUT, cancellationToken);
+        WaitAsync(handle, (short)_transport.Constants.POLLOUT, cancellationToken);
 
     /// <summary>Completes when the descriptor is readable, e.g. a listening socket has a connection pending.</summary>
     public Task WaitReadableAsync(SafeHandle handle, CancellationToken cancellationToken) =>
-        WaitAsync(handle, _transport.POLLIN, cancellationToken);
+        WaitAsync(handle, (short)_transport.Constants.POLLIN, cancellationToken);
 
     private async Task WaitAsync(SafeHandle handle, short events, CancellationToken cancellationToken)
     {
@@ -199,7 +199,7 @@ internal sealed class ReadinessPoller
             lock (_gate)
             {
                 fds.Add((int)_wakeReader!.DangerousGetHandle());
-                events.Add(_transport.POLLIN);
+                events.Add((short)_transport.Constants.POLLIN);
                 foreach (Waiter w in _waiters)
                 {
                     snapshot.Add(w);

@@ -1,7 +1,6 @@
 using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Platform;
 
@@ -52,7 +51,7 @@ internal readonly struct ReceiveResult
 /// Methods named Try… return -1 and an errno where the call would block or failed; the rest throw
 /// <see cref="FdPassingException"/> naming the call and errno.
 /// </summary>
-internal abstract partial class SocketTransport : FdTransport
+internal abstract class SocketTransport : FdTransport
 {
     public override FdTransportKind Kind => FdTransportKind.Socket;
 
@@ -61,10 +60,6 @@ internal abstract partial class SocketTransport : FdTransport
     public override string ReceiveCall => "recvmsg";
 
     public override string AcceptCall => "accept";
-
-    public abstract int ECONNREFUSED { get; }
-
-    public abstract int ENOENT { get; }
 
     public abstract void CreatePair(out SafeSocketHandle first, out SafeSocketHandle second);
 
@@ -100,17 +95,7 @@ internal abstract partial class SocketTransport : FdTransport
 
     public abstract int CmsgLen(int dataBytes);
 
-    public abstract int CmsgHeaderSpace { get; }
-
     public abstract void WriteCmsgHeader(Span<byte> destination, int length, int level, int type);
-
-    public abstract int SOL_SOCKET { get; }
-
-    public abstract int SCM_RIGHTS { get; }
-
-    public abstract int MSG_CTRUNC { get; }
-
-    public abstract int GetStatusFlags(SafeHandle handle);
 
     /// <summary>Sets O_NONBLOCK, so accept() and connect() answer EAGAIN instead of parking a thread.</summary>
     public abstract void SetNonBlocking(SafeHandle handle);
@@ -128,9 +113,6 @@ internal abstract partial class SocketTransport : FdTransport
     /// </summary>
     public abstract void SetEndpointMode(string path, System.IO.UnixFileMode mode);
 
-    /// <summary>lstat() a path: its device and inode numbers, or null where nothing is there.</summary>
-    public abstract (ulong Device, ulong Inode)? TryGetFileIdentity(string path);
-
     /// <summary>Removes the socket file, if the path still holds a socket.</summary>
     public override void RemoveEndpointFile(string path)
     {
@@ -144,31 +126,4 @@ internal abstract partial class SocketTransport : FdTransport
     public abstract byte[] Address(string name, bool isAbstract);
 
     public abstract bool SupportsAbstractNames { get; }
-
-    public abstract int O_ACCMODE { get; }
-
-    public abstract int O_RDONLY { get; }
-
-    public abstract int O_WRONLY { get; }
-
-    public abstract int O_RDWR { get; }
-
-    public abstract int O_APPEND { get; }
-
-    public abstract int SOCK_STREAM { get; }
-
-    /// <summary>The system's largest listen() backlog, as its headers define it.</summary>
-    public abstract int SOMAXCONN { get; }
-
-    /// <summary>The target's open() flags, file-type bits and file errno values.</summary>
-    public abstract FileAbi Files { get; }
-
-    /// <summary>open() with the target's raw flags (EINTR retried); null with errno where it failed.</summary>
-    public abstract SafeFileHandle? TryOpen(string path, int flags, uint mode, out int errno);
-
-    /// <summary>lstat() a path: its file-type bits (st_mode &amp; S_IFMT), or -1 with errno.</summary>
-    public abstract int TryGetFileType(string path, out int errno);
-
-    /// <summary>fcntl(F_SETFL): replaces a descriptor's status flags.</summary>
-    public abstract void SetStatusFlags(SafeHandle handle, int flags);
 }

@@ -43,7 +43,7 @@ internal static class Transports
 
     private readonly struct StreamsFactory : ITargetFactory
     {
-        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => new StreamsTransport(NativeStreamsSyscalls<TAbi>.Instance);
+        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => new StreamsTransport<TAbi>(NativeStreamsCalls<TAbi>.Instance);
     }
 
     internal static PlatformNotSupportedException NotAvailable(PlatformChoice choice, FdTransportKind kind)

@@ -142,7 +142,7 @@ public sealed class ChildProcess
     }
 
     /// <summary>Sends SIGKILL; false where the child has already ended.</summary>
-    public bool Kill() => Send(_native.SIGKILL, "SIGKILL");
+    public bool Kill() => Send(_native.Constants.SIGKILL, "SIGKILL");
 
     private bool Send(int number, string name)
     {

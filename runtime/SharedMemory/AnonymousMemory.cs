@@ -38,7 +38,7 @@ public static class AnonymousMemory
         }
         else if (allowSealing)
         {
-            throw new PlatformNotSupportedException($"Sealable memory files need memfd_create, which {native.Rid} does not have.");
+            throw new PlatformNotSupportedException($"Sealable memory files need memfd_create, which {native.Constants.Rid} does not have.");
         }
         else
         {

@@ -9,9 +9,9 @@ namespace FdPasser.Streams;
 /// </summary>
 internal sealed class StreamsHandle : SafeHandle
 {
-    private readonly IStreamsSyscalls _sys;
+    private readonly IStreamsCalls _sys;
 
-    public StreamsHandle(IStreamsSyscalls sys, int fd, PeerCredentials? peer = null)
+    public StreamsHandle(IStreamsCalls sys, int fd, PeerCredentials? peer = null)
         : base(new IntPtr(-1), ownsHandle: true)
     {
         _sys = sys;

@@ -117,7 +117,7 @@ public sealed class NotificationListener : IDisposable
         nint n = _native.TryReceiveNotification(_handle, _buffer, _descriptors, out NotificationControl control, out errno);
         if (n < 0)
         {
-            if (errno == _native.EAGAIN)
+            if (errno == _native.Constants.EAGAIN)
             {
                 return null;
             }

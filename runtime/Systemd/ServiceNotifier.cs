@@ -174,7 +174,7 @@ public sealed class ServiceNotifier
                     return NotifyResult.Sent;
                 }
                 // A manager that has not read its queue yet: wait for room as sd_notify's blocking send does.
-                if (errno != t.EAGAIN || !t.Poll(socket, forWrite: true, 5000))
+                if (errno != t.Constants.EAGAIN || !t.Poll(socket, forWrite: true, 5000))
                 {
                     throw t.Error("sendmsg", errno, $"notifying the service manager at '{SocketAddress}' ({Describe(state)})");
                 }

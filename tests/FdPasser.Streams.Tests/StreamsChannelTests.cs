@@ -341,7 +341,7 @@ public sealed class StreamsChannelTests : IDisposable
         using (b)
         using (SafeFileHandle mine = File.OpenHandle(_file))
         {
-            _w.Kernel.FailNext("I_SENDFD", P.EINVAL);
+            _w.Kernel.FailNext("I_SENDFD", Illumos.EINVAL);
             var e = Assert.Throws<FdPassingException>(() => a.SendDescriptor(mine));
             Assert.Equal("ioctl(I_SENDFD)", e.Syscall);
             Assert.Equal("EINVAL", e.ErrnoName);
@@ -351,7 +351,7 @@ public sealed class StreamsChannelTests : IDisposable
     [Fact]
     public void A_failure_while_creating_a_pair_leaks_no_descriptor()
     {
-        _w.Kernel.FailNext("fcntl", P.EINVAL);
+        _w.Kernel.FailNext("fcntl", Illumos.EINVAL);
         var e = Assert.Throws<FdPassingException>(() => FdChannel.CreateStreamsPair(_w.ServerTransport));
         Assert.Equal("fcntl", e.Syscall);
         Assert.Equal(0, P.OpenDescriptors);

@@ -142,7 +142,7 @@ public sealed class StreamsListenerTests : IDisposable
     [InlineData("fattach", "fattach")]
     public void A_failing_step_of_endpoint_creation_names_the_call_and_leaves_nothing_behind(string fault, string syscall)
     {
-        _w.Kernel.FailNext(fault, _w.Server.EINVAL);
+        _w.Kernel.FailNext(fault, Illumos.EINVAL);
 
         var e = Assert.Throws<FdPassingException>(() => Listen());
 
@@ -156,7 +156,7 @@ public sealed class StreamsListenerTests : IDisposable
     {
         using FdListener listener = Listen();
         using FdChannel client = Connect();
-        _w.Kernel.FailNext("I_RECVFD", _w.Server.EINVAL);
+        _w.Kernel.FailNext("I_RECVFD", Illumos.EINVAL);
 
         var e = Assert.Throws<FdPassingException>(() => listener.Accept());
 

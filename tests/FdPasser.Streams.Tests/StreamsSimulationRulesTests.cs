@@ -55,8 +55,8 @@ public sealed class StreamsSimulationRulesTests
     {
         var (_, b) = Sim.Pipe(P);
         Sim.SetNonBlocking(P, b);
-        Assert.Equal(P.EAGAIN, Sim.RecvFd(P, b).Call.Errno);
-        Assert.Equal(P.EAGAIN, Sim.GetMsg(P, b).Call.Errno);
+        Assert.Equal(Illumos.EAGAIN, Sim.RecvFd(P, b).Call.Errno);
+        Assert.Equal(Illumos.EAGAIN, Sim.GetMsg(P, b).Call.Errno);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class StreamsSimulationRulesTests
         var (a, b) = Sim.Pipe(P);
         Sim.Write(P, a, 7);
 
-        Assert.Equal(P.EBADMSG, Sim.RecvFd(P, b).Call.Errno);
+        Assert.Equal(Illumos.EBADMSG, Sim.RecvFd(P, b).Call.Errno);
         Assert.Equal(new byte[] { 7 }, Sim.GetMsg(P, b).Data);
     }
 
@@ -92,7 +92,7 @@ public sealed class StreamsSimulationRulesTests
         var (x, _) = Sim.Pipe(P);
         Sim.SendFd(P, a, x);
 
-        Assert.Equal(P.EBADMSG, Sim.GetMsg(P, b).Call.Errno);
+        Assert.Equal(Illumos.EBADMSG, Sim.GetMsg(P, b).Call.Errno);
         Assert.Equal(0, Sim.RecvFd(P, b).Call.Result);
     }
 
@@ -128,8 +128,8 @@ public sealed class StreamsSimulationRulesTests
         Sim.Close(P, attached);
         SimulatedProcess c = _w.Client;
 
-        int c1 = Sim.Open(c, path, c.O_RDWR).Result;
-        int c2 = Sim.Open(c, path, c.O_RDWR).Result;
+        int c1 = Sim.Open(c, path, Illumos.O_RDWR).Result;
+        int c2 = Sim.Open(c, path, Illumos.O_RDWR).Result;
         var (r1, s1) = Sim.RecvFd(P, server);
         var (r2, s2) = Sim.RecvFd(P, server);
 
@@ -152,7 +152,7 @@ public sealed class StreamsSimulationRulesTests
         Sim.CreateFile(P, path);
         Sim.Fattach(P, attached, path);
 
-        int opened = Sim.Open(P, path, P.O_RDWR).Result;
+        int opened = Sim.Open(P, path, Illumos.O_RDWR).Result;
         Sim.Write(P, opened, 5);
 
         Assert.Equal(new byte[] { 5 }, Sim.GetMsg(P, server).Data);
@@ -165,33 +165,33 @@ public sealed class StreamsSimulationRulesTests
         var (_, attached) = Sim.Pipe(P);
         Sim.CreateFile(P, path);
 
-        int before = Sim.Open(P, path, P.O_RDWR).Result;
+        int before = Sim.Open(P, path, Illumos.O_RDWR).Result;
         Assert.Equal(0, P.isastream(before));
         Assert.Equal(0, Sim.Fattach(P, attached, path).Result);
-        int during = Sim.Open(P, path, P.O_RDWR).Result;
+        int during = Sim.Open(P, path, Illumos.O_RDWR).Result;
         Assert.Equal(1, P.isastream(during));
         Assert.Equal(SimulatedStreams.EBUSY, Sim.Fattach(P, attached, path).Errno);
         Assert.Equal(SimulatedStreams.EBUSY, Sim.Unlink(P, path).Errno);
         Assert.Equal(0, Sim.Fdetach(P, path).Result);
-        int after = Sim.Open(P, path, P.O_RDWR).Result;
+        int after = Sim.Open(P, path, Illumos.O_RDWR).Result;
 
         Assert.Equal(0, P.isastream(after));
-        Assert.Equal(P.EINVAL, Sim.Fdetach(P, path).Errno);
+        Assert.Equal(Illumos.EINVAL, Sim.Fdetach(P, path).Errno);
         Assert.Equal(0, Sim.Unlink(P, path).Result);
-        Assert.Equal(P.ENOENT, Sim.Open(P, path, P.O_RDWR).Errno);
+        Assert.Equal(Illumos.ENOENT, Sim.Open(P, path, Illumos.O_RDWR).Errno);
     }
 
     [Fact]
     public void Stream_calls_on_a_plain_file_fail_ENOSTR_or_ENOTTY_and_fattach_EINVAL()
     {
         string path = StreamsWorld.NewPath();
-        int file = Sim.Open(P, path, P.O_RDWR | P.O_CREAT).Result;
+        int file = Sim.Open(P, path, Illumos.O_RDWR | Illumos.O_CREAT).Result;
 
-        Assert.Equal(P.ENOSTR, Sim.GetMsg(P, file).Call.Errno);
+        Assert.Equal(Illumos.ENOSTR, Sim.GetMsg(P, file).Call.Errno);
         Assert.Equal(SimulatedStreams.ENOTTY, Sim.RecvFd(P, file).Call.Errno);
-        Assert.Equal(P.EINVAL, Sim.Fattach(P, file, path).Errno);
+        Assert.Equal(Illumos.EINVAL, Sim.Fattach(P, file, path).Errno);
         Call missing = Call.Of(P.isastream(0x7fff0000));
-        Assert.Equal((-1, P.EBADF), (missing.Result, missing.Errno));
+        Assert.Equal((-1, Illumos.EBADF), (missing.Result, missing.Errno));
     }
 
     [Fact]
@@ -204,9 +204,9 @@ public sealed class StreamsSimulationRulesTests
         Assert.Equal(new byte[] { 1 }, Sim.GetMsg(P, b).Data);
         var eof = Sim.GetMsg(P, b);
         Assert.Equal((0, 0), (eof.Call.Result, eof.Data.Length));
-        Assert.Equal(P.ENXIO, Sim.RecvFd(P, b).Call.Errno);
+        Assert.Equal(Illumos.ENXIO, Sim.RecvFd(P, b).Call.Errno);
         Assert.Equal(SimulatedStreams.EPIPE, Sim.Write(P, b, 1).Errno);
-        Assert.Equal(P.ENXIO, Sim.SendFd(P, b, b).Errno);
+        Assert.Equal(Illumos.ENXIO, Sim.SendFd(P, b, b).Errno);
     }
 
     [Fact]
@@ -222,23 +222,23 @@ public sealed class StreamsSimulationRulesTests
         Sim.Close(P, server);
 
         Assert.True(_w.Kernel.IsAttached(path));
-        Assert.Equal(P.ENXIO, Sim.Open(_w.Client, path, P.O_RDWR).Errno);
+        Assert.Equal(Illumos.ENXIO, Sim.Open(_w.Client, path, Illumos.O_RDWR).Errno);
     }
 
     [Fact]
     public void Poll_reports_POLLIN_for_data_or_descriptors_POLLHUP_after_close_and_times_out_when_idle()
     {
         var (a, b) = Sim.Pipe(P);
-        Assert.Equal(0, Sim.Poll(P, b, P.POLLIN, 0));
-        Assert.Equal(P.POLLOUT, Sim.Poll(P, b, P.POLLOUT, 0));
+        Assert.Equal(0, Sim.Poll(P, b, Illumos.POLLIN, 0));
+        Assert.Equal(Illumos.POLLOUT, Sim.Poll(P, b, Illumos.POLLOUT, 0));
 
         var (x, _) = Sim.Pipe(P);
         Sim.SendFd(P, a, x);
-        Assert.Equal(P.POLLIN, Sim.Poll(P, b, P.POLLIN, 0));
+        Assert.Equal(Illumos.POLLIN, Sim.Poll(P, b, Illumos.POLLIN, 0));
         Sim.Close(P, a);
 
-        Assert.Equal(P.POLLIN | P.POLLHUP, Sim.Poll(P, b, P.POLLIN, 0));
-        Assert.Equal(P.POLLNVAL, Sim.Poll(P, 0x7fff0000, P.POLLIN, 0));
+        Assert.Equal(Illumos.POLLIN | Illumos.POLLHUP, Sim.Poll(P, b, Illumos.POLLIN, 0));
+        Assert.Equal(Illumos.POLLNVAL, Sim.Poll(P, 0x7fff0000, Illumos.POLLIN, 0));
     }
 
     [Fact]
@@ -254,11 +254,11 @@ public sealed class StreamsSimulationRulesTests
         }
 
         Assert.Equal(5, writes);
-        Assert.Equal(P.EAGAIN, Sim.Write(P, a, chunk).Errno);
-        Assert.Equal(P.EAGAIN, Sim.SendFd(P, a, b).Errno);
-        Assert.Equal(0, Sim.Poll(P, a, P.POLLOUT, 0));
+        Assert.Equal(Illumos.EAGAIN, Sim.Write(P, a, chunk).Errno);
+        Assert.Equal(Illumos.EAGAIN, Sim.SendFd(P, a, b).Errno);
+        Assert.Equal(0, Sim.Poll(P, a, Illumos.POLLOUT, 0));
         Sim.GetMsg(P, b);
-        Assert.Equal(P.POLLOUT, Sim.Poll(P, a, P.POLLOUT, 0));
+        Assert.Equal(Illumos.POLLOUT, Sim.Poll(P, a, Illumos.POLLOUT, 0));
     }
 
     [Fact]
@@ -287,7 +287,7 @@ public sealed class StreamsSimulationRulesTests
     public void I_PUSH_knows_only_connld()
     {
         var (a, _) = Sim.Pipe(P);
-        Assert.Equal(P.EINVAL, Sim.Push(P, a, "ldterm").Errno);
+        Assert.Equal(Illumos.EINVAL, Sim.Push(P, a, "ldterm").Errno);
         Assert.Equal(0, Sim.Push(P, a, "connld").Result);
     }
 }

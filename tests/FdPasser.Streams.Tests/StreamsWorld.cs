@@ -1,4 +1,5 @@
 using System;
+using FdPasser.Interop;
 using FdPasser.Streams.Tests.Simulation;
 
 namespace FdPasser.Streams.Tests;
@@ -10,8 +11,8 @@ internal sealed class StreamsWorld
     {
         Server = Kernel.Process(501, 20);
         Client = Kernel.Process(1001, 100);
-        ServerTransport = new StreamsTransport(Server);
-        ClientTransport = new StreamsTransport(Client);
+        ServerTransport = new StreamsTransport<IllumosX64.Abi>(Server);
+        ClientTransport = new StreamsTransport<IllumosX64.Abi>(Client);
     }
 
     public SimulatedStreams Kernel { get; } = new();

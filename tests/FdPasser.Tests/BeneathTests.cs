@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using FdPasser.Interop;
 using FdPasser.Platform;
 using FdPasser.Tests.Support;
 using Microsoft.Win32.SafeHandles;
@@ -12,8 +13,8 @@ namespace FdPasser.Tests;
 /// </summary>
 public sealed class BeneathTests : IDisposable
 {
-    private static readonly SocketTransport T = Transports.Socket;
-    private static readonly FileAbi F = T.Files;
+    private static readonly FileCalls T = FileCalls.Current;
+    private static readonly PlatformConstants F = T.Constants;
 
     private readonly TempDir _dir = new();
     private readonly SafeFileHandle _root;
@@ -39,7 +40,7 @@ public sealed class BeneathTests : IDisposable
     {
         if (!T.HasOpenat2)
         {
-            Assert.Skip($"{T.Rid} has no openat2 (Linux only)");
+            Assert.Skip($"{F.Rid} has no openat2 (Linux only)");
         }
         SafeFileHandle? handle = T.TryOpenBeneath(_root, path, flags | F.O_CLOEXEC, 0, out errno);
         if (handle is null && errno == F.ENOSYS)

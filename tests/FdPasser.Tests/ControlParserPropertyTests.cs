@@ -42,7 +42,7 @@ public class ControlParserPropertyTests
 
     private static readonly Gen<Piece> GenPiece =
         Gen.Select(Gen.Bool, Gen.Int[0, 6], Gen.Int[0, 3], Gen.Int[0, 4], Gen.OneOf(Gen.Const(0), Gen.Int[1, 400]))
-            .Select((rights, count, level, type, delta) => new Piece(rights, count, level == 0 ? T.SOL_SOCKET : level, type, delta));
+            .Select((rights, count, level, type, delta) => new Piece(rights, count, level == 0 ? T.Constants.SOL_SOCKET : level, type, delta));
 
     private static readonly Gen<(Piece[] Pieces, int Cut, int ReportedDelta, bool Truncated, int Capacity)> GenCase =
         Gen.Select(GenPiece.Array[0, 4], Gen.Int[0, 64], Gen.Int[-16, 512], Gen.Bool, Gen.Int[0, 24]);
@@ -72,7 +72,7 @@ public class ControlParserPropertyTests
             Span<byte> control = buffer.AsSpan(0, keep);
             nuint reported = (nuint)(keep + Math.Max(0, c.ReportedDelta));
             int[] taken = new int[c.Capacity];
-            ReceiveResult r = T.ParseControl(control, reported, truncated ? T.MSG_CTRUNC : 0, taken);
+            ReceiveResult r = T.ParseControl(control, reported, truncated ? T.Constants.MSG_CTRUNC : 0, taken);
 
             var returned = new HashSet<int>(taken.Take(r.Descriptors));
             if (r.Problem != ControlProblem.None)
@@ -112,7 +112,7 @@ public class ControlParserPropertyTests
             byte[] piece = new byte[T.CmsgSpace(dataLength)];
             Array.Fill(piece, (byte)0xFF);
             int overstated = n == pieces.Length - 1 ? p.LengthDelta : 0;
-            T.WriteCmsgHeader(piece, T.CmsgLen(dataLength) + overstated, p.Rights ? T.SOL_SOCKET : p.Level, p.Rights ? T.SCM_RIGHTS : 100 + p.Type);
+            T.WriteCmsgHeader(piece, T.CmsgLen(dataLength) + overstated, p.Rights ? T.Constants.SOL_SOCKET : p.Level, p.Rights ? T.Constants.SCM_RIGHTS : 100 + p.Type);
             if (p.Rights)
             {
                 for (int i = 0; i < p.Count; i++)
@@ -121,7 +121,7 @@ public class ControlParserPropertyTests
                     SafeFileHandle h = File.OpenHandle(file);
                     int fd = (int)h.DangerousGetHandle();
                     h.SetHandleAsInvalid(); // the buffer owns it now, as after a recvmsg
-                    int offset = T.CmsgHeaderSpace + (i * 4);
+                    int offset = T.CmsgLen(0) + (i * 4);
                     placed.Add((fd, bytes.Count + offset, file));
                     BitConverter.TryWriteBytes(piece.AsSpan(offset), fd);
                 }

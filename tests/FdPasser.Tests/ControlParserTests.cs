@@ -39,10 +39,10 @@ public sealed class ControlParserTests : IDisposable
     private static byte[] Rights(params int[] fds)
     {
         byte[] control = new byte[T.CmsgSpace(fds.Length * 4)];
-        T.WriteCmsgHeader(control, T.CmsgLen(fds.Length * 4), T.SOL_SOCKET, T.SCM_RIGHTS);
+        T.WriteCmsgHeader(control, T.CmsgLen(fds.Length * 4), T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
         for (int i = 0; i < fds.Length; i++)
         {
-            BitConverter.TryWriteBytes(control.AsSpan(T.CmsgHeaderSpace + (i * 4)), fds[i]);
+            BitConverter.TryWriteBytes(control.AsSpan(T.CmsgLen(0) + (i * 4)), fds[i]);
         }
         return control;
     }
@@ -69,7 +69,7 @@ public sealed class ControlParserTests : IDisposable
     {
         int[] fds = OpenDescriptors(2);
         byte[] control = Rights(fds);
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, T.MSG_CTRUNC, new int[8]);
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, T.Constants.MSG_CTRUNC, new int[8]);
         Assert.Equal(ControlProblem.Truncated, r.Problem);
         Assert.Equal(2, r.Closed);
         Assert.Equal(0, r.Descriptors);
@@ -94,7 +94,7 @@ public sealed class ControlParserTests : IDisposable
         byte[] rights = Rights(fds);
         byte[] control = new byte[rights.Length + T.CmsgSpace(12)];
         rights.CopyTo(control, 0);
-        T.WriteCmsgHeader(control.AsSpan(rights.Length), T.CmsgLen(12), T.SOL_SOCKET, 2 /* SCM_CREDENTIALS */);
+        T.WriteCmsgHeader(control.AsSpan(rights.Length), T.CmsgLen(12), T.Constants.SOL_SOCKET, 2 /* SCM_CREDENTIALS */);
         ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[8]);
         Assert.Equal(ControlProblem.UnknownType, r.Problem);
         Assert.Equal(2, r.UnknownType);
@@ -108,8 +108,8 @@ public sealed class ControlParserTests : IDisposable
         int[] fds = OpenDescriptors(2);
         byte[] control = Rights(fds);
         // As macOS reports after MSG_CTRUNC: cmsg_len and msg_controllen larger than what was delivered.
-        T.WriteCmsgHeader(control, T.CmsgLen(100 * 4), T.SOL_SOCKET, T.SCM_RIGHTS);
-        ReceiveResult r = T.ParseControl(control, (nuint)(control.Length + 400), T.MSG_CTRUNC, new int[8]);
+        T.WriteCmsgHeader(control, T.CmsgLen(100 * 4), T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
+        ReceiveResult r = T.ParseControl(control, (nuint)(control.Length + 400), T.Constants.MSG_CTRUNC, new int[8]);
         Assert.Equal(ControlProblem.Truncated, r.Problem);
         Assert.Equal(2, r.Closed);
         Assert.True(AllClosed());
@@ -123,8 +123,8 @@ public sealed class ControlParserTests : IDisposable
         // The receive path fills its buffer with 0xFF before recvmsg: what the kernel did not write reads as -1.
         control.AsSpan(T.CmsgLen(4)).Fill(0xFF);
         Assert.True(control.Length > T.CmsgLen(4), "64-bit Linux pads one descriptor to 8 bytes");
-        T.WriteCmsgHeader(control, T.CmsgLen(64), T.SOL_SOCKET, T.SCM_RIGHTS);
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length + 64, T.MSG_CTRUNC, new int[8]);
+        T.WriteCmsgHeader(control, T.CmsgLen(64), T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
+        ReceiveResult r = T.ParseControl(control, (nuint)control.Length + 64, T.Constants.MSG_CTRUNC, new int[8]);
         Assert.Equal(ControlProblem.Truncated, r.Problem);
         Assert.Equal(1, r.Closed);
         Assert.True(AllClosed());
@@ -134,7 +134,7 @@ public sealed class ControlParserTests : IDisposable
     public void A_cmsg_len_shorter_than_a_header_stops_the_walk()
     {
         byte[] control = new byte[T.CmsgSpace(4)];
-        T.WriteCmsgHeader(control, 3, T.SOL_SOCKET, T.SCM_RIGHTS);
+        T.WriteCmsgHeader(control, 3, T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
         ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[8]);
         Assert.Equal(ControlProblem.None, r.Problem);
         Assert.Equal(0, r.Descriptors);

@@ -37,6 +37,6 @@ public sealed class TargetBehaviourTests
         PlatformChoice choice = Transports.Choice;
         Assert.Contains(AbiTargets.All, t => t.Rid == choice.SocketRid && t.Os == AbiTargets.CurrentOs());
         Assert.True(AbiTargets.RunsOnDescribedOs);
-        Assert.Equal(choice.SocketRid, Transports.Socket.Rid);
+        Assert.Equal(choice.SocketRid, Transports.Socket.Constants.Rid);
     }
 }

@@ -11,15 +11,12 @@ namespace FdPasser.Interop;
 internal static unsafe partial class FreebsdX64
 {
     public const string Rid = "freebsd-x64";
-    public const int PointerSize = 8;
-    public const int CmsgAlignment = 8;
     public const int MaxFdsPerMessage = 254;
     public const int MaxFdsReceived = 254;
     /// <summary>Unix sockets may be bound to abstract names (abstract-names).</summary>
     public const bool AbstractSocketNames = false;
     /// <summary>After MSG_CTRUNC, cmsg_len covers only what was delivered (cmsg-len-after-ctrunc).</summary>
     public const bool CmsgLenTrustedAfterCtrunc = false;
-    public const string Library_libc = "libc.so.7";
 
     /// <summary>struct iovec: 16 bytes.</summary>
     [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 16)]
@@ -303,36 +300,6 @@ internal static unsafe partial class FreebsdX64
     public static nuint CMSG_LEN(nuint length) => 16 + length;
 
     public static nuint CMSG_SPACE(nuint length) => 16 + CMSG_ALIGN(length);
-
-    public static byte* CMSG_DATA(cmsghdr* cmsg) => (byte*)cmsg + 16;
-
-    public static cmsghdr* CMSG_FIRSTHDR(msghdr* msg) =>
-        (nuint)msg->msg_controllen >= 12 ? (cmsghdr*)msg->msg_control : null;
-
-    /// <summary>
-    /// The header after <paramref name="cmsg"/>, or null. Unlike some C macros it never returns a header that
-    /// does not fit whole in the buffer, whatever cmsg_len says (macOS leaves it untruncated after MSG_CTRUNC).
-    /// </summary>
-    public static cmsghdr* CMSG_NXTHDR(msghdr* msg, cmsghdr* cmsg)
-    {
-        if (cmsg == null)
-        {
-            return CMSG_FIRSTHDR(msg);
-        }
-        nuint length = (nuint)cmsg->cmsg_len;
-        if (length < 12)
-        {
-            return null;
-        }
-        byte* end = (byte*)msg->msg_control + (nuint)msg->msg_controllen;
-        nuint remaining = (nuint)(end - (byte*)cmsg);
-        nuint step = CMSG_ALIGN(length);
-        if (step < length || step > remaining || remaining - step < 12)
-        {
-            return null;
-        }
-        return (cmsghdr*)((byte*)cmsg + step);
-    }
 
     /// <summary>socket in libc.so.7; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
@@ -823,7 +790,6 @@ internal static unsafe partial class FreebsdX64
         public static string Rid => FreebsdX64.Rid;
         public static int MaxFdsPerMessage => FreebsdX64.MaxFdsPerMessage;
         public static int MaxFdsReceived => FreebsdX64.MaxFdsReceived;
-        public static int CmsgAlignment => FreebsdX64.CmsgAlignment;
         public static bool AbstractSocketNames => FreebsdX64.AbstractSocketNames;
         public static bool CmsgLenTrustedAfterCtrunc => FreebsdX64.CmsgLenTrustedAfterCtrunc;
         public static global::FdPasser.Interop.PeerCredentialMethod PeerCredentials => global::FdPasser.Interop.PeerCredentialMethod.LocalPeerCred;
@@ -1022,6 +988,143 @@ internal static unsafe partial class FreebsdX64
         public static int ECHILD => -1;
         public static int ESRCH => -1;
         public static string? ErrnoName(int errno) => FreebsdX64.Errno.Name(errno);
+        public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
+        private static class ConstantValues
+        {
+            public static readonly global::FdPasser.Interop.PlatformConstants Instance = new()
+            {
+                Rid = Abi.Rid,
+                AF_UNIX = Abi.AF_UNIX,
+                SOCK_STREAM = Abi.SOCK_STREAM,
+                SOCK_CLOEXEC = Abi.SOCK_CLOEXEC,
+                SOCK_NONBLOCK = Abi.SOCK_NONBLOCK,
+                SOL_SOCKET = Abi.SOL_SOCKET,
+                SCM_RIGHTS = Abi.SCM_RIGHTS,
+                SO_TYPE = Abi.SO_TYPE,
+                SO_ERROR = Abi.SO_ERROR,
+                SO_PEERCRED = Abi.SO_PEERCRED,
+                SOMAXCONN = Abi.SOMAXCONN,
+                MSG_PEEK = Abi.MSG_PEEK,
+                MSG_CTRUNC = Abi.MSG_CTRUNC,
+                MSG_TRUNC = Abi.MSG_TRUNC,
+                MSG_DONTWAIT = Abi.MSG_DONTWAIT,
+                MSG_NOSIGNAL = Abi.MSG_NOSIGNAL,
+                MSG_CMSG_CLOEXEC = Abi.MSG_CMSG_CLOEXEC,
+                SHUT_WR = Abi.SHUT_WR,
+                F_GETFD = Abi.F_GETFD,
+                F_SETFD = Abi.F_SETFD,
+                F_GETFL = Abi.F_GETFL,
+                F_SETFL = Abi.F_SETFL,
+                FD_CLOEXEC = Abi.FD_CLOEXEC,
+                O_RDONLY = Abi.O_RDONLY,
+                O_WRONLY = Abi.O_WRONLY,
+                O_RDWR = Abi.O_RDWR,
+                O_ACCMODE = Abi.O_ACCMODE,
+                O_CREAT = Abi.O_CREAT,
+                O_EXCL = Abi.O_EXCL,
+                O_TRUNC = Abi.O_TRUNC,
+                O_APPEND = Abi.O_APPEND,
+                O_NONBLOCK = Abi.O_NONBLOCK,
+                O_DIRECTORY = Abi.O_DIRECTORY,
+                O_NOFOLLOW = Abi.O_NOFOLLOW,
+                O_CLOEXEC = Abi.O_CLOEXEC,
+                S_IFMT = Abi.S_IFMT,
+                S_IFSOCK = Abi.S_IFSOCK,
+                S_IFDIR = Abi.S_IFDIR,
+                S_IFREG = Abi.S_IFREG,
+                S_IFLNK = Abi.S_IFLNK,
+                POLLIN = Abi.POLLIN,
+                POLLOUT = Abi.POLLOUT,
+                POLLERR = Abi.POLLERR,
+                POLLHUP = Abi.POLLHUP,
+                POLLNVAL = Abi.POLLNVAL,
+                AT_FDCWD = Abi.AT_FDCWD,
+                AT_SYMLINK_NOFOLLOW = Abi.AT_SYMLINK_NOFOLLOW,
+                SOCK_DGRAM = Abi.SOCK_DGRAM,
+                SOCK_SEQPACKET = Abi.SOCK_SEQPACKET,
+                SOL_LOCAL = Abi.SOL_LOCAL,
+                LOCAL_PEERCRED = Abi.LOCAL_PEERCRED,
+                LOCAL_PEERPID = Abi.LOCAL_PEERPID,
+                I_PUSH = Abi.I_PUSH,
+                I_STR = Abi.I_STR,
+                I_SENDFD = Abi.I_SENDFD,
+                I_RECVFD = Abi.I_RECVFD,
+                RS_HIPRI = Abi.RS_HIPRI,
+                MSG_ANY = Abi.MSG_ANY,
+                MSG_BAND = Abi.MSG_BAND,
+                MSG_HIPRI = Abi.MSG_HIPRI,
+                SO_PASSCRED = Abi.SO_PASSCRED,
+                SCM_CREDENTIALS = Abi.SCM_CREDENTIALS,
+                SO_ACCEPTCONN = Abi.SO_ACCEPTCONN,
+                F_DUPFD_CLOEXEC = Abi.F_DUPFD_CLOEXEC,
+                S_IFIFO = Abi.S_IFIFO,
+                S_IFCHR = Abi.S_IFCHR,
+                POSIX_SPAWN_SETPGROUP = Abi.POSIX_SPAWN_SETPGROUP,
+                POSIX_SPAWN_SETSIGDEF = Abi.POSIX_SPAWN_SETSIGDEF,
+                POSIX_SPAWN_SETSIGMASK = Abi.POSIX_SPAWN_SETSIGMASK,
+                POSIX_SPAWN_SETSID = Abi.POSIX_SPAWN_SETSID,
+                WNOHANG = Abi.WNOHANG,
+                WEXITED = Abi.WEXITED,
+                WNOWAIT = Abi.WNOWAIT,
+                P_PID = Abi.P_PID,
+                SIGHUP = Abi.SIGHUP,
+                SIGINT = Abi.SIGINT,
+                SIGQUIT = Abi.SIGQUIT,
+                SIGKILL = Abi.SIGKILL,
+                SIGTERM = Abi.SIGTERM,
+                SIGCONT = Abi.SIGCONT,
+                CLOCK_MONOTONIC = Abi.CLOCK_MONOTONIC,
+                MFD_CLOEXEC = Abi.MFD_CLOEXEC,
+                MFD_ALLOW_SEALING = Abi.MFD_ALLOW_SEALING,
+                F_ADD_SEALS = Abi.F_ADD_SEALS,
+                F_GET_SEALS = Abi.F_GET_SEALS,
+                F_SEAL_SEAL = Abi.F_SEAL_SEAL,
+                F_SEAL_SHRINK = Abi.F_SEAL_SHRINK,
+                F_SEAL_GROW = Abi.F_SEAL_GROW,
+                F_SEAL_WRITE = Abi.F_SEAL_WRITE,
+                O_PATH = Abi.O_PATH,
+                O_NOCTTY = Abi.O_NOCTTY,
+                SYS_openat2 = Abi.SYS_openat2,
+                RESOLVE_BENEATH = Abi.RESOLVE_BENEATH,
+                RESOLVE_NO_SYMLINKS = Abi.RESOLVE_NO_SYMLINKS,
+                RESOLVE_NO_MAGICLINKS = Abi.RESOLVE_NO_MAGICLINKS,
+                EPERM = Abi.EPERM,
+                ENOENT = Abi.ENOENT,
+                EINTR = Abi.EINTR,
+                ENXIO = Abi.ENXIO,
+                EBADF = Abi.EBADF,
+                EAGAIN = Abi.EAGAIN,
+                ENOMEM = Abi.ENOMEM,
+                EACCES = Abi.EACCES,
+                EEXIST = Abi.EEXIST,
+                ENOTDIR = Abi.ENOTDIR,
+                EISDIR = Abi.EISDIR,
+                EINVAL = Abi.EINVAL,
+                ENFILE = Abi.ENFILE,
+                EMFILE = Abi.EMFILE,
+                EPIPE = Abi.EPIPE,
+                ENAMETOOLONG = Abi.ENAMETOOLONG,
+                ELOOP = Abi.ELOOP,
+                EMSGSIZE = Abi.EMSGSIZE,
+                ENOTSOCK = Abi.ENOTSOCK,
+                EOPNOTSUPP = Abi.EOPNOTSUPP,
+                EADDRINUSE = Abi.EADDRINUSE,
+                ECONNRESET = Abi.ECONNRESET,
+                ENOBUFS = Abi.ENOBUFS,
+                ENOTCONN = Abi.ENOTCONN,
+                ECONNREFUSED = Abi.ECONNREFUSED,
+                EINPROGRESS = Abi.EINPROGRESS,
+                ENOSYS = Abi.ENOSYS,
+                EXDEV = Abi.EXDEV,
+                ERANGE = Abi.ERANGE,
+                ENOSTR = Abi.ENOSTR,
+                EPROTO = Abi.EPROTO,
+                EBADMSG = Abi.EBADMSG,
+                ETOOMANYREFS = Abi.ETOOMANYREFS,
+                ECHILD = Abi.ECHILD,
+                ESRCH = Abi.ESRCH,
+            };
+        }
 
         public static int MsghdrSize => 48;
         public static void MsghdrInit(void* msg, void* iov, int iovCount, void* control, nuint controlLength)
@@ -1092,7 +1195,6 @@ internal static unsafe partial class FreebsdX64
             uid = (uint)c->cr_uid;
             gid = (uint)c->cr_groups[0];
         }
-        public static bool Has_Streams => false;
         public static int StrrecvfdSize => 0;
         public static void StrrecvfdRead(void* strrecvfd, out int fd, out uint uid, out uint gid) => throw new global::System.PlatformNotSupportedException("freebsd-x64 has no STREAMS.");
         public static int StrbufSize => 0;

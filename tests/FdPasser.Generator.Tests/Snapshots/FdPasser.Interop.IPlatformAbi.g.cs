@@ -44,16 +44,154 @@ internal interface ITargetFactory
     static abstract object Create<TAbi>() where TAbi : struct, IPlatformAbi;
 }
 
+/// <summary>
+/// One target's constants and errno values as values (0 for a constant the target lacks, -1 for an errno): each
+/// target's <c>Abi.Constants</c>, for code not generic over the target.
+/// </summary>
+internal sealed class PlatformConstants
+{
+    public required string Rid { get; init; }
+    public required int AF_UNIX { get; init; }
+    public required int SOCK_STREAM { get; init; }
+    public required int SOCK_CLOEXEC { get; init; }
+    public required int SOCK_NONBLOCK { get; init; }
+    public required int SOL_SOCKET { get; init; }
+    public required int SCM_RIGHTS { get; init; }
+    public required int SO_TYPE { get; init; }
+    public required int SO_ERROR { get; init; }
+    public required int SO_PEERCRED { get; init; }
+    public required int SOMAXCONN { get; init; }
+    public required int MSG_PEEK { get; init; }
+    public required int MSG_CTRUNC { get; init; }
+    public required int MSG_TRUNC { get; init; }
+    public required int MSG_DONTWAIT { get; init; }
+    public required int MSG_NOSIGNAL { get; init; }
+    public required int MSG_CMSG_CLOEXEC { get; init; }
+    public required int SHUT_WR { get; init; }
+    public required int F_GETFD { get; init; }
+    public required int F_SETFD { get; init; }
+    public required int F_GETFL { get; init; }
+    public required int F_SETFL { get; init; }
+    public required int FD_CLOEXEC { get; init; }
+    public required int O_RDONLY { get; init; }
+    public required int O_WRONLY { get; init; }
+    public required int O_RDWR { get; init; }
+    public required int O_ACCMODE { get; init; }
+    public required int O_CREAT { get; init; }
+    public required int O_EXCL { get; init; }
+    public required int O_TRUNC { get; init; }
+    public required int O_APPEND { get; init; }
+    public required int O_NONBLOCK { get; init; }
+    public required int O_DIRECTORY { get; init; }
+    public required int O_NOFOLLOW { get; init; }
+    public required int O_CLOEXEC { get; init; }
+    public required int S_IFMT { get; init; }
+    public required int S_IFSOCK { get; init; }
+    public required int S_IFDIR { get; init; }
+    public required int S_IFREG { get; init; }
+    public required int S_IFLNK { get; init; }
+    public required int POLLIN { get; init; }
+    public required int POLLOUT { get; init; }
+    public required int POLLERR { get; init; }
+    public required int POLLHUP { get; init; }
+    public required int POLLNVAL { get; init; }
+    public required int AT_FDCWD { get; init; }
+    public required int AT_SYMLINK_NOFOLLOW { get; init; }
+    public required int SOCK_DGRAM { get; init; }
+    public required int SOCK_SEQPACKET { get; init; }
+    public required int SOL_LOCAL { get; init; }
+    public required int LOCAL_PEERCRED { get; init; }
+    public required int LOCAL_PEERPID { get; init; }
+    public required int I_PUSH { get; init; }
+    public required int I_STR { get; init; }
+    public required int I_SENDFD { get; init; }
+    public required int I_RECVFD { get; init; }
+    public required int RS_HIPRI { get; init; }
+    public required int MSG_ANY { get; init; }
+    public required int MSG_BAND { get; init; }
+    public required int MSG_HIPRI { get; init; }
+    public required int SO_PASSCRED { get; init; }
+    public required int SCM_CREDENTIALS { get; init; }
+    public required int SO_ACCEPTCONN { get; init; }
+    public required int F_DUPFD_CLOEXEC { get; init; }
+    public required int S_IFIFO { get; init; }
+    public required int S_IFCHR { get; init; }
+    public required int POSIX_SPAWN_SETPGROUP { get; init; }
+    public required int POSIX_SPAWN_SETSIGDEF { get; init; }
+    public required int POSIX_SPAWN_SETSIGMASK { get; init; }
+    public required int POSIX_SPAWN_SETSID { get; init; }
+    public required int WNOHANG { get; init; }
+    public required int WEXITED { get; init; }
+    public required int WNOWAIT { get; init; }
+    public required int P_PID { get; init; }
+    public required int SIGHUP { get; init; }
+    public required int SIGINT { get; init; }
+    public required int SIGQUIT { get; init; }
+    public required int SIGKILL { get; init; }
+    public required int SIGTERM { get; init; }
+    public required int SIGCONT { get; init; }
+    public required int CLOCK_MONOTONIC { get; init; }
+    public required int MFD_CLOEXEC { get; init; }
+    public required int MFD_ALLOW_SEALING { get; init; }
+    public required int F_ADD_SEALS { get; init; }
+    public required int F_GET_SEALS { get; init; }
+    public required int F_SEAL_SEAL { get; init; }
+    public required int F_SEAL_SHRINK { get; init; }
+    public required int F_SEAL_GROW { get; init; }
+    public required int F_SEAL_WRITE { get; init; }
+    public required int O_PATH { get; init; }
+    public required int O_NOCTTY { get; init; }
+    public required int SYS_openat2 { get; init; }
+    public required int RESOLVE_BENEATH { get; init; }
+    public required int RESOLVE_NO_SYMLINKS { get; init; }
+    public required int RESOLVE_NO_MAGICLINKS { get; init; }
+    public required int EPERM { get; init; }
+    public required int ENOENT { get; init; }
+    public required int EINTR { get; init; }
+    public required int ENXIO { get; init; }
+    public required int EBADF { get; init; }
+    public required int EAGAIN { get; init; }
+    public required int ENOMEM { get; init; }
+    public required int EACCES { get; init; }
+    public required int EEXIST { get; init; }
+    public required int ENOTDIR { get; init; }
+    public required int EISDIR { get; init; }
+    public required int EINVAL { get; init; }
+    public required int ENFILE { get; init; }
+    public required int EMFILE { get; init; }
+    public required int EPIPE { get; init; }
+    public required int ENAMETOOLONG { get; init; }
+    public required int ELOOP { get; init; }
+    public required int EMSGSIZE { get; init; }
+    public required int ENOTSOCK { get; init; }
+    public required int EOPNOTSUPP { get; init; }
+    public required int EADDRINUSE { get; init; }
+    public required int ECONNRESET { get; init; }
+    public required int ENOBUFS { get; init; }
+    public required int ENOTCONN { get; init; }
+    public required int ECONNREFUSED { get; init; }
+    public required int EINPROGRESS { get; init; }
+    public required int ENOSYS { get; init; }
+    public required int EXDEV { get; init; }
+    public required int ERANGE { get; init; }
+    public required int ENOSTR { get; init; }
+    public required int EPROTO { get; init; }
+    public required int EBADMSG { get; init; }
+    public required int ETOOMANYREFS { get; init; }
+    public required int ECHILD { get; init; }
+    public required int ESRCH { get; init; }
+}
+
 /// <summary>One target's ABI as the runtime sees it; implemented by each target's generated <c>Abi</c> struct.</summary>
 internal unsafe interface IPlatformAbi
 {
     static abstract string Rid { get; }
     static abstract int MaxFdsPerMessage { get; }
     static abstract int MaxFdsReceived { get; }
-    static abstract int CmsgAlignment { get; }
     static abstract PeerCredentialMethod PeerCredentials { get; }
     static abstract bool AbstractSocketNames { get; }
     static abstract bool CmsgLenTrustedAfterCtrunc { get; }
+    static abstract PlatformConstants Constants { get; }
 
     static abstract int AF_UNIX { get; }
     static abstract int SOCK_STREAM { get; }
@@ -276,7 +414,6 @@ internal unsafe interface IPlatformAbi
     static abstract ulong StatInode(void* stat);
     static abstract int PeerCredSize { get; }
     static abstract void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);
-    static abstract bool Has_Streams { get; }
     static abstract int StrrecvfdSize { get; }
     static abstract void StrrecvfdRead(void* strrecvfd, out int fd, out uint uid, out uint gid);
     static abstract int StrbufSize { get; }

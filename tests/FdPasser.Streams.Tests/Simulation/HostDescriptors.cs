@@ -66,7 +66,7 @@ internal static class HostDescriptors
         using var borrowed = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false);
         try
         {
-            Transports.Socket.GetStatusFlags(borrowed);
+            FileCalls.Current.GetStatusFlags(borrowed);
             return true;
         }
         catch (FdPassingException)

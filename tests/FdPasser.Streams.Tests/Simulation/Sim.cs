@@ -31,7 +31,7 @@ internal static unsafe class Sim
 
     public static void CreateFile(SimulatedProcess p, string path)
     {
-        Call c = Open(p, path, p.O_WRONLY | p.O_CREAT);
+        Call c = Open(p, path, Illumos.O_WRONLY | Illumos.O_CREAT);
         Assert.True(c.Result >= 0);
         Close(p, c.Result);
     }
@@ -64,11 +64,11 @@ internal static unsafe class Sim
     {
         fixed (byte* b = Nul(module))
         {
-            return Call.Of(p.ioctl(fd, p.I_PUSH, b));
+            return Call.Of(p.ioctl(fd, Illumos.I_PUSH, b));
         }
     }
 
-    public static Call SendFd(SimulatedProcess p, int fd, int passed) => Call.Of(p.ioctl(fd, p.I_SENDFD, (void*)(nint)passed));
+    public static Call SendFd(SimulatedProcess p, int fd, int passed) => Call.Of(p.ioctl(fd, Illumos.I_SENDFD, (void*)(nint)passed));
 
     public static (Call Call, IllumosX64.strrecvfd Received) RecvFd(SimulatedProcess p, int fd)
     {
@@ -77,7 +77,7 @@ internal static unsafe class Sim
         {
             received.fill[i] = 0xAA;
         }
-        Call c = Call.Of(p.ioctl(fd, p.I_RECVFD, &received));
+        Call c = Call.Of(p.ioctl(fd, Illumos.I_RECVFD, &received));
         return (c, received);
     }
 
@@ -116,8 +116,8 @@ internal static unsafe class Sim
 
     public static void SetNonBlocking(SimulatedProcess p, int fd)
     {
-        int flags = p.fcntl(fd, p.F_GETFL, 0);
-        Assert.Equal(0, p.fcntl(fd, p.F_SETFL, flags | p.O_NONBLOCK));
+        int flags = p.fcntl(fd, Illumos.F_GETFL, 0);
+        Assert.Equal(0, p.fcntl(fd, Illumos.F_SETFL, flags | Illumos.O_NONBLOCK));
     }
 
     public static byte[] Nul(string s) => Encoding.UTF8.GetBytes(s + "\0");

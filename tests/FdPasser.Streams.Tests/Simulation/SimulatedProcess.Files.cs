@@ -1,3 +1,5 @@
+using static FdPasser.Interop.IllumosX64.Abi;
+
 namespace FdPasser.Streams.Tests.Simulation;
 
 // pipe, open (with connld), close, fattach, fdetach, unlink, isastream, fcntl.

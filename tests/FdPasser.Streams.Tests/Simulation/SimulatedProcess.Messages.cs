@@ -1,5 +1,6 @@
 using System;
 using FdPasser.Interop;
+using static FdPasser.Interop.IllumosX64.Abi;
 
 namespace FdPasser.Streams.Tests.Simulation;
 

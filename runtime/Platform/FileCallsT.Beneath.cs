@@ -1,11 +1,11 @@
-using FdPasser.Platform;
+using FdPasser.Interop;
 using Microsoft.Win32.SafeHandles;
 
-namespace FdPasser.Bsd;
+namespace FdPasser.Platform;
 
-// Opening beneath a directory descriptor (openat2 on Linux, openat elsewhere), fstat() of what was opened, and
-// getpwnam_r(): the calls an open server confines its clients with.
-internal sealed unsafe partial class BsdTransport<TAbi>
+// Opening beneath a directory descriptor (openat2 on Linux) and getpwnam_r(): the calls an open server
+// confines its clients with.
+internal sealed unsafe partial class FileCalls<TAbi>
 {
     /// <summary>How often an openat2 that answers EAGAIN (a rename raced the lookup) is tried again before giving up.</summary>
     private const int Openat2Retries = 8;
@@ -28,7 +28,7 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         ulong resolve = (ulong)(TAbi.RESOLVE_BENEATH | TAbi.RESOLVE_NO_SYMLINKS | TAbi.RESOLVE_NO_MAGICLINKS);
         TAbi.OpenHowInit(how, (uint)flags, creationMode, resolve);
         using var scope = new FdScope(directory);
-        byte[] p = NulTerminated(relativePath);
+        byte[] p = CString.NulTerminated(relativePath);
         fixed (byte* pp = p)
         {
             for (int attempt = 0; ; attempt++)
@@ -48,54 +48,10 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         }
     }
 
-    public override SafeFileHandle? TryOpenAt(SafeFileHandle directory, string name, int flags, uint mode, out int errno)
-    {
-        using var scope = new FdScope(directory);
-        byte[] p = NulTerminated(name);
-        fixed (byte* pp = p)
-        {
-            SafeFileHandle? handle;
-            while (!Opened(TAbi.openat(scope.Fd, pp, flags, mode), out handle, out errno))
-            {
-            }
-            return handle;
-        }
-    }
-
-    /// <summary>
-    /// Takes what an open call returned: the new descriptor, owned; or null with errno. False where the call was
-    /// interrupted (EINTR) and should be made again.
-    /// </summary>
-    private static bool Opened(int fd, out SafeFileHandle? handle, out int errno)
-    {
-        if (fd >= 0)
-        {
-            handle = new SafeFileHandle(fd, ownsHandle: true);
-            errno = 0;
-            return true;
-        }
-        handle = null;
-        errno = LastErrno;
-        return errno != TAbi.EINTR;
-    }
-
-    public override int TryGetFileType(SafeFileHandle handle, out int errno)
-    {
-        using var scope = new FdScope(handle);
-        byte* st = stackalloc byte[TAbi.StatSize];
-        if (TAbi.fstat(scope.Fd, st) != 0)
-        {
-            errno = LastErrno;
-            return -1;
-        }
-        errno = 0;
-        return (int)(TAbi.StatMode(st) & (uint)TAbi.S_IFMT);
-    }
-
     public override uint? LookUpUser(string name)
     {
         byte* pwd = stackalloc byte[TAbi.PasswdSize];
-        byte[] n = NulTerminated(name);
+        byte[] n = CString.NulTerminated(name);
         int size = 1024;
         while (true)
         {

@@ -1,12 +1,13 @@
 using System;
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
+using FdPasser.Interop;
 
 namespace FdPasser.Streams;
 
 // Bytes and descriptors: write() makes one M_DATA message, getmsg() reads one (or the front of one, leaving the
 // rest at the head of the queue), I_SENDFD queues an M_PASSFP message after the bytes and I_RECVFD takes it.
-internal sealed unsafe partial class StreamsTransport
+internal sealed unsafe partial class StreamsTransport<TAbi>
 {
     /// <summary>
     /// The seed's send_file: one write() of the bytes, then one I_SENDFD per descriptor. A descriptor is only sent
@@ -25,7 +26,7 @@ internal sealed unsafe partial class StreamsTransport
             while ((n = _sys.write(scope.Fd, p, (nuint)data.Length)) < 0)
             {
                 errno = LastErrno;
-                if (errno != _sys.EINTR)
+                if (errno != TAbi.EINTR)
                 {
                     return -1;
                 }
@@ -50,14 +51,14 @@ internal sealed unsafe partial class StreamsTransport
     /// </summary>
     private void SendDescriptor(SafeHandle handle, int fd, int passed)
     {
-        while (_sys.ioctl(fd, _sys.I_SENDFD, (void*)(nint)passed) != 0)
+        while (_sys.ioctl(fd, TAbi.I_SENDFD, (void*)(nint)passed) != 0)
         {
             int errno = LastErrno;
-            if (errno == _sys.EAGAIN)
+            if (errno == TAbi.EAGAIN)
             {
                 Poll(handle, forWrite: true, -1);
             }
-            else if (errno != _sys.EINTR)
+            else if (errno != TAbi.EINTR)
             {
                 throw Error("ioctl(I_SENDFD)", errno, "passing a descriptor after its status bytes (the peer now waits for a descriptor that will not come)");
             }
@@ -73,31 +74,31 @@ internal sealed unsafe partial class StreamsTransport
     {
         result = default;
         using var scope = new FdScope(socket);
-        byte* strbuf = stackalloc byte[_sys.StrbufSize];
+        byte* strbuf = stackalloc byte[TAbi.StrbufSize];
         int flags = 0;
         fixed (byte* p = data)
         {
-            _sys.StrbufInit(strbuf, data.Length, 0, p);
+            TAbi.StrbufInit(strbuf, data.Length, 0, p);
             while (_sys.getmsg(scope.Fd, null, strbuf, &flags) < 0)
             {
                 errno = LastErrno;
-                if (errno == _sys.EBADMSG)
+                if (errno == TAbi.EBADMSG)
                 {
                     DiscardPassedDescriptor(scope.Fd);
                     return -1;
                 }
-                if (errno != _sys.EINTR)
+                if (errno != TAbi.EINTR)
                 {
                     return -1;
                 }
                 flags = 0;
             }
         }
-        int length = _sys.StrbufLength(strbuf);
+        int length = TAbi.StrbufLength(strbuf);
         if (length < 0)
         {
             // A message with a control part and no data: nothing this protocol sends.
-            errno = _sys.EBADMSG;
+            errno = TAbi.EBADMSG;
             return -1;
         }
         result = new ReceiveResult(length, 0, ControlProblem.None, 0, 0, 0);
@@ -107,35 +108,35 @@ internal sealed unsafe partial class StreamsTransport
 
     private void DiscardPassedDescriptor(int fd)
     {
-        byte* received = stackalloc byte[_sys.StrrecvfdSize];
-        if (_sys.ioctl(fd, _sys.I_RECVFD, received) == 0)
+        byte* received = stackalloc byte[TAbi.StrrecvfdSize];
+        if (_sys.ioctl(fd, TAbi.I_RECVFD, received) == 0)
         {
-            _sys.StrrecvfdRead(received, out int stray, out _, out _);
+            TAbi.StrrecvfdRead(received, out int stray, out _, out _);
             _sys.close(stray);
         }
-        Marshal.SetLastPInvokeError(_sys.EBADMSG);
+        Marshal.SetLastPInvokeError(TAbi.EBADMSG);
     }
 
     /// <summary>The seed's recv_fh, second half: I_RECVFD for the descriptor that follows status 0.</summary>
     public override int TryReceiveFollowingDescriptor(SafeHandle handle, out int errno)
     {
         using var scope = new FdScope(handle);
-        byte* received = stackalloc byte[_sys.StrrecvfdSize];
-        while (_sys.ioctl(scope.Fd, _sys.I_RECVFD, received) != 0)
+        byte* received = stackalloc byte[TAbi.StrrecvfdSize];
+        while (_sys.ioctl(scope.Fd, TAbi.I_RECVFD, received) != 0)
         {
             errno = LastErrno;
-            if (errno == _sys.EBADMSG || errno == _sys.ENXIO)
+            if (errno == TAbi.EBADMSG || errno == TAbi.ENXIO)
             {
                 // Data is next, not a descriptor; or the peer hung up with nothing left to read.
                 return -2;
             }
-            if (errno != _sys.EINTR)
+            if (errno != TAbi.EINTR)
             {
                 return -1;
             }
         }
-        _sys.StrrecvfdRead(received, out int fd, out _, out _);
-        if (_sys.fcntl(fd, _sys.F_SETFD, _sys.FD_CLOEXEC) != 0)
+        TAbi.StrrecvfdRead(received, out int fd, out _, out _);
+        if (_sys.fcntl(fd, TAbi.F_SETFD, TAbi.FD_CLOEXEC) != 0)
         {
             errno = LastErrno;
             _sys.close(fd);

@@ -1,16 +1,17 @@
 using System;
 using System.IO;
 using System.Text;
+using FdPasser.Interop;
 
 namespace FdPasser.Streams;
 
 // The seed's spipe, endp_connect and endp_create on STREAMS, and the listener's cleanup.
-internal sealed unsafe partial class StreamsTransport
+internal sealed unsafe partial class StreamsTransport<TAbi>
 {
     private static readonly byte[] Connld = Encoding.ASCII.GetBytes("connld\0");
 
     /// <summary>spipe: pipe(), which is a bidirectional STREAMS pipe on SVR4.</summary>
-    public void CreatePair(out StreamsHandle first, out StreamsHandle second)
+    public override void CreatePair(out StreamsHandle first, out StreamsHandle second)
     {
         int* fds = stackalloc int[2];
         if (_sys.pipe(fds) != 0)
@@ -42,16 +43,16 @@ internal sealed unsafe partial class StreamsTransport
     /// endp_connect: open() the path (connld gives this open a pipe of its own) and check isastream(). ENOENT: no
     /// endpoint; ENXIO: its server has gone; ENOSTR: a file that is not a STREAMS endpoint (nothing attached).
     /// </summary>
-    public StreamsHandle Connect(string path)
+    public override StreamsHandle Connect(string path)
     {
         byte[] name = PathBytes(path);
         int fd;
         fixed (byte* p = name)
         {
-            while ((fd = _sys.open(p, _sys.O_RDWR | _sys.O_CLOEXEC, 0)) < 0)
+            while ((fd = _sys.open(p, TAbi.O_RDWR | TAbi.O_CLOEXEC, 0)) < 0)
             {
                 int errno = LastErrno;
-                if (errno != _sys.EINTR)
+                if (errno != TAbi.EINTR)
                 {
                     throw Error("open", errno, $"connecting to the STREAMS endpoint '{path}'");
                 }
@@ -60,7 +61,7 @@ internal sealed unsafe partial class StreamsTransport
         int stream = _sys.isastream(fd);
         if (stream != 1)
         {
-            int errno = stream < 0 ? LastErrno : _sys.ENOSTR;
+            int errno = stream < 0 ? LastErrno : TAbi.ENOSTR;
             _sys.close(fd);
             throw Error("isastream", errno,
                 $"connecting to '{path}': the file there is not a STREAMS endpoint (no pipe is attached to it, or it was detached)");
@@ -69,12 +70,12 @@ internal sealed unsafe partial class StreamsTransport
     }
 
     /// <summary>Adopts an inherited descriptor that must be a STREAMS pipe end.</summary>
-    public StreamsHandle AdoptExisting(int fd)
+    public override StreamsHandle AdoptExisting(int fd)
     {
         int stream = _sys.isastream(fd);
         if (stream != 1)
         {
-            int errno = stream < 0 ? LastErrno : _sys.ENOSTR;
+            int errno = stream < 0 ? LastErrno : TAbi.ENOSTR;
             throw new ArgumentException(
                 $"Descriptor {fd} is not a STREAMS pipe end: isastream() gave {(stream < 0 ? ErrnoName(errno) ?? errno.ToString() : "0")}.", "descriptor");
         }
@@ -85,7 +86,7 @@ internal sealed unsafe partial class StreamsTransport
     /// endp_create: create the file, pipe(), I_PUSH "connld" on one end, fattach() that end to the path and
     /// close it (the attachment holds it); the returned other end receives a new pipe per connecting open().
     /// </summary>
-    public StreamsHandle Listen(string path, uint mode, bool replaceStale)
+    public override StreamsHandle Listen(string path, uint mode, bool replaceStale)
     {
         byte[] name = PathBytes(path);
         CreateFile(path, name, mode, replaceStale);
@@ -102,7 +103,7 @@ internal sealed unsafe partial class StreamsTransport
             int failure = 0;
             fixed (byte* module = Connld)
             {
-                if (_sys.ioctl(fds[1], _sys.I_PUSH, module) != 0)
+                if (_sys.ioctl(fds[1], TAbi.I_PUSH, module) != 0)
                 {
                     (failed, failure) = ("ioctl(I_PUSH connld)", LastErrno);
                 }
@@ -139,18 +140,18 @@ internal sealed unsafe partial class StreamsTransport
         {
             for (int attempt = 0; ; attempt++)
             {
-                int fd = _sys.open(p, _sys.O_WRONLY | _sys.O_CREAT | _sys.O_EXCL | _sys.O_CLOEXEC, mode);
+                int fd = _sys.open(p, TAbi.O_WRONLY | TAbi.O_CREAT | TAbi.O_EXCL | TAbi.O_CLOEXEC, mode);
                 if (fd >= 0)
                 {
                     _sys.close(fd);
                     return;
                 }
                 int errno = LastErrno;
-                if (errno == _sys.EINTR)
+                if (errno == TAbi.EINTR)
                 {
                     continue;
                 }
-                if (errno != _sys.EEXIST || attempt > 0)
+                if (errno != TAbi.EEXIST || attempt > 0)
                 {
                     throw Error("open", errno, $"creating the file for the STREAMS endpoint '{path}'");
                 }
@@ -161,7 +162,7 @@ internal sealed unsafe partial class StreamsTransport
 
     private void ClearStale(string path, byte* p, bool replaceStale)
     {
-        int probe = _sys.open(p, _sys.O_RDWR | _sys.O_NONBLOCK | _sys.O_CLOEXEC, 0);
+        int probe = _sys.open(p, TAbi.O_RDWR | TAbi.O_NONBLOCK | TAbi.O_CLOEXEC, 0);
         if (probe >= 0)
         {
             bool stream = _sys.isastream(probe) == 1;
@@ -171,7 +172,7 @@ internal sealed unsafe partial class StreamsTransport
                 : $"Refusing to create an endpoint at '{path}': a file that is not a STREAMS endpoint is there. Remove it or choose another path.");
         }
         int errno = LastErrno;
-        if (errno != _sys.ENXIO)
+        if (errno != TAbi.ENXIO)
         {
             throw new IOException(
                 $"Cannot create an endpoint at '{path}': something is there and opening it gave {ErrnoName(errno) ?? errno.ToString()}.");
@@ -185,7 +186,7 @@ internal sealed unsafe partial class StreamsTransport
         {
             throw LastError("fdetach", $"removing the stale STREAMS endpoint '{path}'");
         }
-        if (_sys.unlink(p) != 0 && LastErrno != _sys.ENOENT)
+        if (_sys.unlink(p) != 0 && LastErrno != TAbi.ENOENT)
         {
             throw LastError("unlink", $"removing the stale STREAMS endpoint '{path}'");
         }

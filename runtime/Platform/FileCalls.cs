@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+using FdPasser.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace FdPasser.Platform;
+
+/// <summary>
+/// The file calls of this process's target: open()/openat()/openat2() with the target's raw flags, lstat()/fstat()
+/// file types, fcntl() status flags and getpwnam_r(); and the target's generated <see cref="PlatformConstants"/>,
+/// which code not generic over the target reads its O_*, S_IF* and errno values from. Used by <c>FdHandles</c>,
+/// the socket path's endpoint files and the open server; implemented once by <see cref="FileCalls{TAbi}"/>.
+/// Methods named Try… return null or -1 with errno; the rest throw <see cref="FdPassingException"/>.
+/// </summary>
+internal abstract class FileCalls
+{
+    private static FileCalls? s_current;
+
+    /// <summary>The file calls of this process's target, from the same table of targets as <see cref="Transports.Socket"/>.</summary>
+    public static FileCalls Current => s_current ??= For(Transports.Choice);
+
+    internal static FileCalls For(PlatformChoice choice) =>
+        (FileCalls?)AbiTargets.ForSocketTarget<Factory>(choice.SocketRid) ?? throw Transports.NotAvailable(choice, FdTransportKind.Socket);
+
+    private readonly struct Factory : ITargetFactory
+    {
+        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => FileCalls<TAbi>.Instance;
+    }
+
+    /// <summary>The target's constants and errno values, as generated from its ABI file.</summary>
+    public abstract PlatformConstants Constants { get; }
+
+    public abstract string? ErrnoName(int errno);
+
+    public FdPassingException Error(string syscall, int errno, string context) => new(syscall, errno, ErrnoName(errno), context);
+
+    public FdPassingException LastError(string syscall, string context) => Error(syscall, Marshal.GetLastPInvokeError(), context);
+
+    /// <summary>open() with the target's raw flags (EINTR retried); null with errno where it failed.</summary>
+    public abstract SafeFileHandle? TryOpen(string path, int flags, uint mode, out int errno);
+
+    /// <summary>openat(<paramref name="directory"/>, <paramref name="name"/>) with the target's raw flags (EINTR retried); null with errno where it failed.</summary>
+    public abstract SafeFileHandle? TryOpenAt(SafeFileHandle directory, string name, int flags, uint mode, out int errno);
+
+    /// <summary>Whether this target can call openat2 at all (Linux); the kernel may still answer ENOSYS (before 5.6).</summary>
+    public abstract bool HasOpenat2 { get; }
+
+    /// <summary>
+    /// openat2(<paramref name="directory"/>, <paramref name="relativePath"/>) with RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS
+    /// and RESOLVE_NO_MAGICLINKS: no component may be a link or lead above the directory. EINTR and EAGAIN are retried.
+    /// Null with errno where it failed; ENOSYS where the target or kernel has no openat2.
+    /// </summary>
+    public abstract SafeFileHandle? TryOpenBeneath(SafeFileHandle directory, string relativePath, int flags, uint mode, out int errno);
+
+    /// <summary>lstat() a path: its file-type bits (st_mode &amp; S_IFMT), or -1 with errno.</summary>
+    public abstract int TryGetFileType(string path, out int errno);
+
+    /// <summary>fstat() an open descriptor: its file-type bits (st_mode &amp; S_IFMT), or -1 with errno.</summary>
+    public abstract int TryGetFileType(SafeFileHandle handle, out int errno);
+
+    /// <summary>lstat() a path: its device and inode numbers, or null where nothing is there.</summary>
+    public abstract (ulong Device, ulong Inode)? TryGetFileIdentity(string path);
+
+    /// <summary>fcntl(F_GETFL): a descriptor's status flags.</summary>
+    public abstract int GetStatusFlags(SafeHandle handle);
+
+    /// <summary>fcntl(F_SETFL): replaces a descriptor's status flags.</summary>
+    public abstract void SetStatusFlags(SafeHandle handle, int flags);
+
+    /// <summary>getpwnam_r(): the user id of <paramref name="name"/>, or null where there is no such user.</summary>
+    /// <exception cref="FdPassingException">The user database could not be read.</exception>
+    public abstract uint? LookUpUser(string name);
+}
