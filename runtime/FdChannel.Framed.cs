@@ -125,6 +125,10 @@ public sealed partial class FdChannel
     /// <summary>
     /// Receives one frame. Dispose the returned message (or take its descriptors) so that no descriptor leaks.
     /// </summary>
+    /// <remarks>
+    /// A small frame (header and payload up to 4 KiB) takes one recvmsg, which may also bring frames sent after it;
+    /// they are kept for the next calls, so a channel that receives frames receives only frames from then on.
+    /// </remarks>
     /// <exception cref="FdPeerErrorException">The peer sent an error frame.</exception>
     /// <exception cref="FdProtocolException">A malformed frame, descriptors that do not match the frame, or the classic protocol where a frame was expected; what came was closed.</exception>
     /// <exception cref="EndOfStreamException">The peer closed (or reset) the connection.</exception>
@@ -132,22 +136,30 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
-        using var exclusive = new Exclusive(this, send: false);
+        var exclusive = new Exclusive(this, send: false);
         FrameReader reader = NewFrameReader();
         try
         {
-            do
+            try
             {
-                int n = ReceiveSome(reader.Buffer.Span, reader.Room, out ReceiveResult result, "receiving a frame");
-                reader.OnReceived(n, result);
+                reader.CheckReadAhead();
+                while (!reader.Complete)
+                {
+                    int n = ReceiveSome(reader.NextReceive().Span, reader.Room, out ReceiveResult result, "receiving a frame");
+                    reader.OnReceived(n, result);
+                }
             }
-            while (!reader.Complete);
+            catch (Exception e)
+            {
+                Fail(reader, e);
+                throw;
+            }
+            // The frame was read to its end: what Finish refuses leaves the stream in step.
             return reader.Finish();
         }
-        catch (Exception e)
+        finally
         {
-            Fail(reader, e);
-            throw;
+            EndFrameReceive(exclusive);
         }
     }
 
@@ -156,22 +168,73 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
-        using var exclusive = new Exclusive(this, send: false);
+        var exclusive = new Exclusive(this, send: false);
         FrameReader reader = NewFrameReader();
         try
         {
-            do
+            try
             {
-                var (n, result) = await ReceiveSomeAsync(reader.Buffer, reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
-                reader.OnReceived(n, result);
+                reader.CheckReadAhead();
+                while (!reader.Complete)
+                {
+                    var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
+                    reader.OnReceived(n, result);
+                }
             }
-            while (!reader.Complete);
+            catch (Exception e)
+            {
+                Fail(reader, e);
+                throw;
+            }
             return reader.Finish();
         }
-        catch (Exception e)
+        finally
         {
-            Fail(reader, e);
-            throw;
+            EndFrameReceive(exclusive);
+        }
+    }
+
+    /// <summary>
+    /// Ends a frame receive. Frames read ahead hold descriptors: where the channel was disposed meanwhile, its
+    /// Dispose may have found this receive running and left them, so they are closed here.
+    /// </summary>
+    private void EndFrameReceive(Exclusive exclusive)
+    {
+        exclusive.Dispose();
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            DropFrameReadAhead();
+        }
+    }
+
+    /// <summary>Closes what the frame reader holds, unless a receive is running (it does so itself when it ends).</summary>
+    private void DropFrameReadAhead()
+    {
+        if (_frameReader is not { } reader || Interlocked.CompareExchange(ref _receiving, 1, 0) != 0)
+        {
+            return;
+        }
+        try
+        {
+            reader.Drop();
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>
+    /// A receive of another protocol would take the bytes of frames already read ahead for their rest: refuse it,
+    /// leaving them for <see cref="ReceiveFrame"/>.
+    /// </summary>
+    private void ThrowIfFramesReadAhead()
+    {
+        if (_frameReader is { HasReadAhead: true })
+        {
+            throw new InvalidOperationException(
+                "Frames sent after the last one received were already read from the socket with it; receive them with ReceiveFrame before any other kind of receive.");
         }
     }
 }

@@ -270,6 +270,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
             return;
         }
         Release();
+        DropFrameReadAhead();
     }
 
     /// <inheritdoc />
