@@ -136,31 +136,24 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
-        var exclusive = new Exclusive(this, send: false);
+        using var exclusive = new Exclusive(this, send: false);
         FrameReader reader = NewFrameReader();
         try
         {
-            try
+            reader.CheckReadAhead();
+            while (!reader.Complete)
             {
-                reader.CheckReadAhead();
-                while (!reader.Complete)
-                {
-                    int n = ReceiveSome(reader.NextReceive().Span, reader.Room, out ReceiveResult result, "receiving a frame");
-                    reader.OnReceived(n, result);
-                }
+                int n = ReceiveSome(reader.NextReceive().Span, reader.Room, out ReceiveResult result, "receiving a frame");
+                reader.OnReceived(n, result);
             }
-            catch (Exception e)
-            {
-                Fail(reader, e);
-                throw;
-            }
-            // The frame was read to its end: what Finish refuses leaves the stream in step.
-            return reader.Finish();
         }
-        finally
+        catch (Exception e)
         {
-            EndFrameReceive(exclusive);
+            Fail(reader, e);
+            throw;
         }
+        // The frame was read to its end: what Finish refuses leaves the stream in step.
+        return reader.Finish();
     }
 
     /// <summary>Receives one frame asynchronously; see <see cref="ReceiveFrame"/>.</summary>
@@ -168,40 +161,39 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
-        var exclusive = new Exclusive(this, send: false);
+        using var exclusive = new Exclusive(this, send: false);
         FrameReader reader = NewFrameReader();
         try
         {
-            try
+            reader.CheckReadAhead();
+            while (!reader.Complete)
             {
-                reader.CheckReadAhead();
-                while (!reader.Complete)
-                {
-                    var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
-                    reader.OnReceived(n, result);
-                }
+                var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
+                reader.OnReceived(n, result);
             }
-            catch (Exception e)
-            {
-                Fail(reader, e);
-                throw;
-            }
-            return reader.Finish();
         }
-        finally
+        catch (Exception e)
         {
-            EndFrameReceive(exclusive);
+            Fail(reader, e);
+            throw;
         }
+        return reader.Finish();
     }
 
     /// <summary>
-    /// Ends a frame receive. Frames read ahead hold descriptors: where the channel was disposed meanwhile, its
-    /// Dispose may have found this receive running and left them, so they are closed here.
+    /// Ends a receive. Frames read ahead hold descriptors: where the channel was disposed meanwhile, its Dispose may
+    /// have found this receive running and left them, so they are closed here (the flag is released first, so one
+    /// of the two always sees the other).
     /// </summary>
-    private void EndFrameReceive(Exclusive exclusive)
+    private void EndReceive()
     {
-        exclusive.Dispose();
-        Interlocked.MemoryBarrier();
+        if (_frameReader is null)
+        {
+            // Only a frame receive creates the reader, and none ran meanwhile: there is nothing read ahead.
+            Volatile.Write(ref _receiving, 0);
+            return;
+        }
+        Interlocked.Exchange(ref _receiving, 0);
         if (Volatile.Read(ref _disposed) != 0)
         {
             DropFrameReadAhead();
