@@ -16,9 +16,9 @@ public sealed partial class FdChannel
     /// A receive may bring descriptors only at a frame boundary, with nothing of a frame buffered: it may read as
     /// much as fits, several frames or the start of one. A sender attaches a frame's descriptors to the sendmsg of
     /// its header, and a stream receive returns the control data of one such sendmsg at most (Linux ends it right
-    /// after that segment; the BSDs return control data only at the start of a receive). So the descriptors of such a
-    /// receive belong to the one frame starting in it that announces descriptors; where none does, the last one
-    /// takes them (and refuses them as a count mismatch). Every other receive reads exactly the rest of the current frame (never a byte of
+    /// after that segment). So the descriptors of such a receive belong to the one frame starting in it that
+    /// announces descriptors, wherever in the receive its segment was; where none does, the last one takes them
+    /// (and refuses them as a count mismatch). Every other receive reads exactly the rest of the current frame (never a byte of
     /// the next, whose descriptors would come along) and may bring no descriptors: any that arrive mean the stream is
     /// out of step, or a peer is making this side hold descriptors, and break the channel. Frames that do not fit in
     /// the buffer continue in a payload array of their own, which grows with what arrives, not with what a header

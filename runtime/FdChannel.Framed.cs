@@ -127,7 +127,7 @@ public sealed partial class FdChannel
     /// </summary>
     /// <remarks>
     /// A small frame (header and payload up to 4 KiB) takes one recvmsg, which may also bring frames sent after it;
-    /// they are kept for the next calls, so a channel that receives frames receives only frames from then on.
+    /// they are kept for the next calls, and another kind of receive is refused while they are held.
     /// </remarks>
     /// <exception cref="FdPeerErrorException">The peer sent an error frame.</exception>
     /// <exception cref="FdProtocolException">A malformed frame, descriptors that do not match the frame, or the classic protocol where a frame was expected; what came was closed.</exception>
