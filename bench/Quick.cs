@@ -7,9 +7,10 @@ using System.Threading.Tasks;
 namespace FdPasser.Bench;
 
 /// <summary>
-/// <c>quick --fds K --iterations N [--api raw|classic|framed] [--async] [--pending] [--warmup-ms W]</c>: runs the pass-K workload N times
+/// <c>quick --fds K --iterations N [--api raw|classic|framed] [--async] [--pending] [--warmup-ms W] [--cpu]</c>: runs the pass-K workload N times
 /// after W ms of warm-up (so the measured code is fully tiered up) and prints one line
-/// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c>.
+/// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c>; <c>--cpu</c> appends <c>cpu_ns_per_msg=C cpu_ns_per_fd=D</c>,
+/// the process's CPU time, which a busy machine inflates far less than the elapsed time.
 /// <para>
 /// <c>--async</c> uses <see cref="FdChannel.SendRawAsync"/> and <see cref="FdChannel.ReceiveRawAsync(Memory{byte}, Memory{int}, System.Threading.CancellationToken)"/>
 /// on one thread, so every operation completes synchronously. <c>--pending</c> (with <c>--async</c>) measures
@@ -31,6 +32,7 @@ internal static class Quick
         bool useAsync = false, pending = false;
         int warmupMs = 500;
         string api = "raw";
+        bool cpu = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -53,9 +55,12 @@ internal static class Quick
                 case "--api":
                     api = args[++i];
                     break;
+                case "--cpu":
+                    cpu = true;
+                    break;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--api raw|classic|framed] [--async [--pending]] [--warmup-ms W]");
+                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--api raw|classic|framed] [--async [--pending]] [--warmup-ms W] [--cpu]");
                     return 2;
             }
         }
@@ -86,11 +91,16 @@ internal static class Quick
         {
             line += string.Create(CultureInfo.InvariantCulture, $" pending_per_msg={(double)r.Pending / iterations:0.###}");
         }
+        if (cpu)
+        {
+            double cpuPerMsg = r.Cpu.TotalNanoseconds / iterations;
+            line += string.Create(CultureInfo.InvariantCulture, $" cpu_ns_per_msg={cpuPerMsg:F1} cpu_ns_per_fd={(fds == 0 ? 0 : cpuPerMsg / fds):F1}");
+        }
         Console.WriteLine(line);
         return 0;
     }
 
-    private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending);
+    private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending, TimeSpan Cpu);
 
     private static Result RunSync(PassWorkload w, string api, long iterations, int warmupMs)
     {
@@ -104,6 +114,7 @@ internal static class Quick
         }
         while (Stopwatch.GetTimestamp() < until);
 
+        TimeSpan cpu0 = Environment.CpuUsage.TotalTime;
         long bytes0 = GC.GetAllocatedBytesForCurrentThread();
         long t0 = Stopwatch.GetTimestamp();
         for (long i = 0; i < iterations; i++)
@@ -112,7 +123,8 @@ internal static class Quick
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetAllocatedBytesForCurrentThread();
-        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0);
+        TimeSpan cpu1 = Environment.CpuUsage.TotalTime;
+        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0, cpu1 - cpu0);
     }
 
     private static async Task<Result> RunAsync(PassWorkload w, string api, long iterations, int warmupMs)
@@ -129,6 +141,7 @@ internal static class Quick
 
         // Every await completes synchronously, so the loop stays on this thread and the per-thread count is exact.
         int thread = Environment.CurrentManagedThreadId;
+        TimeSpan cpu0 = Environment.CpuUsage.TotalTime;
         long bytes0 = GC.GetAllocatedBytesForCurrentThread();
         long t0 = Stopwatch.GetTimestamp();
         for (long i = 0; i < iterations; i++)
@@ -137,11 +150,12 @@ internal static class Quick
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetAllocatedBytesForCurrentThread();
+        TimeSpan cpu1 = Environment.CpuUsage.TotalTime;
         if (Environment.CurrentManagedThreadId != thread)
         {
             throw new InvalidOperationException("An operation completed asynchronously; the allocation count would be wrong.");
         }
-        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0);
+        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0, cpu1 - cpu0);
     }
 
     /// <summary>
@@ -179,6 +193,7 @@ internal static class Quick
 
         long pending = 0;
         long bytes0 = 0, t0 = 0;
+        TimeSpan cpu0 = default;
         long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
         bool warm = false;
         for (long i = 0; i < iterations; i++)
@@ -192,6 +207,7 @@ internal static class Quick
                 else
                 {
                     warm = true;
+                    cpu0 = Environment.CpuUsage.TotalTime;
                     bytes0 = GC.GetTotalAllocatedBytes(precise: true);
                     t0 = Stopwatch.GetTimestamp();
                 }
@@ -211,8 +227,9 @@ internal static class Quick
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetTotalAllocatedBytes(precise: true);
+        TimeSpan cpu1 = Environment.CpuUsage.TotalTime;
         w.Sender.Dispose(); // end of stream: the echo task returns
         await echo.ConfigureAwait(false);
-        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, pending);
+        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, pending, cpu1 - cpu0);
     }
 }

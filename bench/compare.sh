@@ -9,7 +9,10 @@
 # Each run warms up before it measures (C and Python: N/10 messages; .NET: 500 ms so the JIT has tiered up).
 # The order of the implementations rotates from round to round, so drift on a busy machine is shared out.
 # "vs C" is the median over rounds of each round's ratio to that round's C run (runs of one round are seconds
-# apart, so a load burst on a shared machine moves both); the time columns are plain medians.
+# apart, so a load burst on a shared machine moves both); the time columns are plain medians. "CPU vs C" is the
+# same ratio of the process's CPU time per message (every program measures it around its timed loop, --cpu),
+# which other jobs on a busy machine inflate far less than the elapsed time: read it when the load average
+# printed below is above the number of cores.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,16 +42,17 @@ impls=(c net-sync net-async net-framed)
 run() { # impl K N -> the one result line
   local impl=$1 k=$2 n=$3
   case "$impl" in
-    c)         "$work/pass" --fds "$k" --iterations "$n" ;;
-    python)    python3 "$here/python/pass.py" --fds "$k" --iterations "$n" ;;
-    net-sync)  $net quick --fds "$k" --iterations "$n" ;;
-    net-async) $net quick --fds "$k" --iterations "$n" --async ;;
-    net-framed) $net quick --fds "$k" --iterations "$n" --api framed ;;
+    c)         "$work/pass" --fds "$k" --iterations "$n" --cpu ;;
+    python)    python3 "$here/python/pass.py" --fds "$k" --iterations "$n" --cpu ;;
+    net-sync)  $net quick --fds "$k" --iterations "$n" --cpu ;;
+    net-async) $net quick --fds "$k" --iterations "$n" --async --cpu ;;
+    net-framed) $net quick --fds "$k" --iterations "$n" --api framed --cpu ;;
   esac
 }
 
 results="$work/results.txt"
 : >"$results"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 count=${#impls[@]}
 for ((r = 0; r < ROUNDS; r++)); do
   echo "round $((r + 1))/$ROUNDS" >&2
@@ -70,6 +74,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || true)
 echo
 echo "Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr); .NET $(dotnet --version), $("$CC" --version | head -1), $(python3 --version 2>&1)"
 echo "Medians of $ROUNDS alternating runs; pass-1: $N1 messages per run, pass-253: $N253. vs C: median of the per-round ratios (range over rounds)."
+echo "Load average (1, 5, 15 min): $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 echo
 python3 - "$results" "$pending" <<'PY'
 import statistics, sys
@@ -91,19 +96,23 @@ def med(impl, k, key):
     nums = [float(x) for x in vals if x != "na"]
     return statistics.median(nums) if nums else None
 
-print("| workload | implementation | ns per message | ns per descriptor | vs C | bytes allocated per message |")
-print("| --- | --- | ---: | ---: | ---: | ---: |")
+def ratio_text(impl, k, key):
+    ratios = [float(v[key]) / float(by_round[(r, "c", k)][key])
+              for (r, i, kk), v in by_round.items() if i == impl and kk == k and (r, "c", k) in by_round]
+    return f"{statistics.median(ratios):.3f}x (per round: {min(ratios):.2f}–{max(ratios):.2f})"
+
+print("| workload | implementation | ns per message | ns per descriptor | vs C | CPU ns per descriptor | CPU vs C | bytes allocated per message |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for k in (1, 253):
     key = "ns_per_msg" if k == 1 else "ns_per_fd"
     for impl in ("c", "python", "net-sync", "net-async", "net-framed"):
         if (impl, k) not in rows:
             continue
         msg, fd, alloc = med(impl, k, "ns_per_msg"), med(impl, k, "ns_per_fd"), med(impl, k, "alloc_bytes_per_msg")
-        ratios = [float(v[key]) / float(by_round[(r, "c", k)][key])
-                  for (r, i, kk), v in by_round.items() if i == impl and kk == k and (r, "c", k) in by_round]
-        ratio = statistics.median(ratios)
+        cpu_fd = med(impl, k, "cpu_ns_per_fd")
         alloc_text = "n/a" if alloc is None else f"{alloc:g}"
-        print(f"| pass-{k} | {names[impl]} | {msg:,.0f} | {fd:,.1f} | {ratio:.3f}x (per round: {min(ratios):.2f}–{max(ratios):.2f}) | {alloc_text} |")
+        print(f"| pass-{k} | {names[impl]} | {msg:,.0f} | {fd:,.1f} | {ratio_text(impl, k, key)} | {cpu_fd:,.1f} | "
+              f"{ratio_text(impl, k, 'cpu_' + key)} | {alloc_text} |")
 
 p = dict(f.split("=", 1) for f in sys.argv[2].split())
 print()

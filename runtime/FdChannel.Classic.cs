@@ -84,6 +84,7 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: false);
+        ThrowIfFramesReadAhead();
         ClassicReader reader = _classicReader ??= new ClassicReader(this);
         try
         {
@@ -114,6 +115,7 @@ public sealed partial class FdChannel
     {
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: false);
+        ThrowIfFramesReadAhead();
         ClassicReader reader = _classicReader ??= new ClassicReader(this);
         byte[] bytes = _asyncByteScratch ??= new byte[2];
         try

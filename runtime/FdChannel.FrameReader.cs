@@ -10,19 +10,36 @@ namespace FdPasser;
 public sealed partial class FdChannel
 {
     /// <summary>
-    /// One frame being read: its header, its payload so far and its descriptors. Descriptors are accepted only with
-    /// the receive that brings the frame's first byte, where the sender attached them; any later ones mean the
-    /// stream is out of step (or a peer is making this side hold descriptors), and break the channel.
+    /// Reads frames through one receive buffer, so that a small frame, header and payload, takes one recvmsg.
     /// </summary>
+    /// <remarks>
+    /// A receive may bring descriptors only at a frame boundary, with nothing of a frame buffered: it may read as
+    /// much as fits, several frames or the start of one. A sender attaches a frame's descriptors to the sendmsg of
+    /// its header, and a stream receive returns the control data of one such sendmsg at most (Linux ends it right
+    /// after that segment). So the descriptors of such a receive belong to the one frame starting in it that
+    /// announces descriptors, wherever in the receive its segment was; where none does, the last one takes them
+    /// (and refuses them as a count mismatch). Every other receive reads exactly the rest of the current frame (never a byte of
+    /// the next, whose descriptors would come along) and may bring no descriptors: any that arrive mean the stream is
+    /// out of step, or a peer is making this side hold descriptors, and break the channel. Frames that do not fit in
+    /// the buffer continue in a payload array of their own, which grows with what arrives, not with what a header
+    /// announces.
+    /// </remarks>
     private sealed class FrameReader : MessageReader
     {
-        // What the payload buffer starts at: it grows with what arrives, not with what a header announces.
+        // Frames up to this size, header included, arrive in one recvmsg.
+        private const int ReceiveBufferSize = 4096;
+
+        // Where a payload array of a larger frame starts; it doubles as bytes arrive, up to the announced size.
         private const int FirstPayloadChunk = 64 * 1024;
 
-        private readonly byte[] _header = new byte[FrameHeader.Size];
-        private int _headerRead;
-        private FrameHeader _parsed;
-        private byte[] _payload = Array.Empty<byte>();
+        private readonly byte[] _buffer = new byte[ReceiveBufferSize];
+        private int _start;
+        private int _end;
+        private int _chunkEnd;
+        private bool _withRoom;
+        private bool _parsed;
+        private FrameHeader _header;
+        private byte[]? _payload;
         private int _payloadRead;
 
         public FrameReader(FdChannel channel, int maxDescriptors)
@@ -30,56 +47,82 @@ public sealed partial class FdChannel
         {
         }
 
-        public override bool InMessage => _headerRead > 0 || Descriptors.Count > 0;
+        public override bool InMessage => _end > _start || _parsed || Descriptors.Count > 0;
 
         public override string MessageName => "a frame";
 
-        public bool HeaderComplete => _headerRead == FrameHeader.Size;
+        /// <summary>True between receives where bytes or descriptors of a frame not yet returned are held.</summary>
+        public bool HasReadAhead => _end > _start || Descriptors.Count > 0;
 
-        public bool Complete => HeaderComplete && _payloadRead == _parsed.PayloadLength;
+        public bool Complete =>
+            _parsed && (_payload is null ? _end - _start >= FrameHeader.Size + _header.PayloadLength : _payloadRead == _header.PayloadLength);
 
-        /// <summary>Where the next receive may put descriptors: all a message can carry before the first byte, none after.</summary>
-        public Span<int> Room => _headerRead == 0 ? Descriptors.Room(Descriptors.Capacity) : Span<int>.Empty;
+        /// <summary>Where the next receive may put descriptors: all a message can carry at a frame boundary, none inside a frame.</summary>
+        public Span<int> Room => _withRoom ? Descriptors.Room(Descriptors.Capacity) : Span<int>.Empty;
 
-        public Memory<int> RoomMemory => _headerRead == 0 ? Descriptors.RoomMemory(Descriptors.Capacity) : Memory<int>.Empty;
+        public Memory<int> RoomMemory => _withRoom ? Descriptors.RoomMemory(Descriptors.Capacity) : Memory<int>.Empty;
 
-        /// <summary>Where the next receive puts bytes: the rest of the header, then the payload buffer, grown as needed.</summary>
-        public Memory<byte> Buffer
+        /// <summary>
+        /// Where the next receive puts bytes: the whole buffer at a frame boundary, else exactly the rest of the
+        /// current frame's header or payload. Sets <see cref="Room"/> to match.
+        /// </summary>
+        public Memory<byte> NextReceive()
         {
-            get
+            if (_payload is not null)
             {
-                if (!HeaderComplete)
-                {
-                    return _header.AsMemory(_headerRead);
-                }
+                _withRoom = false;
                 if (_payloadRead == _payload.Length)
                 {
-                    int size = (int)Math.Min(_parsed.PayloadLength, Math.Max(FirstPayloadChunk, 2L * _payload.Length));
-                    Array.Resize(ref _payload, size);
+                    Array.Resize(ref _payload, (int)Math.Min(_header.PayloadLength, 2L * _payload.Length));
                 }
                 return _payload.AsMemory(_payloadRead);
             }
+            if (_start == _end)
+            {
+                _start = _end = 0;
+                _withRoom = Descriptors.Count == 0;
+                return _buffer;
+            }
+            _withRoom = false;
+            int want = (_parsed ? FrameHeader.Size + _header.PayloadLength : FrameHeader.Size) - (_end - _start);
+            if (_end + want > _buffer.Length)
+            {
+                // The frame fits in the buffer (a larger one has a payload array): move it to the front.
+                System.Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _chunkEnd -= _start;
+                _end -= _start;
+                _start = 0;
+            }
+            return _buffer.AsMemory(_end, want);
         }
 
         public override void Reset()
         {
-            _headerRead = 0;
-            _parsed = default;
-            _payload = Array.Empty<byte>();
+            _start = _end = _chunkEnd = 0;
+            _withRoom = false;
+            _parsed = false;
+            _header = default;
+            _payload = null;
             _payloadRead = 0;
             ClearProblem();
+        }
+
+        /// <summary>Closes and forgets everything held: the channel is gone.</summary>
+        public void Drop()
+        {
+            Descriptors.CloseAll();
+            Reset();
         }
 
         public void OnReceived(int n, in ReceiveResult result)
         {
             int arrived = result.Descriptors + result.Closed;
-            bool first = _headerRead == 0;
             Descriptors.Commit(result.Descriptors);
-            if (arrived > 0 && !first)
+            if (arrived > 0 && !_withRoom)
             {
                 // With an empty room the transport has closed them already.
                 throw Channel.Violation(
-                    HeaderComplete
+                    _parsed
                         ? "Receiving a frame failed: descriptors arrived inside a frame's payload, where the framed protocol never puts them"
                         : "Receiving a frame failed: descriptors arrived after the first byte of a frame's header, where the framed protocol never puts them",
                     result.Closed + Descriptors.CloseAll());
@@ -87,41 +130,103 @@ public sealed partial class FdChannel
             NoteProblem(result);
             if (n == 0)
             {
-                if (first && Descriptors.Count == 0)
+                if (_withRoom && Descriptors.Count == 0)
                 {
                     throw new EndOfStreamException("The peer closed the connection.");
                 }
-                throw new EndOfStreamException(HeaderComplete
+                throw new EndOfStreamException(_parsed
                     ? "The peer closed the connection in the middle of a frame's payload."
                     : "The peer closed the connection in the middle of a frame header.");
             }
-            if (HeaderComplete)
+            if (_payload is not null)
             {
                 _payloadRead += n;
                 return;
             }
-            _headerRead += n;
-            if (FrameHeader.CheckStart(_header.AsSpan(0, _headerRead)) is { } mixUp)
+            _end += n;
+            if (_withRoom)
             {
-                throw Channel.Violation("Receiving a frame failed: " + mixUp, Descriptors.CloseAll());
+                _chunkEnd = _end;
             }
-            if (HeaderComplete)
+            CheckHeader();
+        }
+
+        /// <summary>Checks the header of a frame that was read ahead with an earlier one, before waiting for more of it.</summary>
+        public void CheckReadAhead()
+        {
+            if (!_parsed && _end > _start)
             {
-                if (FrameHeader.TryRead(_header, Descriptors.Capacity, Channel.MaxFramePayload, out _parsed) is { } error)
-                {
-                    throw Channel.Violation("Receiving a frame failed: " + error, Descriptors.CloseAll());
-                }
+                CheckHeader();
             }
         }
 
-        /// <summary>The frame, once read to its end: a message owning its descriptors, or the error it carries.</summary>
+        private void CheckHeader()
+        {
+            if (_parsed)
+            {
+                return;
+            }
+            ReadOnlySpan<byte> start = _buffer.AsSpan(_start, Math.Min(_end - _start, FrameHeader.Size));
+            if (FrameHeader.CheckStart(start) is { } mixUp)
+            {
+                throw Channel.Violation("Receiving a frame failed: " + mixUp, Descriptors.CloseAll());
+            }
+            if (start.Length < FrameHeader.Size)
+            {
+                return;
+            }
+            if (FrameHeader.TryRead(start, Descriptors.Capacity, Channel.MaxFramePayload, out _header) is { } error)
+            {
+                throw Channel.Violation("Receiving a frame failed: " + error, Descriptors.CloseAll());
+            }
+            _parsed = true;
+            if (FrameHeader.Size + (long)_header.PayloadLength > _buffer.Length)
+            {
+                // Everything buffered is this frame's (it reaches past the buffer's end): its payload continues in an
+                // array of its own.
+                int buffered = _end - _start - FrameHeader.Size;
+                _payload = new byte[Math.Min(_header.PayloadLength, Math.Max(FirstPayloadChunk, buffered))];
+                _buffer.AsSpan(_start + FrameHeader.Size, buffered).CopyTo(_payload);
+                _payloadRead = buffered;
+                _start = _end = 0;
+            }
+        }
+
+        /// <summary>
+        /// The frame, read to its end: a message owning its descriptors, or the error it carries. Bytes and
+        /// descriptors of frames read with it stay for the next call.
+        /// </summary>
         public FdMessage Finish()
         {
-            FrameHeader header = _parsed;
-            byte[] payload = _payload;
-            string? problem = Problem;
-            int problemClosed = ProblemClosed;
-            Reset();
+            FrameHeader header = _header;
+            byte[] payload;
+            bool ownsDescriptors;
+            if (_payload is not null)
+            {
+                payload = _payload;
+                ownsDescriptors = true;
+                _payload = null;
+                _payloadRead = 0;
+            }
+            else
+            {
+                payload = _buffer.AsSpan(_start + FrameHeader.Size, header.PayloadLength).ToArray();
+                _start += FrameHeader.Size + header.PayloadLength;
+                // The last frame of the receive that brought the descriptors takes what no frame before it claimed.
+                ownsDescriptors = header.DescriptorCount > 0 || _start >= _chunkEnd;
+                if (_start == _end)
+                {
+                    _start = _end = 0;
+                }
+            }
+            _parsed = false;
+            _header = default;
+            string? problem = ownsDescriptors ? Problem : null;
+            int problemClosed = ownsDescriptors ? ProblemClosed : 0;
+            if (ownsDescriptors)
+            {
+                ClearProblem();
+            }
             if (problem is not null)
             {
                 int closed = problemClosed + Descriptors.CloseAll();
@@ -129,19 +234,22 @@ public sealed partial class FdChannel
             }
             if (header.Kind == FrameHeader.KindError)
             {
-                Descriptors.CloseAll();
+                if (ownsDescriptors)
+                {
+                    Descriptors.CloseAll();
+                }
                 int code = payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(payload) : 0;
                 string? text = payload.Length > 4 ? Encoding.UTF8.GetString(payload, 4, payload.Length - 4) : null;
                 throw new FdPeerErrorException(code, text);
             }
-            if (Descriptors.Count != header.DescriptorCount)
+            int arrived = ownsDescriptors ? Descriptors.Count : 0;
+            if (arrived != header.DescriptorCount)
             {
-                int arrived = Descriptors.Count;
-                int closed = Descriptors.CloseAll();
+                int closed = ownsDescriptors ? Descriptors.CloseAll() : 0;
                 throw new FdProtocolException(
                     $"The frame announced {header.DescriptorCount} descriptor(s) but {arrived} arrived; they were closed.", closed, channelBroken: false);
             }
-            return Descriptors.TakeMessage(payload);
+            return ownsDescriptors ? Descriptors.TakeMessage(payload) : new FdMessage(payload, ReadOnlySpan<int>.Empty);
         }
     }
 }

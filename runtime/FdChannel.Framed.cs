@@ -125,6 +125,10 @@ public sealed partial class FdChannel
     /// <summary>
     /// Receives one frame. Dispose the returned message (or take its descriptors) so that no descriptor leaks.
     /// </summary>
+    /// <remarks>
+    /// A small frame (header and payload up to 4 KiB) takes one recvmsg, which may also bring frames sent after it;
+    /// they are kept for the next calls, and another kind of receive is refused while they are held.
+    /// </remarks>
     /// <exception cref="FdPeerErrorException">The peer sent an error frame.</exception>
     /// <exception cref="FdProtocolException">A malformed frame, descriptors that do not match the frame, or the classic protocol where a frame was expected; what came was closed.</exception>
     /// <exception cref="EndOfStreamException">The peer closed (or reset) the connection.</exception>
@@ -136,19 +140,20 @@ public sealed partial class FdChannel
         FrameReader reader = NewFrameReader();
         try
         {
-            do
+            reader.CheckReadAhead();
+            while (!reader.Complete)
             {
-                int n = ReceiveSome(reader.Buffer.Span, reader.Room, out ReceiveResult result, "receiving a frame");
+                int n = ReceiveSome(reader.NextReceive().Span, reader.Room, out ReceiveResult result, "receiving a frame");
                 reader.OnReceived(n, result);
             }
-            while (!reader.Complete);
-            return reader.Finish();
         }
         catch (Exception e)
         {
             Fail(reader, e);
             throw;
         }
+        // The frame was read to its end: what Finish refuses leaves the stream in step.
+        return reader.Finish();
     }
 
     /// <summary>Receives one frame asynchronously; see <see cref="ReceiveFrame"/>.</summary>
@@ -160,18 +165,68 @@ public sealed partial class FdChannel
         FrameReader reader = NewFrameReader();
         try
         {
-            do
+            reader.CheckReadAhead();
+            while (!reader.Complete)
             {
-                var (n, result) = await ReceiveSomeAsync(reader.Buffer, reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
+                var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
                 reader.OnReceived(n, result);
             }
-            while (!reader.Complete);
-            return reader.Finish();
         }
         catch (Exception e)
         {
             Fail(reader, e);
             throw;
+        }
+        return reader.Finish();
+    }
+
+    /// <summary>
+    /// Ends a receive. Frames read ahead hold descriptors: where the channel was disposed meanwhile, its Dispose may
+    /// have found this receive running and left them, so they are closed here (the flag is released first, so one
+    /// of the two always sees the other).
+    /// </summary>
+    private void EndReceive()
+    {
+        if (_frameReader is null)
+        {
+            // Only a frame receive creates the reader, and none ran meanwhile: there is nothing read ahead.
+            Volatile.Write(ref _receiving, 0);
+            return;
+        }
+        Interlocked.Exchange(ref _receiving, 0);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            DropFrameReadAhead();
+        }
+    }
+
+    /// <summary>Closes what the frame reader holds, unless a receive is running (it does so itself when it ends).</summary>
+    private void DropFrameReadAhead()
+    {
+        if (_frameReader is not { } reader || Interlocked.CompareExchange(ref _receiving, 1, 0) != 0)
+        {
+            return;
+        }
+        try
+        {
+            reader.Drop();
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>
+    /// A receive of another protocol would take the bytes of frames already read ahead for their rest: refuse it,
+    /// leaving them for <see cref="ReceiveFrame"/>.
+    /// </summary>
+    private void ThrowIfFramesReadAhead()
+    {
+        if (_frameReader is { HasReadAhead: true })
+        {
+            throw new InvalidOperationException(
+                "Frames sent after the last one received were already read from the socket with it; receive them with ReceiveFrame before any other kind of receive.");
         }
     }
 }

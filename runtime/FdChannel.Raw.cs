@@ -43,6 +43,7 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
+        ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
         ReceivedDescriptors fds = RawDescriptors();
         int n = ReceiveSome(buffer, fds.Room(RawLimit(maxDescriptors)), out ReceiveResult result, "receiving a message");
@@ -60,6 +61,7 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
+        ThrowIfFramesReadAhead();
         int n = ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
         ThrowIfControlProblem(result);
         descriptorCount = result.Descriptors;
@@ -89,6 +91,7 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
+        ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
         ReceivedDescriptors fds = RawDescriptors();
         var (n, result) = await ReceiveSomeAsync(buffer, fds.RoomMemory(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
@@ -109,6 +112,7 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
+        ThrowIfFramesReadAhead();
         var (n, result) = await ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
         ThrowIfControlProblem(result);
         return (n, result.Descriptors);

@@ -270,6 +270,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
             return;
         }
         Release();
+        DropFrameReadAhead();
     }
 
     /// <inheritdoc />
@@ -359,6 +360,16 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
             _send = send;
         }
 
-        public void Dispose() => Volatile.Write(ref _send ? ref _owner._sending : ref _owner._receiving, 0);
+        public void Dispose()
+        {
+            if (_send)
+            {
+                Volatile.Write(ref _owner._sending, 0);
+            }
+            else
+            {
+                _owner.EndReceive();
+            }
+        }
     }
 }

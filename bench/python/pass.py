@@ -6,9 +6,9 @@ recv_fds is a plain recvmsg (no MSG_CMSG_CLOEXEC: the received descriptors are i
 
 One socketpair(AF_UNIX, SOCK_STREAM); send K copies of the same /dev/null descriptor with a 1-byte payload,
 receive them, close the received descriptors; N times after a warm-up. Prints the line the .NET quick mode
-prints (alloc_bytes_per_msg is not measured here: na).
+prints (alloc_bytes_per_msg is not measured here: na); --cpu adds the process's CPU time per message.
 
-    python3 pass.py --fds 1 --iterations 100000
+    python3 pass.py --fds 1 --iterations 100000 [--cpu]
 """
 import argparse
 import os
@@ -22,6 +22,7 @@ def main() -> int:
     parser.add_argument("--fds", type=int, default=1)
     parser.add_argument("--iterations", type=int, default=100000)
     parser.add_argument("--warmup", type=int, default=-1)
+    parser.add_argument("--cpu", action="store_true")
     args = parser.parse_args()
     k, n = args.fds, args.iterations
     if not 0 <= k <= 253 or n < 1:
@@ -45,10 +46,15 @@ def main() -> int:
                 close(fd)
 
     run(warmup)
+    c0 = time.process_time_ns()
     t0 = time.perf_counter_ns()
     run(n)
     ns = (time.perf_counter_ns() - t0) / n
-    print(f"ns_per_msg={ns:.1f} ns_per_fd={(ns / k if k else 0.0):.1f} alloc_bytes_per_msg=na")
+    cpu = (time.process_time_ns() - c0) / n
+    line = f"ns_per_msg={ns:.1f} ns_per_fd={(ns / k if k else 0.0):.1f} alloc_bytes_per_msg=na"
+    if args.cpu:
+        line += f" cpu_ns_per_msg={cpu:.1f} cpu_ns_per_fd={(cpu / k if k else 0.0):.1f}"
+    print(line)
     return 0
 
 

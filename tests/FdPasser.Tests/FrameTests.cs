@@ -3,6 +3,7 @@ using System;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 using FdPasser.Tests.Support;
 using FdPasser.TestSupport;
@@ -141,11 +142,36 @@ public class FrameTests
         using (SafeFileHandle devNull = File.OpenHandle("/dev/null"))
         {
             HashSet<string> before = ProcFs.Snapshot();
+            // Larger than the receive buffer: the first receive ends inside the first segment, and the payload's
+            // rest is read on its own, where descriptors never ride.
+            a.SendRaw(Header(0, 8_000).Concat(new byte[5_000]).ToArray(), ReadOnlySpan<int>.Empty);
+            a.SendRaw(new byte[3_000], new SafeHandle[] { devNull });
+            FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveFrame());
+            Assert.True(e.ChannelBroken);
+            Assert.Contains("inside a frame's payload", e.Message);
+            ProcFs.AssertNoNewDescriptors(before);
+        }
+    }
+
+    [Fact]
+    public void Descriptors_on_a_later_segment_of_a_small_frame_are_refused_and_closed()
+    {
+        var (a, b) = FdChannel.CreatePair();
+        using (a)
+        using (b)
+        using (SafeFileHandle devNull = File.OpenHandle("/dev/null"))
+        {
+            HashSet<string> before = ProcFs.Snapshot();
+            // Both segments come in one receive, which cannot tell where the descriptor rode: the frame announced
+            // none, so it is refused and the descriptor closed.
             a.SendRaw(Header(0, 4), ReadOnlySpan<int>.Empty);
             a.SendRaw("abcd"u8, new SafeHandle[] { devNull });
             FdProtocolException e = Assert.Throws<FdProtocolException>(() => b.ReceiveFrame());
-            Assert.True(e.ChannelBroken);
+            Assert.Equal(1, e.DescriptorsClosed);
             ProcFs.AssertNoNewDescriptors(before);
+            a.SendFrame("next"u8, ReadOnlySpan<SafeHandle>.Empty);
+            using FdMessage next = b.ReceiveFrame();
+            Assert.Equal("next"u8.ToArray(), next.Payload.ToArray());
         }
     }
 

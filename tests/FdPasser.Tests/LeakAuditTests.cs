@@ -1,5 +1,7 @@
 using System.Collections.Generic;
 using System;
+using System.Buffers.Binary;
+using System.Linq;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -10,10 +12,13 @@ using Microsoft.Win32.SafeHandles;
 namespace FdPasser.Tests;
 
 /// <summary>
-/// 100,000 passes over pairs and a named endpoint, sync and async, with failures injected at random: peers that
-/// close mid-message, more descriptors than a message carries (the control data a classic receive cannot take),
-/// error statuses, cancellation at random points of a message, sync time-outs mid-message, disposal with a receive
-/// pending. The process ends with exactly the descriptors it started with.
+/// 100,000 passes over pairs and a named endpoint, sync and async, classic and framed (several frames sent before
+/// they are received, so that frames are read ahead), with failures injected at random: peers that close
+/// mid-message, more descriptors than a message carries (the control data a classic receive cannot take), error
+/// statuses, and cancellation, sync time-outs and disposal at random points: a random number of a frame's bytes
+/// sent (with or without a whole frame before it), a receive or a send blocked on a full buffer. The seed is fixed,
+/// every wait is bounded (time-outs of a millisecond), and the process ends with exactly the descriptors it
+/// started with.
 /// </summary>
 public class LeakAuditTests
 {
@@ -58,7 +63,9 @@ public class LeakAuditTests
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         var random = new Random(seed);
-        var outcomes = new int[10];
+        var outcomes = new int[14];
+        byte[] bytes = new byte[BlockingPayload];
+        random.NextBytes(bytes);
         {
             Link link = NewPair();
             try
@@ -188,6 +195,43 @@ public class LeakAuditTests
                         link = NewPair();
                         outcomes[9]++;
                     }
+                    else if (roll < 260)
+                    {
+                        // A burst of frames sent before any is received: some are read ahead with others.
+                        if (!await FrameBurstAsync(link, random, bytes, devNull, zero, async, ct))
+                        {
+                            // The last frame was left unreceived (perhaps read ahead, with its descriptors).
+                            link.Dispose();
+                            link = NewPair();
+                        }
+                        outcomes[10]++;
+                    }
+                    else if (roll < 275)
+                    {
+                        // A sync time-out after a random part of a frame (none of it: the channel stays usable).
+                        if (await TimeOutMidFrameAsync(link, random, bytes, devNull, zero, ct))
+                        {
+                            link.Dispose();
+                            link = NewPair();
+                        }
+                        outcomes[11]++;
+                    }
+                    else if (roll < 285)
+                    {
+                        // Disposed from another thread while a sync receive waits after a random part of a message.
+                        await DisposeDuringSyncReceiveAsync(link, random, bytes, devNull, zero, ct);
+                        link.Dispose();
+                        link = NewPair();
+                        outcomes[12]++;
+                    }
+                    else if (roll < 288)
+                    {
+                        // A send blocked on a full buffer, ended by cancellation, a time-out or disposal.
+                        await StopBlockedSendAsync(link, random, bytes, devNull, ct);
+                        link.Dispose();
+                        link = NewPair();
+                        outcomes[13]++;
+                    }
                     else
                     {
                         if (async)
@@ -209,6 +253,178 @@ public class LeakAuditTests
             }
         }
         return outcomes;
+    }
+
+    // Larger than a socket pair's buffer: a send of it blocks part way.
+    private const int BlockingPayload = 600_000;
+
+    private static SafeHandle[] Handles(int count, SafeFileHandle devNull, SafeFileHandle zero)
+    {
+        var handles = new SafeHandle[count];
+        for (int i = 0; i < count; i++)
+        {
+            handles[i] = (i & 1) == 0 ? devNull : zero;
+        }
+        return handles;
+    }
+
+    /// <summary>A frame's bytes as the wire carries them (docs/wire-format.md).</summary>
+    private static byte[] FrameBytes(int descriptors, ReadOnlySpan<byte> payload)
+    {
+        byte[] frame = new byte[10 + payload.Length];
+        frame[0] = (byte)'F';
+        frame[1] = (byte)'D';
+        frame[2] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(4), (ushort)descriptors);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(6), (uint)payload.Length);
+        payload.CopyTo(frame.AsSpan(10));
+        return frame;
+    }
+
+    /// <returns>False where the last frame was left unreceived.</returns>
+    private static async Task<bool> FrameBurstAsync(Link link, Random random, byte[] bytes, SafeFileHandle devNull, SafeFileHandle zero, bool async, CancellationToken ct)
+    {
+        int frames = random.Next(1, 4);
+        var lengths = new int[frames];
+        var counts = new int[frames];
+        for (int f = 0; f < frames; f++)
+        {
+            lengths[f] = random.Next(5) == 0 ? random.Next(4_000, 9_000) : random.Next(0, 600);
+            counts[f] = random.Next(0, 4);
+            SafeHandle[] handles = Handles(counts[f], devNull, zero);
+            if (async)
+            {
+                await link.Sender.SendFrameAsync(bytes.AsMemory(f, lengths[f]), handles, ct);
+            }
+            else
+            {
+                link.Sender.SendFrame(bytes.AsSpan(f, lengths[f]), handles);
+            }
+        }
+        int received = frames > 1 && random.Next(4) == 0 ? frames - 1 : frames;
+        for (int f = 0; f < received; f++)
+        {
+            using FdMessage m = async ? await link.Receiver.ReceiveFrameAsync(ct) : link.Receiver.ReceiveFrame();
+            Assert.Equal(counts[f], m.DescriptorCount);
+            Assert.True(m.Payload.Span.SequenceEqual(bytes.AsSpan(f, lengths[f])));
+            if (counts[f] > 0 && random.Next(2) == 0)
+            {
+                m.TakeDescriptor(0).Dispose();
+            }
+        }
+        return received == frames;
+    }
+
+    /// <summary>Sends a random part (maybe none) of a frame, its descriptors on the first byte, maybe after a whole frame; returns how many of its bytes went.</summary>
+    private static async Task<int> SendPartOfFrameAsync(Link link, Random random, byte[] bytes, SafeFileHandle devNull, SafeFileHandle zero, bool wholeFrameFirst, CancellationToken ct)
+    {
+        int count = random.Next(0, 4);
+        byte[] frame = FrameBytes(count, bytes.AsSpan(0, random.Next(0, 50)));
+        int part = random.Next(frame.Length);
+        if (wholeFrameFirst)
+        {
+            await link.Sender.SendFrameAsync(bytes.AsMemory(0, 3), new SafeHandle[] { devNull }, ct);
+        }
+        if (part > 0)
+        {
+            link.Sender.SendRaw(frame.AsSpan(0, part), Handles(count, devNull, zero));
+        }
+        return part;
+    }
+
+    /// <returns>Whether the channel broke.</returns>
+    private static async Task<bool> TimeOutMidFrameAsync(Link link, Random random, byte[] bytes, SafeFileHandle devNull, SafeFileHandle zero, CancellationToken ct)
+    {
+        bool wholeFrameFirst = random.Next(2) == 0;
+        int part = await SendPartOfFrameAsync(link, random, bytes, devNull, zero, wholeFrameFirst, ct);
+        if (wholeFrameFirst)
+        {
+            using FdMessage whole = link.Receiver.ReceiveFrame();
+            Assert.Equal(1, whole.DescriptorCount);
+        }
+        link.Receiver.Timeout = TimeSpan.FromMilliseconds(1);
+        Assert.Throws<TimeoutException>(() => link.Receiver.ReceiveFrame());
+        link.Receiver.Timeout = Timeout.InfiniteTimeSpan;
+        Assert.Equal(part > 0, link.Receiver.IsBroken);
+        return part > 0;
+    }
+
+    private static async Task DisposeDuringSyncReceiveAsync(Link link, Random random, byte[] bytes, SafeFileHandle devNull, SafeFileHandle zero, CancellationToken ct)
+    {
+        bool framed = random.Next(2) == 0;
+        if (framed)
+        {
+            await SendPartOfFrameAsync(link, random, bytes, devNull, zero, wholeFrameFirst: false, ct);
+        }
+        else if (random.Next(2) == 0)
+        {
+            link.Sender.SendRaw(new byte[] { 0 }, new SafeHandle[] { devNull });
+        }
+        FdChannel receiver = link.Receiver;
+        Task pending = Task.Factory.StartNew(
+            () =>
+            {
+                if (framed)
+                {
+                    receiver.ReceiveFrame().Dispose();
+                }
+                else
+                {
+                    receiver.ReceiveDescriptor().Dispose();
+                }
+            },
+            ct,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        switch (random.Next(3))
+        {
+            case 1:
+                await Task.Yield();
+                break;
+            case 2:
+                await Task.Delay(1, ct);
+                break;
+        }
+        receiver.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending);
+    }
+
+    private static async Task StopBlockedSendAsync(Link link, Random random, byte[] bytes, SafeFileHandle devNull, CancellationToken ct)
+    {
+        var handles = new SafeHandle[] { devNull };
+        FdChannel sender = link.Sender;
+        switch (random.Next(3))
+        {
+            case 0:
+            {
+                using var cts = new CancellationTokenSource();
+                ValueTask send = sender.SendFrameAsync(bytes, handles, cts.Token);
+                if (random.Next(2) == 0)
+                {
+                    await Task.Yield();
+                }
+                cts.Cancel();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await send);
+                Assert.True(sender.IsBroken);
+                break;
+            }
+            case 1:
+                sender.Timeout = TimeSpan.FromMilliseconds(1);
+                Assert.Throws<TimeoutException>(() => sender.SendFrame(bytes, handles));
+                Assert.True(sender.IsBroken);
+                break;
+            default:
+            {
+                Task send = Task.Factory.StartNew(() => sender.SendFrame(bytes, handles), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                await Task.Delay(random.Next(2), ct);
+                sender.Dispose();
+                await Assert.ThrowsAsync<ObjectDisposedException>(() => send);
+                break;
+            }
+        }
+        // The receiver gets what was sent (its descriptor with it) and then the end of the stream.
+        sender.Dispose();
+        Assert.Throws<EndOfStreamException>(() => link.Receiver.ReceiveFrame().Dispose());
     }
 
     private static Link NewPair()
