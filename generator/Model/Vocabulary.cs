@@ -56,6 +56,9 @@ internal sealed record OsWord(TargetOs Value, string[] Names, string Display, st
     public string Name => Names[0];
 }
 
+/// <summary>An operating system no ABI file describes, and a C# expression true in a process on it.</summary>
+internal sealed record OtherOs(string Name, string Check);
+
 /// <summary>
 /// The words the header lines of an ABI file are made of: the one place that lists the operating systems,
 /// architectures and C libraries a target can have. Which targets exist is said only by the ABI files.
@@ -78,7 +81,7 @@ internal static class Vocabulary
     };
 
     /// <summary>Systems no ABI file can describe, named so a process there is told why (Windows has no Unix descriptors).</summary>
-    public static readonly (string Name, string Check)[] OtherOses = { ("windows", Os + "IsWindows()") };
+    public static readonly OtherOs[] OtherOses = { new("windows", Os + "IsWindows()") };
 
     /// <summary>Architecture words and the <c>System.Runtime.InteropServices.Architecture</c> member of each.</summary>
     public static readonly Word<TargetArch>[] Arches =

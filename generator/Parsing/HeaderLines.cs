@@ -23,11 +23,11 @@ internal sealed class HeaderLines
         Transports, AbstractNames, CmsgLenAfterCtrunc,
     };
 
-    private readonly Dictionary<string, (string Value, SourceLine Line)> _headers;
+    private readonly Dictionary<string, HeaderLine> _headers;
     private readonly SourceLine _targetLine;
     private readonly Action<string, SourceLine, string> _report;
 
-    public HeaderLines(Dictionary<string, (string Value, SourceLine Line)> headers, SourceLine targetLine, Action<string, SourceLine, string> report)
+    public HeaderLines(Dictionary<string, HeaderLine> headers, SourceLine targetLine, Action<string, SourceLine, string> report)
     {
         _headers = headers;
         _targetLine = targetLine;
@@ -38,7 +38,7 @@ internal sealed class HeaderLines
     public T Choose<T>(string key, Word<T>[] words)
     {
         string expected = string.Join(", ", words.Select(w => w.Name));
-        if (!_headers.TryGetValue(key, out var header))
+        if (!_headers.TryGetValue(key, out HeaderLine? header))
         {
             _report(DiagnosticIds.BadHeader, _targetLine, $"missing '{key}' line: expected one of {expected}");
             return words[0].Value;
@@ -69,7 +69,7 @@ internal sealed class HeaderLines
     {
         var values = new List<T>();
         string expected = string.Join(", ", words.Select(w => w.Name));
-        if (!_headers.TryGetValue(key, out var header))
+        if (!_headers.TryGetValue(key, out HeaderLine? header))
         {
             _report(DiagnosticIds.BadHeader, _targetLine, $"missing '{key}' line: expected one or more of {expected}");
             return values;
@@ -94,3 +94,6 @@ internal sealed class HeaderLines
         return values;
     }
 }
+
+/// <summary>A header line's value (the words after its key) and where it stands.</summary>
+internal sealed record HeaderLine(string Value, SourceLine Line);

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using FdPasser.Generator.Model;
 using FdPasser.Generator.Parsing;
+using FdPasser.Generator.Validation;
 
 namespace FdPasser.Generator.Tests;
 
@@ -50,7 +51,7 @@ public class CProbeTests
             Assert.Skip($"{compiler} is not installed: install the Debian package {debianPackage} (.ci/run does).");
         }
         string path = GeneratorHarness.AbiPath(rid);
-        AbiParseResult parsed = AbiParser.Parse(path, File.ReadAllText(path));
+        ValidatedAbi parsed = AbiValidator.Validate(AbiParser.Parse(path, File.ReadAllText(path)));
         Assert.Empty(parsed.Diagnostics);
         string source = Probe(parsed.Target!);
         var (exit, output) = Compile(compilerPath, source, KernelHeadersFor(compiler));
@@ -77,7 +78,7 @@ public class CProbeTests
         string original = File.ReadAllText(path);
         Assert.Contains(fact, original);
         Assert.Contains(otherFact, original);
-        AbiParseResult parsed = AbiParser.Parse(path, original.Replace(fact, wrong).Replace(otherFact, otherWrong));
+        ValidatedAbi parsed = AbiValidator.Validate(AbiParser.Parse(path, original.Replace(fact, wrong).Replace(otherFact, otherWrong)));
         Assert.Empty(parsed.Diagnostics);
         var (exit, output) = Compile(gcc, Probe(parsed.Target!));
         Assert.NotEqual(0, exit);
