@@ -219,30 +219,7 @@ internal static class Requirements
 
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };
 
-    public static int PrimitiveSize(string name, int pointerSize) => name switch
-    {
-        "i8" or "u8" => 1,
-        "i16" or "u16" => 2,
-        "i32" or "u32" => 4,
-        "i64" or "u64" => 8,
-        "isize" or "usize" or "ptr" => pointerSize,
-        _ => -1,
-    };
-
-    public static string? CSharpPrimitive(string name) => name switch
-    {
-        "i8" => "sbyte",
-        "u8" => "byte",
-        "i16" => "short",
-        "u16" => "ushort",
-        "i32" => "int",
-        "u32" => "uint",
-        "i64" => "long",
-        "u64" => "ulong",
-        "isize" => "nint",
-        "usize" => "nuint",
-        "ptr" => "void*",
-        "void" => "void",
-        _ => null,
-    };
+    /// <summary>The C# spelling of a primitive ABI type or <c>void</c>; null for a struct name.</summary>
+    public static string? CSharpPrimitive(string name) =>
+        name == TypeRef.Void.Name ? "void" : Vocabulary.PrimitiveNamed(name)?.CSharp;
 }

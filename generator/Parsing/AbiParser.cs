@@ -253,7 +253,7 @@ internal sealed class AbiParser
                 {
                     continue;
                 }
-                int elementSize = Requirements.PrimitiveSize(type.Name, pointerSize > 0 ? pointerSize : 8);
+                int elementSize = Vocabulary.PrimitiveNamed(type.Name)!.SizeOn(pointerSize > 0 ? pointerSize : 8);
                 fields.Add(new FieldDef(name, (int)offset, type, elementSize * Math.Max(1, type.ArrayLength), line));
             }
             structs.Add(new StructDef(raw.Name, raw.Size, fields.ToImmutableArray(), raw.Line));
@@ -399,7 +399,7 @@ internal sealed class AbiParser
             pointer = true;
             name = name.Substring(0, name.Length - 1);
         }
-        bool known = Requirements.PrimitiveSize(name, 8) > 0 || (pointer && structNames is not null && structNames.Contains(name));
+        bool known = Vocabulary.PrimitiveNamed(name) is not null || (pointer && structNames is not null && structNames.Contains(name));
         if (!known)
         {
             Report(DiagnosticIds.UnknownType, line,
