@@ -43,7 +43,11 @@ internal sealed record FunctionDef(
     string EntryPoint,
     SourceLine Source);
 
-internal sealed record LibraryDef(string Alias, string SoName, SourceLine Source);
+internal sealed record LibraryDef(string Alias, string SoName, SourceLine Source)
+{
+    /// <summary>The alias of the C library: every target declares it, and a function names no other by default.</summary>
+    public const string CLibrary = "libc";
+}
 
 /// <summary>
 /// What a target does that the runtime must know but no constant or struct says: its transports and the

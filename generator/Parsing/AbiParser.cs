@@ -50,7 +50,7 @@ internal sealed class AbiParser
     }
 
     private SourceLine TargetLine() =>
-        _headers.TryGetValue("target", out HeaderLine? t) ? t.Line : SourceLine.FileStart;
+        _headers.TryGetValue(HeaderLines.Target, out HeaderLine? t) ? t.Line : SourceLine.FileStart;
 
     private void ReadLines()
     {
@@ -223,7 +223,7 @@ internal sealed class AbiParser
     private AbiTarget Build()
     {
         var structs = new List<StructDef>();
-        int pointerSize = HeaderNumber("pointer-size");
+        int pointerSize = HeaderNumber(HeaderLines.PointerSize);
         foreach (RawStruct raw in _rawStructs)
         {
             if (!ClaimName("struct " + raw.Name, raw.Line))
@@ -277,16 +277,16 @@ internal sealed class AbiParser
         var headers = new HeaderLines(_headers, TargetLine(), Report);
         return new AbiTarget(
             _path,
-            _headers.TryGetValue("target", out HeaderLine? rid) ? rid.Value : "",
-            headers.Choose("os", Vocabulary.Oses.Select(o => new Word<TargetOs>(o.Name, o.Value)).ToArray()),
-            headers.Choose("arch", Vocabulary.Arches),
-            headers.Choose("libc", Vocabulary.Libcs),
+            _headers.TryGetValue(HeaderLines.Target, out HeaderLine? rid) ? rid.Value : "",
+            headers.Choose(HeaderLines.Os, Vocabulary.Oses.Select(o => new Word<TargetOs>(o.Name, o.Value)).ToArray()),
+            headers.Choose(HeaderLines.Arch, Vocabulary.Arches),
+            headers.Choose(HeaderLines.Libc, Vocabulary.Libcs),
             pointerSize,
-            HeaderNumber("cmsg-align"),
-            HeaderNumber("max-fds"),
-            HeaderNumber("max-fds-received"),
-            headers.Choose("peercred", Vocabulary.PeerCredMethods),
-            headers.Choose("variadic", Vocabulary.VariadicPlaces),
+            HeaderNumber(HeaderLines.CmsgAlign),
+            HeaderNumber(HeaderLines.MaxFds),
+            HeaderNumber(HeaderLines.MaxFdsReceived),
+            headers.Choose(HeaderLines.PeerCred, Vocabulary.PeerCredMethods),
+            headers.Choose(HeaderLines.Variadic, Vocabulary.VariadicPlaces),
             headers.Behaviour(),
             _libraries.ToImmutableArray(),
             structs.ToImmutableArray(),
@@ -347,7 +347,7 @@ internal sealed class AbiParser
         TypeRef? ret = m.Groups["ret"].Value == TypeRef.Void.Name
             ? TypeRef.Void
             : ParseType(m.Groups["ret"].Value, line, allowPointer: true, structNames);
-        string library = "libc";
+        string library = LibraryDef.CLibrary;
         string entry = name;
         foreach (string option in m.Groups["rest"].Value.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries))
         {

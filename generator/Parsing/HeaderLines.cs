@@ -12,6 +12,16 @@ namespace FdPasser.Generator.Parsing;
 /// </summary>
 internal sealed class HeaderLines
 {
+    public const string Target = "target";
+    public const string Os = "os";
+    public const string Arch = "arch";
+    public const string Libc = "libc";
+    public const string PointerSize = "pointer-size";
+    public const string CmsgAlign = "cmsg-align";
+    public const string MaxFds = "max-fds";
+    public const string PeerCred = "peercred";
+    public const string Variadic = "variadic";
+    public const string MaxFdsReceived = "max-fds-received";
     public const string Transports = "transports";
     public const string AbstractNames = "abstract-names";
     public const string CmsgLenAfterCtrunc = "cmsg-len-after-ctrunc";
@@ -19,7 +29,7 @@ internal sealed class HeaderLines
     /// <summary>Every header key; each may appear once (abi/README.md, "Header lines").</summary>
     public static readonly string[] Keys =
     {
-        "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic", "max-fds-received",
+        Target, Os, Arch, Libc, PointerSize, CmsgAlign, MaxFds, PeerCred, Variadic, MaxFdsReceived,
         Transports, AbstractNames, CmsgLenAfterCtrunc,
     };
 

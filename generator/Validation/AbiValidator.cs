@@ -63,7 +63,7 @@ internal static class AbiValidator
         {
             report(DiagnosticIds.BadHeader, at, "invalid 'max-fds-received': a receiver must take at least the 'max-fds' a sender may send");
         }
-        if (t.FindLibrary("libc") is null)
+        if (t.FindLibrary(LibraryDef.CLibrary) is null)
         {
             report(DiagnosticIds.BadHeader, at, "missing 'library libc SONAME': every target names its C library");
         }
