@@ -32,7 +32,7 @@ internal static class AbiValidator
             ValidateConstants(target, at, Report);
             ValidateFunctions(target, at, Report);
         }
-        AbiTarget? sound = diagnostics.Count == 0 ? Unlocated.Of(parsed.Target!) : null;
+        AbiTarget? sound = diagnostics.Count == 0 && parsed.Target is { } read ? Unlocated.Of(read) : null;
         return new ValidatedAbi(sound, diagnostics.ToImmutableArray());
     }
 
