@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Immutable;
-using System.IO;
 using System.Text;
 using FdPasser.Generator.Emit;
 using FdPasser.Generator.Model;
@@ -13,8 +12,9 @@ namespace FdPasser.Generator;
 
 /// <summary>
 /// Reads <c>*.abi</c> AdditionalFiles and emits each target's interop. The pipeline carries only equatable
-/// values (text, then <see cref="AbiParseResult"/>, then <see cref="GeneratedFile"/>), so an edit to a C# file
-/// leaves every step cached.
+/// values (text, then <see cref="AbiParseResult"/>, then <see cref="ValidatedAbi"/>, then <see cref="GeneratedFile"/>),
+/// so an edit to a C# file leaves every step cached, and an edit to an ABI file that changes no fact (a comment)
+/// re-runs reading and validation but no emitter.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class AbiGenerator : IIncrementalGenerator
@@ -24,6 +24,7 @@ public sealed class AbiGenerator : IIncrementalGenerator
     {
         public const string Read = "ReadAbi";
         public const string Parse = "ParseAbi";
+        public const string Validate = "ValidateAbi";
         public const string Emit = "EmitAbi";
         public const string Table = "EmitTargetTable";
     }
@@ -43,27 +44,39 @@ public sealed class AbiGenerator : IIncrementalGenerator
             .Select(static (f, _) => ParseSafely(f))
             .WithTrackingName(Steps.Parse);
 
-        IncrementalValuesProvider<GeneratedFile> emitted = parsed
-            .Select(static (r, _) => EmitSafely(r))
+        IncrementalValuesProvider<ValidatedAbi> validated = parsed
+            .Select(static (r, _) => ValidateSafely(r))
+            .WithTrackingName(Steps.Validate);
+
+        IncrementalValuesProvider<GeneratedFile> emitted = validated
+            .Select(static (v, _) => v.Target)
+            .Where(static t => t is not null)
+            .Select(static (t, _) => EmitSafely(t!))
             .WithTrackingName(Steps.Emit);
 
-        // The table reads only the targets that parsed cleanly: a broken file fails the build with its own diagnostics.
-        IncrementalValueProvider<GeneratedFile> table = parsed
-            .Select(static (r, _) => r.Target)
+        // The table reads only the targets that are sound: a broken file fails the build with its own diagnostics.
+        IncrementalValueProvider<GeneratedFile> table = validated
+            .Select(static (v, _) => v.Target)
             .Collect()
             .Select(static (targets, _) => TableSafely(targets))
             .WithTrackingName(Steps.Table);
 
+        context.RegisterSourceOutput(validated.Select(static (v, _) => v.Diagnostics), static (spc, diagnostics) => Report(spc, diagnostics));
         context.RegisterSourceOutput(table, static (spc, file) => Report(spc, file));
         context.RegisterSourceOutput(emitted, static (spc, file) => Report(spc, file));
     }
 
+    private static void Report(SourceProductionContext spc, EquatableArray<AbiDiagnostic> diagnostics)
+    {
+        foreach (AbiDiagnostic d in diagnostics)
+        {
+            spc.ReportDiagnostic(AbiDiagnostics.ToDiagnostic(d));
+        }
+    }
+
     private static void Report(SourceProductionContext spc, GeneratedFile file)
     {
-        foreach (AbiDiagnostic d in file.Diagnostics)
-        {
-            spc.ReportDiagnostic(ToDiagnostic(d));
-        }
+        Report(spc, file.Diagnostics);
         if (file.Source is not null)
         {
             spc.AddSource(file.HintName, SourceText.From(file.Source, Encoding.UTF8));
@@ -86,8 +99,7 @@ public sealed class AbiGenerator : IIncrementalGenerator
         }
         catch (Exception e)
         {
-            return new GeneratedFile("", null, ImmutableArray.Create(new AbiDiagnostic(
-                DiagnosticIds.InternalError, "the target table emitter failed: " + e.GetType().Name + ": " + e.Message, "", 0, 0, 0, 0)));
+            return GeneratedFile.None(AbiDiagnostics.Failure("", "the target table emitter", e));
         }
     }
 
@@ -95,7 +107,7 @@ public sealed class AbiGenerator : IIncrementalGenerator
     {
         if (file.Text is null)
         {
-            return Failure(file.Path, DiagnosticIds.Malformed, "the ABI file could not be read");
+            return Unread(AbiDiagnostics.InFile(DiagnosticIds.Malformed, file.Path, "the ABI file could not be read"));
         }
         try
         {
@@ -103,45 +115,48 @@ public sealed class AbiGenerator : IIncrementalGenerator
         }
         catch (Exception e)
         {
-            return Failure(file.Path, DiagnosticIds.InternalError, "the ABI parser failed: " + e.GetType().Name + ": " + e.Message);
+            return Unread(AbiDiagnostics.Failure(file.Path, "the ABI parser", e));
         }
     }
 
-    private static GeneratedFile EmitSafely(AbiParseResult result)
+    private static ValidatedAbi ValidateSafely(AbiParseResult parsed)
     {
-        if (result.Target is not { } target)
-        {
-            return new GeneratedFile("", null, result.Diagnostics);
-        }
         try
         {
-            string source = TargetEmitter.Emit(target) + BindingEmitter.Emit(target);
-            return new GeneratedFile(HintName(target.Rid), source, result.Diagnostics);
+            return AbiValidator.Validate(parsed);
         }
         catch (Exception e)
         {
-            return new GeneratedFile("", null, ImmutableArray.Create(new AbiDiagnostic(
-                DiagnosticIds.InternalError, "the ABI emitter failed: " + e.GetType().Name + ": " + e.Message, target.FilePath, 0, 0, 0, 0)));
+            string path = parsed.Target?.FilePath ?? "";
+            return new ValidatedAbi(null, parsed.Diagnostics.AsImmutableArray().Add(AbiDiagnostics.Failure(path, "the ABI validator", e)));
+        }
+    }
+
+    private static GeneratedFile EmitSafely(AbiTarget target)
+    {
+        try
+        {
+            string source = TargetEmitter.Emit(target) + BindingEmitter.Emit(target);
+            return new GeneratedFile(HintName(target.Rid), source, ImmutableArray<AbiDiagnostic>.Empty);
+        }
+        catch (Exception e)
+        {
+            return GeneratedFile.None(AbiDiagnostics.Failure(target.FilePath, "the ABI emitter", e));
         }
     }
 
     /// <summary>The hint name of a target's generated file.</summary>
     public static string HintName(string rid) => "FdPasser.Interop." + Naming.ClassNameForRid(rid) + ".g.cs";
 
-    private static AbiParseResult Failure(string path, string id, string message) =>
-        new(null, ImmutableArray.Create(new AbiDiagnostic(id, message, path, 0, 0, 0, 0)));
-
-    private static Diagnostic ToDiagnostic(AbiDiagnostic d)
-    {
-        var span = new TextSpan(d.Start, d.Length);
-        var lines = new LinePositionSpan(new LinePosition(d.Line, d.Column), new LinePosition(d.Line, d.Column + d.Length));
-        Location location = Location.Create(d.FilePath, span, lines);
-        return Diagnostic.Create(Descriptors.For(d.Id), location, Path.GetFileName(d.FilePath), d.Message);
-    }
+    private static AbiParseResult Unread(AbiDiagnostic problem) =>
+        new(null, SourceLine.FileStart, ImmutableArray.Create(problem));
 }
 
 /// <summary>An ABI file's path and text: the first, cheap step of the pipeline.</summary>
 internal sealed record AbiFileText(string Path, string? Text);
 
-/// <summary>One generated file (or none) and the diagnostics of its ABI file.</summary>
-internal sealed record GeneratedFile(string HintName, string? Source, EquatableArray<AbiDiagnostic> Diagnostics);
+/// <summary>One generated file, or none and why.</summary>
+internal sealed record GeneratedFile(string HintName, string? Source, EquatableArray<AbiDiagnostic> Diagnostics)
+{
+    public static GeneratedFile None(AbiDiagnostic problem) => new("", null, ImmutableArray.Create(problem));
+}

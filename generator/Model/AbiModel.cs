@@ -1,11 +1,26 @@
 namespace FdPasser.Generator.Model;
 
-/// <summary>Where a fact stands in its ABI file, kept as plain values so the model stays equatable.</summary>
-internal sealed record SourceLine(int Line, int Start, int Length);
+/// <summary>
+/// Where a fact stands in its ABI file, kept as plain values so the model stays equatable: the 0-based line and
+/// column, and the character span of the line's content.
+/// </summary>
+internal sealed record SourceLine(int Line, int Column, int Start, int Length)
+{
+    /// <summary>The start of the file: where a problem with no line of its own (a missing header line) is reported.</summary>
+    public static readonly SourceLine FileStart = new(0, 0, 0, 0);
+}
 
 /// <summary>A type as written in an ABI file: a primitive or struct name, an optional array length, an optional pointer.</summary>
 internal sealed record TypeRef(string Name, int ArrayLength, bool IsPointer)
 {
+    /// <summary>The return type of a function that returns nothing.</summary>
+    public static readonly TypeRef Void = new("void", 0, false);
+
+    public bool IsVoid => Name == Void.Name;
+
+    /// <summary>Whether a value of this type is an address (a pointer, or the <c>ptr</c> primitive) rather than a number.</summary>
+    public bool IsAddress => IsPointer || Name == "ptr";
+
     public override string ToString() => Name + (IsPointer ? "*" : "") + (ArrayLength > 0 ? $"[{ArrayLength}]" : "");
 }
 
@@ -28,7 +43,11 @@ internal sealed record FunctionDef(
     string EntryPoint,
     SourceLine Source);
 
-internal sealed record LibraryDef(string Alias, string SoName, SourceLine Source);
+internal sealed record LibraryDef(string Alias, string SoName, SourceLine Source)
+{
+    /// <summary>The alias of the C library: every target declares it, and a function names no other by default.</summary>
+    public const string CLibrary = "libc";
+}
 
 /// <summary>
 /// What a target does that the runtime must know but no constant or struct says: its transports and the
@@ -113,7 +132,16 @@ internal sealed record AbiTarget(
 }
 
 /// <summary>A problem found in an ABI file, as plain values; turned into a <c>Diagnostic</c> at report time.</summary>
-internal sealed record AbiDiagnostic(string Id, string Message, string FilePath, int Line, int Column, int Start, int Length);
+internal sealed record AbiDiagnostic(string Id, string Message, string FilePath, SourceLine Where);
 
-/// <summary>The result of reading one ABI file: the target if it is sound, and every problem found.</summary>
-internal sealed record AbiParseResult(AbiTarget? Target, EquatableArray<AbiDiagnostic> Diagnostics);
+/// <summary>
+/// What reading one ABI file gave: the target as far as it could be read (null only where the file could not be
+/// read at all), the line problems with its headers are reported at, and the problems reading found.
+/// </summary>
+internal sealed record AbiParseResult(AbiTarget? Target, SourceLine TargetLine, EquatableArray<AbiDiagnostic> Diagnostics);
+
+/// <summary>
+/// What validation made of a parsed file: every problem found by reading and validating it, and the target only where
+/// there is none, stripped of source locations so an edit that moves lines but changes no fact leaves it equal.
+/// </summary>
+internal sealed record ValidatedAbi(AbiTarget? Target, EquatableArray<AbiDiagnostic> Diagnostics);

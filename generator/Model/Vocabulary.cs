@@ -56,6 +56,15 @@ internal sealed record OsWord(TargetOs Value, string[] Names, string Display, st
     public string Name => Names[0];
 }
 
+/// <summary>A primitive type word of the ABI format: its size in bytes (0 where it is pointer-sized) and its C# spelling.</summary>
+internal sealed record Primitive(string Name, int Size, string CSharp)
+{
+    public int SizeOn(int pointerSize) => Size == 0 ? pointerSize : Size;
+}
+
+/// <summary>An operating system no ABI file describes, and a C# expression true in a process on it.</summary>
+internal sealed record OtherOs(string Name, string Check);
+
 /// <summary>
 /// The words the header lines of an ABI file are made of: the one place that lists the operating systems,
 /// architectures and C libraries a target can have. Which targets exist is said only by the ABI files.
@@ -78,7 +87,7 @@ internal static class Vocabulary
     };
 
     /// <summary>Systems no ABI file can describe, named so a process there is told why (Windows has no Unix descriptors).</summary>
-    public static readonly (string Name, string Check)[] OtherOses = { ("windows", Os + "IsWindows()") };
+    public static readonly OtherOs[] OtherOses = { new("windows", Os + "IsWindows()") };
 
     /// <summary>Architecture words and the <c>System.Runtime.InteropServices.Architecture</c> member of each.</summary>
     public static readonly Word<TargetArch>[] Arches =
@@ -113,6 +122,24 @@ internal static class Vocabulary
     public static readonly Word<bool>[] TrustedUntrusted = { new("trusted", true), new("untrusted", false) };
 
     public static readonly Word<bool>[] VariadicPlaces = { new("registers", false), new("stack", true) };
+
+    /// <summary>The types a struct field or function parameter may have, besides pointers to declared structs.</summary>
+    public static readonly Primitive[] Primitives =
+    {
+        new("i8", 1, "sbyte"),
+        new("u8", 1, "byte"),
+        new("i16", 2, "short"),
+        new("u16", 2, "ushort"),
+        new("i32", 4, "int"),
+        new("u32", 4, "uint"),
+        new("i64", 8, "long"),
+        new("u64", 8, "ulong"),
+        new("isize", 0, "nint"),
+        new("usize", 0, "nuint"),
+        new("ptr", 0, "void*"),
+    };
+
+    public static Primitive? PrimitiveNamed(string name) => Primitives.FirstOrDefault(p => p.Name == name);
 
     public static OsWord Of(TargetOs os) => Oses.First(o => o.Value == os);
 

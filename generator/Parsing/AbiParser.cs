@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
 using FdPasser.Generator.Model;
@@ -13,7 +12,8 @@ namespace FdPasser.Generator.Parsing;
 /// <summary>
 /// Reads the line-oriented ABI format (abi/README.md) into an <see cref="AbiTarget"/>. Never throws: every
 /// problem becomes an <see cref="AbiDiagnostic"/> with the file and line, and parsing goes on so one build
-/// reports every mistake in a file at once.
+/// reports every mistake in a file at once. Whether the target has what the runtime needs is
+/// <see cref="AbiValidator"/>'s question, asked in a step of its own.
 /// </summary>
 internal sealed class AbiParser
 {
@@ -26,12 +26,12 @@ internal sealed class AbiParser
     private readonly string _path;
     private readonly string _text;
     private readonly List<AbiDiagnostic> _diagnostics = new();
-    private readonly Dictionary<string, (string Value, SourceLine Line)> _headers = new();
+    private readonly Dictionary<string, HeaderLine> _headers = new();
     private readonly List<LibraryDef> _libraries = new();
-    private readonly List<(string Name, int Size, List<(string Name, string Offset, string Type, SourceLine Line)> Fields, SourceLine Line)> _rawStructs = new();
+    private readonly List<RawStruct> _rawStructs = new();
     private readonly List<ConstDef> _constants = new();
     private readonly List<ErrnoDef> _errnos = new();
-    private readonly List<(string Text, SourceLine Line)> _rawFunctions = new();
+    private readonly List<RawLine> _rawFunctions = new();
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
     private AbiParser(string path, string text)
@@ -45,23 +45,18 @@ internal sealed class AbiParser
     private AbiParseResult Run()
     {
         ReadLines();
-        AbiTarget? target = Build();
-        if (target is not null)
-        {
-            AbiValidator.Validate(target, _text, TargetLine(), _diagnostics);
-        }
-        bool failed = _diagnostics.Count > 0;
-        return new AbiParseResult(failed ? null : target, _diagnostics.ToImmutableArray());
+        AbiTarget target = Build();
+        return new AbiParseResult(target, TargetLine(), _diagnostics.ToImmutableArray());
     }
 
     private SourceLine TargetLine() =>
-        _headers.TryGetValue("target", out var t) ? t.Line : new SourceLine(0, 0, 0);
+        _headers.TryGetValue(HeaderLines.Target, out HeaderLine? t) ? t.Line : SourceLine.FileStart;
 
     private void ReadLines()
     {
         int offset = 0;
         int lineNumber = 0;
-        (string Name, int Size, List<(string, string, string, SourceLine)> Fields, SourceLine Line)? open = null;
+        RawStruct? open = null;
         while (offset <= _text.Length)
         {
             int end = _text.IndexOf('\n', offset);
@@ -74,33 +69,33 @@ internal sealed class AbiParser
             string content = (hash >= 0 ? raw.Substring(0, hash) : raw).TrimEnd();
             int indent = content.Length - content.TrimStart().Length;
             content = content.Trim();
-            var line = new SourceLine(lineNumber, offset + indent, content.Length);
+            var line = new SourceLine(lineNumber, indent, offset + indent, content.Length);
             if (content.Length > 0)
             {
                 string[] tokens = content.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
-                if (open is { } unclosed && IsTopLevelKeyword(tokens[0]))
+                if (open is not null && IsTopLevelKeyword(tokens[0]))
                 {
                     // A struct without 'end' would otherwise swallow the next lines as fields.
-                    Report(DiagnosticIds.Unterminated, unclosed.Line,
-                        $"struct {unclosed.Name} has no 'end' line before line {lineNumber + 1} ('{tokens[0]} ...')");
-                    _rawStructs.Add(unclosed);
+                    Report(DiagnosticIds.Unterminated, open.Line,
+                        $"struct {open.Name} has no 'end' line before line {lineNumber + 1} ('{tokens[0]} ...')");
+                    _rawStructs.Add(open);
                     open = null;
                 }
-                if (open is { } s)
+                if (open is not null)
                 {
                     if (tokens[0] == "end" && tokens.Length == 1)
                     {
-                        _rawStructs.Add(s);
+                        _rawStructs.Add(open);
                         open = null;
                     }
                     else if (tokens.Length == 3)
                     {
-                        s.Fields.Add((tokens[0], tokens[1], tokens[2], line));
+                        open.Fields.Add(new RawField(tokens[0], tokens[1], tokens[2], line));
                     }
                     else
                     {
                         Report(DiagnosticIds.Malformed, line,
-                            $"malformed field '{content}' in struct {s.Name}: expected 'NAME OFFSET TYPE' or 'end'");
+                            $"malformed field '{content}' in struct {open.Name}: expected 'NAME OFFSET TYPE' or 'end'");
                     }
                 }
                 else
@@ -111,14 +106,15 @@ internal sealed class AbiParser
             offset = end + 1;
             lineNumber++;
         }
-        if (open is { } unterminated)
+        if (open is not null)
         {
-            Report(DiagnosticIds.Unterminated, unterminated.Line,
-                $"struct {unterminated.Name} has no 'end' line before the end of the file");
+            Report(DiagnosticIds.Unterminated, open.Line,
+                $"struct {open.Name} has no 'end' line before the end of the file");
         }
     }
 
-    private (string, int, List<(string, string, string, SourceLine)>, SourceLine)? ReadTopLevel(string content, string[] tokens, SourceLine line)
+    /// <summary>Reads one line outside a struct; returns the struct its line opens, if it opens one.</summary>
+    private RawStruct? ReadTopLevel(string content, string[] tokens, SourceLine line)
     {
         switch (tokens[0])
         {
@@ -141,7 +137,7 @@ internal sealed class AbiParser
                         Report(DiagnosticIds.BadNumber, line, $"struct {tokens[1]} size {size} is out of range: expected 1 to 65536 bytes");
                     }
                 }
-                return (tokens[1], structSize, new List<(string, string, string, SourceLine)>(), line);
+                return new RawStruct(tokens[1], structSize, line);
             case "const":
                 ReadConst(content, tokens, line);
                 return null;
@@ -149,7 +145,7 @@ internal sealed class AbiParser
                 ReadErrno(content, tokens, line);
                 return null;
             case "fn":
-                _rawFunctions.Add((content, line));
+                _rawFunctions.Add(new RawLine(content, line));
                 return null;
             case "library":
                 if (tokens.Length != 3 || !IsIdentifier(tokens[1]))
@@ -175,7 +171,7 @@ internal sealed class AbiParser
                     }
                     else if (ClaimName("header " + tokens[0], line))
                     {
-                        _headers[tokens[0]] = (string.Join(" ", tokens, 1, tokens.Length - 1), line);
+                        _headers[tokens[0]] = new HeaderLine(string.Join(" ", tokens, 1, tokens.Length - 1), line);
                     }
                     return null;
                 }
@@ -224,11 +220,11 @@ internal sealed class AbiParser
         }
     }
 
-    private AbiTarget? Build()
+    private AbiTarget Build()
     {
         var structs = new List<StructDef>();
-        int pointerSize = HeaderNumber("pointer-size");
-        foreach (var raw in _rawStructs)
+        int pointerSize = HeaderNumber(HeaderLines.PointerSize);
+        foreach (RawStruct raw in _rawStructs)
         {
             if (!ClaimName("struct " + raw.Name, raw.Line))
             {
@@ -236,7 +232,7 @@ internal sealed class AbiParser
             }
             var fields = new List<FieldDef>();
             var fieldNames = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (name, offsetText, typeText, line) in raw.Fields)
+            foreach ((string name, string offsetText, string typeText, SourceLine line) in raw.Fields)
             {
                 if (!IsIdentifier(name))
                 {
@@ -257,7 +253,7 @@ internal sealed class AbiParser
                 {
                     continue;
                 }
-                int elementSize = Requirements.PrimitiveSize(type.Name, pointerSize > 0 ? pointerSize : 8);
+                int elementSize = Vocabulary.PrimitiveNamed(type.Name)!.SizeOn(pointerSize > 0 ? pointerSize : 8);
                 fields.Add(new FieldDef(name, (int)offset, type, elementSize * Math.Max(1, type.ArrayLength), line));
             }
             structs.Add(new StructDef(raw.Name, raw.Size, fields.ToImmutableArray(), raw.Line));
@@ -269,10 +265,10 @@ internal sealed class AbiParser
             structNames.Add(s.Name);
         }
         var functions = new List<FunctionDef>();
-        foreach (var (text, line) in _rawFunctions)
+        foreach (RawLine raw in _rawFunctions)
         {
-            FunctionDef? f = ParseFunction(text, line, structNames);
-            if (f is not null && ClaimName("fn " + f.Name, line))
+            FunctionDef? f = ParseFunction(raw.Text, raw.Line, structNames);
+            if (f is not null && ClaimName("fn " + f.Name, raw.Line))
             {
                 functions.Add(f);
             }
@@ -281,16 +277,16 @@ internal sealed class AbiParser
         var headers = new HeaderLines(_headers, TargetLine(), Report);
         return new AbiTarget(
             _path,
-            _headers.TryGetValue("target", out var rid) ? rid.Value : "",
-            headers.Choose("os", Vocabulary.Oses.Select(o => new Word<TargetOs>(o.Name, o.Value)).ToArray()),
-            headers.Choose("arch", Vocabulary.Arches),
-            headers.Choose("libc", Vocabulary.Libcs),
+            _headers.TryGetValue(HeaderLines.Target, out HeaderLine? rid) ? rid.Value : "",
+            headers.Choose(HeaderLines.Os, Vocabulary.Oses.Select(o => new Word<TargetOs>(o.Name, o.Value)).ToArray()),
+            headers.Choose(HeaderLines.Arch, Vocabulary.Arches),
+            headers.Choose(HeaderLines.Libc, Vocabulary.Libcs),
             pointerSize,
-            HeaderNumber("cmsg-align"),
-            HeaderNumber("max-fds"),
-            HeaderNumber("max-fds-received"),
-            headers.Choose("peercred", Vocabulary.PeerCredMethods),
-            headers.Choose("variadic", Vocabulary.VariadicPlaces),
+            HeaderNumber(HeaderLines.CmsgAlign),
+            HeaderNumber(HeaderLines.MaxFds),
+            HeaderNumber(HeaderLines.MaxFdsReceived),
+            headers.Choose(HeaderLines.PeerCred, Vocabulary.PeerCredMethods),
+            headers.Choose(HeaderLines.Variadic, Vocabulary.VariadicPlaces),
             headers.Behaviour(),
             _libraries.ToImmutableArray(),
             structs.ToImmutableArray(),
@@ -301,7 +297,7 @@ internal sealed class AbiParser
 
     private int HeaderNumber(string key)
     {
-        if (!_headers.TryGetValue(key, out var h))
+        if (!_headers.TryGetValue(key, out HeaderLine? h))
         {
             return 0;
         }
@@ -348,10 +344,10 @@ internal sealed class AbiParser
                 parameters.Add(new ParamDef(bits[1], t, variadic));
             }
         }
-        TypeRef? ret = m.Groups["ret"].Value == "void"
-            ? new TypeRef("void", 0, false)
+        TypeRef? ret = m.Groups["ret"].Value == TypeRef.Void.Name
+            ? TypeRef.Void
             : ParseType(m.Groups["ret"].Value, line, allowPointer: true, structNames);
-        string library = "libc";
+        string library = LibraryDef.CLibrary;
         string entry = name;
         foreach (string option in m.Groups["rest"].Value.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries))
         {
@@ -403,7 +399,7 @@ internal sealed class AbiParser
             pointer = true;
             name = name.Substring(0, name.Length - 1);
         }
-        bool known = Requirements.PrimitiveSize(name, 8) > 0 || (pointer && structNames is not null && structNames.Contains(name));
+        bool known = Vocabulary.PrimitiveNamed(name) is not null || (pointer && structNames is not null && structNames.Contains(name));
         if (!known)
         {
             Report(DiagnosticIds.UnknownType, line,
@@ -470,17 +466,16 @@ internal sealed class AbiParser
         token is "struct" or "const" or "errno" or "fn" or "library" || Array.IndexOf(HeaderLines.Keys, token) >= 0;
 
     private void Report(string id, SourceLine line, string message) =>
-        _diagnostics.Add(MakeDiagnostic(id, _path, _text, line, message));
+        _diagnostics.Add(AbiDiagnostics.At(id, _path, line, message));
 
-    internal static AbiDiagnostic MakeDiagnostic(string id, string path, string text, SourceLine line, string message)
+    /// <summary>A struct as read so far: its fields are checked once every line is read.</summary>
+    private sealed record RawStruct(string Name, int Size, SourceLine Line)
     {
-        int lineStart = line.Start;
-        while (lineStart > 0 && text[lineStart - 1] != '\n')
-        {
-            lineStart--;
-        }
-        return new AbiDiagnostic(id, message, path, line.Line, line.Start - lineStart, line.Start, line.Length);
+        public List<RawField> Fields { get; } = new();
     }
 
-    internal static string FileNameWithoutExtension(string path) => Path.GetFileNameWithoutExtension(path);
+    private sealed record RawField(string Name, string Offset, string Type, SourceLine Line);
+
+    /// <summary>A line kept whole to be read once every struct name is known (a function may point to any struct).</summary>
+    private sealed record RawLine(string Text, SourceLine Line);
 }

@@ -12,6 +12,16 @@ namespace FdPasser.Generator.Parsing;
 /// </summary>
 internal sealed class HeaderLines
 {
+    public const string Target = "target";
+    public const string Os = "os";
+    public const string Arch = "arch";
+    public const string Libc = "libc";
+    public const string PointerSize = "pointer-size";
+    public const string CmsgAlign = "cmsg-align";
+    public const string MaxFds = "max-fds";
+    public const string PeerCred = "peercred";
+    public const string Variadic = "variadic";
+    public const string MaxFdsReceived = "max-fds-received";
     public const string Transports = "transports";
     public const string AbstractNames = "abstract-names";
     public const string CmsgLenAfterCtrunc = "cmsg-len-after-ctrunc";
@@ -19,15 +29,15 @@ internal sealed class HeaderLines
     /// <summary>Every header key; each may appear once (abi/README.md, "Header lines").</summary>
     public static readonly string[] Keys =
     {
-        "target", "os", "arch", "libc", "pointer-size", "cmsg-align", "max-fds", "peercred", "variadic", "max-fds-received",
+        Target, Os, Arch, Libc, PointerSize, CmsgAlign, MaxFds, PeerCred, Variadic, MaxFdsReceived,
         Transports, AbstractNames, CmsgLenAfterCtrunc,
     };
 
-    private readonly Dictionary<string, (string Value, SourceLine Line)> _headers;
+    private readonly Dictionary<string, HeaderLine> _headers;
     private readonly SourceLine _targetLine;
     private readonly Action<string, SourceLine, string> _report;
 
-    public HeaderLines(Dictionary<string, (string Value, SourceLine Line)> headers, SourceLine targetLine, Action<string, SourceLine, string> report)
+    public HeaderLines(Dictionary<string, HeaderLine> headers, SourceLine targetLine, Action<string, SourceLine, string> report)
     {
         _headers = headers;
         _targetLine = targetLine;
@@ -38,7 +48,7 @@ internal sealed class HeaderLines
     public T Choose<T>(string key, Word<T>[] words)
     {
         string expected = string.Join(", ", words.Select(w => w.Name));
-        if (!_headers.TryGetValue(key, out var header))
+        if (!_headers.TryGetValue(key, out HeaderLine? header))
         {
             _report(DiagnosticIds.BadHeader, _targetLine, $"missing '{key}' line: expected one of {expected}");
             return words[0].Value;
@@ -69,7 +79,7 @@ internal sealed class HeaderLines
     {
         var values = new List<T>();
         string expected = string.Join(", ", words.Select(w => w.Name));
-        if (!_headers.TryGetValue(key, out var header))
+        if (!_headers.TryGetValue(key, out HeaderLine? header))
         {
             _report(DiagnosticIds.BadHeader, _targetLine, $"missing '{key}' line: expected one or more of {expected}");
             return values;
@@ -94,3 +104,6 @@ internal sealed class HeaderLines
         return values;
     }
 }
+
+/// <summary>A header line's value (the words after its key) and where it stands.</summary>
+internal sealed record HeaderLine(string Value, SourceLine Line);

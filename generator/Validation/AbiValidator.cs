@@ -1,33 +1,44 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
 using System.Linq;
 using FdPasser.Generator.Model;
-using FdPasser.Generator.Parsing;
 
 namespace FdPasser.Generator.Validation;
 
-/// <summary>Checks a parsed target against the format's rules and against what the runtime contract needs.</summary>
+/// <summary>
+/// Checks a parsed target against the format's rules and against what the runtime contract needs. It reads only
+/// the parsed model, so it is a pipeline step of its own that an edit to a C# file never re-runs.
+/// </summary>
 internal static class AbiValidator
 {
-    /// <param name="text">The file's text, for the columns of diagnostics.</param>
-    public static void Validate(AbiTarget target, string text, SourceLine targetLine, List<AbiDiagnostic> diagnostics)
+    /// <summary>The parse diagnostics followed by the validation diagnostics; the target only where there are none.</summary>
+    public static ValidatedAbi Validate(AbiParseResult parsed)
     {
-        void Report(string id, SourceLine line, string message) =>
-            diagnostics.Add(AbiParser.MakeDiagnostic(id, target.FilePath, text, line, message));
-
-        ValidateHeaders(target, targetLine, Report);
-        foreach (StructDef s in target.Structs)
+        var diagnostics = new List<AbiDiagnostic>(parsed.Diagnostics);
+        if (parsed.Target is { } target)
         {
-            ValidateLayout(s, Report);
+            void Report(string id, SourceLine line, string message) =>
+                diagnostics.Add(AbiDiagnostics.At(id, target.FilePath, line, message));
+
+            SourceLine at = parsed.TargetLine;
+            ValidateHeaders(target, at, Report);
+            foreach (StructDef s in target.Structs)
+            {
+                ValidateLayout(s, Report);
+            }
+            ValidateRequiredStructs(target, at, Report);
+            ValidateConstants(target, at, Report);
+            ValidateFunctions(target, at, Report);
         }
-        ValidateRequiredStructs(target, targetLine, Report);
-        ValidateConstants(target, targetLine, Report);
-        ValidateFunctions(target, targetLine, Report);
+        AbiTarget? sound = diagnostics.Count == 0 && parsed.Target is { } read ? Unlocated.Of(read) : null;
+        return new ValidatedAbi(sound, diagnostics.ToImmutableArray());
     }
 
     private static void ValidateHeaders(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
     {
-        string expectedRid = AbiParser.FileNameWithoutExtension(t.FilePath);
+        string expectedRid = Path.GetFileNameWithoutExtension(t.FilePath);
         if (t.Rid.Length == 0)
         {
             report(DiagnosticIds.BadHeader, at, $"missing 'target' line: expected 'target {expectedRid}'");
@@ -52,11 +63,10 @@ internal static class AbiValidator
         {
             report(DiagnosticIds.BadHeader, at, "invalid 'max-fds-received': a receiver must take at least the 'max-fds' a sender may send");
         }
-        if (t.FindLibrary("libc") is null)
+        if (t.FindLibrary(LibraryDef.CLibrary) is null)
         {
             report(DiagnosticIds.BadHeader, at, "missing 'library libc SONAME': every target names its C library");
         }
-
     }
 
     private static void ValidateLayout(StructDef s, Action<string, SourceLine, string> report)
@@ -83,10 +93,10 @@ internal static class AbiValidator
 
     private static void ValidateRequiredStructs(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
     {
-        var required = new List<KeyValuePair<string, string[]>>(Requirements.Structs);
-        if (Requirements.PeerCredStructs.TryGetValue(t.PeerCred, out string[]? cred))
+        var required = new List<RequiredStruct>(Requirements.Structs);
+        if (Requirements.PeerCred[t.PeerCred].Struct is { } cred)
         {
-            required.Add(new KeyValuePair<string, string[]>(cred[0], cred.Skip(1).ToArray()));
+            required.Add(cred);
         }
         if (t.Behaviour.Streams)
         {
@@ -94,17 +104,17 @@ internal static class AbiValidator
         }
         if (HasOpenat2(t))
         {
-            required.Add(Requirements.OpenHowStruct);
+            required.Add(Requirements.OpenHow);
         }
-        foreach (var pair in required)
+        foreach (RequiredStruct r in required)
         {
-            StructDef? s = t.FindStruct(pair.Key);
+            StructDef? s = t.FindStruct(r.Name);
             if (s is null)
             {
-                report(DiagnosticIds.MissingStruct, at, $"missing required struct '{pair.Key}' (fields {string.Join(", ", pair.Value)})");
+                report(DiagnosticIds.MissingStruct, at, $"missing required struct '{r.Name}' (fields {string.Join(", ", r.Fields)})");
                 continue;
             }
-            foreach (string field in pair.Value)
+            foreach (string field in r.Fields)
             {
                 if (!s.Fields.Any(f => f.Name == field))
                 {
@@ -117,10 +127,8 @@ internal static class AbiValidator
     private static void ValidateConstants(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
     {
         var names = new List<string>(Requirements.Constants);
-        if (Requirements.PeerCredConstants.TryGetValue(t.PeerCred, out string[]? cred))
-        {
-            names.AddRange(cred.Where(c => !names.Contains(c)));
-        }
+        string[] cred = Requirements.PeerCred[t.PeerCred].Constants;
+        names.AddRange(cred.Where(c => !names.Contains(c)));
         if (t.Behaviour.Streams)
         {
             names.AddRange(Requirements.StreamsConstants);
@@ -129,7 +137,7 @@ internal static class AbiValidator
         {
             ConstDef? c = t.FindConst(name);
             bool needsValue = Requirements.ConstantsWithValue.Contains(name) ||
-                (cred is not null && cred.Contains(name)) || Requirements.StreamsConstants.Contains(name);
+                cred.Contains(name) || Requirements.StreamsConstants.Contains(name);
             if (c is null)
             {
                 report(DiagnosticIds.MissingConstant, at,
@@ -156,10 +164,7 @@ internal static class AbiValidator
     private static void ValidateFunctions(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
     {
         var required = new List<string>(Requirements.Functions.Select(f => f.Name));
-        if (Requirements.PeerCredFunctions.TryGetValue(t.PeerCred, out string[]? cred))
-        {
-            required.AddRange(cred);
-        }
+        required.AddRange(Requirements.PeerCred[t.PeerCred].Functions);
         if (t.Behaviour.Streams)
         {
             required.AddRange(Requirements.StreamsFunctions);
@@ -191,18 +196,18 @@ internal static class AbiValidator
                 report(DiagnosticIds.SignatureMismatch, f.Source,
                     $"function {f.Name} has {f.Parameters.Count} parameters: expected {canonical.ParameterTypes.Length} ({string.Join(", ", canonical.ParameterTypes)})");
             }
-            else if ((canonical.ReturnType == "void") != (f.ReturnType.Name == "void"))
+            else if (canonical.ReturnsVoid != f.ReturnType.IsVoid)
             {
                 report(DiagnosticIds.SignatureMismatch, f.Source,
-                    $"function {f.Name} returns {f.ReturnType}: expected {(canonical.ReturnType == "void" ? "void" : "a value")}");
+                    $"function {f.Name} returns {f.ReturnType}: expected {(canonical.ReturnsVoid ? "void" : "a value")}");
             }
             else
             {
                 for (int i = 0; i < f.Parameters.Count; i++)
                 {
-                    bool canonicalPointer = canonical.ParameterTypes[i].EndsWith("*", StringComparison.Ordinal);
+                    bool canonicalPointer = canonical.IsPointerParameter(i);
                     TypeRef p = f.Parameters[i].Type;
-                    bool pointer = p.IsPointer || p.Name == "ptr";
+                    bool pointer = p.IsAddress;
                     if (canonicalPointer != pointer)
                     {
                         report(DiagnosticIds.SignatureMismatch, f.Source,

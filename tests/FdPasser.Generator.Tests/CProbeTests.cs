@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using FdPasser.Generator.Model;
 using FdPasser.Generator.Parsing;
+using FdPasser.Generator.Validation;
 
 namespace FdPasser.Generator.Tests;
 
@@ -50,9 +51,9 @@ public class CProbeTests
             Assert.Skip($"{compiler} is not installed: install the Debian package {debianPackage} (.ci/run does).");
         }
         string path = GeneratorHarness.AbiPath(rid);
-        AbiParseResult parsed = AbiParser.Parse(path, File.ReadAllText(path));
-        Assert.Empty(parsed.Diagnostics);
-        string source = Probe(parsed.Target!);
+        ValidatedAbi validated = AbiValidator.Validate(AbiParser.Parse(path, File.ReadAllText(path)));
+        Assert.Empty(validated.Diagnostics);
+        string source = Probe(validated.Target!);
         var (exit, output) = Compile(compilerPath, source, KernelHeadersFor(compiler));
         Assert.True(exit == 0, $"{compiler} rejected abi/{rid}.abi:\n{output}");
     }
@@ -77,9 +78,9 @@ public class CProbeTests
         string original = File.ReadAllText(path);
         Assert.Contains(fact, original);
         Assert.Contains(otherFact, original);
-        AbiParseResult parsed = AbiParser.Parse(path, original.Replace(fact, wrong).Replace(otherFact, otherWrong));
-        Assert.Empty(parsed.Diagnostics);
-        var (exit, output) = Compile(gcc, Probe(parsed.Target!));
+        ValidatedAbi validated = AbiValidator.Validate(AbiParser.Parse(path, original.Replace(fact, wrong).Replace(otherFact, otherWrong)));
+        Assert.Empty(validated.Diagnostics);
+        var (exit, output) = Compile(gcc, Probe(validated.Target!));
         Assert.NotEqual(0, exit);
         Assert.Contains(named, output);
     }

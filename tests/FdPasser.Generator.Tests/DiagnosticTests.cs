@@ -107,6 +107,24 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Reading_and_validation_problems_of_one_file_are_reported_together_each_at_its_line_and_column()
+    {
+        var (text, overlapLine) = Edit("msg_namelen", "  msg_namelen 4 u32");
+        string[] lines = text.Split('\n');
+        int numberLine = Array.FindIndex(lines, l => l.StartsWith("const AF_UNIX", StringComparison.Ordinal));
+        lines[numberLine] = "const AF_UNIX 0xZZ";
+        var (result, _, diagnostics) = GeneratorHarness.Run(Path, string.Join("\n", lines));
+
+        Assert.Empty(result.Results[0].GeneratedSources.Where(s => s.HintName.Contains("LinuxX64")));
+        FileLinePositionSpan number = Assert.Single(diagnostics, d => d.Id == "FDP002").Location.GetLineSpan();
+        Assert.Equal((numberLine, 0, "const AF_UNIX 0xZZ".Length),
+            (number.StartLinePosition.Line, number.StartLinePosition.Character, number.EndLinePosition.Character));
+        FileLinePositionSpan overlap = Assert.Single(diagnostics, d => d.Id == "FDP004").Location.GetLineSpan();
+        Assert.Equal((overlapLine - 1, 2, 2 + "msg_namelen 4 u32".Length),
+            (overlap.StartLinePosition.Line, overlap.StartLinePosition.Character, overlap.EndLinePosition.Character));
+    }
+
+    [Fact]
     public void FDP006_duplicate_name()
     {
         string text = Good + "\nconst AF_UNIX 1\n";

@@ -1,6 +1,8 @@
+using System;
 using System.Collections.Generic;
 using FdPasser.Generator.Model;
 
+// The emitters read this contract under this namespace; it lives beside the model it constrains.
 namespace FdPasser.Generator.Validation;
 
 /// <summary>A native function as the runtime sees it on every target: C# parameter types and return type.</summary>
@@ -18,6 +20,45 @@ internal sealed class CanonicalFunction
     public string ReturnType { get; }
 
     public string[] ParameterTypes { get; }
+
+    public bool ReturnsVoid => ReturnType == "void";
+
+    /// <summary>Whether the runtime passes parameter <paramref name="index"/> as a pointer rather than a number.</summary>
+    public bool IsPointerParameter(int index) => ParameterTypes[index].EndsWith("*", StringComparison.Ordinal);
+}
+
+/// <summary>A struct the emitted bindings read, and the fields they read or write.</summary>
+internal sealed class RequiredStruct
+{
+    public RequiredStruct(string name, params string[] fields)
+    {
+        Name = name;
+        Fields = fields;
+    }
+
+    public string Name { get; }
+
+    public string[] Fields { get; }
+}
+
+/// <summary>
+/// What a way of reading peer credentials needs beyond what every target declares: a struct, constants that must
+/// have a value, and functions.
+/// </summary>
+internal sealed class PeerCredRequirements
+{
+    public PeerCredRequirements(RequiredStruct? @struct, string[] constants, string[] functions)
+    {
+        Struct = @struct;
+        Constants = constants;
+        Functions = functions;
+    }
+
+    public RequiredStruct? Struct { get; }
+
+    public string[] Constants { get; }
+
+    public string[] Functions { get; }
 }
 
 /// <summary>
@@ -26,31 +67,37 @@ internal sealed class CanonicalFunction
 /// </summary>
 internal static class Requirements
 {
-    /// <summary>Struct name to the fields the emitted bindings read or write.</summary>
-    public static readonly Dictionary<string, string[]> Structs = new()
+    /// <summary>The structs the emitted bindings read on every target.</summary>
+    public static readonly RequiredStruct[] Structs =
     {
-        ["iovec"] = new[] { "iov_base", "iov_len" },
-        ["msghdr"] = new[] { "msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags" },
-        ["cmsghdr"] = new[] { "cmsg_len", "cmsg_level", "cmsg_type" },
-        ["sockaddr_un"] = new[] { "sun_family", "sun_path" },
-        ["pollfd"] = new[] { "fd", "events", "revents" },
-        ["stat"] = new[] { "st_dev", "st_ino", "st_mode" },
-        ["passwd"] = new[] { "pw_uid" },
+        new("iovec", "iov_base", "iov_len"),
+        new("msghdr", "msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags"),
+        new("cmsghdr", "cmsg_len", "cmsg_level", "cmsg_type"),
+        new("sockaddr_un", "sun_family", "sun_path"),
+        new("pollfd", "fd", "events", "revents"),
+        new("stat", "st_dev", "st_ino", "st_mode"),
+        new("passwd", "pw_uid"),
     };
 
     /// <summary>openat2()'s argument (Linux 5.6+): read where a file declares it with SYS_openat2 and syscall.</summary>
-    public static readonly KeyValuePair<string, string[]> OpenHowStruct = new("open_how", new[] { "flags", "mode", "resolve" });
+    public static readonly RequiredStruct OpenHow = new("open_how", "flags", "mode", "resolve");
 
-    public static readonly Dictionary<PeerCredMethod, string[]> PeerCredStructs = new()
+    /// <summary><see cref="OpenHow"/> as a name and its fields, the shape <c>BindingEmitter</c> reads.</summary>
+    public static readonly KeyValuePair<string, string[]> OpenHowStruct = new(OpenHow.Name, OpenHow.Fields);
+
+    public static readonly Dictionary<PeerCredMethod, PeerCredRequirements> PeerCred = new()
     {
-        [PeerCredMethod.SoPeercred] = new[] { "ucred", "pid", "uid", "gid" },
-        [PeerCredMethod.LocalPeercred] = new[] { "xucred", "cr_version", "cr_uid", "cr_groups" },
+        [PeerCredMethod.SoPeercred] = new(new RequiredStruct("ucred", "pid", "uid", "gid"), new[] { "SO_PEERCRED" }, new string[0]),
+        [PeerCredMethod.LocalPeercred] = new(
+            new RequiredStruct("xucred", "cr_version", "cr_uid", "cr_groups"), new[] { "SOL_LOCAL", "LOCAL_PEERCRED" }, new string[0]),
+        [PeerCredMethod.Getpeerucred] = new(
+            null, new string[0], new[] { "getpeerucred", "ucred_geteuid", "ucred_getegid", "ucred_getpid", "ucred_free" }),
     };
 
-    public static readonly Dictionary<string, string[]> StreamsStructs = new()
+    public static readonly RequiredStruct[] StreamsStructs =
     {
-        ["strrecvfd"] = new[] { "fd", "uid", "gid" },
-        ["strbuf"] = new[] { "maxlen", "len", "buf" },
+        new("strrecvfd", "fd", "uid", "gid"),
+        new("strbuf", "maxlen", "len", "buf"),
     };
 
     /// <summary>Constants every file declares (a value, or <c>none</c>).</summary>
@@ -85,13 +132,6 @@ internal static class Requirements
         "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
         // Opening beneath a directory without following links (fdpass serve).
         "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
-    };
-
-    public static readonly Dictionary<PeerCredMethod, string[]> PeerCredConstants = new()
-    {
-        [PeerCredMethod.SoPeercred] = new[] { "SO_PEERCRED" },
-        [PeerCredMethod.LocalPeercred] = new[] { "SOL_LOCAL", "LOCAL_PEERCRED" },
-        [PeerCredMethod.Getpeerucred] = new string[0],
     };
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
@@ -177,39 +217,9 @@ internal static class Requirements
         new("syscall", "nint", "nint", "nint", "byte*", "void*", "nuint"),
     };
 
-    public static readonly Dictionary<PeerCredMethod, string[]> PeerCredFunctions = new()
-    {
-        [PeerCredMethod.SoPeercred] = new string[0],
-        [PeerCredMethod.LocalPeercred] = new string[0],
-        [PeerCredMethod.Getpeerucred] = new[] { "getpeerucred", "ucred_geteuid", "ucred_getegid", "ucred_getpid", "ucred_free" },
-    };
-
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };
 
-    public static int PrimitiveSize(string name, int pointerSize) => name switch
-    {
-        "i8" or "u8" => 1,
-        "i16" or "u16" => 2,
-        "i32" or "u32" => 4,
-        "i64" or "u64" => 8,
-        "isize" or "usize" or "ptr" => pointerSize,
-        _ => -1,
-    };
-
-    public static string? CSharpPrimitive(string name) => name switch
-    {
-        "i8" => "sbyte",
-        "u8" => "byte",
-        "i16" => "short",
-        "u16" => "ushort",
-        "i32" => "int",
-        "u32" => "uint",
-        "i64" => "long",
-        "u64" => "ulong",
-        "isize" => "nint",
-        "usize" => "nuint",
-        "ptr" => "void*",
-        "void" => "void",
-        _ => null,
-    };
+    /// <summary>The C# spelling of a primitive ABI type or <c>void</c>; null for a struct name.</summary>
+    public static string? CSharpPrimitive(string name) =>
+        name == TypeRef.Void.Name ? "void" : Vocabulary.PrimitiveNamed(name)?.CSharp;
 }
