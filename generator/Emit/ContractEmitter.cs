@@ -16,7 +16,7 @@ internal static class ContractEmitter
     public static string Emit()
     {
         var sb = new StringBuilder();
-        Header.Write(sb, "its built-in contract (generator/Validation/Requirements.cs)");
+        Header.Write(sb, "its built-in contract (generator/Model/Requirements.cs)");
         sb.Append("namespace ").Append(TargetEmitter.Namespace).Append(";\n\n");
         sb.Append("/// <summary>How a target reads a connected socket's peer credentials.</summary>\n");
         sb.Append("internal enum PeerCredentialMethod\n{\n    SoPeerCred,\n    LocalPeerCred,\n    GetPeerUcred,\n}\n\n");
