@@ -22,16 +22,23 @@ internal sealed class BeneathOpener : IDisposable
     private readonly SocketTransport _transport;
     private readonly FileAbi _abi;
 
-    private BeneathOpener(SafeFileHandle root, SocketTransport transport, bool openat2)
+    private BeneathOpener(SafeFileHandle root, SocketTransport transport, bool openat2, string walkReason)
     {
         _root = root;
         _transport = transport;
         _abi = transport.Files;
         UsesOpenat2 = openat2;
+        WalkReason = walkReason;
     }
 
     /// <summary>Whether opens go through openat2 (decided once, at start); otherwise they walk with openat.</summary>
     public bool UsesOpenat2 { get; }
+
+    /// <summary>
+    /// Why the walk is used (empty with openat2): turned off, no openat2 on this system, or what the probe answered
+    /// (ENOSYS from a kernel, or an emulator, without it; EPERM from a seccomp filter).
+    /// </summary>
+    public string WalkReason { get; }
 
     /// <summary>
     /// Opens the root directory <paramref name="realRoot"/> and finds out whether the kernel has openat2 by opening the
@@ -47,13 +54,18 @@ internal sealed class BeneathOpener : IDisposable
         {
             throw new IOException($"cannot open the root '{realRoot}': {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (open() failed: {transport.ErrnoName(errno) ?? "errno " + errno})");
         }
-        bool openat2 = false;
-        if (allowOpenat2 && transport.HasOpenat2)
+        if (!allowOpenat2)
         {
-            using SafeFileHandle? probe = transport.TryOpenBeneath(root, ".", directoryFlags, 0, out errno);
-            openat2 = probe is not null;
+            return new BeneathOpener(root, transport, false, "openat2 turned off");
         }
-        return new BeneathOpener(root, transport, openat2);
+        if (!transport.HasOpenat2)
+        {
+            return new BeneathOpener(root, transport, false, "no openat2 here");
+        }
+        using SafeFileHandle? probe = transport.TryOpenBeneath(root, ".", directoryFlags, 0, out errno);
+        return probe is not null
+            ? new BeneathOpener(root, transport, true, "")
+            : new BeneathOpener(root, transport, false, $"openat2 answered {transport.ErrnoName(errno) ?? "errno " + errno}");
     }
 
     /// <summary>
