@@ -93,7 +93,7 @@ internal static class ServeCommand
                 $"listening on {endpoint} ({Access(endpoint, othersAllowed)}); serving {resolver.Root} " +
                 $"{(allowWrite ? "read-write" : "read-only")} to uid {string.Join(", ", options.AllowedUids.Order().Select(u => names.TryGetValue(u, out string? n) ? $"{u} ({n})" : u.ToString(CultureInfo.InvariantCulture)))}, " +
                 $"at most {maxConnections} connection(s) at once; " +
-                (beneath.UsesOpenat2 ? "opening with openat2 beneath the root" : "opening component by component with openat (no openat2 here)"));
+                (beneath.UsesOpenat2 ? "opening with openat2 beneath the root" : $"opening component by component with openat ({beneath.WalkReason})"));
             if (limitNote is not null)
             {
                 log.Write("note: " + limitNote);

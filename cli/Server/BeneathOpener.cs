@@ -23,16 +23,23 @@ internal sealed class BeneathOpener : IDisposable
     private readonly FileCalls _files;
     private readonly PlatformConstants _abi;
 
-    private BeneathOpener(SafeFileHandle root, FileCalls files, bool openat2)
+    private BeneathOpener(SafeFileHandle root, FileCalls files, bool openat2, string walkReason)
     {
         _root = root;
         _files = files;
         _abi = files.Constants;
         UsesOpenat2 = openat2;
+        WalkReason = walkReason;
     }
 
     /// <summary>Whether opens go through openat2 (decided once, at start); otherwise they walk with openat.</summary>
     public bool UsesOpenat2 { get; }
+
+    /// <summary>
+    /// Why the walk is used (empty with openat2): turned off, no openat2 on this system, or what the probe answered
+    /// (ENOSYS from a kernel, or an emulator, without it; EPERM from a seccomp filter).
+    /// </summary>
+    public string WalkReason { get; }
 
     /// <summary>
     /// Opens the root directory <paramref name="realRoot"/> and finds out whether the kernel has openat2 by opening the
@@ -48,13 +55,18 @@ internal sealed class BeneathOpener : IDisposable
         {
             throw new IOException($"cannot open the root '{realRoot}': {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (open() failed: {files.ErrnoName(errno) ?? "errno " + errno})");
         }
-        bool openat2 = false;
-        if (allowOpenat2 && files.HasOpenat2)
+        if (!allowOpenat2)
         {
-            using SafeFileHandle? probe = files.TryOpenBeneath(root, ".", directoryFlags, 0, out errno);
-            openat2 = probe is not null;
+            return new BeneathOpener(root, files, false, "openat2 turned off");
         }
-        return new BeneathOpener(root, files, openat2);
+        if (!files.HasOpenat2)
+        {
+            return new BeneathOpener(root, files, false, "no openat2 here");
+        }
+        using SafeFileHandle? probe = files.TryOpenBeneath(root, ".", directoryFlags, 0, out errno);
+        return probe is not null
+            ? new BeneathOpener(root, files, true, "")
+            : new BeneathOpener(root, files, false, $"openat2 answered {files.ErrnoName(errno) ?? "errno " + errno}");
     }
 
     /// <summary>

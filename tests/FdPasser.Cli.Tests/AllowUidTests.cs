@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests;
 
@@ -91,16 +92,20 @@ public sealed class AllowUidTests
         // refused peer takes every connection slot (4) and sends nothing.
         string endpoint = "@fdp-refused-" + Guid.NewGuid().ToString("N");
         uint nobody = uint.Parse(Exec.Run("id", new[] { "-u", "nobody" }).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        using ServeProcess server = ServeProcess.Start(endpoint, "--root", tree.Root, "--max-connections", "4", "--request-timeout", "60");
+        // A client kept out would wait until the server gives up on the peer's silent connections: that wait, and the
+        // allowed client's bound, grow alike under emulation (where starting fdpass get alone can take 15 s).
+        string held = ((int)TestTiming.Seconds(60).TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        TimeSpan bound = TestTiming.Seconds(10);
+        using ServeProcess server = ServeProcess.Start(endpoint, "--root", tree.Root, "--max-connections", "4", "--request-timeout", held);
         const string Holder = "import socket, sys, time\n" +
             "held = []\n" +
             "for _ in range(4):\n" +
             "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n" +
             "    s.connect('\\0' + sys.argv[1])\n" +
             "    held.append(s)\n" +
-            "time.sleep(60)\n";
+            "time.sleep(int(sys.argv[2]))\n";
         var start = new System.Diagnostics.ProcessStartInfo("setpriv") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", Holder, endpoint.Substring(1) })
+        foreach (string arg in new[] { "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", Holder, endpoint.Substring(1), held })
         {
             start.ArgumentList.Add(arg);
         }
@@ -108,14 +113,14 @@ public sealed class AllowUidTests
         try
         {
             // Every slot is taken (today's server says so), or every one of the peer's connections was refused.
-            bool held = server.WaitForLog(l => l.Contains("the most at once", StringComparison.Ordinal) || l.Contains($"uid {nobody}: refused at connect", StringComparison.Ordinal), 4, TimeSpan.FromSeconds(20))
+            bool holding = server.WaitForLog(l => l.Contains("the most at once", StringComparison.Ordinal) || l.Contains($"uid {nobody}: refused at connect", StringComparison.Ordinal), 4, TestTiming.Seconds(20))
                 || server.WaitForLog(l => l.Contains("the most at once", StringComparison.Ordinal), TimeSpan.FromSeconds(1));
-            Assert.True(held && !holder.HasExited, "the refused peer did not connect: " + string.Join('\n', server.Log));
+            Assert.True(holding && !holder.HasExited, "the refused peer did not connect: " + string.Join('\n', server.Log));
             var clock = System.Diagnostics.Stopwatch.StartNew();
 
             RunResult get = Fdpass.Run("get", endpoint, "hello.txt");
 
-            Assert.True(get.ExitCode == 0 && clock.Elapsed < TimeSpan.FromSeconds(10), $"the allowed client waited {clock.Elapsed.TotalSeconds:0.#} s behind the refused peer's connections: {get}");
+            Assert.True(get.ExitCode == 0 && clock.Elapsed < bound, $"the allowed client waited {clock.Elapsed.TotalSeconds:0.#} s behind the refused peer's connections: {get}");
             server.AssertLogged($"uid {nobody}: refused at connect (EACCES: uid {nobody} is not allowed to use this server); closing the connection", 4);
         }
         finally

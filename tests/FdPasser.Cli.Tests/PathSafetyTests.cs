@@ -39,21 +39,24 @@ public sealed class PathSafetyTests : IDisposable
     [InlineData("sub/../../outside.txt", "has a '..' component")]
     [InlineData("up-link", "follows no symbolic links (status 40, ELOOP)")]
     [InlineData("abs-link", "follows no symbolic links (status 40, ELOOP)")]
-    [InlineData("dir-link/outside.txt", "follows no symbolic links (status 40, ELOOP)")]
-    [InlineData("sub/deep-link/outside.txt", "follows no symbolic links (status 40, ELOOP)")]
+    [InlineData("dir-link/outside.txt", "follows no symbolic links (status 40, ELOOP)", "'dir-link' is not a directory (or is a symbolic link, which this server does not follow) (status 20, ENOTDIR)")]
+    [InlineData("sub/deep-link/outside.txt", "follows no symbolic links (status 40, ELOOP)", "'sub/deep-link' is not a directory (or is a symbolic link, which this server does not follow) (status 20, ENOTDIR)")]
     [InlineData("fifo", "is not a regular file or a directory")]
     [InlineData("loop", "follows no symbolic links (status 40, ELOOP)")]
     [InlineData("hello.txt/x", "is not a directory")]
     [InlineData("inside-link", "follows no symbolic links (status 40, ELOOP)")]
     [InlineData("sub/back-link", "follows no symbolic links (status 40, ELOOP)")]
     [InlineData("abs-inside-link", "follows no symbolic links (status 40, ELOOP)")]
-    public void Paths_that_leave_the_root_pass_a_link_or_are_not_files_are_refused(string path, string message)
+    public void Paths_that_leave_the_root_pass_a_link_or_are_not_files_are_refused(string path, string message, string? walkMessage = null)
     {
         RunResult get = Fdpass.Run("get", _tree.Endpoint, path);
 
         Assert.Equal(3, get.ExitCode);
         Assert.Equal("", get.Stdout);
-        Assert.Contains(message, get.Stderr, StringComparison.Ordinal);
+        // Where openat2 is missing (a kernel before 5.6, or qemu-user 7.2, which does not translate it) the server
+        // walks, and a link in the middle of the path is refused as a component that is not a directory.
+        bool walks = !_server.Log[0].Contains("opening with openat2", StringComparison.Ordinal);
+        Assert.Contains(walks && walkMessage is not null ? walkMessage : message, get.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using System.IO;
 using FdPasser.Interop;
 using FdPasser.Platform;
 using FdPasser.Tests.Support;
+using FdPasser.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Tests;
@@ -45,7 +46,7 @@ public sealed class BeneathTests : IDisposable
         SafeFileHandle? handle = T.TryOpenBeneath(_root, path, flags | F.O_CLOEXEC, 0, out errno);
         if (handle is null && errno == F.ENOSYS)
         {
-            Assert.Skip("this kernel has no openat2 (Linux 5.6+)");
+            Assert.Skip(Emulation.Openat2Missing(nameof(Openat_with_O_NOFOLLOW_refuses_a_link_and_fstat_types_what_was_opened)));
         }
         return handle;
     }

@@ -21,6 +21,13 @@ internal static class TestPrograms
     /// </summary>
     public static string? TestPeer => Override("FDPASSER_TEST_PEER");
 
+    /// <summary>
+    /// <c>FDPASSER_ACTIVATION_SAMPLE</c>: an executable samples/activation (a self-contained one for the target); by
+    /// default <c>dotnet activation-sample.dll</c>. The copy of its apphost in a self-contained test publish cannot
+    /// run it: without a deps.json of its own the host takes it for the dotnet command.
+    /// </summary>
+    public static string? ActivationSample => Override("FDPASSER_ACTIVATION_SAMPLE");
+
     /// <summary><c>FDPASSER_FDPASS</c>: the fdpass executable to test; by default the one built beside the tests.</summary>
     public static string? Fdpass => Override("FDPASSER_FDPASS");
 

@@ -2,9 +2,9 @@
 # Runs FdPasser on another target than this x64 machine's, under qemu-user emulation:
 #  1. installs what the target needs (tests/cross/setup-RID.sh; as root with apt-get),
 #  2. publishes FdPasser.Tests, FdPasser.Streams.Tests and FdPasser.Cli.Tests self-contained for RID, with their
-#     peers built for RID too (the test peer, fdpass, the C peers compiled by the target's cross gcc); the CLI suite
-#     runs the NativeAOT fdpass: a JIT one spends seconds of emulated CPU starting (the JIT itself is emulated), and
-#     the suite starts fdpass afresh for almost every test,
+#     peers built for RID too (the test peer, samples/activation, fdpass, the C peers compiled by the target's cross
+#     gcc); the CLI suite runs the NativeAOT fdpass: a JIT one spends seconds of emulated CPU starting (the JIT itself
+#     is emulated), and the suite starts fdpass afresh for almost every test,
 #  3. runs the three suites,
 #  4. publishes fdpass with NativeAOT for RID and exchanges descriptors between it and an x64 JIT fdpass both ways
 #     (cli/aot-check.sh: serve/get, demo; also a trimmed single-file build for RID, which runs on the JIT).
@@ -57,7 +57,8 @@ step "setting up $rid emulation"
 if ! bash "$repo/tests/cross/setup-$rid.sh"; then
     fail "setting up $rid emulation"; finish
 fi
-echo "qemu: $(qemu-aarch64 --version | head -n 1)"
+emulator="$(qemu-aarch64 --version | head -n 1)"
+echo "qemu: $emulator"
 
 # publish NAME PROJECT ARGS...: a self-contained Release publish for the target into $work/NAME.
 publish() {
@@ -74,15 +75,23 @@ step "publishing the suites and their peers for $rid"
 publish tests tests/FdPasser.Tests || finish
 publish streams tests/FdPasser.Streams.Tests || finish
 publish cli-tests tests/FdPasser.Cli.Tests || finish
+publish activation samples/activation || finish
 publish fdpass cli -p:PublishAot=true || finish
-for binary in tests/FdPasser.Tests tests/FdPasser.TestPeer streams/FdPasser.Streams.Tests cli-tests/FdPasser.Cli.Tests fdpass/fdpass; do
+for binary in tests/FdPasser.Tests tests/FdPasser.TestPeer streams/FdPasser.Streams.Tests cli-tests/FdPasser.Cli.Tests \
+        activation/activation-sample fdpass/fdpass; do
     is_target "$work/$binary" || { fail "$binary is not a $rid executable"; finish; }
 done
 
 # The peers the suites start (tests/Shared/TestPrograms.cs): the target's builds, not this machine's.
 export FDPASSER_TEST_PEER="$work/tests/FdPasser.TestPeer"
 export FDPASSER_FDPASS="$work/fdpass/fdpass"
+# The library suite's activation-sample test starts the sample, which starts itself again for each generation: its
+# own self-contained publish (the copy of its apphost in the suite's publish has no deps.json and cannot host it).
+export FDPASSER_ACTIVATION_SAMPLE="$work/activation/activation-sample"
 export FDPASSER_TEST_CC="$cross_cc"
+# Tells the suites they run emulated, and under what: a system call the emulator does not translate (openat2 in
+# qemu-user 7.2) answers ENOSYS whatever the kernel has, and the tests that skip for it say so (tests/Shared/Emulation.cs).
+export FDPASSER_TEST_EMULATOR="$emulator"
 # With W^X on, code the JIT writes through a second mapping is sometimes run stale under qemu (random
 # NullReferenceExceptions deep in the runtime); off, it is also about 2.5 times faster.
 export DOTNET_EnableWriteXorExecute=0

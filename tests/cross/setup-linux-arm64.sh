@@ -8,15 +8,25 @@ packages_present() {
     dpkg-query -W -f='${Status}\n' "$@" 2>/dev/null | grep -c '^install ok installed$' | grep -qx "$#"
 }
 
+# host_package REGEX DEFAULT: the name of this machine's own package matching REGEX (libicu72 on Debian 12, libicu76
+# on 13; libssl3 or libssl3t64), so that the arm64 copy is the same package, at the same version (Multi-Arch: same).
+host_package() {
+    dpkg-query -W -f='${Package} ${Architecture} ${Status}\n' 2>/dev/null \
+        | awk -v arch="$(dpkg --print-architecture)" '$2 == arch && $NF == "installed" { print $1 }' \
+        | grep -E -x "$1" | sort -V | tail -n 1 | grep . || echo "$2"
+}
+icu="$(host_package 'libicu[0-9]+' libicu72)"
+ssl="$(host_package 'libssl3(t64)?' libssl3)"
+
 need=(qemu-user qemu-user-static binfmt-support libc6-arm64-cross libstdc++6-arm64-cross
-      gcc-aarch64-linux-gnu g++-aarch64-linux-gnu clang lld llvm libssl3:arm64 libicu72:arm64)
+      gcc-aarch64-linux-gnu g++-aarch64-linux-gnu clang lld llvm "$ssl:arm64" "$icu:arm64")
 if ! packages_present "${need[@]}"; then
     if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
         echo "missing Debian packages (install as root with apt-get): ${need[*]}" >&2
         exit 1
     fi
-    # libssl3:arm64 and libicu72:arm64 come from Debian's arm64 archive: without an arm64 libssl the test runner
-    # aborts ("No usable version of libssl was found").
+    # The arm64 libssl and ICU come from Debian's arm64 archive: without an arm64 libssl the test runner aborts
+    # ("No usable version of libssl was found"); without ICU the runtime does not start.
     dpkg --add-architecture arm64
     apt-get update -qq >/dev/null 2>&1
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/tmp/fdpasser-cross-apt.log 2>&1; then

@@ -22,9 +22,16 @@ internal sealed class MarkedFile : IDisposable
 
     public SafeFileHandle Open() => File.OpenHandle(Path);
 
+    /// <summary>The descriptors of this process that refer to the file, by number.</summary>
+    public int[] OpenDescriptors() =>
+        Directory.GetFiles("/proc/self/fd")
+            .Where(f => new FileInfo(f).LinkTarget == Path)
+            .Select(f => int.Parse(System.IO.Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture))
+            .Order()
+            .ToArray();
+
     /// <summary>How many descriptors of this process refer to the file.</summary>
-    public int OpenCount() =>
-        Directory.GetFiles("/proc/self/fd").Count(f => new FileInfo(f).LinkTarget == Path);
+    public int OpenCount() => OpenDescriptors().Length;
 
     public void Dispose() => _dir.Dispose();
 }

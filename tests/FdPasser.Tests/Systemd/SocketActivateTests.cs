@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading.Tasks;
 using FdPasser.Tests.Support;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Tests.Systemd;
 
@@ -28,7 +29,8 @@ public class SocketActivateTests
             await ConnectWithRetryAsync(client, port);
             var buffer = new byte[256];
             int total = 0, n;
-            client.ReceiveTimeout = 30_000;
+            // The program starts at the first connection: under emulation that alone takes seconds of emulated CPU.
+            client.ReceiveTimeout = (int)TestTiming.Seconds(30).TotalMilliseconds;
             while ((n = client.Receive(buffer, total, buffer.Length - total, SocketFlags.None)) > 0)
             {
                 total += n;
@@ -60,7 +62,7 @@ public class SocketActivateTests
                 await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
                 return;
             }
-            catch (SocketException) when (i < 100)
+            catch (SocketException) when (i < 100 * TestTiming.Scale)
             {
                 await Task.Delay(100);
             }
