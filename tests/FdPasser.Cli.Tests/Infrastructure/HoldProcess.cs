@@ -200,9 +200,16 @@ internal sealed partial class HoldProcess : IDisposable
 
     public static bool IsRunning(int pid)
     {
-        // A zombie has exited; only its parent has yet to collect it.
-        string status = $"/proc/{pid}/status";
-        return File.Exists(status) && !File.ReadAllText(status).Contains("State:\tZ", StringComparison.Ordinal);
+        // A zombie has exited; only its parent has yet to collect it. The process may be reaped between any two
+        // reads, so a missing file at any step means it is gone.
+        try
+        {
+            return !File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     public void Dispose()
