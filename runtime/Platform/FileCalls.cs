@@ -19,7 +19,7 @@ internal abstract class FileCalls
     public static FileCalls Current => s_current ??= For(Transports.Choice);
 
     internal static FileCalls For(PlatformChoice choice) =>
-        (FileCalls?)AbiTargets.ForSocketTarget<Factory>(choice.SocketRid) ?? throw Transports.NotAvailable(choice, FdTransportKind.Socket);
+        Transports.OnSocketTarget<FileCalls, Factory>(choice);
 
     private readonly struct Factory : ITargetFactory
     {

@@ -10,7 +10,7 @@ internal static class PosixNatives
     public static PosixNative Current => s_current ??= For(Transports.Choice);
 
     internal static PosixNative For(PlatformChoice choice) =>
-        (PosixNative?)AbiTargets.ForSocketTarget<Factory>(choice.SocketRid) ?? throw Transports.NotAvailable(choice, FdTransportKind.Socket);
+        Transports.OnSocketTarget<PosixNative, Factory>(choice);
 
     private readonly struct Factory : ITargetFactory
     {

@@ -30,8 +30,16 @@ internal static class Transports
 
     public static bool IsSupported(FdTransportKind kind) => Choice.Has(kind);
 
-    internal static SocketTransport SocketFor(PlatformChoice choice) =>
-        (SocketTransport?)AbiTargets.ForSocketTarget<SocketFactory>(choice.SocketRid) ?? throw NotAvailable(choice, FdTransportKind.Socket);
+    internal static SocketTransport SocketFor(PlatformChoice choice) => OnSocketTarget<SocketTransport, SocketFactory>(choice);
+
+    /// <summary>
+    /// What <typeparamref name="TFactory"/> builds for the socket target of <paramref name="choice"/>: the one place
+    /// the socket-side surfaces (transport, file calls, process calls) are looked up in the table.
+    /// </summary>
+    internal static T OnSocketTarget<T, TFactory>(PlatformChoice choice)
+        where T : class
+        where TFactory : ITargetFactory =>
+        (T?)AbiTargets.ForSocketTarget<TFactory>(choice.SocketRid) ?? throw NotAvailable(choice, FdTransportKind.Socket);
 
     private readonly struct SocketFactory : ITargetFactory
     {
