@@ -109,7 +109,7 @@ public sealed class AllowUidTests
         {
             start.ArgumentList.Add(arg);
         }
-        using System.Diagnostics.Process holder = System.Diagnostics.Process.Start(start)!;
+        using System.Diagnostics.Process holder = TestProcesses.Start(start);
         try
         {
             // Every slot is taken (today's server says so), or every one of the peer's connections was refused.

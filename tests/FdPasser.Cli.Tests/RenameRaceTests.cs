@@ -118,7 +118,7 @@ public sealed class RenameRaceTests : IDisposable
         start.ArgumentList.Add(a);
         start.ArgumentList.Add(b);
         start.ArgumentList.Add(RaceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        using Process swapper = Process.Start(start)!;
+        using Process swapper = TestProcesses.Start(start);
         int served = 0;
         Task[] clients = Enumerable.Range(0, 4).Select(client => Task.Run(() =>
         {

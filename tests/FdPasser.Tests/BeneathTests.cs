@@ -92,7 +92,7 @@ public sealed class BeneathTests : IDisposable
     [Fact]
     public void A_fifo_opened_non_blocking_is_typed_by_fstat_as_neither_file_nor_directory()
     {
-        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", _dir.File("root/fifo")))
+        using (var mkfifo = TestProcesses.Start(new System.Diagnostics.ProcessStartInfo("mkfifo", new[] { _dir.File("root/fifo") })))
         {
             mkfifo.WaitForExit();
             Assert.Equal(0, mkfifo.ExitCode);

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Net;
 using System.Threading.Tasks;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Hold;
 
@@ -32,7 +33,7 @@ public sealed class HoldNotifyTests
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(Stranger);
         start.Environment["NOTIFY_SOCKET"] = address;
-        using var stranger = System.Diagnostics.Process.Start(start)!;
+        using var stranger = TestProcesses.Start(start);
         string pid = stranger.StandardOutput.ReadLine()?.Trim() ?? "";
         hold.AssertLogged($"ignored a notification from pid {pid}", "closed its 5 descriptor(s)", Patience);
         hold.AssertLogged($"ignored a notification from pid {pid}", "which is no generation's and not below one", Patience);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using FdPasser.Cli.Hold;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Hold;
 
@@ -27,7 +28,7 @@ public sealed class ProcessLineageTests
         var start = new ProcessStartInfo("python3") { RedirectStandardInput = true, RedirectStandardOutput = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(ParentOfAZombie);
-        using Process parent = Process.Start(start)!;
+        using Process parent = TestProcesses.Start(start);
         int child = int.Parse(parent.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
         try
         {

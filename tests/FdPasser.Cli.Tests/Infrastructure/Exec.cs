@@ -28,7 +28,7 @@ internal static class Exec
         {
             start.ArgumentList.Add(arg);
         }
-        using Process process = Process.Start(start)!;
+        using Process process = TestProcesses.Start(start);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Infrastructure;
 
@@ -69,7 +70,7 @@ internal sealed partial class HoldProcess : IDisposable
         {
             start.ArgumentList.Add(arg);
         }
-        var hold = new HoldProcess(Process.Start(start)!, directory);
+        var hold = new HoldProcess(TestProcesses.Start(start), directory);
         hold._process.OutputDataReceived += (_, e) => hold.Add(hold._log, e.Data);
         hold._process.ErrorDataReceived += (_, e) => hold.Add(hold._errors, e.Data);
         hold._process.BeginOutputReadLine();

@@ -50,7 +50,7 @@ internal sealed class ServeProcess : IDisposable
         {
             start.ArgumentList.Add(arg);
         }
-        var server = new ServeProcess(Process.Start(start)!);
+        var server = new ServeProcess(TestProcesses.Start(start));
         server._process.OutputDataReceived += (_, e) => server.Add(server._log, e.Data);
         server._process.ErrorDataReceived += (_, e) => server.Add(server._errors, e.Data);
         server._process.BeginOutputReadLine();

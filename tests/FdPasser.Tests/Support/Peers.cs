@@ -32,7 +32,7 @@ internal static class Peers
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        return Process.Start(psi) ?? throw new InvalidOperationException("could not start " + program);
+        return TestProcesses.Start(psi);
     }
 
     /// <summary>

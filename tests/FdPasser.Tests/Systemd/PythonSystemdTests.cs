@@ -9,6 +9,7 @@ using FdPasser.Processes;
 using FdPasser.Systemd;
 using FdPasser.Tests.Support;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Tests.Systemd;
 
@@ -32,7 +33,7 @@ public class PythonSystemdTests
             "print(os.getpid(), os.getuid(), os.getgid())\n";
         var psi = new ProcessStartInfo(Python.Path, new[] { "-c", script }) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.Environment["NOTIFY_SOCKET"] = listener.Address;
-        using Process python = Process.Start(psi)!;
+        using Process python = TestProcesses.Start(psi);
         var (exit, stdout, stderr) = await Peers.FinishAsync(python);
         Assert.True(exit == 0, stderr);
         int[] ids = stdout.Split(' ', StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
