@@ -20,20 +20,23 @@ namespace FdPasser.TestSupport;
 internal sealed class StuckForks
 {
     private static readonly Lazy<StuckForks?> s_default = new(() =>
-        Emulation.Emulator is null ? null : new StuckForks(OwnCommandLine(), TimeSpan.FromSeconds(30)).Start(),
+        Emulation.Emulator is null ? null : new StuckForks(OwnCommandLine(), TimeSpan.FromSeconds(30), report: true).Start(),
         LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly byte[] _commandLine;
+    private readonly bool _report;
     private readonly Dictionary<int, DateTime> _firstSeen = new();
     private readonly ConcurrentDictionary<int, DateTime> _killed = new();
     private Timer? _timer;
 
     /// <param name="commandLine">What /proc/PID/cmdline of a child that has not reached exec holds.</param>
     /// <param name="threshold">How long a child may stay such a copy before it is killed.</param>
-    public StuckForks(byte[] commandLine, TimeSpan threshold)
+    /// <param name="report">Whether each kill is written to standard error, where the suite's output shows it.</param>
+    public StuckForks(byte[] commandLine, TimeSpan threshold, bool report = false)
     {
         _commandLine = commandLine;
         Threshold = threshold;
+        _report = report;
     }
 
     /// <summary>The watchdog of this process under emulation, started on first use; null when running natively.</summary>
@@ -103,7 +106,10 @@ internal sealed class StuckForks
                 {
                     using Process stuck = Process.GetProcessById(pid);
                     stuck.Kill();
-                    Console.Error.WriteLine($"killed pid {pid}: a fork of this test process that had not reached exec after {Threshold.TotalSeconds:0} s (a known hang of forks in multithreaded programs under {Emulation.Emulator ?? "emulation"}); its start is retried");
+                    if (_report)
+                    {
+                        Console.Error.WriteLine($"killed pid {pid}: a fork of this test process that had not reached exec after {Threshold.TotalSeconds:0} s (a known hang of forks in multithreaded programs under {Emulation.Emulator ?? "emulation"}); its start is retried");
+                    }
                 }
                 catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
                 {
