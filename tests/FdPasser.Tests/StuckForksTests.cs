@@ -54,7 +54,7 @@ public sealed class StuckForksTests
         var watchdog = new StuckForks(commandLine, TimeSpan.FromSeconds(1)).Start();
         try
         {
-            Assert.True(sleeper.WaitForExit(TimeSpan.FromSeconds(20)), "the watchdog did not kill the copy within 20 s");
+            Assert.True(sleeper.WaitForExit(TimeSpan.FromSeconds(30)), "the watchdog did not kill the copy within 30 s");
             Assert.Equal(128 + 9, sleeper.ExitCode);
             Assert.True(watchdog.WasKilled(sleeper.Id));
             Assert.False(watchdog.WasKilled(sleeper.Id), "a kill is reported once: pids are reused");
