@@ -74,7 +74,7 @@ internal sealed class ReceivedDescriptors
     /// <summary>Hands every number owned to a message, which closes what its caller does not take.</summary>
     public FdMessage TakeMessage(ReadOnlyMemory<byte> payload)
     {
-        var message = new FdMessage(payload, _fds.AsSpan(0, _count));
+        var message = new FdMessage(payload, _fds.AsSpan(0, _count), _transport);
         _count = 0;
         return message;
     }
