@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser;
@@ -10,7 +11,7 @@ namespace FdPasser;
 /// A received message: its payload and the descriptors that came with it. The message owns every descriptor
 /// until the caller takes it with <see cref="TakeDescriptor"/> or <see cref="TakeAllDescriptors"/>, which hand it
 /// over as a <see cref="SafeFileHandle"/>; disposing the message closes the rest, so a descriptor nobody took cannot
-/// leak, and the message's finalizer closes them should the message itself be forgotten.
+/// leak, and a finalizer closes them should the message itself be forgotten.
 /// </summary>
 /// <remarks>
 /// The members are safe to call from several threads: each descriptor goes to exactly one taker or is closed by
@@ -18,41 +19,45 @@ namespace FdPasser;
 /// </remarks>
 public sealed class FdMessage : IDisposable
 {
-    // A slot's number once it was taken or closed: never a descriptor.
-    private const int Gone = -1;
-
-    // The raw numbers, not handles: a SafeFileHandle (finalizable, one allocation each) is made only for a
-    // descriptor that is taken, and the rest are closed as they came.
-    private readonly int[] _descriptors;
-    private readonly FdTransport _transport;
+    // The received numbers, not handles: a SafeFileHandle is made only for a descriptor that is taken. The slots are
+    // the receiving channel's and serve its next message once this one is disposed.
+    private readonly DescriptorSlots? _slots;
+    private readonly ReceivedDescriptors? _home;
+    private uint _generation;
+    private readonly int _count;
     private int _disposed;
 
-    internal FdMessage(ReadOnlyMemory<byte> payload, ReadOnlySpan<int> descriptors, FdTransport transport)
+    private FdMessage(ReadOnlyMemory<byte> payload, DescriptorSlots? slots, int count, ReceivedDescriptors? home)
     {
         Payload = payload;
-        _transport = transport;
-        if (descriptors.IsEmpty)
-        {
-            _descriptors = Array.Empty<int>();
-            GC.SuppressFinalize(this);
-        }
-        else
-        {
-            _descriptors = descriptors.ToArray();
-        }
+        _slots = slots;
+        _count = count;
+        _home = home;
     }
 
-    /// <summary>Closes the descriptors of a message that was never disposed.</summary>
-    ~FdMessage()
+    /// <summary>
+    /// A message owning <paramref name="descriptors"/> (at least one) in <paramref name="slots"/> (new ones, or ones
+    /// a disposed message gave back), which it gives back to <paramref name="home"/> when disposed.
+    /// </summary>
+    internal static FdMessage Create(ReadOnlyMemory<byte> payload, ReadOnlySpan<int> descriptors, DescriptorSlots slots, ReceivedDescriptors? home)
     {
-        CloseUntaken();
+        var message = new FdMessage(payload, slots, descriptors.Length, home);
+        // Last, so that nothing can fail once the slots own the numbers: the caller owns them until this returns.
+        message._generation = slots.Fill(descriptors);
+        return message;
     }
+
+    /// <summary>A message owning <paramref name="descriptors"/>, closed through <paramref name="transport"/> where not taken.</summary>
+    internal static FdMessage Create(ReadOnlyMemory<byte> payload, ReadOnlySpan<int> descriptors, FdTransport transport) =>
+        descriptors.IsEmpty
+            ? new FdMessage(payload, null, 0, null)
+            : Create(payload, descriptors, new DescriptorSlots(transport), null);
 
     /// <summary>The bytes that came with the descriptors.</summary>
     public ReadOnlyMemory<byte> Payload { get; }
 
     /// <summary>How many descriptors arrived, taken or not.</summary>
-    public int DescriptorCount => _descriptors.Length;
+    public int DescriptorCount => _count;
 
     /// <summary>Takes ownership of descriptor <paramref name="index"/>; each can be taken once.</summary>
     /// <exception cref="InvalidOperationException">It was taken already.</exception>
@@ -61,16 +66,14 @@ public sealed class FdMessage : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _descriptors.Length);
-        int fd = Interlocked.Exchange(ref _descriptors[index], Gone);
-        if (fd == Gone)
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+        int fd = _slots!.Take(_generation, index);
+        if (fd < 0)
         {
             // A Dispose that ran since the check above closed it.
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             throw new InvalidOperationException($"Descriptor {index} of this message was taken already.");
         }
-        // Until the slot was emptied the finalizer could close the number: keep the message reachable past it.
-        GC.KeepAlive(this);
         return Wrap(fd);
     }
 
@@ -79,17 +82,20 @@ public sealed class FdMessage : IDisposable
     public SafeFileHandle[] TakeAllDescriptors()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        int[] fds = new int[_descriptors.Length];
-        int count = 0;
-        for (int i = 0; i < _descriptors.Length; i++)
+        if (_count == 0)
         {
-            int fd = Interlocked.Exchange(ref _descriptors[i], Gone);
-            if (fd != Gone)
+            return Array.Empty<SafeFileHandle>();
+        }
+        int[] fds = new int[_count];
+        int count = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            int fd = _slots!.Take(_generation, i);
+            if (fd >= 0)
             {
                 fds[count++] = fd;
             }
         }
-        GC.KeepAlive(this);
         SafeFileHandle[]? taken = null;
         int wrapped = 0;
         try
@@ -112,7 +118,7 @@ public sealed class FdMessage : IDisposable
                 }
                 else
                 {
-                    _transport.CloseDescriptor(fds[i]);
+                    _slots!.Transport.CloseDescriptor(fds[i]);
                 }
             }
             throw;
@@ -128,7 +134,7 @@ public sealed class FdMessage : IDisposable
         }
         catch
         {
-            _transport.CloseDescriptor(fd);
+            _slots!.Transport.CloseDescriptor(fd);
             throw;
         }
     }
@@ -136,31 +142,20 @@ public sealed class FdMessage : IDisposable
     /// <summary>Closes every descriptor not taken.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (_slots is null || Interlocked.Exchange(ref _disposed, 1) != 0)
         {
+            Volatile.Write(ref _disposed, 1);
             return;
         }
-        CloseUntaken();
-        GC.SuppressFinalize(this);
+        CloseUntaken(_slots);
     }
 
     // Not inlined: Dispose usually runs in a finally block, where the JIT would call close through a separate
     // marshalling stub instead of inlining the P/Invoke transition.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CloseUntaken()
+    private void CloseUntaken(DescriptorSlots slots)
     {
-        // Null only where the constructor failed before it owned anything.
-        if (_descriptors is null)
-        {
-            return;
-        }
-        for (int i = 0; i < _descriptors.Length; i++)
-        {
-            int fd = Interlocked.Exchange(ref _descriptors[i], Gone);
-            if (fd != Gone)
-            {
-                _transport.CloseDescriptor(fd);
-            }
-        }
+        slots.CloseUntaken(_generation, _count);
+        _home?.GiveBack(slots);
     }
 }

@@ -17,10 +17,7 @@ public class FdMessageTests
 {
     private static FdMessage ReceiveMarked(FdChannel sender, FdChannel receiver, MarkedFile file, int count)
     {
-        using SafeFileHandle handle = file.Open();
-        var handles = new SafeHandle[count];
-        Array.Fill(handles, handle);
-        sender.SendFrame("m"u8, handles);
+        SendMarked(sender, file, count);
         return receiver.ReceiveFrame();
     }
 
@@ -82,6 +79,29 @@ public class FdMessageTests
     }
 
     [Fact]
+    public void A_disposed_message_cannot_reach_the_descriptors_of_the_next_message_of_its_channel()
+    {
+        using var first = new MarkedFile();
+        using var second = new MarkedFile();
+        var (a, b) = FdChannel.CreatePair();
+        using (a)
+        using (b)
+        {
+            FdMessage old = ReceiveMarked(a, b, first, 2);
+            old.Dispose();
+            using FdMessage next = ReceiveMarked(a, b, second, 2);
+            Assert.Throws<ObjectDisposedException>(() => old.TakeDescriptor(0));
+            Assert.Throws<ObjectDisposedException>(() => old.TakeAllDescriptors());
+            old.Dispose();
+            Assert.Equal(0, first.OpenCount());
+            Assert.Equal(2, second.OpenCount());
+            using SafeFileHandle taken = next.TakeDescriptor(0);
+            Assert.Equal(second.Path, ProcFs.Target(taken));
+        }
+        Assert.Equal(0, second.OpenCount());
+    }
+
+    [Fact]
     public void The_descriptors_of_a_forgotten_message_are_closed_by_its_finalizer()
     {
         using var file = new MarkedFile();
@@ -106,20 +126,25 @@ public class FdMessageTests
     [Fact]
     public async Task A_take_racing_Dispose_hands_each_descriptor_to_exactly_one_of_them()
     {
+        // Each round the other thread disposes the message and at once receives the next on the same channel, which
+        // reuses what the disposed one held: a late take must neither get a number Dispose closed nor one of the next
+        // message's.
         const int Rounds = 10_000;
         using var file = new MarkedFile();
         var (a, b) = FdChannel.CreatePair();
         using (a)
         using (b)
         {
-            FdMessage? message = null;
+            FdMessage message = ReceiveMarked(a, b, file, 2);
+            FdMessage? next = null;
             using var start = new Barrier(2);
             var disposer = Task.Factory.StartNew(() =>
             {
                 for (int i = 0; i < Rounds; i++)
                 {
                     start.SignalAndWait(TestContext.Current.CancellationToken);
-                    message!.Dispose();
+                    message.Dispose();
+                    next = b.ReceiveFrame();
                     start.SignalAndWait(TestContext.Current.CancellationToken);
                 }
             }, TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -127,7 +152,7 @@ public class FdMessageTests
             {
                 for (int i = 0; i < Rounds; i++)
                 {
-                    message = ReceiveMarked(a, b, file, 2);
+                    SendMarked(a, file, 2);
                     start.SignalAndWait(TestContext.Current.CancellationToken);
                     SafeFileHandle[] got;
                     try
@@ -139,15 +164,18 @@ public class FdMessageTests
                         got = Array.Empty<SafeFileHandle>();
                     }
                     start.SignalAndWait(TestContext.Current.CancellationToken);
-                    // Dispose has returned: what it did not close is exactly what was taken, and every taken handle still
-                    // refers to the file (a number Dispose closed as well would be gone or reused by now).
-                    Assert.Equal(got.Length, file.OpenCount());
+                    // Dispose has returned and the next message arrived: what is open is exactly what was taken and
+                    // the next message's two, and every taken handle still refers to the file (a number Dispose
+                    // closed as well would be gone or reused by now).
+                    Assert.Equal(got.Length + 2, file.OpenCount());
                     foreach (SafeFileHandle h in got)
                     {
                         Assert.Equal(file.Path, ProcFs.Target(h));
                         h.Dispose();
                     }
-                    Assert.Equal(0, file.OpenCount());
+                    message = next!;
+                    Assert.Equal(2, message.DescriptorCount);
+                    Assert.Equal(2, file.OpenCount());
                 }
             }
             catch
@@ -157,7 +185,16 @@ public class FdMessageTests
                 throw;
             }
             await disposer;
+            message.Dispose();
         }
         Assert.Equal(0, file.OpenCount());
+    }
+
+    private static void SendMarked(FdChannel sender, MarkedFile file, int count)
+    {
+        using SafeFileHandle handle = file.Open();
+        var handles = new SafeHandle[count];
+        Array.Fill(handles, handle);
+        sender.SendFrame("m"u8, handles);
     }
 }
