@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -74,8 +75,20 @@ internal sealed class ReceivedDescriptors
     /// <summary>Hands every number owned to a message, which closes what its caller does not take.</summary>
     public FdMessage TakeMessage(ReadOnlyMemory<byte> payload)
     {
-        var message = new FdMessage(payload, _fds.AsSpan(0, _count));
+        if (_count == 0)
+        {
+            return FdMessage.Create(payload, ReadOnlySpan<int>.Empty, _transport);
+        }
+        // Slots a disposed message gave back, so that a receive registers no finalizable object: only where none is
+        // free (the last message is still held) are new ones made.
+        DescriptorSlots slots = Interlocked.Exchange(ref _freeSlots, null) ?? new DescriptorSlots(_transport);
+        var message = FdMessage.Create(payload, _fds.AsSpan(0, _count), slots, this);
         _count = 0;
         return message;
     }
+
+    private DescriptorSlots? _freeSlots;
+
+    /// <summary>Keeps the slots of a disposed message for the next one; where slots are kept already, these are dropped.</summary>
+    public void GiveBack(DescriptorSlots slots) => Interlocked.CompareExchange(ref _freeSlots, slots, null);
 }
