@@ -74,18 +74,7 @@ internal static class BindingEmitter
         Line(sb, $"public static {type} Constants => ConstantValues.Instance;");
         Line(sb, "private static class ConstantValues");
         Line(sb, "{");
-        Line(sb, $"    public static readonly {type} Instance = new()");
-        Line(sb, "    {");
-        Line(sb, "        Rid = Abi.Rid,");
-        foreach (string name in Requirements.Constants.Concat(Requirements.OptionalConstants))
-        {
-            Line(sb, $"        {name} = Abi.{name},");
-        }
-        foreach (string name in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
-        {
-            Line(sb, $"        {name} = Abi.{name},");
-        }
-        Line(sb, "    };");
+        Line(sb, $"    public static readonly {type} Instance = {type}.Of<Abi>();");
         Line(sb, "}");
     }
 

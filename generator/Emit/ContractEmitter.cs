@@ -100,24 +100,31 @@ internal static class ContractEmitter
         """;
     /// <summary>
     /// The constants and errno values of <c>IPlatformAbi</c> as one object per target, for code that is not generic
-    /// over the target (the cli, <c>FdHandles</c>): it reads them from the selected target's <c>Abi.Constants</c>.
+    /// over the target (the cli, <c>FdHandles</c>): it reads them from the selected target's <c>Abi.Constants</c>,
+    /// which each target builds with <c>PlatformConstants.Of&lt;Abi&gt;()</c>, written here once.
     /// </summary>
     private static void EmitConstantsClass(StringBuilder sb)
     {
+        string[] names = Requirements.Constants.Concat(Requirements.OptionalConstants)
+            .Concat(Requirements.Errnos.Concat(Requirements.OptionalErrnos)).ToArray();
         sb.Append("/// <summary>\n");
         sb.Append("/// One target's constants and errno values as values (0 for a constant the target lacks, -1 for an errno): each\n");
         sb.Append("/// target's <c>Abi.Constants</c>, for code not generic over the target.\n");
         sb.Append("/// </summary>\n");
         sb.Append("internal sealed class PlatformConstants\n{\n");
         Property(sb, "string", "Rid");
-        foreach (string c in Requirements.Constants.Concat(Requirements.OptionalConstants))
+        foreach (string name in names)
         {
-            Property(sb, "int", c);
+            Property(sb, "int", name);
         }
-        foreach (string e in Requirements.Errnos.Concat(Requirements.OptionalErrnos))
+        sb.Append("\n    /// <summary>The values of target <typeparamref name=\"TAbi\"/>.</summary>\n");
+        sb.Append("    public static PlatformConstants Of<TAbi>() where TAbi : IPlatformAbi => new()\n    {\n");
+        sb.Append("        Rid = TAbi.Rid,\n");
+        foreach (string name in names)
         {
-            Property(sb, "int", e);
+            sb.Append("        ").Append(name).Append(" = TAbi.").Append(name).Append(",\n");
         }
+        sb.Append("    };\n");
         sb.Append("}\n\n");
     }
 
