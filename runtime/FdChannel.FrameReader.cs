@@ -249,7 +249,9 @@ public sealed partial class FdChannel
                 throw new FdProtocolException(
                     $"The frame announced {header.DescriptorCount} descriptor(s) but {arrived} arrived; they were closed.", closed, channelBroken: false);
             }
-            return ownsDescriptors ? Descriptors.TakeMessage(payload) : FdMessage.Create(payload, ReadOnlySpan<int>.Empty, Channel._transport);
+            return ownsDescriptors
+                ? Descriptors.TakeMessage(payload, payload.Length)
+                : FdMessage.Create(payload, payload.Length, ReadOnlySpan<int>.Empty, Channel._transport);
         }
     }
 }

@@ -152,7 +152,7 @@ public sealed partial class FdChannel
             // A rejected receive installs nothing (the transport closed what came): there is nothing to hand over.
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed + fds.CloseAll(), channelBroken: false);
         }
-        return fds.TakeMessage(buffer.AsMemory(0, n));
+        return fds.TakeMessage(buffer, n);
     }
 
     /// <summary>A raw receive hands over no descriptor when its control data was rejected (they are closed already).</summary>

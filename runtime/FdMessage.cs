@@ -21,40 +21,45 @@ public sealed class FdMessage : IDisposable
 {
     // The received numbers, not handles: a SafeFileHandle is made only for a descriptor that is taken. The slots are
     // the receiving channel's and serve its next message once this one is disposed.
+    // Every field counts: a receive allocates this object, and on a busy channel each byte allocated costs the
+    // kernel's socket paths cache lines (docs/performance.md). So the payload is an array and a length (a payload
+    // always starts at its array's first byte), and the slots know where they go back to.
+    private readonly byte[] _payload;
+    private readonly int _payloadLength;
     private readonly DescriptorSlots? _slots;
-    private readonly ReceivedDescriptors? _home;
     private uint _generation;
     private readonly int _count;
     private int _disposed;
 
-    private FdMessage(ReadOnlyMemory<byte> payload, DescriptorSlots? slots, int count, ReceivedDescriptors? home)
+    private FdMessage(byte[] payload, int payloadLength, DescriptorSlots? slots, int count)
     {
-        Payload = payload;
+        _payload = payload;
+        _payloadLength = payloadLength;
         _slots = slots;
         _count = count;
-        _home = home;
     }
 
     /// <summary>
-    /// A message owning <paramref name="descriptors"/> (at least one) in <paramref name="slots"/> (new ones, or ones
-    /// a disposed message gave back), which it gives back to <paramref name="home"/> when disposed.
+    /// A message of the first <paramref name="payloadLength"/> bytes of <paramref name="payload"/>, owning
+    /// <paramref name="descriptors"/> (at least one) in <paramref name="slots"/> (new ones, or ones a disposed message
+    /// gave back), which it gives back to the slots' home when disposed.
     /// </summary>
-    internal static FdMessage Create(ReadOnlyMemory<byte> payload, ReadOnlySpan<int> descriptors, DescriptorSlots slots, ReceivedDescriptors? home)
+    internal static FdMessage Create(byte[] payload, int payloadLength, ReadOnlySpan<int> descriptors, DescriptorSlots slots)
     {
-        var message = new FdMessage(payload, slots, descriptors.Length, home);
+        var message = new FdMessage(payload, payloadLength, slots, descriptors.Length);
         // Last, so that nothing can fail once the slots own the numbers: the caller owns them until this returns.
         message._generation = slots.Fill(descriptors);
         return message;
     }
 
     /// <summary>A message owning <paramref name="descriptors"/>, closed through <paramref name="transport"/> where not taken.</summary>
-    internal static FdMessage Create(ReadOnlyMemory<byte> payload, ReadOnlySpan<int> descriptors, FdTransport transport) =>
+    internal static FdMessage Create(byte[] payload, int payloadLength, ReadOnlySpan<int> descriptors, FdTransport transport) =>
         descriptors.IsEmpty
-            ? new FdMessage(payload, null, 0, null)
-            : Create(payload, descriptors, new DescriptorSlots(transport), null);
+            ? new FdMessage(payload, payloadLength, null, 0)
+            : Create(payload, payloadLength, descriptors, new DescriptorSlots(transport, home: null));
 
     /// <summary>The bytes that came with the descriptors.</summary>
-    public ReadOnlyMemory<byte> Payload { get; }
+    public ReadOnlyMemory<byte> Payload => new(_payload, 0, _payloadLength);
 
     /// <summary>How many descriptors arrived, taken or not.</summary>
     public int DescriptorCount => _count;
@@ -156,6 +161,6 @@ public sealed class FdMessage : IDisposable
     private void CloseUntaken(DescriptorSlots slots)
     {
         slots.CloseUntaken(_generation, _count);
-        _home?.GiveBack(slots);
+        slots.Home?.GiveBack(slots);
     }
 }

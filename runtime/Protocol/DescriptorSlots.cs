@@ -24,9 +24,10 @@ internal sealed class DescriptorSlots
     private int _count;
     private uint _generation;
 
-    public DescriptorSlots(FdTransport transport)
+    public DescriptorSlots(FdTransport transport, ReceivedDescriptors? home)
     {
         _transport = transport;
+        Home = home;
     }
 
     ~DescriptorSlots()
@@ -38,6 +39,9 @@ internal sealed class DescriptorSlots
     }
 
     public FdTransport Transport => _transport;
+
+    /// <summary>Where the slots go back to once their message is disposed, to serve the next one; null for slots used once.</summary>
+    public ReceivedDescriptors? Home { get; }
 
     /// <summary>Takes ownership of <paramref name="descriptors"/> for a new message; returns its generation.</summary>
     /// <remarks>Only for slots no message holds: new ones, or ones a disposed message gave back.</remarks>

@@ -72,17 +72,20 @@ internal sealed class ReceivedDescriptors
         return handle;
     }
 
-    /// <summary>Hands every number owned to a message, which closes what its caller does not take.</summary>
-    public FdMessage TakeMessage(ReadOnlyMemory<byte> payload)
+    /// <summary>
+    /// Hands every number owned to a message of the first <paramref name="payloadLength"/> bytes of
+    /// <paramref name="payload"/>, which closes what its caller does not take.
+    /// </summary>
+    public FdMessage TakeMessage(byte[] payload, int payloadLength)
     {
         if (_count == 0)
         {
-            return FdMessage.Create(payload, ReadOnlySpan<int>.Empty, _transport);
+            return FdMessage.Create(payload, payloadLength, ReadOnlySpan<int>.Empty, _transport);
         }
         // Slots a disposed message gave back, so that a receive registers no finalizable object: only where none is
         // free (the last message is still held) are new ones made.
-        DescriptorSlots slots = Interlocked.Exchange(ref _freeSlots, null) ?? new DescriptorSlots(_transport);
-        var message = FdMessage.Create(payload, _fds.AsSpan(0, _count), slots, this);
+        DescriptorSlots slots = Interlocked.Exchange(ref _freeSlots, null) ?? new DescriptorSlots(_transport, this);
+        var message = FdMessage.Create(payload, payloadLength, _fds.AsSpan(0, _count), slots);
         _count = 0;
         return message;
     }

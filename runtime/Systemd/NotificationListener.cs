@@ -143,7 +143,7 @@ public sealed class NotificationListener : IDisposable
                 (fds.Length > 0 ? $"; its {fds.Length} descriptor(s) were closed." : "."),
                 control.Sender, fds.Length);
         }
-        return new ServiceNotification(fields!, control.Sender!.Value, FdMessage.Create(ReadOnlyMemory<byte>.Empty, fds, Transports.Socket));
+        return new ServiceNotification(fields!, control.Sender!.Value, FdMessage.Create(Array.Empty<byte>(), 0, fds, Transports.Socket));
     }
 
     /// <summary>Closes the socket and removes its file.</summary>

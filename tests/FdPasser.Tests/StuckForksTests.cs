@@ -55,8 +55,8 @@ public sealed class StuckForksTests
         try
         {
             Assert.True(sleeper.WaitForExit(TimeSpan.FromSeconds(30)), "the watchdog did not kill the copy within 30 s");
-            Assert.Equal(128 + 9, sleeper.ExitCode);
-            Assert.True(watchdog.WasKilled(sleeper.Id));
+            Assert.True(sleeper.ExitCode == 128 + 9, $"the copy ended with exit code {sleeper.ExitCode}, not 137 (SIGKILL)");
+            Assert.True(watchdog.WasKilled(sleeper.Id), $"the copy (pid {sleeper.Id}) ended, but the watchdog does not report killing it");
             Assert.False(watchdog.WasKilled(sleeper.Id), "a kill is reported once: pids are reused");
         }
         finally
