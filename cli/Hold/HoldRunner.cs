@@ -66,6 +66,12 @@ internal sealed class HoldRunner : IDisposable
         _log.Write($"control socket {_control.Path}; notifications at {_notify.Address}");
         Task notifications = ReceiveNotificationsAsync(_shutdown.Token);
         Task control = _control.RunAsync(_shutdown.Token);
+        // SIGHUP asks for a reload even where it was ignored when hold started (nohup, or a parent that ignores it),
+        // as it does for nginx or sshd: the runtime would keep the inherited SIG_IGN and never call the handler.
+        if (PosixNatives.Current.ResetSignalToDefault(PosixSignal.SIGHUP))
+        {
+            _log.Write("SIGHUP was ignored when fdpass hold started (nohup, or a parent that ignores it); it now asks for a reload, as it does otherwise");
+        }
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal(() => Feed(new HoldEvent.Reload("SIGHUP")))));
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal(() => Feed(new HoldEvent.Stop("SIGTERM")))));
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal(() => Feed(new HoldEvent.Stop("SIGINT")))));

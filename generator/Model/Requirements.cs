@@ -128,7 +128,7 @@ internal static class Requirements
         // Service-manager protocols, child processes and anonymous shared memory (runtime/Systemd, Processes, SharedMemory).
         "SO_PASSCRED", "SCM_CREDENTIALS", "SO_ACCEPTCONN", "F_DUPFD_CLOEXEC", "S_IFIFO", "S_IFCHR",
         "POSIX_SPAWN_SETPGROUP", "POSIX_SPAWN_SETSIGDEF", "POSIX_SPAWN_SETSIGMASK", "POSIX_SPAWN_SETSID",
-        "WNOHANG", "WEXITED", "WNOWAIT", "P_PID", "SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGTERM", "SIGCONT", "CLOCK_MONOTONIC",
+        "WNOHANG", "WEXITED", "WNOWAIT", "P_PID", "SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGTERM", "SIGCONT", "SIG_DFL", "CLOCK_MONOTONIC",
         "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
         // Opening beneath a directory without following links (fdpass serve).
         "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
@@ -209,6 +209,7 @@ internal static class Requirements
         new("sigfillset", "int", "void*"),
         new("waitpid", "int", "int", "int*", "int"),
         new("kill", "int", "int", "int"),
+        new("signal", "nint", "int", "nint"),
         new("waitid", "int", "int", "int", "void*", "int"),
         new("memfd_create", "int", "byte*", "uint"),
         new("shm_open", "int", "byte*", "int", "uint"),

@@ -98,6 +98,15 @@ internal abstract class PosixNative
     public abstract int SignalNumber(PosixSignal signal);
 
     /// <summary>
+    /// Sets this process's disposition of <paramref name="signal"/> to the default action (signal(SIG_DFL)) and
+    /// says whether it was anything else, such as ignored by inheritance (nohup). The .NET runtime keeps an
+    /// inherited SIG_IGN and installs no handler over it, so a PosixSignalRegistration for such a signal is never
+    /// called unless this ran before the first registration for it.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">The target's ABI file describes no signal() or SIG_DFL.</exception>
+    public abstract bool ResetSignalToDefault(PosixSignal signal);
+
+    /// <summary>
     /// A process's state and parent, where the kernel names the sender of a notification (<see cref="SupportsCredentials"/>);
     /// null where the process is gone (or hidden from this one).
     /// </summary>

@@ -32,6 +32,20 @@ public sealed class HoldStopTests
             .Select(n => int.Parse(n, CultureInfo.InvariantCulture))
             .ToArray();
 
+    [Fact]
+    public void Started_with_SIGHUP_ignored_as_under_nohup_it_still_reloads_on_SIGHUP_and_says_so()
+    {
+        HoldApp.SkipUnlessAvailable();
+        // nohup sets SIGHUP to ignored and execs fdpass, which inherits that; the .NET runtime keeps an inherited
+        // SIG_IGN rather than install a handler over it.
+        using HoldProcess hold = HoldProcess.StartWrapped(new[] { "nohup" });
+        hold.Signal("HUP");
+        hold.AssertLogged("generation 2 (pid", "is ready", Patience);
+        Assert.Contains(hold.Log, l => l.Contains("starting generation 2 (reload: SIGHUP", StringComparison.Ordinal));
+        Assert.Contains(hold.Log, l => l.Contains("SIGHUP was ignored when fdpass hold started", StringComparison.Ordinal));
+        Assert.Equal(0, hold.Stop("TERM"));
+    }
+
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")]

@@ -51,19 +51,31 @@ internal sealed partial class HoldProcess : IDisposable
     /// </summary>
     public static HoldProcess StartLaunched(string[] launcher, params string[] options) => Start("tcp:127.0.0.1:0", options, launcher);
 
-    private static HoldProcess Start(string listen, string[] options, string[] launcher)
+    /// <summary>
+    /// As <see cref="Start(string, string[])"/>, with fdpass hold itself started by <paramref name="wrapper"/> (a
+    /// program and its arguments that sets something up and then execs fdpass, such as <c>nohup</c>), so that the
+    /// process signalled is still fdpass hold.
+    /// </summary>
+    public static HoldProcess StartWrapped(string[] wrapper, params string[] options) => Start("tcp:127.0.0.1:0", options, Array.Empty<string>(), wrapper);
+
+    private static HoldProcess Start(string listen, string[] options, string[] launcher, string[]? wrapper = null)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("fdp-hold-").FullName;
         File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
         string app = Path.Combine(directory, "hold_app.py");
         File.Copy(HoldApp.Script, app);
         File.SetUnixFileMode(app, (UnixFileMode)0b110_100_100);
-        var start = new ProcessStartInfo(Fdpass.Binary)
+        wrapper ??= Array.Empty<string>();
+        var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : Fdpass.Binary)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (string arg in wrapper.Skip(1).Concat(wrapper.Length > 0 ? new[] { Fdpass.Binary } : Array.Empty<string>()))
+        {
+            start.ArgumentList.Add(arg);
+        }
         foreach (string arg in new[] { "hold", "--listen", "web=" + listen, "--control", Path.Combine(directory, "control.sock") }
                      .Concat(options.Select(o => o.Replace("{dir}", directory, StringComparison.Ordinal))).Append("--").Concat(launcher).Concat(new[] { HoldApp.Python, app, "--release", Path.Combine(directory, "release") })
                      .Concat(launcher.Length > 0 ? new[] { "--launched" } : Array.Empty<string>()))

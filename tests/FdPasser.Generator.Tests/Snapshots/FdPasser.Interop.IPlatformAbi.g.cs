@@ -130,6 +130,7 @@ internal sealed class PlatformConstants
     public required int SIGKILL { get; init; }
     public required int SIGTERM { get; init; }
     public required int SIGCONT { get; init; }
+    public required int SIG_DFL { get; init; }
     public required int CLOCK_MONOTONIC { get; init; }
     public required int MFD_CLOEXEC { get; init; }
     public required int MFD_ALLOW_SEALING { get; init; }
@@ -264,6 +265,7 @@ internal sealed class PlatformConstants
         SIGKILL = TAbi.SIGKILL,
         SIGTERM = TAbi.SIGTERM,
         SIGCONT = TAbi.SIGCONT,
+        SIG_DFL = TAbi.SIG_DFL,
         CLOCK_MONOTONIC = TAbi.CLOCK_MONOTONIC,
         MFD_CLOEXEC = TAbi.MFD_CLOEXEC,
         MFD_ALLOW_SEALING = TAbi.MFD_ALLOW_SEALING,
@@ -455,6 +457,8 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_SIGTERM { get; }
     static abstract int SIGCONT { get; }
     static abstract bool Has_SIGCONT { get; }
+    static abstract int SIG_DFL { get; }
+    static abstract bool Has_SIG_DFL { get; }
     static abstract int CLOCK_MONOTONIC { get; }
     static abstract bool Has_CLOCK_MONOTONIC { get; }
     static abstract int MFD_CLOEXEC { get; }
@@ -650,6 +654,8 @@ internal unsafe interface IPlatformAbi
     static abstract int waitpid(int a0, int* a1, int a2);
     static abstract bool Has_kill { get; }
     static abstract int kill(int a0, int a1);
+    static abstract bool Has_signal { get; }
+    static abstract nint signal(int a0, nint a1);
     static abstract bool Has_waitid { get; }
     static abstract int waitid(int a0, int a1, void* a2, int a3);
     static abstract bool Has_memfd_create { get; }

@@ -275,6 +275,8 @@ internal static unsafe partial class LinuxArm
     public const bool Has_SIGTERM = true;
     public const int SIGCONT = 18;
     public const bool Has_SIGCONT = true;
+    public const int SIG_DFL = 0;
+    public const bool Has_SIG_DFL = true;
     public const int CLOCK_MONOTONIC = 1;
     public const bool Has_CLOCK_MONOTONIC = true;
     public const int MFD_CLOEXEC = 1;
@@ -1156,6 +1158,26 @@ internal static unsafe partial class LinuxArm
         static extern unsafe int __PInvoke(int __pid_native, int __sig_native);
     }
 
+    /// <summary>signal in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static nint signal(int sig, nint handler)
+    {
+        int __lastError;
+        nint __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(sig, handler);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "signal", ExactSpelling = true)]
+        static extern unsafe nint __PInvoke(int __sig_native, nint __handler_native);
+    }
+
     /// <summary>waitid in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
     [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
@@ -1436,6 +1458,8 @@ internal static unsafe partial class LinuxArm
         public static bool Has_SIGTERM => true;
         public static int SIGCONT => unchecked((int)LinuxArm.SIGCONT);
         public static bool Has_SIGCONT => true;
+        public static int SIG_DFL => unchecked((int)LinuxArm.SIG_DFL);
+        public static bool Has_SIG_DFL => true;
         public static int CLOCK_MONOTONIC => unchecked((int)LinuxArm.CLOCK_MONOTONIC);
         public static bool Has_CLOCK_MONOTONIC => true;
         public static int MFD_CLOEXEC => unchecked((int)LinuxArm.MFD_CLOEXEC);
@@ -1690,6 +1714,8 @@ internal static unsafe partial class LinuxArm
         public static int waitpid(int a0, int* a1, int a2) => LinuxArm.waitpid(a0, a1, a2);
         public static bool Has_kill => true;
         public static int kill(int a0, int a1) => LinuxArm.kill(a0, a1);
+        public static bool Has_signal => true;
+        public static nint signal(int a0, nint a1) => LinuxArm.signal(a0, a1);
         public static bool Has_waitid => true;
         public static int waitid(int a0, int a1, void* a2, int a3) => LinuxArm.waitid(a0, a1, (global::FdPasser.Interop.LinuxArm.siginfo_t*)a2, a3);
         public static bool Has_memfd_create => true;

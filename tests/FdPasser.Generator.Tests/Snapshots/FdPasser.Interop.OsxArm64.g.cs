@@ -900,6 +900,8 @@ internal static unsafe partial class OsxArm64
         public static bool Has_SIGTERM => false;
         public static int SIGCONT => 0;
         public static bool Has_SIGCONT => false;
+        public static int SIG_DFL => 0;
+        public static bool Has_SIG_DFL => false;
         public static int CLOCK_MONOTONIC => 0;
         public static bool Has_CLOCK_MONOTONIC => false;
         public static int MFD_CLOEXEC => 0;
@@ -1143,6 +1145,8 @@ internal static unsafe partial class OsxArm64
         public static int waitpid(int a0, int* a1, int a2) => throw new global::System.PlatformNotSupportedException("waitpid() is not available on osx-arm64.");
         public static bool Has_kill => false;
         public static int kill(int a0, int a1) => throw new global::System.PlatformNotSupportedException("kill() is not available on osx-arm64.");
+        public static bool Has_signal => false;
+        public static nint signal(int a0, nint a1) => throw new global::System.PlatformNotSupportedException("signal() is not available on osx-arm64.");
         public static bool Has_waitid => false;
         public static int waitid(int a0, int a1, void* a2, int a3) => throw new global::System.PlatformNotSupportedException("waitid() is not available on osx-arm64.");
         public static bool Has_memfd_create => false;
