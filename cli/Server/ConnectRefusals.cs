@@ -13,8 +13,13 @@ namespace FdPasser.Cli.Server;
 /// answered with EPIPE; at most <see cref="MaxLingering"/> refused sockets are kept at once (a flood of refused
 /// peers is closed at once), so they take no more than a few of the descriptors the server keeps free.
 /// </summary>
-internal sealed class ConnectRefusals
+internal sealed class ConnectRefusals : IDisposable
 {
+    /// <summary>How many refusals of one uid are logged line by line in <see cref="LogWindow"/>; the rest are counted.</summary>
+    public const int LinesPerWindow = 20;
+
+    public static readonly TimeSpan LogWindow = TimeSpan.FromSeconds(10);
+
     /// <summary>The longest time a refused socket is kept waiting for the client's request.</summary>
     public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(500);
 
@@ -25,11 +30,22 @@ internal sealed class ConnectRefusals
     private static readonly TimeSpan SendTime = TimeSpan.FromMilliseconds(200);
 
     private readonly ServerLog _log;
+    private readonly LogThrottle _throttle = new(LinesPerWindow, LogWindow);
+    private readonly Timer _report;
     private int _lingering;
 
     public ConnectRefusals(ServerLog log)
     {
         _log = log;
+        // Counts are reported soon after their window ends, also when the peer has stopped connecting.
+        _report = new Timer(_ => ReportEnded(DateTime.UtcNow), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Stops the reports, and reports every count still held, ended or not.</summary>
+    public void Dispose()
+    {
+        _report.Dispose();
+        ReportEnded(DateTime.MaxValue);
     }
 
     /// <summary>Refuses <paramref name="connection"/> in the background; the caller does not wait.</summary>
@@ -58,7 +74,7 @@ internal sealed class ConnectRefusals
             return;
         }
         // Logged before the wait for the request, which only spares the client an EPIPE.
-        _log.Peer(connection.Peer, $"refused at connect (EACCES: {message}); closing the connection");
+        Log(connection.Peer, $"refused at connect (EACCES: {message}); closing the connection");
         try
         {
             if (Interlocked.Increment(ref _lingering) <= MaxLingering)
@@ -76,8 +92,34 @@ internal sealed class ConnectRefusals
     private void Closed(FdConnection connection, string message, string outcome)
     {
         connection.Channel.Dispose();
-        _log.Peer(connection.Peer, $"refused at connect (EACCES: {message}); {outcome}");
+        Log(connection.Peer, $"refused at connect (EACCES: {message}); {outcome}");
     }
+
+    private void Log(PeerCredentials peer, string line)
+    {
+        LogThrottle.Verdict verdict = _throttle.Admit(peer.UserId, DateTime.UtcNow);
+        if (verdict.EndedBefore is { } ended)
+        {
+            Report(ended);
+        }
+        if (verdict.Write)
+        {
+            _log.Peer(peer, verdict.Last
+                ? $"{line}; that is {LinesPerWindow} refusals of uid {peer.UserId} within {LogWindow.TotalSeconds:0} s: further refusals of this uid are counted, not logged, until the window ends"
+                : line);
+        }
+    }
+
+    private void ReportEnded(DateTime now)
+    {
+        foreach (LogThrottle.Ended ended in _throttle.TakeEnded(now))
+        {
+            Report(ended);
+        }
+    }
+
+    private void Report(LogThrottle.Ended ended) =>
+        _log.Write($"uid {ended.Uid}: refusals not logged one by one: {ended.HeldBack} in the {LogWindow.TotalSeconds:0} s from {ended.Start.ToLocalTime():HH:mm:ss.fff}");
 
     /// <summary>Waits (at most <see cref="Linger"/>) for the client's first bytes, or its close; whatever comes is dropped.</summary>
     private static async Task AwaitRequestAsync(FdChannel channel)

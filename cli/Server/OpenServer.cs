@@ -101,6 +101,7 @@ internal sealed class OpenServer
         {
             await Task.WhenAny(Task.WhenAll(open), Task.Delay(DrainTime, CancellationToken.None)).ConfigureAwait(false);
         }
+        _refusals.Dispose();
     }
 
     private async Task ServeAsync(FdConnection connection, SemaphoreSlim slots, CancellationToken stop)

@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using System.Linq;
+using FdPasser.Cli.Server;
 using FdPasser.Cli.Tests.Infrastructure;
 using FdPasser.TestSupport;
 
@@ -38,6 +40,46 @@ public sealed class AllowUidTests
 
         Assert.Equal(Errno.EACCES, e.ErrorCode);
         Assert.Contains($"uid {Fdpass.OwnUid()} is not allowed to use this server", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_refused_peer_connecting_in_a_loop_adds_a_bounded_number_of_lines_and_one_count()
+    {
+        using var tree = new TempTree();
+        uint own = Fdpass.OwnUid();
+        uint other = own == 4242 ? 4243u : 4242u;
+        using ServeProcess server = ServeProcess.Start(tree.Endpoint, "--root", tree.Root, "--allow-uid", other.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        const int Connections = 200;
+        for (int i = 0; i < Connections; i++)
+        {
+            using FdChannel channel = FdChannel.Connect(tree.Endpoint);
+        }
+
+        // Every refusal is either one of the lines logged or counted in a line after its window ended (one window on
+        // a quick machine; a slow one may take longer than a window to connect 200 times).
+        string[] logged = Array.Empty<string>();
+        int[] counts = Array.Empty<int>();
+        DateTime deadline = DateTime.UtcNow + TestTiming.Seconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            string[] log = server.Log;
+            logged = log.Where(l => l.Contains($"uid {own}: refused at connect", StringComparison.Ordinal)).ToArray();
+            counts = log.Select(l => System.Text.RegularExpressions.Regex.Match(l, $@"uid {own}: refusals not logged one by one: (\d+) in "))
+                .Where(m => m.Success)
+                .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+                .ToArray();
+            if (logged.Length + counts.Sum() == Connections)
+            {
+                break;
+            }
+            System.Threading.Thread.Sleep(100);
+        }
+        Assert.True(logged.Length + counts.Sum() == Connections,
+            $"{logged.Length} refusals logged and {counts.Sum()} counted, not {Connections}:\n" + string.Join('\n', server.Log));
+        Assert.NotEmpty(counts);
+        Assert.True(logged.Length <= ConnectRefusals.LinesPerWindow * (counts.Length + 1), $"{logged.Length} refusals were logged one by one in {counts.Length + 1} window(s)");
+        Assert.Contains(logged, l => l.Contains("further refusals of this uid are counted, not logged", StringComparison.Ordinal));
+        Assert.False(server.HasExited, "the server stopped");
     }
 
     [Fact]
