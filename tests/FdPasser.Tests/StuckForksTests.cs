@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Text;
+using System.Threading;
 using FdPasser.TestSupport;
 
 namespace FdPasser.Tests;
@@ -50,11 +51,12 @@ public sealed class StuckForksTests
     public void The_watchdog_kills_a_child_whose_command_line_stays_the_given_one()
     {
         using Process sleeper = Process.Start(new ProcessStartInfo("sleep", new[] { "60" }))!;
-        byte[] commandLine = File.ReadAllBytes($"/proc/{sleeper.Id}/cmdline");
+        byte[] commandLine = CommandLineOnceSet(sleeper.Id);
         var watchdog = new StuckForks(commandLine, TimeSpan.FromSeconds(1)).Start();
         try
         {
-            Assert.True(sleeper.WaitForExit(TimeSpan.FromSeconds(30)), "the watchdog did not kill the copy within 30 s");
+            Assert.True(sleeper.WaitForExit(TimeSpan.FromSeconds(30)),
+                $"the watchdog did not kill the copy (pid {sleeper.Id}, cmdline '{System.Text.Encoding.UTF8.GetString(commandLine).Replace('\0', ' ')}') within 30 s: {watchdog.Describe()}");
             Assert.True(sleeper.ExitCode == 128 + 9, $"the copy ended with exit code {sleeper.ExitCode}, not 137 (SIGKILL)");
             Assert.True(watchdog.WasKilled(sleeper.Id), $"the copy (pid {sleeper.Id}) ended, but the watchdog does not report killing it");
             Assert.False(watchdog.WasKilled(sleeper.Id), "a kill is reported once: pids are reused");
@@ -97,5 +99,25 @@ public sealed class StuckForksTests
         Assert.Equal("started", echo.StandardOutput.ReadToEnd().Trim());
         Assert.False(Directory.Exists($"/proc/{started[0]}") && !File.ReadAllText($"/proc/{started[0]}/stat").Contains(") Z ", StringComparison.Ordinal),
             "the killed start is not left running");
+    }
+
+    /// <summary>
+    /// The command line of a program just started. Process.Start returns when its exec has closed the
+    /// close-on-exec pipe it waits on, which the kernel does before it sets the new program's arguments: read at
+    /// once, /proc/PID/cmdline can still be empty (153 of 500 reads right after Process.Start here), and a watchdog
+    /// told to look for an empty command line never finds the child: this test then failed now and then.
+    /// </summary>
+    private static byte[] CommandLineOnceSet(int pid)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            byte[] commandLine = File.ReadAllBytes($"/proc/{pid}/cmdline");
+            if (commandLine.Length > 0 || clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return commandLine;
+            }
+            Thread.Sleep(1);
+        }
     }
 }

@@ -103,11 +103,21 @@ internal sealed class StuckForks
         return stuck;
     }
 
+    private int _scans;
+    private string _lastScan = "none yet";
+
+    /// <summary>How many scans ran and what the last one saw, for a test's failure message.</summary>
+    public string Describe() => $"{Volatile.Read(ref _scans)} scan(s); last: {Volatile.Read(ref _lastScan)}";
+
     private void Scan()
     {
         lock (_firstSeen)
         {
-            foreach (int pid in Stuck(Children(Environment.ProcessId), Environment.ProcessId, _commandLine, _firstSeen, DateTime.UtcNow, Threshold))
+            List<ProcessEntry> children = Children(Environment.ProcessId).ToList();
+            Volatile.Write(ref _lastScan, string.Join("; ", children.Select(c =>
+                $"pid {c.Pid} state {c.State} cmdline '{System.Text.Encoding.UTF8.GetString(c.CommandLine).Replace('\0', ' ')}'")) + $" (tracking {_firstSeen.Count})");
+            Interlocked.Increment(ref _scans);
+            foreach (int pid in Stuck(children, Environment.ProcessId, _commandLine, _firstSeen, DateTime.UtcNow, Threshold))
             {
                 Record(pid);
                 try
