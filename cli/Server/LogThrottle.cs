@@ -33,20 +33,20 @@ internal sealed class LogThrottle
         lock (_gate)
         {
             Ended? ended = null;
-            if (_windows.TryGetValue(uid, out Window window) && now - window.Start >= WindowLength)
+            if (_windows.TryGetValue(uid, out Window window))
             {
+                if (now - window.Start < WindowLength)
+                {
+                    if (window.Logged < LinesPerWindow)
+                    {
+                        _windows[uid] = window with { Logged = window.Logged + 1 };
+                        return new Verdict(true, window.Logged + 1 == LinesPerWindow, null);
+                    }
+                    _windows[uid] = window with { HeldBack = window.HeldBack + 1 };
+                    return new Verdict(false, false, null);
+                }
                 _windows.Remove(uid);
                 ended = window.HeldBack > 0 ? new Ended(uid, window.HeldBack, window.Start) : null;
-            }
-            else if (_windows.ContainsKey(uid))
-            {
-                if (window.Logged < LinesPerWindow)
-                {
-                    _windows[uid] = window with { Logged = window.Logged + 1 };
-                    return new Verdict(true, window.Logged + 1 == LinesPerWindow, null);
-                }
-                _windows[uid] = window with { HeldBack = window.HeldBack + 1 };
-                return new Verdict(false, false, null);
             }
             if (_windows.Count >= MaxTracked)
             {
@@ -63,22 +63,18 @@ internal sealed class LogThrottle
         var ended = new List<Ended>();
         lock (_gate)
         {
-            var gone = new List<uint>();
+            // Removing the current entry while enumerating a Dictionary is allowed (.NET Core 3.0 and later).
             foreach (KeyValuePair<uint, Window> entry in _windows)
             {
                 if (now - entry.Value.Start < WindowLength)
                 {
                     continue;
                 }
-                gone.Add(entry.Key);
+                _windows.Remove(entry.Key);
                 if (entry.Value.HeldBack > 0)
                 {
                     ended.Add(new Ended(entry.Key, entry.Value.HeldBack, entry.Value.Start));
                 }
-            }
-            foreach (uint uid in gone)
-            {
-                _windows.Remove(uid);
             }
         }
         return ended;

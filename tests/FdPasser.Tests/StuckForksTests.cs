@@ -56,7 +56,7 @@ public sealed class StuckForksTests
         try
         {
             Assert.True(sleeper.WaitForExit(TimeSpan.FromSeconds(30)),
-                $"the watchdog did not kill the copy (pid {sleeper.Id}, cmdline '{System.Text.Encoding.UTF8.GetString(commandLine).Replace('\0', ' ')}') within 30 s: {watchdog.Describe()}");
+                $"the watchdog did not kill the copy (pid {sleeper.Id}, cmdline '{StuckForks.Text(commandLine)}') within 30 s: {watchdog.Describe()}");
             Assert.True(sleeper.ExitCode == 128 + 9, $"the copy ended with exit code {sleeper.ExitCode}, not 137 (SIGKILL)");
             Assert.True(watchdog.WasKilled(sleeper.Id), $"the copy (pid {sleeper.Id}) ended, but the watchdog does not report killing it");
             Assert.False(watchdog.WasKilled(sleeper.Id), "a kill is reported once: pids are reused");

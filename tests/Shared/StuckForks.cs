@@ -104,18 +104,22 @@ internal sealed class StuckForks
     }
 
     private int _scans;
-    private string _lastScan = "none yet";
+    private List<ProcessEntry>? _lastSeen;
 
-    /// <summary>How many scans ran and what the last one saw, for a test's failure message.</summary>
-    public string Describe() => $"{Volatile.Read(ref _scans)} scan(s); last: {Volatile.Read(ref _lastScan)}";
+    /// <summary>How many scans ran and which children the last one saw, for a test's failure message.</summary>
+    public string Describe() =>
+        $"{Volatile.Read(ref _scans)} scan(s); children seen last: " +
+        (Volatile.Read(ref _lastSeen) is { } seen ? string.Join("; ", seen.Select(c => $"pid {c.Pid} state {c.State} cmdline '{Text(c.CommandLine)}'")) : "none yet");
+
+    /// <summary>A /proc command line as text, its NUL separators as spaces.</summary>
+    public static string Text(byte[] commandLine) => System.Text.Encoding.UTF8.GetString(commandLine).Replace('\0', ' ');
 
     private void Scan()
     {
         lock (_firstSeen)
         {
             List<ProcessEntry> children = Children(Environment.ProcessId).ToList();
-            Volatile.Write(ref _lastScan, string.Join("; ", children.Select(c =>
-                $"pid {c.Pid} state {c.State} cmdline '{System.Text.Encoding.UTF8.GetString(c.CommandLine).Replace('\0', ' ')}'")) + $" (tracking {_firstSeen.Count})");
+            Volatile.Write(ref _lastSeen, children);
             Interlocked.Increment(ref _scans);
             foreach (int pid in Stuck(children, Environment.ProcessId, _commandLine, _firstSeen, DateTime.UtcNow, Threshold))
             {

@@ -65,14 +65,14 @@ internal sealed partial class HoldProcess : IDisposable
         string app = Path.Combine(directory, "hold_app.py");
         File.Copy(HoldApp.Script, app);
         File.SetUnixFileMode(app, (UnixFileMode)0b110_100_100);
-        wrapper ??= Array.Empty<string>();
-        var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : Fdpass.Binary)
+        string[] program = (wrapper ?? Array.Empty<string>()).Append(Fdpass.Binary).ToArray();
+        var start = new ProcessStartInfo(program[0])
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in wrapper.Skip(1).Concat(wrapper.Length > 0 ? new[] { Fdpass.Binary } : Array.Empty<string>()))
+        foreach (string arg in program.Skip(1))
         {
             start.ArgumentList.Add(arg);
         }
