@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 namespace FdPasser.Bench;
 
 /// <summary>
-/// <c>quick --fds K --iterations N [--api raw|classic|framed] [--async] [--pending] [--warmup-ms W] [--cpu]</c>: runs the pass-K workload N times
+/// <c>quick --fds K --iterations N [--api raw|classic|framed|floor] [--floor LIB] [--async] [--pending] [--warmup-ms W] [--cpu]</c>: runs the pass-K workload N times
 /// after W ms of warm-up (so the measured code is fully tiered up) and prints one line
 /// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c>; <c>--cpu</c> appends <c>cpu_ns_per_msg=C cpu_ns_per_fd=D</c>,
 /// the process's CPU time, which a busy machine inflates far less than the elapsed time.
@@ -20,7 +20,9 @@ namespace FdPasser.Bench;
 /// </para>
 /// <para>
 /// <c>--api</c> picks the API measured: <c>raw</c> (the default: the allocation-free span overloads), <c>framed</c>
-/// (SendFrame/ReceiveFrame with an FdMessage) or <c>classic</c> (SendDescriptor/ReceiveDescriptor, pass-1 only).
+/// (SendFrame/ReceiveFrame with an FdMessage) or <c>classic</c> (SendDescriptor/ReceiveDescriptor, pass-1 only);
+/// <c>floor</c> measures no FdPasser API but what the runtime costs: bench/c/pass.c's calls made through P/Invoke
+/// (<see cref="FloorWorkload"/>; sync only, <c>--floor</c> names bench/c/floor.c built as a shared library).
 /// </para>
 /// </summary>
 internal static class Quick
@@ -33,6 +35,7 @@ internal static class Quick
         int warmupMs = 500;
         string api = "raw";
         bool cpu = false;
+        string? floorLibrary = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -58,9 +61,12 @@ internal static class Quick
                 case "--cpu":
                     cpu = true;
                     break;
+                case "--floor":
+                    floorLibrary = args[++i];
+                    break;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--api raw|classic|framed] [--async [--pending]] [--warmup-ms W] [--cpu]");
+                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--api raw|classic|framed|floor] [--floor LIB] [--async [--pending]] [--warmup-ms W] [--cpu]");
                     return 2;
             }
         }
@@ -69,9 +75,10 @@ internal static class Quick
             Console.Error.WriteLine("--fds must be >= 0 and --iterations >= 1");
             return 2;
         }
-        if (api is not ("raw" or "classic" or "framed") || (api == "classic" && fds != 1) || (pending && api != "raw"))
+        if (api is not ("raw" or "classic" or "framed" or "floor") || (api == "classic" && fds != 1) || (pending && api != "raw")
+            || (api == "floor") != (floorLibrary is not null) || (api == "floor" && useAsync))
         {
-            Console.Error.WriteLine("--api is raw, classic (with --fds 1) or framed; --pending measures raw only");
+            Console.Error.WriteLine("--api is raw, classic (with --fds 1), framed or floor (sync, with --floor LIB); --pending measures raw only");
             return 2;
         }
 
@@ -80,7 +87,7 @@ internal static class Quick
             ? RunPending(workload, iterations, warmupMs).GetAwaiter().GetResult()
             : useAsync
                 ? RunAsync(workload, api, iterations, warmupMs).GetAwaiter().GetResult()
-                : RunSync(workload, api, iterations, warmupMs);
+                : RunSync(SyncPass(workload, api, floorLibrary), iterations, warmupMs);
 
         double nsPerMsg = r.Elapsed.TotalNanoseconds / iterations;
         double nsPerFd = fds == 0 ? 0 : nsPerMsg / fds;
@@ -102,14 +109,23 @@ internal static class Quick
 
     private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending, TimeSpan Cpu);
 
-    private static Result RunSync(PassWorkload w, string api, long iterations, int warmupMs)
+    /// <summary>The one message of the API measured, chosen once so that the timed loop does not choose it each time.</summary>
+    private static Action SyncPass(PassWorkload w, string api, string? floorLibrary) => api switch
+    {
+        "framed" => w.PassFramed,
+        "classic" => w.PassClassic,
+        "floor" => new FloorWorkload(floorLibrary!, w).Pass,
+        _ => w.Pass,
+    };
+
+    private static Result RunSync(Action pass, long iterations, int warmupMs)
     {
         long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
         do
         {
             for (int i = 0; i < 100; i++)
             {
-                w.Pass(api);
+                pass();
             }
         }
         while (Stopwatch.GetTimestamp() < until);
@@ -119,7 +135,7 @@ internal static class Quick
         long t0 = Stopwatch.GetTimestamp();
         for (long i = 0; i < iterations; i++)
         {
-            w.Pass(api);
+            pass();
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetAllocatedBytesForCurrentThread();

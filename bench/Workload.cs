@@ -93,23 +93,7 @@ public sealed class PassWorkload : IDisposable
         (await _receiver.ReceiveDescriptorAsync().ConfigureAwait(false)).Dispose();
     }
 
-    /// <summary>The pass of the given API.</summary>
-    public void Pass(string api)
-    {
-        switch (api)
-        {
-            case "framed":
-                PassFramed();
-                break;
-            case "classic":
-                PassClassic();
-                break;
-            default:
-                Pass();
-                break;
-        }
-    }
-
+    /// <summary>The async pass of the given API.</summary>
     public ValueTask PassAsync(string api) => api switch
     {
         "framed" => PassFramedAsync(),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pass-K workload in C, Python and .NET (FdPasser's raw API, sync and async, and its framed API), runs
-# them alternately ROUNDS times and prints the medians with their ratios to C. Needs the .NET SDK, a C compiler and
+# them alternately ROUNDS times and prints the medians with their ratios to C. A fifth .NET row, the floor, makes
+# C's three calls from .NET through P/Invoke with no library at all (bench/c/floor.c, Floor.cs): its ratio is what
+# the runtime costs any .NET program on this machine, and FdPasser's rows are to be read against it. Needs the .NET SDK, a C compiler and
 # python3 >= 3.9.
 #
 #   bench/compare.sh                 # defaults: ROUNDS=9 N1=60000 N253=2000 (about a minute on 2 cores)
@@ -28,6 +30,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "building (C: $(basename "$CC") -O2, .NET: Release) ..." >&2
 "$CC" -O2 -o "$work/pass" "$here/c/pass.c"
+"$CC" -O2 -shared -fPIC -o "$work/libfloor.so" "$here/c/floor.c"
 dotnet build "$here/FdPasser.Bench.csproj" -c Release -o "$work/net" -nologo -v quiet -clp:ErrorsOnly -clp:NoSummary >&2
 net="$work/net/FdPasser.Bench"
 [ -x "$net" ] || net="dotnet $work/net/FdPasser.Bench.dll"
@@ -38,14 +41,15 @@ if ! python3 -c 'import socket, sys; sys.exit(0 if hasattr(socket, "send_fds") e
   have_python=0
 fi
 
-impls=(c net-sync net-async net-framed)
-[ "$have_python" = 1 ] && impls=(c python net-sync net-async net-framed)
+impls=(c net-floor net-sync net-async net-framed)
+[ "$have_python" = 1 ] && impls=(c python net-floor net-sync net-async net-framed)
 
 run() { # impl K N -> the one result line
   local impl=$1 k=$2 n=$3
   case "$impl" in
     c)         "$work/pass" --fds "$k" --iterations "$n" --cpu ;;
     python)    python3 "$here/python/pass.py" --fds "$k" --iterations "$n" --cpu ;;
+    net-floor) $net quick --fds "$k" --iterations "$n" --api floor --floor "$work/libfloor.so" --cpu ;;
     net-sync)  $net quick --fds "$k" --iterations "$n" --cpu ;;
     net-async) $net quick --fds "$k" --iterations "$n" --async --cpu ;;
     net-framed) $net quick --fds "$k" --iterations "$n" --api framed --cpu ;;
@@ -90,6 +94,7 @@ for line in open(sys.argv[1]):
     by_round[(int(rnd), impl, int(k))] = values
 
 names = {"c": "C (sendmsg/recvmsg)", "python": "Python send_fds/recv_fds",
+         "net-floor": ".NET floor: C's calls through P/Invoke, no library",
          "net-sync": "FdPasser raw, sync", "net-async": "FdPasser raw, async",
          "net-framed": "FdPasser framed (SendFrame/ReceiveFrame), sync"}
 
@@ -114,7 +119,7 @@ print("| workload | implementation | ns per message | ns per descriptor | vs C |
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for k in (1, 253):
     key = "ns_per_msg" if k == 1 else "ns_per_fd"
-    for impl in ("c", "python", "net-sync", "net-async", "net-framed"):
+    for impl in ("c", "python", "net-floor", "net-sync", "net-async", "net-framed"):
         if (impl, k) not in rows:
             continue
         msg, fd, alloc = med(impl, k, "ns_per_msg"), med(impl, k, "ns_per_fd"), med(impl, k, "alloc_bytes_per_msg")
