@@ -37,9 +37,23 @@ internal sealed unsafe class FloorWorkload
     private readonly int _sender;
     private readonly int _receiver;
     private readonly int _descriptors;
+    private readonly byte[] _memory;
+    private readonly int _touch;
+    private readonly int _stride;
 
-    public FloorWorkload(string library, PassWorkload pass)
+    /// <param name="touch">
+    /// Bytes of a private array to write between sendmsg and recvmsg, <paramref name="stride"/> bytes apart: what
+    /// memory a program touches between its system calls costs on this machine (docs/performance.md, "What memory
+    /// costs between system calls"). A stride of 64 touches that many cache lines of few pages; the page size plus 64
+    /// touches as many pages, each at a different cache set.
+    /// </param>
+    public FloorWorkload(string library, PassWorkload pass, int touch = 0, int stride = 4096 + 64)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(touch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
+        _touch = touch;
+        _stride = stride;
+        _memory = new byte[touch * stride + 1];
         nint handle = NativeLibrary.Load(library);
         var create = (delegate* unmanaged<int, int, Calls*, int>)NativeLibrary.GetExport(handle, "floor_create");
         Calls calls;
@@ -68,6 +82,10 @@ internal sealed unsafe class FloorWorkload
         if (n != 1)
         {
             throw new InvalidOperationException($"sendmsg returned {n}, errno {errno}.");
+        }
+        for (int i = 0; i < _touch; i++)
+        {
+            _memory[i * _stride]++;
         }
         *_calls.RecvControlLength = _calls.RecvControlSpace;
         do

@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 namespace FdPasser.Bench;
 
 /// <summary>
-/// <c>quick --fds K --iterations N [--api raw|classic|framed|floor] [--floor LIB] [--async] [--pending] [--warmup-ms W] [--cpu]</c>: runs the pass-K workload N times
+/// <c>quick --fds K --iterations N [--api raw|classic|framed|floor] [--floor LIB [--touch N [--touch-stride S]]] [--async] [--pending] [--warmup-ms W] [--cpu]</c>: runs the pass-K workload N times
 /// after W ms of warm-up (so the measured code is fully tiered up) and prints one line
 /// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c>; <c>--cpu</c> appends <c>cpu_ns_per_msg=C cpu_ns_per_fd=D</c>,
 /// the process's CPU time, which a busy machine inflates far less than the elapsed time.
@@ -22,7 +22,9 @@ namespace FdPasser.Bench;
 /// <c>--api</c> picks the API measured: <c>raw</c> (the default: the allocation-free span overloads), <c>framed</c>
 /// (SendFrame/ReceiveFrame with an FdMessage) or <c>classic</c> (SendDescriptor/ReceiveDescriptor, pass-1 only);
 /// <c>floor</c> measures no FdPasser API but what the runtime costs: bench/c/pass.c's calls made through P/Invoke
-/// (<see cref="FloorWorkload"/>; sync only, <c>--floor</c> names bench/c/floor.c built as a shared library).
+/// (<see cref="FloorWorkload"/>; sync only, <c>--floor</c> names bench/c/floor.c built as a shared library), and
+/// with <c>--touch N</c> what writing N bytes of memory, S bytes apart (default: a page and a cache line), between
+/// sendmsg and recvmsg adds to that.
 /// </para>
 /// </summary>
 internal static class Quick
@@ -36,6 +38,7 @@ internal static class Quick
         string api = "raw";
         bool cpu = false;
         string? floorLibrary = null;
+        int touch = 0, touchStride = 4096 + 64;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -64,15 +67,21 @@ internal static class Quick
                 case "--floor":
                     floorLibrary = args[++i];
                     break;
+                case "--touch":
+                    touch = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--touch-stride":
+                    touchStride = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--api raw|classic|framed|floor] [--floor LIB] [--async [--pending]] [--warmup-ms W] [--cpu]");
+                    Console.Error.WriteLine("usage: quick --fds K --iterations N [--api raw|classic|framed|floor] [--floor LIB [--touch N [--touch-stride S]]] [--async [--pending]] [--warmup-ms W] [--cpu]");
                     return 2;
             }
         }
-        if (fds < 0 || iterations < 1)
+        if (fds < 0 || iterations < 1 || touch < 0 || touchStride < 1 || (touch > 0 && api != "floor"))
         {
-            Console.Error.WriteLine("--fds must be >= 0 and --iterations >= 1");
+            Console.Error.WriteLine("--fds must be >= 0, --iterations >= 1, --touch >= 0 (with --api floor only) and --touch-stride >= 1");
             return 2;
         }
         if (api is not ("raw" or "classic" or "framed" or "floor") || (api == "classic" && fds != 1) || (pending && api != "raw")
@@ -87,7 +96,7 @@ internal static class Quick
             ? RunPending(workload, iterations, warmupMs).GetAwaiter().GetResult()
             : useAsync
                 ? RunAsync(workload, api, iterations, warmupMs).GetAwaiter().GetResult()
-                : RunSync(SyncPass(workload, api, floorLibrary), iterations, warmupMs);
+                : RunSync(SyncPass(workload, api, floorLibrary, touch, touchStride), iterations, warmupMs);
 
         double nsPerMsg = r.Elapsed.TotalNanoseconds / iterations;
         double nsPerFd = fds == 0 ? 0 : nsPerMsg / fds;
@@ -110,11 +119,11 @@ internal static class Quick
     private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending, TimeSpan Cpu);
 
     /// <summary>The one message of the API measured, chosen once so that the timed loop does not choose it each time.</summary>
-    private static Action SyncPass(PassWorkload w, string api, string? floorLibrary) => api switch
+    private static Action SyncPass(PassWorkload w, string api, string? floorLibrary, int touch, int touchStride) => api switch
     {
         "framed" => w.PassFramed,
         "classic" => w.PassClassic,
-        "floor" => new FloorWorkload(floorLibrary!, w).Pass,
+        "floor" => new FloorWorkload(floorLibrary!, w, touch, touchStride).Pass,
         _ => w.Pass,
     };
 
