@@ -33,6 +33,9 @@ internal sealed unsafe class FloorWorkload
         public int EIntr;
     }
 
+    /// <summary>A page and a cache line: each touch on a page of its own, at a different cache set.</summary>
+    public const int DefaultStride = 4096 + 64;
+
     private readonly Calls _calls;
     private readonly int _sender;
     private readonly int _receiver;
@@ -43,11 +46,11 @@ internal sealed unsafe class FloorWorkload
 
     /// <param name="touch">
     /// Bytes of a private array to write between sendmsg and recvmsg, <paramref name="stride"/> bytes apart: what
-    /// memory a program touches between its system calls costs on this machine (docs/performance.md, "What memory
-    /// costs between system calls"). A stride of 64 touches that many cache lines of few pages; the page size plus 64
+    /// memory a program touches between its system calls costs on this machine (docs/performance.md, "The .NET floor,
+    /// and what memory costs between system calls here"). A stride of 64 touches that many cache lines of few pages; the page size plus 64
     /// touches as many pages, each at a different cache set.
     /// </param>
-    public FloorWorkload(string library, PassWorkload pass, int touch = 0, int stride = 4096 + 64)
+    public FloorWorkload(string library, PassWorkload pass, int touch = 0, int stride = DefaultStride)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(touch);
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);

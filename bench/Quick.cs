@@ -38,7 +38,7 @@ internal static class Quick
         string api = "raw";
         bool cpu = false;
         string? floorLibrary = null;
-        int touch = 0, touchStride = 4096 + 64;
+        int touch = 0, touchStride = FloorWorkload.DefaultStride;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -95,7 +95,7 @@ internal static class Quick
         Result r = pending
             ? RunPending(workload, iterations, warmupMs).GetAwaiter().GetResult()
             : useAsync
-                ? RunAsync(workload, api, iterations, warmupMs).GetAwaiter().GetResult()
+                ? RunAsync(AsyncPass(workload, api), iterations, warmupMs).GetAwaiter().GetResult()
                 : RunSync(SyncPass(workload, api, floorLibrary, touch, touchStride), iterations, warmupMs);
 
         double nsPerMsg = r.Elapsed.TotalNanoseconds / iterations;
@@ -127,6 +127,14 @@ internal static class Quick
         _ => w.Pass,
     };
 
+    /// <summary>The async message of the API measured, chosen once as <see cref="SyncPass"/> is.</summary>
+    private static Func<ValueTask> AsyncPass(PassWorkload w, string api) => api switch
+    {
+        "framed" => w.PassFramedAsync,
+        "classic" => w.PassClassicAsync,
+        _ => w.PassAsync,
+    };
+
     private static Result RunSync(Action pass, long iterations, int warmupMs)
     {
         long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
@@ -152,14 +160,14 @@ internal static class Quick
         return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0, cpu1 - cpu0);
     }
 
-    private static async Task<Result> RunAsync(PassWorkload w, string api, long iterations, int warmupMs)
+    private static async Task<Result> RunAsync(Func<ValueTask> pass, long iterations, int warmupMs)
     {
         long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
         do
         {
             for (int i = 0; i < 100; i++)
             {
-                await w.PassAsync(api).ConfigureAwait(false);
+                await pass().ConfigureAwait(false);
             }
         }
         while (Stopwatch.GetTimestamp() < until);
@@ -171,7 +179,7 @@ internal static class Quick
         long t0 = Stopwatch.GetTimestamp();
         for (long i = 0; i < iterations; i++)
         {
-            await w.PassAsync(api).ConfigureAwait(false);
+            await pass().ConfigureAwait(false);
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetAllocatedBytesForCurrentThread();

@@ -93,14 +93,6 @@ public sealed class PassWorkload : IDisposable
         (await _receiver.ReceiveDescriptorAsync().ConfigureAwait(false)).Dispose();
     }
 
-    /// <summary>The async pass of the given API.</summary>
-    public ValueTask PassAsync(string api) => api switch
-    {
-        "framed" => PassFramedAsync(),
-        "classic" => PassClassicAsync(),
-        _ => PassAsync(),
-    };
-
     private void Check(int bytes, int count)
     {
         if (bytes != 1 || count != Descriptors)

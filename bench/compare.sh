@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pass-K workload in C, Python and .NET (FdPasser's raw API, sync and async, and its framed API), runs
-# them alternately ROUNDS times and prints the medians with their ratios to C. A fifth .NET row, the floor, makes
+# them alternately ROUNDS times and prints the medians with their ratios to C. A fourth .NET row, the floor, makes
 # C's three calls from .NET through P/Invoke with no library at all (bench/c/floor.c, Floor.cs): its ratio is what
 # the runtime costs any .NET program on this machine, and FdPasser's rows are to be read against it. Needs the .NET SDK, a C compiler and
 # python3 >= 3.9.
