@@ -60,4 +60,19 @@ public static class ServiceManagerServiceCollectionExtensions
         builder.ConfigureServices(services => services.AddServiceManager());
         return builder.ConfigureKestrel(kestrel => kestrel.ListenInherited(names, null));
     }
+
+    /// <summary>
+    /// <see cref="AddServiceManager"/>, and Kestrel listening on the inherited listeners
+    /// <paramref name="configure"/> chooses (see <see cref="InheritedListenerOptions"/>: names, whether a missing
+    /// service manager is an error, a per-listener callback).
+    /// </summary>
+    public static IWebHostBuilder UseInheritedListeners(this IWebHostBuilder builder, Action<InheritedListenerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var listeners = new InheritedListenerOptions();
+        configure(listeners);
+        builder.ConfigureServices(services => services.AddServiceManager());
+        return builder.ConfigureKestrel(kestrel => kestrel.ListenInherited(listeners));
+    }
 }
