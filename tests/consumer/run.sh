@@ -91,6 +91,9 @@ fi
 version="$(basename "$lib" .nupkg)"
 version="${version#FdPasser.}"
 echo "     version $version"
+# Only a build with -p:FdPasserRelease=true is plain 0.1.0; any other gets a unique suffix (Directory.Build.targets).
+check "a non-release pack has a unique prerelease version (VERSION-dev.HEIGHT.gSHA)" \
+    eval '[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+-dev\.[0-9]+\.(g[0-9a-f]+|nogit)$ ]]'
 check "fdpass has the same version" test -f "$feed/fdpass.$version.nupkg"
 
 check "FdPasser: library, XML docs and README in the package" \
@@ -138,6 +141,7 @@ cat >"$work/app/nuget.config" <<EOF
   <packageSourceMapping>
     <packageSource key="fdpasser-feed">
       <package pattern="FdPasser" />
+      <package pattern="FdPasser.AspNetCore" />
       <package pattern="fdpass" />
     </packageSource>
     <packageSource key="nuget.org"><package pattern="*" /></packageSource>
