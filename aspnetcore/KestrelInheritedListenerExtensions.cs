@@ -80,7 +80,10 @@ public static partial class KestrelInheritedListenerExtensions
         return options.ListenInherited(new[] { name }, configure);
     }
 
-    /// <summary>Listens on every inherited listening stream socket, skipping anything else passed.</summary>
+    /// <summary>
+    /// Listens on every inherited listening stream socket, skipping anything else passed; without a service
+    /// manager, on Kestrel's configured URLs (see <see cref="ListenInherited(KestrelServerOptions, InheritedListenerOptions)"/>).
+    /// </summary>
     public static KestrelServerOptions ListenAllInherited(this KestrelServerOptions options, Action<ListenOptions>? configure = null) =>
         options.ListenInherited(Array.Empty<string>(), configure);
 

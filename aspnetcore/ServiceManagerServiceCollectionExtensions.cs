@@ -51,7 +51,9 @@ public static class ServiceManagerServiceCollectionExtensions
 
     /// <summary>
     /// <see cref="AddServiceManager"/>, and Kestrel listening on the inherited listeners named
-    /// <paramref name="names"/> (every listening socket passed when none is named).
+    /// <paramref name="names"/> (every listening socket passed when none is named). Without a service manager
+    /// (<c>dotnet run</c>, F5), Kestrel serves on its configured URLs with one warning; the overload taking
+    /// <see cref="InheritedListenerOptions"/> can make that an error.
     /// </summary>
     public static IWebHostBuilder UseInheritedListeners(this IWebHostBuilder builder, params string[] names)
     {
