@@ -7,7 +7,7 @@ namespace FdPasser.Cli.Hold;
 /// <summary>
 /// Starts one generation of COMMAND: every listener, then every stored descriptor, at 3, 4, … under their names
 /// (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID), NOTIFY_SOCKET at fdpass hold, and with <c>--user</c> through
-/// setpriv(1) (by the absolute path found at start), which changes user and group and execs COMMAND in the same process (so LISTEN_PID stays right).
+/// setpriv(1), which changes user and group and execs COMMAND in the same process (so LISTEN_PID stays right).
 /// </summary>
 internal static class ChildStart
 {
