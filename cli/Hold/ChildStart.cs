@@ -29,11 +29,9 @@ internal static class ChildStart
                 options.Command,
             };
             args.AddRange(options.Arguments);
-            start = new ChildProcessOptions("setpriv", args);
-            start.Environment["HOME"] = user.Home;
-            start.Environment["USER"] = user.Name;
-            start.Environment["LOGNAME"] = user.Name;
+            start = new ChildProcessOptions(options.Setpriv!, args);
         }
+        ChildEnvironment.Apply(start.Environment, options, user);
         start.Environment["NOTIFY_SOCKET"] = notifySocket;
         foreach (BoundListener l in listeners)
         {
