@@ -9,7 +9,7 @@
 #   bench/hold-soak.sh                        # RELOADS=200 CLIENTS=2 PAUSE=0.05 RELOAD_BY=both
 #   RELOADS=20 bench/hold-soak.sh             # a short run
 #   FDPASS=/path/to/fdpass bench/hold-soak.sh # an fdpass already built (otherwise a Release build of the tree)
-#   GEN0=default bench/hold-soak.sh           # the runtime's own gen0 budget (raise RSS_HALF_BOUND_MB to 12)
+#   GEN0=default bench/hold-soak.sh           # the runtime's own gen0 budget (bounds 48 and 12 MB)
 #
 # The service is the python3-systemd test app (tests/FdPasser.Cli.Tests/Hold/App/hold_app.py, /usr/bin/python3),
 # which stores a memfd with FDSTORE=1 at every start, so the store path is soaked too. The load is
@@ -26,9 +26,10 @@ RELOADS="${RELOADS:-200}"
 CLIENTS="${CLIENTS:-2}"
 PAUSE="${PAUSE:-0.05}"
 FD_TOLERANCE="${FD_TOLERANCE:-2}"
+GEN0="${GEN0:-0x200000}"
+if [ "$GEN0" = default ]; then RSS_BOUND_MB="${RSS_BOUND_MB:-48}"; RSS_HALF_BOUND_MB="${RSS_HALF_BOUND_MB:-12}"; fi
 RSS_BOUND_MB="${RSS_BOUND_MB:-32}"
 RSS_HALF_BOUND_MB="${RSS_HALF_BOUND_MB:-4}"
-GEN0="${GEN0:-0x200000}"
 MAX_SECONDS="${MAX_SECONDS:-900}"
 RELOAD_BY="${RELOAD_BY:-both}"
 app="$repo/tests/FdPasser.Cli.Tests/Hold/App/hold_app.py"
