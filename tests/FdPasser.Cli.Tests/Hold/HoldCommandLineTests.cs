@@ -20,11 +20,15 @@ public sealed class HoldCommandLineTests
         {
             Assert.Contains(text, run.Stdout, StringComparison.Ordinal);
         }
-        Assert.Contains("hold    Hold a service's listeners", Fdpass.Run("--help").Stdout, StringComparison.Ordinal);
+        string top = Fdpass.Run("--help").Stdout;
+        Assert.Contains("hold    Hold a service's listeners", top, StringComparison.Ordinal);
+        Assert.Contains("fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]", top, StringComparison.Ordinal);
+        Assert.Contains("fdpass hold --status [--control PATH]", top, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("hold", "fdpass hold: missing COMMAND (see 'fdpass hold --help')")]
+    [InlineData("hold", "fdpass hold: missing COMMAND and --listen NAME=tcp:HOST:PORT or NAME=unix:PATH (see 'fdpass hold --help')")]
+    [InlineData("hold --listen a=tcp:*:1", "fdpass hold: missing COMMAND (see 'fdpass hold --help')")]
     [InlineData("hold -- true", "fdpass hold: missing --listen NAME=tcp:HOST:PORT or NAME=unix:PATH (see 'fdpass hold --help')")]
     [InlineData("hold --listen web=udp:1.2.3.4:5 true", "fdpass hold: --listen 'udp:1.2.3.4:5' is not tcp:HOST:PORT or unix:PATH (see 'fdpass hold --help')")]
     [InlineData("hold --listen a=tcp:*:1 --listen a=tcp:*:2 true", "fdpass hold: --listen: the name 'a' is given twice (see 'fdpass hold --help')")]
@@ -49,13 +53,31 @@ public sealed class HoldCommandLineTests
         Assert.Equal("fdpass hold: missing --listen NAME=tcp:HOST:PORT or NAME=unix:PATH (see 'fdpass hold --help')\n", run.Stderr);
     }
 
-    [Fact]
-    public void Reload_without_a_running_holder_names_the_call_and_errno()
+    [Theory]
+    [InlineData("--reload")]
+    [InlineData("--status")]
+    public void Reload_and_status_without_a_running_holder_say_so_and_name_the_control_socket(string request)
     {
-        RunResult run = Fdpass.Run("hold", "--reload", "--control", "/tmp/fdpass-no-such-holder.sock");
+        RunResult run = Fdpass.Run("hold", request, "--control", "/tmp/fdpass-no-such-holder.sock");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.StartsWith("fdpass hold: connect() failed while connecting to the endpoint '/tmp/fdpass-no-such-holder.sock': ENOENT", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal("fdpass hold: no fdpass hold is running (control socket /tmp/fdpass-no-such-holder.sock)\n", run.Stderr);
+    }
+
+    [Fact]
+    public void Status_at_a_stale_control_socket_says_no_holder_is_running()
+    {
+        using var tree = new TempTree();
+        string control = System.IO.Path.Combine(tree.Path, "control.sock");
+        using (var stale = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+        {
+            stale.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(control)); // bound, never listening: ECONNREFUSED
+        }
+
+        RunResult run = Fdpass.Run("hold", "--status", "--control", control);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"fdpass hold: no fdpass hold is running (control socket {control}: a socket file nothing listens on)\n", run.Stderr);
     }
 
     [Fact]
