@@ -14,7 +14,7 @@ public sealed class HoldCommandLineTests
         foreach (string text in new[]
                  {
                      "Usage: fdpass hold --listen", "fdpass hold --reload", "fdpass hold --status", "--user USER", "--ready-timeout SECONDS",
-                     "--stop-timeout SECONDS", "--fd-store-max N", "--control PATH", "LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID", "NOTIFY_SOCKET",
+                     "--stop-timeout SECONDS", "--fd-store-max N", "--control PATH", "--wait", "--timeout SECONDS", "--ready notify|listening", "--stop-signal SIG", "--start-limit-burst N", "--start-limit-interval SECONDS", "FDPASS_GENERATION", "LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID", "NOTIFY_SOCKET",
                      "READY=1", "STATUS=", "STOPPING=1", "MAINPID=", "FDSTORE=1", "FDNAME=", "FDSTOREREMOVE=1", "BARRIER=1", "below it", "SIGHUP", "SIGTERM", "Rollback", "Crash",
                  })
         {
@@ -34,8 +34,13 @@ public sealed class HoldCommandLineTests
     [InlineData("hold --listen a=tcp:*:1 --listen a=tcp:*:2 true", "fdpass hold: --listen: the name 'a' is given twice (see 'fdpass hold --help')")]
     [InlineData("hold --listen a=tcp:*:1 --ready-timeout soon true", "fdpass hold: --ready-timeout 'soon' is not a number of seconds from 0 to 86400 (see 'fdpass hold --help')")]
     [InlineData("hold --listen a=tcp:*:1 --stop-timeout 0 true", "fdpass hold: --stop-timeout '0' is not a number of seconds from more than 0 to 86400 (see 'fdpass hold --help')")]
+    [InlineData("hold --listen a=tcp:*:1 --wait true", "fdpass hold: --wait goes with --reload (see 'fdpass hold --help')")]
+    [InlineData("hold --reload --timeout 3", "fdpass hold: --timeout goes with --reload --wait (see 'fdpass hold --help')")]
+    [InlineData("hold --listen a=tcp:*:1 --ready soon true", "fdpass hold: --ready 'soon' is not notify or listening (see 'fdpass hold --help')")]
+    [InlineData("hold --listen a=tcp:*:1 --stop-signal KILL true", "fdpass hold: --stop-signal 'KILL' is not one of SIGTERM, SIGINT, SIGQUIT, SIGHUP (see 'fdpass hold --help')")]
+    [InlineData("hold --listen a=tcp:*:1 --start-limit-interval 5 true", "fdpass hold: --start-limit-interval needs --start-limit-burst (see 'fdpass hold --help')")]
     [InlineData("hold --reload --status", "fdpass hold: --reload and --status ask for different things; give one (see 'fdpass hold --help')")]
-    [InlineData("hold --reload true", "fdpass hold: --reload takes only --control (it asks a running fdpass hold) (see 'fdpass hold --help')")]
+    [InlineData("hold --reload true", "fdpass hold: --reload takes only --control, --wait and --timeout (it asks a running fdpass hold) (see 'fdpass hold --help')")]
     public void Usage_errors_are_one_line_with_exit_code_2(string args, string expected)
     {
         RunResult run = Fdpass.Run(args.Split(' '));
@@ -69,10 +74,8 @@ public sealed class HoldCommandLineTests
     {
         using var tree = new TempTree();
         string control = System.IO.Path.Combine(tree.Path, "control.sock");
-        using (var stale = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
-        {
-            stale.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(control)); // bound, never listening: ECONNREFUSED
-        }
+        // A socket file bound and never listened on, as a holder killed with SIGKILL leaves it: connect() gets ECONNREFUSED.
+        Assert.Equal(0, Exec.Run("python3", new[] { "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", control }).ExitCode);
 
         RunResult run = Fdpass.Run("hold", "--status", "--control", control);
 
