@@ -186,7 +186,7 @@ internal sealed partial class HoldMachine
             g.ReadyDeadline = _now + timeout;
         }
         _generations.Add(g);
-        Log($"{g.Describe()} started; waiting for READY=1");
+        Log($"{g.Describe()} started; waiting for {_timings.WaitingFor}");
         if (_stopping)
         {
             Terminate(g, GenerationState.Stopping);

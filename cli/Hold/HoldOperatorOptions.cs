@@ -52,6 +52,7 @@ internal static class HoldOperatorOptions
     public static ReadyMode ReadyMode(ArgumentReader a) => a.Single("--ready") switch
     {
         null or "notify" => Hold.ReadyMode.Notify,
+        "listening" when !ListenerProbe.Available => throw a.Usage("--ready listening reads /proc/PID/fdinfo, which this system does not have"),
         "listening" => Hold.ReadyMode.Listening,
         { } other => throw a.Usage($"--ready '{other}' is not notify or listening"),
     };
@@ -74,10 +75,14 @@ internal static class HoldOperatorOptions
         throw a.Usage($"--stop-signal '{text}' is not one of SIGTERM, SIGINT, SIGQUIT, SIGHUP");
     }
 
-    /// <summary>The stop signal's name for the log, and systemd's StartLimitBurst= and StartLimitIntervalSec= (the interval needs the burst).</summary>
+    /// <summary>The stop signal's name and what readiness is for the log, and systemd's StartLimitBurst= and StartLimitIntervalSec= (the interval needs the burst).</summary>
     public static HoldTimings Timings(ArgumentReader a, HoldTimings timings)
     {
-        timings = timings with { StopSignalName = StopSignal(a).ToString() };
+        timings = timings with
+        {
+            StopSignalName = StopSignal(a).ToString(),
+            WaitingFor = ReadyMode(a) == Hold.ReadyMode.Listening ? "it to wait on every listener (--ready listening)" : "READY=1",
+        };
         string? burst = a.Single("--start-limit-burst");
         TimeSpan? interval = a.Single("--start-limit-interval") is null ? null : HoldCommand.Seconds(a, "--start-limit-interval", 0, allowZero: false);
         if (burst is null && interval is null)

@@ -24,6 +24,9 @@ internal sealed record HoldTimings
 
     public TimeSpan StartLimitInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>What makes a starting generation ready, for the log (<c>--ready</c>).</summary>
+    public string WaitingFor { get; init; } = "READY=1";
+
     /// <summary>The name of the signal that asks a generation to stop, for the log (<c>--stop-signal</c>).</summary>
     public string StopSignalName { get; init; } = "SIGTERM";
 }

@@ -56,6 +56,7 @@ public sealed class HoldOperatorTests
     {
         using HoldProcess hold = HoldProcess.StartCommand(
             new[] { "--ready", "listening", "--stop-signal", "SIGINT" }, new[] { HoldApp.Python, PlainServer }, "ready (--ready listening)");
+        hold.AssertLogged("generation 1 (pid", "started; waiting for it to wait on every listener (--ready listening)", Patience);
         using HttpLoad load = HttpLoad.Start(hold.Port, clients: 8);
         load.WaitFor(30);
         for (int n = 2; n <= 4; n++)
