@@ -13,9 +13,9 @@ internal static class HoldHelp
 
         Holds the listening sockets of a service and restarts it without refusing or dropping a connection. Binds
         each --listen itself and starts COMMAND with them as systemd's socket activation does: descriptors 3, 4, ...
-        with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID, FDPASS_GENERATION (the number of this start,
-        as the log and --status count them: every start, a rolled-back one too), and NOTIFY_SOCKET pointing at fdpass hold,
-        which speaks systemd's notify protocol as the service manager:
+        with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID; FDPASS_GENERATION, the number of this start
+        as the log and --status count them (every start, a rolled-back one too); and NOTIFY_SOCKET pointing at
+        fdpass hold, which speaks systemd's notify protocol as the service manager:
           READY=1           the generation serves; the one before it is sent SIGTERM and drains
           STATUS=TEXT       shown by --status and logged
           STOPPING=1        logged; the generation is expected to exit

@@ -113,9 +113,9 @@ internal sealed partial class HoldRunner
         }
         foreach (Generation g in _machine.Generations)
         {
-            if (g.State != GenerationState.Ready || !_checkedReady.Add(g.Number))
+            if (g.State != GenerationState.Ready || !_checkedReady.Add(g.Number) || !ListenerProbe.CanRead(g.MainPid))
             {
-                continue;
+                continue; // a process whose descriptors cannot be read is not warned about: what it holds is unknown
             }
             HashSet<ulong> held = ListenerProbe.Held(ProcessesOf(g));
             if (!ListenerInodes.Any(held.Contains))

@@ -54,6 +54,23 @@ internal static class ListenerProbe
         return inodes;
     }
 
+    /// <summary>
+    /// Whether this process may read the descriptors of <paramref name="pid"/>: not where it runs as another user
+    /// without privilege, or has made itself non-dumpable (PR_SET_DUMPABLE), as setuid programs are.
+    /// </summary>
+    public static bool CanRead(int pid)
+    {
+        try
+        {
+            Directory.GetFiles($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/fd");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A process and every process below it (a launcher's children, a server's workers).</summary>
     public static IEnumerable<int> Tree(int pid) => ProcessLineage.Below(pid).Prepend(pid);
 
