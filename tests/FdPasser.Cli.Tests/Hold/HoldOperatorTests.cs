@@ -40,7 +40,7 @@ public sealed class HoldOperatorTests
     {
         HoldApp.SkipUnlessAvailable();
         using HoldProcess hold = HoldProcess.Start();
-        File.WriteAllText(hold.ReleaseFile, "slow-ready 4");
+        File.WriteAllText(hold.ReleaseFile, "slow-ready 8");
 
         RunResult late = Fdpass.Run("hold", "--reload", "--wait", "--timeout", "1", "--control", hold.ControlPath);
 
