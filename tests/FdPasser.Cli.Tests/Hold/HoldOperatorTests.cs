@@ -62,7 +62,7 @@ public sealed class HoldOperatorTests
         for (int n = 2; n <= 4; n++)
         {
             RunResult reload = Fdpass.Run("hold", "--reload", "--wait", "--control", hold.ControlPath);
-            Assert.True(reload.ExitCode == 0, reload.ToString() + hold.Output);
+            Assert.True(reload.ExitCode == 0, $"{reload}\n{hold.Output}");
             load.WaitFor(30);
         }
         hold.AssertLogged("generation 3 (pid", "drained and exited (exit code 0)", Patience);
