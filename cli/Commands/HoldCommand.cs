@@ -16,7 +16,7 @@ internal static class HoldCommand
         var a = ArgumentReader.Parse(
             "hold",
             args,
-            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control",
+            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control", "--env", "--env-file",
              .. HoldOperatorOptions.Valued],
             ["--reload", "--status", .. HoldOperatorOptions.Flags],
             firstPositionalEndsOptions: true);
@@ -25,7 +25,9 @@ internal static class HoldCommand
             output.WriteLine(HoldHelp.Text);
             return ExitCodes.Success;
         }
-        string control = a.Single("--control") ?? HoldOptions.DefaultControlPath(Endpoint.Self().UserId);
+        uint ownUid = Endpoint.Self().UserId;
+        string? givenControl = a.Single("--control");
+        string control = givenControl ?? ControlPath.Default(ownUid);
         if (a.Has("--reload") || a.Has("--status"))
         {
             if (a.Has("--reload") && a.Has("--status"))
@@ -36,7 +38,12 @@ internal static class HoldCommand
             {
                 throw a.Usage($"--{(a.Has("--reload") ? "reload" : "status")} takes only --control{(a.Has("--reload") ? ", --wait and --timeout" : "")} (it asks a running fdpass hold)");
             }
-            return ControlClient.Ask(control, a.Has("--reload") ? HoldOperatorOptions.ReloadRequest(a) : "status", output);
+            string request = a.Has("--reload") ? HoldOperatorOptions.ReloadRequest(a) : "status";
+            if (givenControl is null)
+            {
+                ControlPath.CheckDirectory(ControlPath.DirectoryOf(control), ownUid);
+            }
+            return ControlClient.Ask(control, request, ownUid, output, Console.Error);
         }
         HoldOperatorOptions.RefuseClientOnly(a);
         if (a.Positionals.Count == 0)
@@ -66,7 +73,7 @@ internal static class HoldCommand
             throw a.Usage("missing --listen NAME=tcp:HOST:PORT or NAME=unix:PATH");
         }
         string? user = a.Single("--user");
-        if (user is not null && Endpoint.Self().UserId != 0)
+        if (user is not null && ownUid != 0)
         {
             throw a.Usage("--user needs fdpass hold to run as root");
         }
@@ -82,8 +89,26 @@ internal static class HoldCommand
         {
             throw a.Usage($"--fd-store-max '{max}' is not a number from 0 to 4096");
         }
+        var environment = new List<KeyValuePair<string, string>>();
+        try
+        {
+            foreach (string file in a.All("--env-file"))
+            {
+                environment.AddRange(ChildEnvironment.ReadFile(file));
+            }
+            foreach (string text in a.All("--env"))
+            {
+                environment.Add(ChildEnvironment.Parse(text));
+            }
+        }
+        catch (FormatException e)
+        {
+            throw a.Usage($"--env: {e.Message}");
+        }
         var options = new HoldOptions
         {
+            Setpriv = user is null ? null : Setpriv.Find(),
+            Environment = environment,
             Listeners = listeners,
             Command = a.Positionals[0],
             Arguments = a.Positionals.Count > 1 ? new List<string>(a.Positionals).GetRange(1, a.Positionals.Count - 1) : [],
@@ -94,6 +119,10 @@ internal static class HoldCommand
             Ready = HoldOperatorOptions.ReadyMode(a),
             StopSignal = HoldOperatorOptions.StopSignal(a),
         };
+        if (givenControl is null)
+        {
+            ControlPath.PrepareDirectory(control, ownUid);
+        }
         using var runner = new HoldRunner(options, new ServerLog(output));
         return runner.Run();
     }

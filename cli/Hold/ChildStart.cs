@@ -32,11 +32,9 @@ internal static class ChildStart
                 options.Command,
             };
             args.AddRange(options.Arguments);
-            start = new ChildProcessOptions("setpriv", args);
-            start.Environment["HOME"] = user.Home;
-            start.Environment["USER"] = user.Name;
-            start.Environment["LOGNAME"] = user.Name;
+            start = new ChildProcessOptions(options.Setpriv!, args);
         }
+        ChildEnvironment.Apply(start.Environment, options, user);
         start.Environment["NOTIFY_SOCKET"] = notifySocket;
         // The number hold's log and --status give this start (every start counts, a rolled-back one too).
         start.Environment[GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture);

@@ -4,10 +4,10 @@ namespace FdPasser.Cli.Hold;
 internal static class HoldHelp
 {
     public const string Text = """
-        Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [--user USER] [--ready-timeout SECONDS]
-                           [--stop-timeout SECONDS] [--fd-store-max N] [--control PATH] [--ready notify|listening]
-                           [--stop-signal SIG] [--start-limit-burst N [--start-limit-interval SECONDS]]
-                           [--] COMMAND [ARGS...]
+        Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [--user USER] [--env NAME=VALUE]
+                           [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS] [--fd-store-max N]
+                           [--control PATH] [--ready notify|listening] [--stop-signal SIG]
+                           [--start-limit-burst N [--start-limit-interval SECONDS]] [--] COMMAND [ARGS...]
                fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]
                fdpass hold --status [--control PATH]
 
@@ -40,13 +40,22 @@ internal static class HoldHelp
         once); then fdpass hold removes the socket files it created and exits 0.
 
         Options:
-          --listen NAME=SPEC    A listener (repeatable, at least one). SPEC: tcp:HOST:PORT (HOST an IPv4 or [IPv6]
-                                address, localhost, or * for every IPv4 address) or unix:PATH (a socket file,
-                                mode 0666, a stale one replaced; unix:@NAME for a Linux abstract socket). NAME:
-                                1 to 255 printable ASCII characters without ':' or spaces.
+          --listen NAME=SPEC    A listener (repeatable, at least one). SPEC: tcp:HOST:PORT (HOST a dotted IPv4
+                                address of four parts, an [IPv6] address, localhost, or * for every IPv4 address;
+                                SO_REUSEADDR only, so a port another socket holds is EADDRINUSE) or unix:PATH (a
+                                socket file, mode 0666 set without following a symlink, a stale one replaced;
+                                unix:@NAME for a Linux abstract socket). NAME: 1 to 255 printable ASCII
+                                characters without ':' or spaces.
           --user USER           Run COMMAND as USER (a name from /etc/passwd, or a uid), with its group and
-                                supplementary groups, HOME, USER and LOGNAME; through setpriv(1). The listeners are
-                                bound first, so a port below 1024 works with the privileges fdpass hold has.
+                                supplementary groups, through /usr/bin/setpriv (found once at start, root-owned;
+                                never looked up in PATH). The listeners are bound first, so a port below 1024 works
+                                with the privileges fdpass hold has. COMMAND gets systemd's environment for a
+                                service, not root's: PATH, LANG, HOME, USER, LOGNAME and SHELL of USER,
+                                NOTIFY_SOCKET and LISTEN_*.
+          --env NAME=VALUE      Add a variable to COMMAND's environment (repeatable; replaces one of the same name).
+          --env-file FILE       Add the NAME=VALUE lines of FILE (repeatable; read once at start; lines starting
+                                with # or ; and empty lines skipped; the value taken as it stands). --env comes after
+                                the files.
           --ready-timeout SECONDS
                                 Roll back a generation not ready within this time (default 30; 0 waits for ever).
           --stop-timeout SECONDS
@@ -54,8 +63,10 @@ internal static class HoldHelp
           --fd-store-max N      Keep at most N stored descriptors (default 16; 0 turns FDSTORE=1 away).
           --control PATH        The control socket of --reload and --status (mode 0600; default
                                 /run/fdpass-hold.sock for root, else $XDG_RUNTIME_DIR/fdpass-hold.sock, else
-                                /tmp/fdpass-hold-UID.sock).
-          --reload              Ask the fdpass hold at --control for a reload, print its answer and exit.
+                                /tmp/fdpass-hold-UID/control.sock; the default's directory must be the user's own
+                                and open to nobody else, or it is refused).
+          --reload              Ask the fdpass hold at --control for a reload, print its answer (escaped) and exit.
+                                A holder that runs as neither this user nor root is not trusted.
           --wait                With --reload: wait until the new generation is ready, print its number and pid
                                 and exit 0; or print why it is not (exited before ready, not ready in time, could
                                 not start, fdpass hold stopped) and exit 1.

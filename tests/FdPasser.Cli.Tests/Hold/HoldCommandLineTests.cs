@@ -13,7 +13,7 @@ public sealed class HoldCommandLineTests
         Assert.Equal(0, run.ExitCode);
         foreach (string text in new[]
                  {
-                     "Usage: fdpass hold --listen", "fdpass hold --reload", "fdpass hold --status", "--user USER", "--ready-timeout SECONDS",
+                     "Usage: fdpass hold --listen", "fdpass hold --reload", "fdpass hold --status", "--user USER", "--env NAME=VALUE", "--env-file FILE", "--ready-timeout SECONDS",
                      "--stop-timeout SECONDS", "--fd-store-max N", "--control PATH", "--wait", "--timeout SECONDS", "--ready notify|listening", "--stop-signal SIG", "--start-limit-burst N", "--start-limit-interval SECONDS", "FDPASS_GENERATION", "LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID", "NOTIFY_SOCKET",
                      "READY=1", "STATUS=", "STOPPING=1", "MAINPID=", "FDSTORE=1", "FDNAME=", "FDSTOREREMOVE=1", "BARRIER=1", "below it", "SIGHUP", "SIGTERM", "Rollback", "Crash",
                  })
