@@ -16,8 +16,9 @@ internal static class HoldCommand
         var a = ArgumentReader.Parse(
             "hold",
             args,
-            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control", "--env", "--env-file"],
-            ["--reload", "--status"],
+            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control", "--env", "--env-file",
+             .. HoldOperatorOptions.Valued],
+            ["--reload", "--status", .. HoldOperatorOptions.Flags],
             firstPositionalEndsOptions: true);
         if (a.HelpRequested)
         {
@@ -35,17 +36,19 @@ internal static class HoldCommand
             }
             if (a.Positionals.Count > 0 || a.All("--listen").Count > 0)
             {
-                throw a.Usage($"--{(a.Has("--reload") ? "reload" : "status")} takes only --control (it asks a running fdpass hold)");
+                throw a.Usage($"--{(a.Has("--reload") ? "reload" : "status")} takes only --control{(a.Has("--reload") ? ", --wait and --timeout" : "")} (it asks a running fdpass hold)");
             }
+            string request = a.Has("--reload") ? HoldOperatorOptions.ReloadRequest(a) : "status";
             if (givenControl is null)
             {
                 ControlPath.CheckDirectory(ControlPath.DirectoryOf(control), ownUid);
             }
-            return ControlClient.Ask(control, a.Has("--reload") ? "reload" : "status", ownUid, output, Console.Error);
+            return ControlClient.Ask(control, request, ownUid, output, Console.Error);
         }
+        HoldOperatorOptions.RefuseClientOnly(a);
         if (a.Positionals.Count == 0)
         {
-            throw a.Usage("missing COMMAND");
+            throw a.Usage(a.All("--listen").Count == 0 ? "missing COMMAND and --listen NAME=tcp:HOST:PORT or NAME=unix:PATH" : "missing COMMAND");
         }
         var listeners = new List<ListenerSpec>();
         foreach (string text in a.All("--listen"))
@@ -79,6 +82,7 @@ internal static class HoldCommand
             ReadyTimeout = Seconds(a, "--ready-timeout", 30, allowZero: true) is { } ready && ready > TimeSpan.Zero ? ready : null,
             StopTimeout = Seconds(a, "--stop-timeout", 30, allowZero: false)!.Value,
         };
+        timings = HoldOperatorOptions.Timings(a, timings);
         int storeMax = 16;
         if (a.Single("--fd-store-max") is { } max &&
             (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out storeMax) || storeMax > 4096))
@@ -112,6 +116,8 @@ internal static class HoldCommand
             Timings = timings,
             FdStoreMax = storeMax,
             ControlPath = control,
+            Ready = HoldOperatorOptions.ReadyMode(a),
+            StopSignal = HoldOperatorOptions.StopSignal(a),
         };
         if (givenControl is null)
         {
@@ -121,7 +127,7 @@ internal static class HoldCommand
         return runner.Run();
     }
 
-    private static TimeSpan? Seconds(ArgumentReader a, string option, double byDefault, bool allowZero)
+    internal static TimeSpan? Seconds(ArgumentReader a, string option, double byDefault, bool allowZero)
     {
         string? text = a.Single(option);
         if (text is null)

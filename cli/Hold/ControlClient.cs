@@ -8,6 +8,9 @@ namespace FdPasser.Cli.Hold;
 /// <summary><c>fdpass hold --reload</c> and <c>--status</c>: one request line to the control socket, the answer to standard output.</summary>
 internal static class ControlClient
 {
+    /// <summary>The last line of an answer to <c>reload wait</c>: the exit code the client returns (not printed).</summary>
+    public const string ExitLinePrefix = "exit ";
+
     /// <summary>
     /// Asks the holder at <paramref name="controlPath"/>, which must run as <paramref name="ownUid"/> or as root
     /// (whoever else bound the path first is not trusted, and not sent the request). The answer is printed with
@@ -15,7 +18,7 @@ internal static class ControlClient
     /// </summary>
     public static int Ask(string controlPath, string request, uint ownUid, TextWriter output, TextWriter errors)
     {
-        using FdChannel channel = Endpoint.Connect(controlPath);
+        using FdChannel channel = Connect(controlPath);
         uint server = channel.GetPeerCredentials().UserId;
         if (server != ownUid && server != 0)
         {
@@ -36,9 +39,34 @@ internal static class ControlClient
             errors.Flush();
             return CommandLine.ExitCodes.Failure;
         }
+        int code = CommandLine.ExitCodes.Success;
+        int last = answer.TrimEnd('\n').LastIndexOf('\n') + 1;
+        if (answer.AsSpan(last).StartsWith(ExitLinePrefix, StringComparison.Ordinal) &&
+            int.TryParse(answer.AsSpan(last + ExitLinePrefix.Length).TrimEnd('\n'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed))
+        {
+            code = parsed; // reload wait: how the reload ended
+            answer = answer[..last];
+        }
         output.Write(answer);
         output.Flush();
-        return CommandLine.ExitCodes.Success;
+        return code;
+    }
+
+    /// <summary>
+    /// Connects to the control socket; where nothing is there (ENOENT) or nothing listens (ECONNREFUSED: a socket
+    /// file left by a holder killed with SIGKILL), says that no fdpass hold is running rather than what connect() said.
+    /// </summary>
+    private static FdChannel Connect(string controlPath)
+    {
+        try
+        {
+            return Endpoint.Connect(controlPath);
+        }
+        catch (FdPassingException e) when (e.Syscall == "connect" && e.ErrnoName is "ENOENT" or "ECONNREFUSED")
+        {
+            string why = e.ErrnoName == "ENOENT" ? "" : ": a socket file nothing listens on";
+            throw new IOException($"no fdpass hold is running (control socket {controlPath}{why})", e);
+        }
     }
 
     private static string ReadToEnd(FdChannel channel)

@@ -6,14 +6,16 @@ internal static class HoldHelp
     public const string Text = """
         Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [--user USER] [--env NAME=VALUE]
                            [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS] [--fd-store-max N]
-                           [--control PATH] [--] COMMAND [ARGS...]
-               fdpass hold --reload [--control PATH]
+                           [--control PATH] [--ready notify|listening] [--stop-signal SIG]
+                           [--start-limit-burst N [--start-limit-interval SECONDS]] [--] COMMAND [ARGS...]
+               fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]
                fdpass hold --status [--control PATH]
 
         Holds the listening sockets of a service and restarts it without refusing or dropping a connection. Binds
         each --listen itself and starts COMMAND with them as systemd's socket activation does: descriptors 3, 4, ...
-        with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID, and NOTIFY_SOCKET pointing at fdpass hold,
-        which speaks systemd's notify protocol as the service manager:
+        with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID; FDPASS_GENERATION, the number of this start
+        as the log and --status count them (every start, a rolled-back one too); and NOTIFY_SOCKET pointing at
+        fdpass hold, which speaks systemd's notify protocol as the service manager:
           READY=1           the generation serves; the one before it is sent SIGTERM and drains
           STATUS=TEXT       shown by --status and logged
           STOPPING=1        logged; the generation is expected to exit
@@ -65,6 +67,21 @@ internal static class HoldHelp
                                 and open to nobody else, or it is refused).
           --reload              Ask the fdpass hold at --control for a reload, print its answer (escaped) and exit.
                                 A holder that runs as neither this user nor root is not trusted.
+          --wait                With --reload: wait until the new generation is ready, print its number and pid
+                                and exit 0; or print why it is not (exited before ready, not ready in time, could
+                                not start, fdpass hold stopped) and exit 1.
+          --timeout SECONDS     With --reload --wait: give up waiting after this (exit 1; the reload goes on).
+          --ready notify|listening
+                                When a generation is ready: when it says READY=1 (notify, the default), or when a
+                                process of it has every listener in an epoll set (listening: for servers without
+                                the notify protocol; Linux /proc).
+          --stop-signal SIG     The signal that asks a generation to stop and drain: SIGTERM (default), SIGINT,
+                                SIGQUIT or SIGHUP (systemd's KillSignal=). SIGKILL follows after --stop-timeout.
+          --start-limit-burst N
+                                Stop fdpass hold (exit 1) when N starts fail within --start-limit-interval with no
+                                generation serving (systemd's StartLimitBurst=; default: no limit).
+          --start-limit-interval SECONDS
+                                The interval of --start-limit-burst (default 10; StartLimitIntervalSec=).
           --status              Print the generations (number, pids, state, status) and stored descriptors of the
                                 fdpass hold at --control, and exit.
           -h, --help            Show this help.

@@ -29,4 +29,10 @@ internal sealed class HoldOptions
 
     /// <summary>The control socket (<c>fdpass hold --reload</c>, <c>--status</c>).</summary>
     public required string ControlPath { get; init; }
+
+    /// <summary>How a generation is known to be ready (<c>--ready</c>).</summary>
+    public ReadyMode Ready { get; init; } = ReadyMode.Notify;
+
+    /// <summary>The signal that asks a generation to stop (<c>--stop-signal</c>, systemd's KillSignal=).</summary>
+    public System.Runtime.InteropServices.PosixSignal StopSignal { get; init; } = System.Runtime.InteropServices.PosixSignal.SIGTERM;
 }

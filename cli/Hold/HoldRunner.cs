@@ -20,7 +20,7 @@ namespace FdPasser.Cli.Hold;
 /// requests, time) and performs what it asks for. Everything that touches the machine or the store runs on the
 /// loop's thread; the other threads only post to it.
 /// </summary>
-internal sealed class HoldRunner : IDisposable
+internal sealed partial class HoldRunner : IDisposable
 {
     private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(250);
 
@@ -95,6 +95,7 @@ internal sealed class HoldRunner : IDisposable
             if (now >= nextWatch)
             {
                 CheckWatched();
+                ProbeListening();
                 nextWatch = now + WatchInterval;
             }
         }
@@ -116,6 +117,7 @@ internal sealed class HoldRunner : IDisposable
             _reloadAskedAt = Stopwatch.GetTimestamp();
         }
         Perform(_machine.Handle(e, DateTime.UtcNow));
+        CheckNewlyReady();
     }
 
     private void Perform(IReadOnlyList<HoldAction> actions)
@@ -144,6 +146,9 @@ internal sealed class HoldRunner : IDisposable
                 case HoldAction.Watch watch:
                     _watched.Add(watch.Pid);
                     break;
+                case HoldAction.ReloadAnswered answered:
+                    AnswerWaiter(answered);
+                    break;
                 case HoldAction.Exit exit:
                     _exitCode = exit.Code;
                     break;
@@ -156,7 +161,7 @@ internal sealed class HoldRunner : IDisposable
         ChildProcess child;
         try
         {
-            child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address);
+            child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address, generation);
         }
         catch (Exception e) when (e is not OutOfMemoryException && generation > 1)
         {
@@ -192,11 +197,11 @@ internal sealed class HoldRunner : IDisposable
         {
             if (_children.TryGetValue(pid, out ChildProcess? child))
             {
-                _ = which == HoldSignal.Kill ? child.Kill() : child.Signal(PosixSignal.SIGTERM);
+                _ = which == HoldSignal.Kill ? child.Kill() : child.Signal(_options.StopSignal);
             }
             else
             {
-                SignalNames.Send(pid, which); // a MAINPID= that is not our child
+                SignalNames.Send(pid, which, _options.StopSignal); // a MAINPID= that is not our child
             }
         }
         catch (FdPassingException e)
@@ -286,9 +291,7 @@ internal sealed class HoldRunner : IDisposable
             Generation? g = _machine.Owner(sender);
             if (g is null)
             {
-                string which = sender.Presence == ProcessPresence.Gone
-                    ? "which had exited before it was read, so whose it was cannot be told"
-                    : "which is no generation's and not below one";
+                string which = sender.Presence == ProcessPresence.Gone ? GoneSender : "which is no generation's and not below one";
                 _log.Write($"ignored a notification from pid {pid} (uid {n.Sender.UserId}), {which}" +
                     (n.DescriptorCount > 0 ? $"; closed its {n.DescriptorCount} descriptor(s)" : ""));
                 return;
@@ -369,6 +372,9 @@ internal sealed class HoldRunner : IDisposable
                     _capturing = false;
                     answer.SetResult(string.Join('\n', _captured) + "\n");
                     _captured.Clear();
+                    break;
+                case string wait when wait.StartsWith("reload wait", StringComparison.Ordinal):
+                    WaitForReload(request, peer, answer);
                     break;
                 case "status":
                     answer.SetResult(HoldStatus.Format(_listeners, _machine, _store, DateTime.UtcNow));
