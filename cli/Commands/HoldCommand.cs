@@ -16,7 +16,7 @@ internal static class HoldCommand
         var a = ArgumentReader.Parse(
             "hold",
             args,
-            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control"],
+            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--settle-time", "--fd-store-max", "--control"],
             ["--reload", "--status"],
             firstPositionalEndsOptions: true);
         if (a.HelpRequested)
@@ -72,6 +72,7 @@ internal static class HoldCommand
         {
             ReadyTimeout = Seconds(a, "--ready-timeout", 30, allowZero: true) is { } ready && ready > TimeSpan.Zero ? ready : null,
             StopTimeout = Seconds(a, "--stop-timeout", 30, allowZero: false)!.Value,
+            SettleTime = Seconds(a, "--settle-time", 2, allowZero: true)!.Value,
         };
         int storeMax = 16;
         if (a.Single("--fd-store-max") is { } max &&

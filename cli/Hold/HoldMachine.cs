@@ -10,7 +10,7 @@ namespace FdPasser.Cli.Hold;
 /// READY=1, exited; a reload or stop was asked for; time passed), actions out (start a generation, send a signal,
 /// watch a pid, log a line, exit). The caller performs the actions and feeds back what came of them.
 /// </summary>
-internal sealed class HoldMachine
+internal sealed partial class HoldMachine
 {
     private readonly HoldTimings _timings;
     private readonly List<Generation> _generations = new();
@@ -46,6 +46,7 @@ internal sealed class HoldMachine
             {
                 next = Earliest(next, g.State == GenerationState.Starting ? g.ReadyDeadline : null);
                 next = Earliest(next, g.Killed ? null : g.KillAt);
+                next = Earliest(next, g.State == GenerationState.Ready ? g.SettleAt : null);
             }
             return next;
         }
@@ -272,14 +273,7 @@ internal sealed class HoldMachine
         g.ReadyDeadline = null;
         double seconds = (_now - g.StartedAt).TotalSeconds;
         Log($"{g.Describe()} is ready after {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
-        foreach (Generation old in _generations)
-        {
-            if (old != g && old.State == GenerationState.Ready)
-            {
-                Terminate(old, GenerationState.Draining);
-                Log($"{old.Describe()} drains: sent SIGTERM (SIGKILL in {Seconds(_timings.StopTimeout)})");
-            }
-        }
+        DrainOrSettle(g);
         RunQueuedReload();
     }
 
@@ -330,6 +324,9 @@ internal sealed class HoldMachine
         {
             case GenerationState.Starting:
                 Log($"{g.Describe()} exited ({how}) before READY=1: rolled back; {KeepsServing()}");
+                break;
+            case GenerationState.Ready when g.SettleAt is not null && Serving is not null:
+                Log(RolledBackWhileSettling(g, how));
                 break;
             case GenerationState.Ready:
                 _failuresInARow = g.ReadyAt is { } ready && _now - ready >= _timings.StableAfter ? 0 : _failuresInARow;
@@ -426,6 +423,7 @@ internal sealed class HoldMachine
 
     private void OnTick()
     {
+        SettleDue();
         foreach (Generation g in _generations)
         {
             if (g.State == GenerationState.Starting && g.ReadyDeadline is { } deadline && _now >= deadline)

@@ -18,4 +18,10 @@ internal sealed record HoldTimings
 
     /// <summary>A generation that was ready this long before it crashed starts the backoff again from <see cref="RestartDelay"/>.</summary>
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A new generation replaces the previous ready one only once it has been ready this long; one that dies sooner is
+    /// rolled back to it. Zero drains the previous one at READY=1.
+    /// </summary>
+    public TimeSpan SettleTime { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -10,7 +10,7 @@ requests it has, says STOPPING=1 and exits 0.
 
 FILE, read at start, names the release's behaviour: 'ok' (or no file), 'exit' (exits 3 at start, before READY=1),
 'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1),
-'barrier' (after READY=1: STATUS=, libsystemd's sd_notify_barrier, then a BARRIER=1 that also carries a STATUS=;
+'ready-exit' (says READY=1, then exits 4 at once), 'barrier' (after READY=1: STATUS=, libsystemd's sd_notify_barrier, then a BARRIER=1 that also carries a STATUS=;
 prints on standard error what each barrier returned).
 
 --launched: the app was started by a launcher that stays its parent (a shell that does not exec, `dotnet run`), so
@@ -126,6 +126,9 @@ def main():
     daemon.notify(f"READY=1\nSTATUS=generation {generation} serving{main_pid}")
     if behaviour[0] == "barrier":
         barriers()
+    if behaviour[0] == "ready-exit":
+        print(f"hold_app {os.getpid()}: this release exits right after READY=1", file=sys.stderr, flush=True)
+        sys.exit(4)
 
     # A short accept timeout, so that SIGTERM is noticed; every generation shares the listener's queue, so a
     # connection this one does not take is taken by the next.
