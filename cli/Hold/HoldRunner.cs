@@ -20,7 +20,7 @@ namespace FdPasser.Cli.Hold;
 /// requests, time) and performs what it asks for. Everything that touches the machine or the store runs on the
 /// loop's thread; the other threads only post to it.
 /// </summary>
-internal sealed class HoldRunner : IDisposable
+internal sealed partial class HoldRunner : IDisposable
 {
     private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(250);
 
@@ -31,7 +31,6 @@ internal sealed class HoldRunner : IDisposable
     private readonly UserAccount? _user;
     private readonly List<BoundListener> _listeners = new();
     private readonly Dictionary<int, ChildProcess> _children = new();
-    private readonly HashSet<int> _watched = new();
     private readonly BlockingCollection<Action> _inbox = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly List<IDisposable> _signals = new();
@@ -76,6 +75,7 @@ internal sealed class HoldRunner : IDisposable
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal(() => Feed(new HoldEvent.Stop("SIGTERM")))));
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal(() => Feed(new HoldEvent.Stop("SIGINT")))));
 
+        BecomeSubreaper();
         Perform(_machine.Start(DateTime.UtcNow));
         DateTime nextWatch = DateTime.UtcNow + WatchInterval;
         while (_exitCode is null)
@@ -98,6 +98,7 @@ internal sealed class HoldRunner : IDisposable
                 nextWatch = now + WatchInterval;
             }
         }
+        KillEverythingBelow();
         _shutdown.Cancel();
         Task.WaitAll(new[] { notifications, control }, TimeSpan.FromSeconds(5));
         return _exitCode.Value;
@@ -116,6 +117,7 @@ internal sealed class HoldRunner : IDisposable
             _reloadAskedAt = Stopwatch.GetTimestamp();
         }
         Perform(_machine.Handle(e, DateTime.UtcNow));
+        AfterEvent(e);
     }
 
     private void Perform(IReadOnlyList<HoldAction> actions)
@@ -142,7 +144,7 @@ internal sealed class HoldRunner : IDisposable
                     Send(signal.Pid, signal.Which);
                     break;
                 case HoldAction.Watch watch:
-                    _watched.Add(watch.Pid);
+                    Watch(watch.Pid);
                     break;
                 case HoldAction.Exit exit:
                     _exitCode = exit.Code;
@@ -167,6 +169,7 @@ internal sealed class HoldRunner : IDisposable
         }
         int pid = child.ProcessId;
         _children[pid] = child;
+        HoldChild(pid);
         if (_reloadAskedAt != 0)
         {
             double ms = Stopwatch.GetElapsedTime(_reloadAskedAt).TotalMilliseconds;
@@ -180,6 +183,7 @@ internal sealed class HoldRunner : IDisposable
     private void OnChildExited(int pid, ChildExitStatus status)
     {
         _children.Remove(pid);
+        Release(pid);
         ExitStatus how = !status.IsKnown ? default
             : status.Signal != 0 ? new ExitStatus(null, status.Signal, SignalNames.Name(status.Signal))
             : new ExitStatus(status.ExitCode, null);
@@ -190,13 +194,11 @@ internal sealed class HoldRunner : IDisposable
     {
         try
         {
-            if (_children.TryGetValue(pid, out ChildProcess? child))
+            // A pid held neither as a child nor by a pidfd has ended (its end is on its way to the machine): its
+            // number may be another process's by now, so it is not signalled.
+            if (!SendHeld(pid, which) && _children.TryGetValue(pid, out ChildProcess? child))
             {
                 _ = which == HoldSignal.Kill ? child.Kill() : child.Signal(PosixSignal.SIGTERM);
-            }
-            else
-            {
-                SignalNames.Send(pid, which); // a MAINPID= that is not our child
             }
         }
         catch (FdPassingException e)
@@ -230,20 +232,6 @@ internal sealed class HoldRunner : IDisposable
         }
     }
 
-    private void CheckWatched()
-    {
-        foreach (int pid in _watched)
-        {
-            // A main pid whose parent does not reap it (it was orphaned where nothing reaps) has ended all the same.
-            if (!SignalNames.IsAlive(pid) || PosixNatives.Current.ReadProcessStatus(pid) is not { HasExited: false })
-            {
-                _watched.Remove(pid);
-                Feed(new HoldEvent.Exited(pid, default));
-                return; // the set changed; the rest are looked at next time
-            }
-        }
-    }
-
     private async Task ReceiveNotificationsAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -253,8 +241,14 @@ internal sealed class HoldRunner : IDisposable
                 ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
                 // Read at once: the sender may exit (and its lineage go) while the loop is busy.
                 ProcessLineage sender = ProcessLineage.Read(n.Sender.ProcessId);
-                ProcessLineage? named = n.MainPid is { } mainPid and > 1 ? ProcessLineage.Read(mainPid) : null;
-                _inbox.Add(() => OnNotification(n, sender, named));
+                // The pidfd first: the lineage read after it is that process's while it has not ended since.
+                ProcessHandle? mainHandle = n.MainPid is { } mainPid and > 1 ? ProcessHandle.Open(mainPid) : null;
+                ProcessLineage? named = n.MainPid is { } m and > 1 ? ProcessLineage.Read(m) : null;
+                if (mainHandle is not null && mainHandle.Pidfd is not null && mainHandle.WaitForExit(0))
+                {
+                    named = ProcessLineage.Gone(mainHandle.Pid);
+                }
+                _inbox.Add(() => OnNotification(n, sender, named, mainHandle));
             }
             catch (MalformedNotificationException e)
             {
@@ -270,6 +264,20 @@ internal sealed class HoldRunner : IDisposable
             {
                 return;
             }
+        }
+    }
+
+    private void OnNotification(ServiceNotification n, ProcessLineage sender, ProcessLineage? named, ProcessHandle? mainHandle)
+    {
+        _namedMain = mainHandle; // taken by Watch where the machine accepts the MAINPID=; closed below otherwise
+        try
+        {
+            OnNotification(n, sender, named);
+        }
+        finally
+        {
+            _namedMain?.Dispose();
+            _namedMain = null;
         }
     }
 

@@ -37,6 +37,17 @@ internal static class SignalNames
         }
     }
 
+    /// <summary>As <see cref="Send"/>; false where the process is gone (ESRCH).</summary>
+    public static bool SendIfAlive(int pid, HoldSignal which)
+    {
+        if (!IsAlive(pid))
+        {
+            return false;
+        }
+        Send(pid, which);
+        return true;
+    }
+
     /// <summary>kill(pid, 0): false once the process is gone (ESRCH).</summary>
     public static bool IsAlive(int pid)
     {

@@ -132,6 +132,8 @@ internal static class Requirements
         "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
         // Opening beneath a directory without following links (fdpass serve).
         "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
+        // Processes held by pidfd, the child subreaper, open files compared (fdpass hold).
+        "SYS_pidfd_open", "SYS_pidfd_send_signal", "SYS_kcmp", "KCMP_FILE", "PR_SET_CHILD_SUBREAPER",
     };
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
@@ -216,6 +218,9 @@ internal static class Requirements
         new("shm_unlink", "int", "byte*"),
         // syscall(SYS_openat2, dirfd, path, &how, sizeof how): no C library here exports openat2 itself.
         new("syscall", "nint", "nint", "nint", "byte*", "void*", "nuint"),
+        // syscall(SYS_pidfd_open / SYS_pidfd_send_signal / SYS_kcmp, ...): five numbers, the unused ones 0 (fdpass hold).
+        new("syscall_args", "nint", "nint", "nint", "nint", "nint", "nint", "nint"),
+        new("prctl", "int", "int", "nuint", "nuint", "nuint", "nuint"),
     };
 
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };
