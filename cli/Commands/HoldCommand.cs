@@ -90,7 +90,9 @@ internal static class HoldCommand
             FdStoreMax = storeMax,
             ControlPath = control,
         };
-        using var runner = new HoldRunner(options, new ServerLog(output));
+        // Log writes never block the loop: an output nobody reads must not stop signals, --status or reloads.
+        using var log = ServerLog.NonBlocking(output);
+        using var runner = new HoldRunner(options, log);
         return runner.Run();
     }
 

@@ -77,6 +77,7 @@ internal sealed partial class HoldRunner : IDisposable
 
         BecomeSubreaper();
         Perform(_machine.Start(DateTime.UtcNow));
+        PublishKnownPids();
         DateTime nextWatch = DateTime.UtcNow + WatchInterval;
         while (_exitCode is null)
         {
@@ -95,6 +96,7 @@ internal sealed partial class HoldRunner : IDisposable
             if (now >= nextWatch)
             {
                 CheckWatched();
+                LogEndedThrottleWindows(now);
                 nextWatch = now + WatchInterval;
             }
         }
@@ -118,6 +120,7 @@ internal sealed partial class HoldRunner : IDisposable
         }
         Perform(_machine.Handle(e, DateTime.UtcNow));
         AfterEvent(e);
+        PublishKnownPids();
     }
 
     private void Perform(IReadOnlyList<HoldAction> actions)
@@ -241,6 +244,10 @@ internal sealed partial class HoldRunner : IDisposable
                 ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
                 // Read at once: the sender may exit (and its lineage go) while the loop is busy.
                 ProcessLineage sender = ProcessLineage.Read(n.Sender.ProcessId);
+                if (!Admit(n, sender))
+                {
+                    continue; // a stranger's, or too many waiting: closed here, at once, with its descriptors
+                }
                 // The pidfd first: the lineage read after it is that process's while it has not ended since.
                 ProcessHandle? mainHandle = n.MainPid is { } mainPid and > 1 ? ProcessHandle.Open(mainPid) : null;
                 ProcessLineage? named = n.MainPid is { } m and > 1 ? ProcessLineage.Read(m) : null;
@@ -248,11 +255,15 @@ internal sealed partial class HoldRunner : IDisposable
                 {
                     named = ProcessLineage.Gone(mainHandle.Pid);
                 }
-                _inbox.Add(() => OnNotification(n, sender, named, mainHandle));
+                _inbox.Add(() =>
+                {
+                    Interlocked.Decrement(ref _waitingNotifications);
+                    OnNotification(n, sender, named, mainHandle);
+                });
             }
             catch (MalformedNotificationException e)
             {
-                _inbox.Add(() => _log.Write(OneLine.Of(e)));
+                LogThrottled(uint.MaxValue, OneLine.Of(e)); // anyone can send one: at most a few lines a window
             }
             catch (FdPassingException e)
             {
