@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -69,13 +70,27 @@ internal sealed partial class HoldRunner
         }
     }
 
-    private void OnMainEnded(int pid, ProcessHandle handle)
+    /// <summary>
+    /// A launcher whose service ended usually exits by itself at once, passing the service's status on (a shell,
+    /// <c>dotnet run</c>); the machine would send it SIGTERM the moment it hears of the end. So where the main pid's
+    /// generation still has its first process, the machine is told <see cref="LauncherGrace"/> later.
+    /// </summary>
+    private static readonly TimeSpan LauncherGrace = TimeSpan.FromMilliseconds(250);
+
+    private void OnMainEnded(int pid, ProcessHandle handle, bool graceGiven = false)
     {
-        if (_held.TryGetValue(pid, out ProcessHandle? held) && held == handle)
+        if (!_held.TryGetValue(pid, out ProcessHandle? held) || held != handle)
         {
-            Release(pid);
-            Feed(new HoldEvent.Exited(pid, default));
+            return;
         }
+        if (!graceGiven && _machine.Find(pid) is { } g && g.Pid != pid && _children.ContainsKey(g.Pid))
+        {
+            Task.Delay(LauncherGrace, CancellationToken.None).ContinueWith(
+                _ => _inbox.Add(() => OnMainEnded(pid, handle, graceGiven: true)), TaskScheduler.Default);
+            return;
+        }
+        Release(pid);
+        Feed(new HoldEvent.Exited(pid, default));
     }
 
     /// <summary>Where the kernel has no pidfds: the main pids are looked at by number, every <see cref="WatchInterval"/>.</summary>
@@ -91,6 +106,21 @@ internal sealed partial class HoldRunner
                 return; // the set changed; the rest are looked at next time
             }
         }
+    }
+
+    /// <summary>Closes every pidfd hold still holds (main pids, first processes, orphans).</summary>
+    private void DisposeHeld()
+    {
+        foreach (ProcessHandle handle in _held.Values)
+        {
+            handle.Dispose();
+        }
+        _held.Clear();
+        foreach ((ProcessHandle handle, _) in _orphans.Values)
+        {
+            handle.Dispose();
+        }
+        _orphans.Clear();
     }
 
     /// <summary>Signals the very process the machine means: by its pidfd where hold holds one.</summary>

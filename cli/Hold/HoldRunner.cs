@@ -424,6 +424,7 @@ internal sealed partial class HoldRunner : IDisposable
             }
         }
         _store.Dispose();
+        DisposeHeld();
         _shutdown.Dispose();
     }
 }
