@@ -10,7 +10,7 @@ requests it has, says STOPPING=1 and exits 0.
 
 FILE, read at start, names the release's behaviour: 'ok' (or no file), 'exit' (exits 3 at start, before READY=1),
 'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1),
-'ready-exit' (says READY=1, then exits 4 at once), 'eventfds' (stores two eventfds as 'ev', then the first
+'ready-exit' (says READY=1, then exits 4 half a second later), 'eventfds' (stores two eventfds as 'ev', then the first
 again as 'ev-again'), 'double-fork' (before READY=1, leaves a grandchild in a new session that keeps the listener
 and ignores SIGTERM, as a daemon that double-forks does; prints its pid), 'barrier' (after READY=1: STATUS=, libsystemd's sd_notify_barrier, then a BARRIER=1 that also carries a STATUS=;
 prints on standard error what each barrier returned).
@@ -152,6 +152,7 @@ def main():
         barriers()
     if behaviour[0] == "ready-exit":
         print(f"hold_app {os.getpid()}: this release exits right after READY=1", file=sys.stderr, flush=True)
+        time.sleep(0.5)  # as a release that crashes as it begins to serve: after its READY=1 has been read
         sys.exit(4)
 
     # A short accept timeout, so that SIGTERM is noticed; every generation shares the listener's queue, so a
