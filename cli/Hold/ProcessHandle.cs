@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
 
@@ -36,16 +37,16 @@ internal sealed class ProcessHandle : IDisposable
         return native.ErrnoName(errno) == "ESRCH" ? null : new ProcessHandle(pid, null);
     }
 
-    /// <summary>Sends the signal to this process, never to another that took its number; false where it has ended.</summary>
+    /// <summary>Sends the signal (<paramref name="stop"/> for <see cref="HoldSignal.Term"/>) to this process, never to another that took its number; false where it has ended.</summary>
     /// <exception cref="FdPassingException">The signal could not be sent (EPERM, say).</exception>
-    public bool Signal(HoldSignal which)
+    public bool Signal(HoldSignal which, PosixSignal stop = PosixSignal.SIGTERM)
     {
         PosixNative native = PosixNatives.Current;
         if (_pidfd is null)
         {
-            return SignalNames.SendIfAlive(Pid, which);
+            return SignalNames.SendIfAlive(Pid, which, stop);
         }
-        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(System.Runtime.InteropServices.PosixSignal.SIGTERM);
+        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(stop);
         int errno = native.SignalPidfd(_pidfd, number);
         if (errno == 0)
         {
@@ -55,7 +56,7 @@ internal sealed class ProcessHandle : IDisposable
         {
             return false;
         }
-        throw native.Error("pidfd_send_signal", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : "SIGTERM")} to pid {Pid}");
+        throw native.Error("pidfd_send_signal", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : stop.ToString())} to pid {Pid}");
     }
 
     /// <summary>Waits up to <paramref name="timeoutMilliseconds"/> (0: a look) for the process to end; true once it has.</summary>
