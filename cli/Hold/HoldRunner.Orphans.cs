@@ -49,10 +49,19 @@ internal sealed partial class HoldRunner
         PosixNative native = PosixNatives.Current;
         int self = Environment.ProcessId;
         var generations = _machine.Generations.ToDictionary(g => g.Pid, g => g.Number);
-        var alive = new HashSet<int>();
+        // One read of the process table; the chains are walked in it (every 250 ms, so it must stay cheap).
+        var table = new Dictionary<int, ProcessStatus>();
         foreach (int pid in native.ProcessIds())
         {
-            if (pid == self || _children.ContainsKey(pid) || native.ReadProcessStatus(pid) is not { } status)
+            if (native.ReadProcessStatus(pid) is { } status)
+            {
+                table[pid] = status;
+            }
+        }
+        var alive = new HashSet<int>();
+        foreach ((int pid, ProcessStatus status) in table)
+        {
+            if (pid == self || _children.ContainsKey(pid))
             {
                 continue;
             }
@@ -61,10 +70,16 @@ internal sealed partial class HoldRunner
                 Orphan(pid, status);
                 continue;
             }
-            ProcessLineage lineage = ProcessLineage.Read(pid);
-            if (lineage.Presence == ProcessPresence.Running && lineage.Ancestors.FirstOrDefault(generations.ContainsKey) is int first and > 0)
+            int generation = 0;
+            int parent = status.ParentPid;
+            for (int depth = 0; parent > 1 && depth < 64 && generation == 0; depth++)
             {
-                _seenBelow[pid] = generations[first];
+                generation = generations.GetValueOrDefault(parent);
+                parent = table.TryGetValue(parent, out ProcessStatus up) ? up.ParentPid : 0;
+            }
+            if (generation > 0 && !status.HasExited)
+            {
+                _seenBelow[pid] = generation;
                 alive.Add(pid);
             }
         }

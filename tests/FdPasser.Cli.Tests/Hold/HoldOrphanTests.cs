@@ -51,4 +51,47 @@ public sealed class HoldOrphanTests
             }
         }
     }
+
+    [Fact]
+    public void A_child_left_behind_by_a_drained_generation_is_killed_when_that_generation_has_ended_and_hold_goes_on()
+    {
+        HoldApp.SkipUnlessAvailable();
+        using HoldProcess hold = HoldProcess.Start();
+        File.WriteAllText(hold.ReleaseFile, "leave-child");
+        hold.Signal("HUP");
+        hold.AssertLogged("generation 2 (pid", "is ready", Patience);
+        DateTime deadline = DateTime.UtcNow + Patience;
+        Match m;
+        while (!(m = Regex.Match(hold.Output, @"hold_app \d+: left child (\d+)")).Success && DateTime.UtcNow < deadline)
+        {
+            System.Threading.Thread.Sleep(50);
+        }
+        Assert.True(m.Success, hold.Output);
+        int left = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        try
+        {
+            System.Threading.Thread.Sleep(1000); // seen below generation 2 by at least one look
+            File.WriteAllText(hold.ReleaseFile, "ok");
+            hold.Signal("HUP");
+            hold.AssertLogged($"generation 2 (pid {hold.PidOf(2)})", "drained and exited", Patience);
+
+            hold.AssertLogged("orphan(s), as ", $": {left}", Patience);
+            deadline = DateTime.UtcNow + Patience;
+            while (HoldProcess.IsRunning(left) && DateTime.UtcNow < deadline)
+            {
+                System.Threading.Thread.Sleep(50);
+            }
+            Assert.False(HoldProcess.IsRunning(left), $"the child generation 2 left (pid {left}) still runs:\n{hold.Output}");
+            Assert.False(hold.HasExited);
+            Assert.Contains($"generation 3 pid {hold.PidOf(3)} ready", hold.Control("status").Stdout, StringComparison.Ordinal);
+            Assert.Equal(0, hold.Stop("TERM"));
+        }
+        finally
+        {
+            if (HoldProcess.IsRunning(left))
+            {
+                Exec.Run("kill", new[] { "-KILL", left.ToString(CultureInfo.InvariantCulture) });
+            }
+        }
+    }
 }

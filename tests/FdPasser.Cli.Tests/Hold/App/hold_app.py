@@ -11,7 +11,8 @@ requests it has, says STOPPING=1 and exits 0.
 FILE, read at start, names the release's behaviour: 'ok' (or no file), 'exit' (exits 3 at start, before READY=1),
 'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1),
 'ready-exit' (says READY=1, then exits 4 half a second later), 'eventfds' (stores two eventfds as 'ev', then the first
-again as 'ev-again'), 'double-fork' (before READY=1, leaves a grandchild in a new session that keeps the listener
+again as 'ev-again'), 'leave-child' (before READY=1, starts `sleep 600` as its child and
+prints its pid; the child outlives the app), 'double-fork' (before READY=1, leaves a grandchild in a new session that keeps the listener
 and ignores SIGTERM, as a daemon that double-forks does; prints its pid), 'barrier' (after READY=1: STATUS=, libsystemd's sd_notify_barrier, then a BARRIER=1 that also carries a STATUS=;
 prints on standard error what each barrier returned).
 
@@ -24,6 +25,7 @@ import select
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -142,6 +144,10 @@ def main():
         time.sleep(float(behaviour[1]))
     if behaviour[0] == "double-fork":
         double_fork()
+    if behaviour[0] == "leave-child":
+        child = subprocess.Popen(["sleep", "600"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        print(f"hold_app {os.getpid()}: left child {child.pid}", file=sys.stderr, flush=True)
     if behaviour[0] == "eventfds":
         first, second = os.eventfd(0, os.EFD_CLOEXEC), os.eventfd(0, os.EFD_CLOEXEC)
         daemon.notify("FDSTORE=1\nFDNAME=ev", fds=[first, second])
