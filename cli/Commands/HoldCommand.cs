@@ -16,8 +16,8 @@ internal static class HoldCommand
         var a = ArgumentReader.Parse(
             "hold",
             args,
-            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control", "--env", "--env-file",
-             .. HoldOperatorOptions.Valued],
+            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--settle-time", "--fd-store-max", "--control", "--env",
+             "--env-file", .. HoldOperatorOptions.Valued],
             ["--reload", "--status", .. HoldOperatorOptions.Flags],
             firstPositionalEndsOptions: true);
         if (a.HelpRequested)
@@ -81,6 +81,7 @@ internal static class HoldCommand
         {
             ReadyTimeout = Seconds(a, "--ready-timeout", 30, allowZero: true) is { } ready && ready > TimeSpan.Zero ? ready : null,
             StopTimeout = Seconds(a, "--stop-timeout", 30, allowZero: false)!.Value,
+            SettleTime = Seconds(a, "--settle-time", 2, allowZero: true)!.Value,
         };
         timings = HoldOperatorOptions.Timings(a, timings);
         int storeMax = 16;
@@ -123,7 +124,9 @@ internal static class HoldCommand
         {
             ControlPath.PrepareDirectory(control, ownUid);
         }
-        using var runner = new HoldRunner(options, new ServerLog(output));
+        // Log writes never block the loop: an output nobody reads must not stop signals, --status or reloads.
+        using var log = ServerLog.NonBlocking(output);
+        using var runner = new HoldRunner(options, log);
         return runner.Run();
     }
 

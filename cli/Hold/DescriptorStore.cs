@@ -24,7 +24,7 @@ internal sealed record StoredDescriptor(string Name, SafeHandle Handle, FileIden
 
 /// <summary>
 /// The descriptors generations stored with FDSTORE=1, held across restarts and passed to every later generation
-/// under their names, oldest first. The same file (st_dev, st_ino) is kept once; at most <c>capacity</c> are held.
+/// under their names, oldest first. The same open file (kcmp, see <see cref="FileIdentities"/>) is kept once; at most <c>capacity</c> are held.
 /// The store owns what it holds; whatever it does not keep it closes at once.
 /// </summary>
 internal sealed class DescriptorStore : IDisposable
@@ -33,10 +33,14 @@ internal sealed class DescriptorStore : IDisposable
     public const string DefaultName = "stored";
 
     private readonly List<StoredDescriptor> _entries = new();
+    private readonly Func<SafeHandle, FileIdentity, StoredDescriptor, bool> _same;
 
-    public DescriptorStore(int capacity)
+    /// <param name="capacity">At most this many are held.</param>
+    /// <param name="same">Whether a descriptor is one already stored; <see cref="FileIdentities.Same"/> where null.</param>
+    public DescriptorStore(int capacity, Func<SafeHandle, FileIdentity, StoredDescriptor, bool>? same = null)
     {
         Capacity = capacity;
+        _same = same ?? ((handle, identity, e) => FileIdentities.Same(handle, identity, e.Handle, e.Identity));
     }
 
     public int Capacity { get; }
@@ -46,7 +50,7 @@ internal sealed class DescriptorStore : IDisposable
     /// <summary>Takes ownership of <paramref name="handle"/>: stores it, or closes it and says why not.</summary>
     public StoreResult Add(string name, SafeHandle handle, FileIdentity identity, int fromPid, out StoredDescriptor? existing)
     {
-        existing = _entries.Find(e => e.Identity == identity);
+        existing = _entries.Find(e => _same(handle, identity, e));
         StoreResult result = !FdPasser.Systemd.DescriptorNames.IsValid(name) ? StoreResult.BadName
             : existing is not null ? StoreResult.Duplicate
             : _entries.Count >= Capacity ? StoreResult.Full

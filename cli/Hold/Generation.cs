@@ -55,6 +55,9 @@ internal sealed class Generation
     /// <summary>When a Starting generation is rolled back for not being ready.</summary>
     public DateTime? ReadyDeadline { get; set; }
 
+    /// <summary>When a Ready generation has settled and the ready ones before it drain; null once it has (or where none was before it).</summary>
+    public DateTime? SettleAt { get; set; }
+
     /// <summary>When a generation sent SIGTERM gets SIGKILL.</summary>
     public DateTime? KillAt { get; set; }
 

@@ -5,8 +5,8 @@ internal static class HoldHelp
 {
     public const string Text = """
         Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [--user USER] [--env NAME=VALUE]
-                           [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS] [--fd-store-max N]
-                           [--control PATH] [--ready notify|listening] [--stop-signal SIG]
+                           [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS] [--settle-time SECONDS]
+                           [--fd-store-max N] [--control PATH] [--ready notify|listening] [--stop-signal SIG]
                            [--start-limit-burst N [--start-limit-interval SECONDS]] [--] COMMAND [ARGS...]
                fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]
                fdpass hold --status [--control PATH]
@@ -16,7 +16,7 @@ internal static class HoldHelp
         with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID; FDPASS_GENERATION, the number of this start
         as the log and --status count them (every start, a rolled-back one too); and NOTIFY_SOCKET pointing at
         fdpass hold, which speaks systemd's notify protocol as the service manager:
-          READY=1           the generation serves; the one before it is sent SIGTERM and drains
+          READY=1           the generation serves; the one before it drains once it has settled
           STATUS=TEXT       shown by --status and logged
           STOPPING=1        logged; the generation is expected to exit
           MAINPID=PID       PID (the first process or one below it) gets SIGTERM instead of the first process;
@@ -30,10 +30,10 @@ internal static class HoldHelp
         other processes are ignored.
 
         Reload (SIGHUP, or 'fdpass hold --reload'): starts the next generation with every listener and stored
-        descriptor. When it says READY=1 the previous one gets SIGTERM (then SIGKILL after --stop-timeout); several
-        old generations may drain at once. A reload asked for while one is starting waits for it (one is queued).
-        Rollback: a generation that exits before READY=1, or is not ready within --ready-timeout, is killed and the
-        running generation keeps serving; the log says why.
+        descriptor. Once it has been ready for --settle-time the previous one gets SIGTERM (then SIGKILL after
+        --stop-timeout); several old generations may drain at once. A reload asked for while one is starting waits for it (one is queued).
+        Rollback: a generation that exits before READY=1 or within --settle-time of it, or is not ready within
+        --ready-timeout, is killed and the running generation keeps serving; the log says why.
         Crash: a generation that exits unasked is started again, after 0.1 s, doubling for each failure in a row up
         to 10 s; the listeners stay open meanwhile, so connections wait in the backlog.
         SIGTERM or SIGINT: every generation gets SIGTERM (SIGKILL after --stop-timeout; a second signal kills at
@@ -60,6 +60,10 @@ internal static class HoldHelp
                                 Roll back a generation not ready within this time (default 30; 0 waits for ever).
           --stop-timeout SECONDS
                                 SIGKILL a generation that has not exited this long after SIGTERM (default 30).
+          --settle-time SECONDS
+                                Keep the previous generation serving until the new one has been ready this long,
+                                and roll back to it when the new one exits sooner (default 2; 0 drains it at
+                                READY=1).
           --fd-store-max N      Keep at most N stored descriptors (default 16; 0 turns FDSTORE=1 away).
           --control PATH        The control socket of --reload and --status (mode 0600; default
                                 /run/fdpass-hold.sock for root, else $XDG_RUNTIME_DIR/fdpass-hold.sock, else

@@ -46,6 +46,7 @@ internal sealed partial class HoldMachine
             {
                 next = Earliest(next, g.State == GenerationState.Starting ? g.ReadyDeadline : null);
                 next = Earliest(next, g.Killed ? null : g.KillAt);
+                next = Earliest(next, g.State == GenerationState.Ready ? g.SettleAt : null);
             }
             return next;
         }
@@ -276,17 +277,13 @@ internal sealed partial class HoldMachine
         g.State = GenerationState.Ready;
         g.ReadyAt = _now;
         g.ReadyDeadline = null;
-        ReloadsReady(g);
         NoteReady();
         double seconds = (_now - g.StartedAt).TotalSeconds;
         Log($"{g.Describe()} is ready after {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
-        foreach (Generation old in _generations)
+        DrainOrSettle(g);
+        if (g.SettleAt is null)
         {
-            if (old != g && old.State == GenerationState.Ready)
-            {
-                Terminate(old, GenerationState.Draining);
-                Log($"{old.Describe()} drains: sent {_timings.StopSignalName} (SIGKILL in {Seconds(_timings.StopTimeout)})");
-            }
+            ReloadsReady(g);
         }
         RunQueuedReload();
     }
@@ -341,6 +338,11 @@ internal sealed partial class HoldMachine
                 Log(line);
                 ReloadsFailed(g.Number, g.MainPid, line);
                 HintAtFirstFailure();
+                break;
+            case GenerationState.Ready when g.SettleAt is not null && Serving is not null:
+                string rolledBack = RolledBackWhileSettling(g, how);
+                Log(rolledBack);
+                ReloadsFailed(g.Number, g.MainPid, rolledBack);
                 break;
             case GenerationState.Ready:
                 _failuresInARow = g.ReadyAt is { } ready && _now - ready >= _timings.StableAfter ? 0 : _failuresInARow;
@@ -442,6 +444,7 @@ internal sealed partial class HoldMachine
 
     private void OnTick()
     {
+        SettleDue();
         foreach (Generation g in _generations)
         {
             if (g.State == GenerationState.Starting && g.ReadyDeadline is { } deadline && _now >= deadline)

@@ -31,7 +31,6 @@ internal sealed partial class HoldRunner : IDisposable
     private readonly UserAccount? _user;
     private readonly List<BoundListener> _listeners = new();
     private readonly Dictionary<int, ChildProcess> _children = new();
-    private readonly HashSet<int> _watched = new();
     private readonly BlockingCollection<Action> _inbox = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly List<IDisposable> _signals = new();
@@ -76,7 +75,9 @@ internal sealed partial class HoldRunner : IDisposable
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal(() => Feed(new HoldEvent.Stop("SIGTERM")))));
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal(() => Feed(new HoldEvent.Stop("SIGINT")))));
 
+        BecomeSubreaper();
         Perform(_machine.Start(DateTime.UtcNow));
+        PublishKnownPids();
         DateTime nextWatch = DateTime.UtcNow + WatchInterval;
         while (_exitCode is null)
         {
@@ -96,9 +97,11 @@ internal sealed partial class HoldRunner : IDisposable
             {
                 CheckWatched();
                 ProbeListening();
+                LogEndedThrottleWindows(now);
                 nextWatch = now + WatchInterval;
             }
         }
+        KillEverythingBelow();
         _shutdown.Cancel();
         Task.WaitAll(new[] { notifications, control }, TimeSpan.FromSeconds(5));
         return _exitCode.Value;
@@ -117,6 +120,8 @@ internal sealed partial class HoldRunner : IDisposable
             _reloadAskedAt = Stopwatch.GetTimestamp();
         }
         Perform(_machine.Handle(e, DateTime.UtcNow));
+        AfterEvent(e);
+        PublishKnownPids();
         CheckNewlyReady();
     }
 
@@ -144,7 +149,7 @@ internal sealed partial class HoldRunner : IDisposable
                     Send(signal.Pid, signal.Which);
                     break;
                 case HoldAction.Watch watch:
-                    _watched.Add(watch.Pid);
+                    Watch(watch.Pid);
                     break;
                 case HoldAction.ReloadAnswered answered:
                     AnswerWaiter(answered);
@@ -172,6 +177,7 @@ internal sealed partial class HoldRunner : IDisposable
         }
         int pid = child.ProcessId;
         _children[pid] = child;
+        HoldChild(pid);
         if (_reloadAskedAt != 0)
         {
             double ms = Stopwatch.GetElapsedTime(_reloadAskedAt).TotalMilliseconds;
@@ -185,6 +191,7 @@ internal sealed partial class HoldRunner : IDisposable
     private void OnChildExited(int pid, ChildExitStatus status)
     {
         _children.Remove(pid);
+        Release(pid);
         ExitStatus how = !status.IsKnown ? default
             : status.Signal != 0 ? new ExitStatus(null, status.Signal, SignalNames.Name(status.Signal))
             : new ExitStatus(status.ExitCode, null);
@@ -195,13 +202,11 @@ internal sealed partial class HoldRunner : IDisposable
     {
         try
         {
-            if (_children.TryGetValue(pid, out ChildProcess? child))
+            // A pid held neither as a child nor by a pidfd has ended (its end is on its way to the machine): its
+            // number may be another process's by now, so it is not signalled.
+            if (!SendHeld(pid, which) && _children.TryGetValue(pid, out ChildProcess? child))
             {
                 _ = which == HoldSignal.Kill ? child.Kill() : child.Signal(_options.StopSignal);
-            }
-            else
-            {
-                SignalNames.Send(pid, which, _options.StopSignal); // a MAINPID= that is not our child
             }
         }
         catch (FdPassingException e)
@@ -235,20 +240,6 @@ internal sealed partial class HoldRunner : IDisposable
         }
     }
 
-    private void CheckWatched()
-    {
-        foreach (int pid in _watched)
-        {
-            // A main pid whose parent does not reap it (it was orphaned where nothing reaps) has ended all the same.
-            if (!SignalNames.IsAlive(pid) || PosixNatives.Current.ReadProcessStatus(pid) is not { HasExited: false })
-            {
-                _watched.Remove(pid);
-                Feed(new HoldEvent.Exited(pid, default));
-                return; // the set changed; the rest are looked at next time
-            }
-        }
-    }
-
     private async Task ReceiveNotificationsAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -258,12 +249,26 @@ internal sealed partial class HoldRunner : IDisposable
                 ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
                 // Read at once: the sender may exit (and its lineage go) while the loop is busy.
                 ProcessLineage sender = ProcessLineage.Read(n.Sender.ProcessId);
-                ProcessLineage? named = n.MainPid is { } mainPid and > 1 ? ProcessLineage.Read(mainPid) : null;
-                _inbox.Add(() => OnNotification(n, sender, named));
+                if (!Admit(n, sender))
+                {
+                    continue; // a stranger's, or too many waiting: closed here, at once, with its descriptors
+                }
+                // The pidfd first: the lineage read after it is that process's while it has not ended since.
+                ProcessHandle? mainHandle = n.MainPid is { } mainPid and > 1 ? ProcessHandle.Open(mainPid) : null;
+                ProcessLineage? named = n.MainPid is { } m and > 1 ? ProcessLineage.Read(m) : null;
+                if (mainHandle is not null && mainHandle.Pidfd is not null && mainHandle.WaitForExit(0))
+                {
+                    named = ProcessLineage.Gone(mainHandle.Pid);
+                }
+                _inbox.Add(() =>
+                {
+                    Interlocked.Decrement(ref _waitingNotifications);
+                    OnNotification(n, sender, named, mainHandle);
+                });
             }
             catch (MalformedNotificationException e)
             {
-                _inbox.Add(() => _log.Write(OneLine.Of(e)));
+                LogThrottled(uint.MaxValue, OneLine.Of(e)); // anyone can send one: at most a few lines a window
             }
             catch (FdPassingException e)
             {
@@ -275,6 +280,20 @@ internal sealed partial class HoldRunner : IDisposable
             {
                 return;
             }
+        }
+    }
+
+    private void OnNotification(ServiceNotification n, ProcessLineage sender, ProcessLineage? named, ProcessHandle? mainHandle)
+    {
+        _namedMain = mainHandle; // taken by Watch where the machine accepts the MAINPID=; closed below otherwise
+        try
+        {
+            OnNotification(n, sender, named);
+        }
+        finally
+        {
+            _namedMain?.Dispose();
+            _namedMain = null;
         }
     }
 
@@ -411,6 +430,7 @@ internal sealed partial class HoldRunner : IDisposable
             }
         }
         _store.Dispose();
+        DisposeHeld();
         _shutdown.Dispose();
     }
 }

@@ -29,4 +29,9 @@ internal sealed record HoldTimings
 
     /// <summary>The name of the signal that asks a generation to stop, for the log (<c>--stop-signal</c>).</summary>
     public string StopSignalName { get; init; } = "SIGTERM";
+    /// <summary>
+    /// A new generation replaces the previous ready one only once it has been ready this long; one that dies sooner is
+    /// rolled back to it. Zero drains the previous one at READY=1.
+    /// </summary>
+    public TimeSpan SettleTime { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -37,6 +37,29 @@ internal static class SignalNames
         }
     }
 
+    /// <summary>As <see cref="Send"/>; false where the process is gone (ESRCH).</summary>
+    public static bool SendIfAlive(int pid, HoldSignal which, PosixSignal stop = PosixSignal.SIGTERM)
+    {
+        if (!IsAlive(pid))
+        {
+            return false;
+        }
+        if (which == HoldSignal.Kill || stop == PosixSignal.SIGTERM)
+        {
+            Send(pid, which);
+        }
+        else
+        {
+            PosixNative native = PosixNatives.Current;
+            int errno = native.Kill(pid, native.SignalNumber(stop));
+            if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
+            {
+                throw native.Error("kill", errno, $"sending {stop} to pid {pid}");
+            }
+        }
+        return true;
+    }
+
     /// <summary>kill(pid, 0): false once the process is gone (ESRCH).</summary>
     public static bool IsAlive(int pid)
     {

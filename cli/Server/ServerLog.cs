@@ -8,7 +8,7 @@ namespace FdPasser.Cli.Server;
 /// One line per event, time-stamped, written whole (requests from many clients do not interleave within a line).
 /// Control characters a client put in its request are escaped, so a request cannot forge a line.
 /// </summary>
-internal sealed class ServerLog
+internal sealed partial class ServerLog
 {
     private readonly TextWriter _writer;
     private readonly object _gate = new();
@@ -21,6 +21,11 @@ internal sealed class ServerLog
     public void Write(string line)
     {
         string stamp = DateTime.Now.ToString("yyyy-MM-ddTHH:mm:ss.fff", CultureInfo.InvariantCulture);
+        if (_pending is not null)
+        {
+            Enqueue($"{stamp} {OneLine.Escape(line)}");
+            return;
+        }
         lock (_gate)
         {
             _writer.WriteLine($"{stamp} {OneLine.Escape(line)}");

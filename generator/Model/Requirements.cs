@@ -134,6 +134,8 @@ internal static class Requirements
         "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
         // fdpass hold's listeners: SO_REUSEADDR without SO_REUSEPORT.
         "SO_REUSEADDR",
+        // Processes held by pidfd, the child subreaper, open files compared (fdpass hold).
+        "SYS_pidfd_open", "SYS_pidfd_send_signal", "SYS_kcmp", "KCMP_FILE", "PR_SET_CHILD_SUBREAPER",
     };
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
@@ -218,6 +220,9 @@ internal static class Requirements
         new("shm_unlink", "int", "byte*"),
         // syscall(SYS_openat2, dirfd, path, &how, sizeof how): no C library here exports openat2 itself.
         new("syscall", "nint", "nint", "nint", "byte*", "void*", "nuint"),
+        // syscall(SYS_pidfd_open / SYS_pidfd_send_signal / SYS_kcmp, ...): five numbers, the unused ones 0 (fdpass hold).
+        new("syscall_args", "nint", "nint", "nint", "nint", "nint", "nint", "nint"),
+        new("prctl", "int", "int", "nuint", "nuint", "nuint", "nuint"),
     };
 
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };

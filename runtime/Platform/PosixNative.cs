@@ -115,6 +115,23 @@ internal abstract class PosixNative
     /// <summary>Every process this one can see, where <see cref="ReadProcessStatus"/> works.</summary>
     public abstract IReadOnlyList<int> ProcessIds();
 
+    // Processes by pidfd, the child subreaper, open files compared (PosixNativeT.Pidfd.cs)
+
+    /// <summary>pidfd_open(pid, 0): a descriptor that names this process and no later one with its number; null with errno (ESRCH gone, ENOSYS no such call).</summary>
+    public abstract SafeFileHandle? TryOpenPidfd(int pid, out int errno);
+
+    /// <summary>pidfd_send_signal(); 0 or the errno (ESRCH once the process has ended, even if its number was reused).</summary>
+    public abstract int SignalPidfd(SafeHandle pidfd, int signal);
+
+    /// <summary>poll() of a pidfd: true once its process has exited; false when <paramref name="timeoutMilliseconds"/> passed.</summary>
+    public abstract bool WaitForPidfd(SafeHandle pidfd, int timeoutMilliseconds);
+
+    /// <summary>kcmp(KCMP_FILE): 0 where both descriptors are one open file, 1-3 where not; -1 with errno (ENOSYS, EPERM, EBADF).</summary>
+    public abstract int CompareOpenFiles(int pid1, int fd1, int pid2, int fd2, out int errno);
+
+    /// <summary>prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants become this process's children; 0 or the errno.</summary>
+    public abstract int SetChildSubreaper();
+
     // Anonymous shared memory
 
     public abstract bool HasMemfd { get; }

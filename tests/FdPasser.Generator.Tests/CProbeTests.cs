@@ -94,7 +94,7 @@ public class CProbeTests
             sb.Append("#include <").Append(h).Append(">\n");
         }
         // openat2's struct and flags come from the kernel's uapi header, its number from the C library's list.
-        sb.Append("#ifdef __linux__\n#include <linux/openat2.h>\n#include <sys/syscall.h>\n#endif\n");
+        sb.Append("#ifdef __linux__\n#include <linux/openat2.h>\n#include <sys/syscall.h>\n#include <linux/kcmp.h>\n#include <sys/prctl.h>\n#endif\n");
         sb.Append("#define CHECK(cond, what) _Static_assert(cond, what)\n");
         foreach (StructDef s in t.Structs)
         {

@@ -17,6 +17,7 @@ public sealed partial class HoldMachineTests
         RestartDelay = TimeSpan.FromMilliseconds(100),
         MaxRestartDelay = TimeSpan.FromSeconds(1),
         StableAfter = TimeSpan.FromSeconds(10),
+        SettleTime = TimeSpan.Zero, // HoldMachineSettleTests has the settle time
     });
 
     private DateTime _now = T0;

@@ -147,6 +147,11 @@ internal sealed class PlatformConstants
     public required int RESOLVE_NO_SYMLINKS { get; init; }
     public required int RESOLVE_NO_MAGICLINKS { get; init; }
     public required int SO_REUSEADDR { get; init; }
+    public required int SYS_pidfd_open { get; init; }
+    public required int SYS_pidfd_send_signal { get; init; }
+    public required int SYS_kcmp { get; init; }
+    public required int KCMP_FILE { get; init; }
+    public required int PR_SET_CHILD_SUBREAPER { get; init; }
     public required int EPERM { get; init; }
     public required int ENOENT { get; init; }
     public required int EINTR { get; init; }
@@ -283,6 +288,11 @@ internal sealed class PlatformConstants
         RESOLVE_NO_SYMLINKS = TAbi.RESOLVE_NO_SYMLINKS,
         RESOLVE_NO_MAGICLINKS = TAbi.RESOLVE_NO_MAGICLINKS,
         SO_REUSEADDR = TAbi.SO_REUSEADDR,
+        SYS_pidfd_open = TAbi.SYS_pidfd_open,
+        SYS_pidfd_send_signal = TAbi.SYS_pidfd_send_signal,
+        SYS_kcmp = TAbi.SYS_kcmp,
+        KCMP_FILE = TAbi.KCMP_FILE,
+        PR_SET_CHILD_SUBREAPER = TAbi.PR_SET_CHILD_SUBREAPER,
         EPERM = TAbi.EPERM,
         ENOENT = TAbi.ENOENT,
         EINTR = TAbi.EINTR,
@@ -493,6 +503,16 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_RESOLVE_NO_MAGICLINKS { get; }
     static abstract int SO_REUSEADDR { get; }
     static abstract bool Has_SO_REUSEADDR { get; }
+    static abstract int SYS_pidfd_open { get; }
+    static abstract bool Has_SYS_pidfd_open { get; }
+    static abstract int SYS_pidfd_send_signal { get; }
+    static abstract bool Has_SYS_pidfd_send_signal { get; }
+    static abstract int SYS_kcmp { get; }
+    static abstract bool Has_SYS_kcmp { get; }
+    static abstract int KCMP_FILE { get; }
+    static abstract bool Has_KCMP_FILE { get; }
+    static abstract int PR_SET_CHILD_SUBREAPER { get; }
+    static abstract bool Has_PR_SET_CHILD_SUBREAPER { get; }
 
     static abstract int EPERM { get; }
     static abstract int ENOENT { get; }
@@ -671,4 +691,8 @@ internal unsafe interface IPlatformAbi
     static abstract int shm_unlink(byte* a0);
     static abstract bool Has_syscall { get; }
     static abstract nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4);
+    static abstract bool Has_syscall_args { get; }
+    static abstract nint syscall_args(nint a0, nint a1, nint a2, nint a3, nint a4, nint a5);
+    static abstract bool Has_prctl { get; }
+    static abstract int prctl(int a0, nuint a1, nuint a2, nuint a3, nuint a4);
 }

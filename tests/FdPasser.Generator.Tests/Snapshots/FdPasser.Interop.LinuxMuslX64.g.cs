@@ -315,6 +315,16 @@ internal static unsafe partial class LinuxMuslX64
     public const bool Has_RESOLVE_BENEATH = true;
     public const int SO_REUSEADDR = 2;
     public const bool Has_SO_REUSEADDR = true;
+    public const int SYS_pidfd_open = 0x1B2;
+    public const bool Has_SYS_pidfd_open = true;
+    public const int SYS_pidfd_send_signal = 0x1A8;
+    public const bool Has_SYS_pidfd_send_signal = true;
+    public const int SYS_kcmp = 0x138;
+    public const bool Has_SYS_kcmp = true;
+    public const int KCMP_FILE = 0;
+    public const bool Has_KCMP_FILE = true;
+    public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const bool Has_PR_SET_CHILD_SUBREAPER = true;
 
     /// <summary>errno values of linux-musl-x64.</summary>
     public static class Errno
@@ -1305,6 +1315,46 @@ internal static unsafe partial class LinuxMuslX64
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "syscall", ExactSpelling = true)]
         static extern unsafe nint __PInvoke(nint __number_native, nint __dirfd_native, byte* __path_native, global::FdPasser.Interop.LinuxMuslX64.open_how* __how_native, nuint __size_native);
     }
+
+    /// <summary>syscall (syscall_args) in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static nint syscall_args(nint number, nint a1, nint a2, nint a3, nint a4, nint a5)
+    {
+        int __lastError;
+        nint __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(number, a1, a2, a3, a4, a5);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "syscall", ExactSpelling = true)]
+        static extern unsafe nint __PInvoke(nint __number_native, nint __a1_native, nint __a2_native, nint __a3_native, nint __a4_native, nint __a5_native);
+    }
+
+    /// <summary>prctl in libc.so; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(option, arg2, arg3, arg4, arg5);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so", EntryPoint = "prctl", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __option_native, nuint __arg2_native, nuint __arg3_native, nuint __arg4_native, nuint __arg5_native);
+    }
 }
 
 internal static unsafe partial class LinuxMuslX64
@@ -1480,6 +1530,16 @@ internal static unsafe partial class LinuxMuslX64
         public static bool Has_RESOLVE_NO_MAGICLINKS => true;
         public static int SO_REUSEADDR => unchecked((int)LinuxMuslX64.SO_REUSEADDR);
         public static bool Has_SO_REUSEADDR => true;
+        public static int SYS_pidfd_open => unchecked((int)LinuxMuslX64.SYS_pidfd_open);
+        public static bool Has_SYS_pidfd_open => true;
+        public static int SYS_pidfd_send_signal => unchecked((int)LinuxMuslX64.SYS_pidfd_send_signal);
+        public static bool Has_SYS_pidfd_send_signal => true;
+        public static int SYS_kcmp => unchecked((int)LinuxMuslX64.SYS_kcmp);
+        public static bool Has_SYS_kcmp => true;
+        public static int KCMP_FILE => unchecked((int)LinuxMuslX64.KCMP_FILE);
+        public static bool Has_KCMP_FILE => true;
+        public static int PR_SET_CHILD_SUBREAPER => unchecked((int)LinuxMuslX64.PR_SET_CHILD_SUBREAPER);
+        public static bool Has_PR_SET_CHILD_SUBREAPER => true;
 
         public static int EPERM => LinuxMuslX64.Errno.EPERM;
         public static int ENOENT => LinuxMuslX64.Errno.ENOENT;
@@ -1717,5 +1777,9 @@ internal static unsafe partial class LinuxMuslX64
         public static int shm_unlink(byte* a0) => LinuxMuslX64.shm_unlink(a0);
         public static bool Has_syscall => true;
         public static nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4) => LinuxMuslX64.syscall(a0, a1, a2, (global::FdPasser.Interop.LinuxMuslX64.open_how*)a3, a4);
+        public static bool Has_syscall_args => true;
+        public static nint syscall_args(nint a0, nint a1, nint a2, nint a3, nint a4, nint a5) => LinuxMuslX64.syscall_args(a0, a1, a2, a3, a4, a5);
+        public static bool Has_prctl => true;
+        public static int prctl(int a0, nuint a1, nuint a2, nuint a3, nuint a4) => LinuxMuslX64.prctl(a0, a1, a2, a3, a4);
     }
 }

@@ -937,6 +937,16 @@ internal static unsafe partial class OsxX64
         public static bool Has_RESOLVE_NO_MAGICLINKS => false;
         public static int SO_REUSEADDR => unchecked((int)OsxX64.SO_REUSEADDR);
         public static bool Has_SO_REUSEADDR => true;
+        public static int SYS_pidfd_open => 0;
+        public static bool Has_SYS_pidfd_open => false;
+        public static int SYS_pidfd_send_signal => 0;
+        public static bool Has_SYS_pidfd_send_signal => false;
+        public static int SYS_kcmp => 0;
+        public static bool Has_SYS_kcmp => false;
+        public static int KCMP_FILE => 0;
+        public static bool Has_KCMP_FILE => false;
+        public static int PR_SET_CHILD_SUBREAPER => 0;
+        public static bool Has_PR_SET_CHILD_SUBREAPER => false;
 
         public static int EPERM => OsxX64.Errno.EPERM;
         public static int ENOENT => OsxX64.Errno.ENOENT;
@@ -1163,5 +1173,9 @@ internal static unsafe partial class OsxX64
         public static int shm_unlink(byte* a0) => throw new global::System.PlatformNotSupportedException("shm_unlink() is not available on osx-x64.");
         public static bool Has_syscall => false;
         public static nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4) => throw new global::System.PlatformNotSupportedException("syscall() is not available on osx-x64.");
+        public static bool Has_syscall_args => false;
+        public static nint syscall_args(nint a0, nint a1, nint a2, nint a3, nint a4, nint a5) => throw new global::System.PlatformNotSupportedException("syscall_args() is not available on osx-x64.");
+        public static bool Has_prctl => false;
+        public static int prctl(int a0, nuint a1, nuint a2, nuint a3, nuint a4) => throw new global::System.PlatformNotSupportedException("prctl() is not available on osx-x64.");
     }
 }

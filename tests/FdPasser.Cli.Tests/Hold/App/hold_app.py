@@ -10,7 +10,10 @@ requests it has, says STOPPING=1 and exits 0.
 
 FILE, read at start, names the release's behaviour: 'ok' (or no file), 'exit' (exits 3 at start, before READY=1),
 'never-ready' (starts, never says READY=1, accepts nothing), 'slow-ready SECONDS' (waits, then READY=1),
-'barrier' (after READY=1: STATUS=, libsystemd's sd_notify_barrier, then a BARRIER=1 that also carries a STATUS=;
+'ready-exit' (says READY=1, then exits 4 half a second later), 'eventfds' (stores two eventfds as 'ev', then the first
+again as 'ev-again'), 'leave-child' (before READY=1, starts `sleep 600` as its child and
+prints its pid; the child outlives the app), 'double-fork' (before READY=1, leaves a grandchild in a new session that keeps the listener
+and ignores SIGTERM, as a daemon that double-forks does; prints its pid), 'barrier' (after READY=1: STATUS=, libsystemd's sd_notify_barrier, then a BARRIER=1 that also carries a STATUS=;
 prints on standard error what each barrier returned).
 
 --launched: the app was started by a launcher that stays its parent (a shell that does not exec, `dotnet run`), so
@@ -22,6 +25,7 @@ import select
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -78,6 +82,22 @@ def barriers():
           file=sys.stderr, flush=True)
 
 
+def double_fork():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            print(f"hold_app grandchild {os.getpid()} keeps the listener", file=sys.stderr, flush=True)
+            # Off the output pipe, so that a grandchild left running does not keep its reader waiting for its end.
+            devnull = os.open("/dev/null", os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            while True:
+                time.sleep(1)
+        os._exit(0)
+    os.wait()
+
+
 def serve(conn, body):
     try:
         conn.settimeout(10)
@@ -122,10 +142,24 @@ def main():
     body = f"gen {generation} pid {os.getpid()}\n"
     if behaviour[0] == "slow-ready":
         time.sleep(float(behaviour[1]))
+    if behaviour[0] == "double-fork":
+        double_fork()
+    if behaviour[0] == "leave-child":
+        child = subprocess.Popen(["sleep", "600"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        print(f"hold_app {os.getpid()}: left child {child.pid}", file=sys.stderr, flush=True)
+    if behaviour[0] == "eventfds":
+        first, second = os.eventfd(0, os.EFD_CLOEXEC), os.eventfd(0, os.EFD_CLOEXEC)
+        daemon.notify("FDSTORE=1\nFDNAME=ev", fds=[first, second])
+        daemon.notify("FDSTORE=1\nFDNAME=ev-again", fds=[first])
     main_pid = f"\nMAINPID={os.getpid()}" if launched else ""
     daemon.notify(f"READY=1\nSTATUS=generation {generation} serving{main_pid}")
     if behaviour[0] == "barrier":
         barriers()
+    if behaviour[0] == "ready-exit":
+        print(f"hold_app {os.getpid()}: this release exits right after READY=1", file=sys.stderr, flush=True)
+        time.sleep(0.5)  # as a release that crashes as it begins to serve: after its READY=1 has been read
+        sys.exit(4)
 
     # A short accept timeout, so that SIGTERM is noticed; every generation shares the listener's queue, so a
     # connection this one does not take is taken by the next.
