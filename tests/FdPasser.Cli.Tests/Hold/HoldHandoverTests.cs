@@ -68,4 +68,30 @@ public sealed class HoldHandoverTests
         Assert.Equal((hold.PidOf(2), 3), client.Ask());
         Assert.Equal((hold.PidOf(2), 4), client.Ask());
     }
+
+    private static int OpenDescriptors(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+
+    [Fact]
+    public void A_generation_that_sends_garbage_and_descriptors_on_its_link_does_not_disturb_hold_or_the_handover()
+    {
+        HoldApp.SkipUnlessAvailable();
+        using HoldProcess hold = HoldProcess.StartApp("handover_app.py");
+        using var client = new LineClient(hold.Port);
+        Assert.Equal((hold.PidOf(1), 1), client.Ask());
+        int before = OpenDescriptors(hold.ProcessId);
+
+        File.WriteAllText(hold.ReleaseFile, "hostile-link");
+        hold.Signal("HUP");
+        hold.AssertLogged("generation 2 sent a message on its handover link", "dropped", Patience);
+        hold.AssertLogged("generation 1 (pid", "exited", Patience);
+        Assert.Equal((hold.PidOf(2), 2), client.Ask());
+
+        File.WriteAllText(hold.ReleaseFile, "ok");
+        hold.Signal("HUP");
+        hold.AssertLogged("generation 2 (pid", "exited", Patience);
+        Assert.Equal((hold.PidOf(3), 3), client.Ask());
+        // The 500 descriptors generation 2 sent were closed: hold holds what it held before, give or take a link.
+        int after = OpenDescriptors(hold.ProcessId);
+        Assert.True(after <= before + 2, $"hold had {before} descriptors open before and {after} after\n{hold.Output}");
+    }
 }

@@ -9,8 +9,9 @@ waits (up to 5 s) for the successor hold introduces, offers every connection, an
 
     handover_app.py [--release FILE]
 
-FILE, read at start: 'ok' (or no file), or 'die-after-prepared' (takes an offer, sends PREPARED, then exits 3
-before the commit).
+FILE, read at start: 'ok' (or no file), 'die-after-prepared' (takes an offer, sends PREPARED, then exits 3
+before the commit), or 'hostile-link' (first sends fdpass hold garbage on its link, with 100 descriptors per
+message, then works as 'ok').
 """
 import os
 import queue
@@ -194,6 +195,12 @@ def main():
     link_fd = os.environ.get("FDPASS_HANDOVER_FD")
     if link_fd:
         link = socket.socket(fileno=int(link_fd))
+        if behaviour == "hostile-link":
+            null = os.open("/dev/null", os.O_RDONLY)
+            for _ in range(5):
+                socket.send_fds(link, [b"\x10\0\0\0 not an introduction"], [null] * 100)
+                link.send(os.urandom(3000))
+            os.close(null)
         threading.Thread(target=read_link, args=(service, link), daemon=True).start()
 
     def on_term(*_):
