@@ -68,13 +68,16 @@ internal sealed class HandoverBroker : IDisposable
         }
     }
 
-    /// <summary>Closes the links of every generation that has ended.</summary>
+    /// <summary>
+    /// Closes the links of every generation that has ended (the machine forgets a generation once it has ended).
+    /// Not called between <see cref="Open"/> and the generation's Spawned event.
+    /// </summary>
     public void Prune(HoldMachine machine)
     {
         foreach (int number in _links.Keys.ToArray())
         {
             Generation? g = machine.Generations.FirstOrDefault(x => x.Number == number);
-            if (g is not null && g.ChildEnded && g.MainEnded)
+            if (g is null || (g.ChildEnded && g.MainEnded))
             {
                 Close(number);
             }

@@ -213,6 +213,12 @@ public sealed class HandoverLink : IDisposable
             }
             connection = HandoverConnection.Adopt(HandoverSockets.Own(handle), _limits);
         }
+        catch (Exception e) when (e is FdPassingException or ArgumentException)
+        {
+            // Not a descriptor this side can use: dropped, the link itself is fine.
+            handle.Dispose();
+            return;
+        }
         catch
         {
             handle.Dispose();
