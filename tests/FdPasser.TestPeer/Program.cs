@@ -24,6 +24,8 @@ internal static class Program
                 "listen-report" => Activation.Report(),
                 "listen-serve" => Activation.Serve(args[1]),
                 "notify" => Activation.Notify(args[1]),
+                "handover-receive" => Handover.Receive(dieBeforePrepare: false),
+                "handover-die" => Handover.Receive(dieBeforePrepare: true),
                 _ => Fail("unknown mode " + args[0]),
             };
         }
