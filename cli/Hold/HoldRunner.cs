@@ -20,7 +20,7 @@ namespace FdPasser.Cli.Hold;
 /// requests, time) and performs what it asks for. Everything that touches the machine or the store runs on the
 /// loop's thread; the other threads only post to it.
 /// </summary>
-internal sealed class HoldRunner : IDisposable
+internal sealed partial class HoldRunner : IDisposable
 {
     private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(250);
 
@@ -55,10 +55,11 @@ internal sealed class HoldRunner : IDisposable
     {
         foreach (ListenerSpec spec in _options.Listeners)
         {
-            BoundListener bound = BoundListener.Bind(spec);
+            BoundListener bound = Listen(spec);
             _listeners.Add(bound);
             _log.Write($"listening on {spec.Name}={bound.Address}");
         }
+        ClosePassedLeftOver();
         // An abstract name: no file to clean up, and a generation running as another user can reach it; only
         // notifications from a generation's processes are acted on.
         _notify = NotificationListener.Bind($"@fdpass-hold/{Environment.ProcessId}/{Guid.NewGuid():N}");
@@ -77,6 +78,7 @@ internal sealed class HoldRunner : IDisposable
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal(() => Feed(new HoldEvent.Stop("SIGINT")))));
 
         Perform(_machine.Start(DateTime.UtcNow));
+        ReportToOuterManager();
         DateTime nextWatch = DateTime.UtcNow + WatchInterval;
         while (_exitCode is null)
         {
@@ -97,6 +99,7 @@ internal sealed class HoldRunner : IDisposable
                 CheckWatched();
                 nextWatch = now + WatchInterval;
             }
+            ReportToOuterManager();
         }
         _shutdown.Cancel();
         Task.WaitAll(new[] { notifications, control }, TimeSpan.FromSeconds(5));
@@ -114,6 +117,7 @@ internal sealed class HoldRunner : IDisposable
         if (e is HoldEvent.Reload)
         {
             _reloadAskedAt = Stopwatch.GetTimestamp();
+            _outerReloadAsked = true;
         }
         Perform(_machine.Handle(e, DateTime.UtcNow));
     }
@@ -405,6 +409,7 @@ internal sealed class HoldRunner : IDisposable
             }
         }
         _store.Dispose();
+        _passed?.Dispose();
         _shutdown.Dispose();
     }
 }
