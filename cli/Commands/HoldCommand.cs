@@ -17,7 +17,7 @@ internal static class HoldCommand
             "hold",
             args,
             ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control"],
-            ["--reload", "--status"],
+            ["--reload", "--status", "--upgrade"],
             firstPositionalEndsOptions: true);
         if (a.HelpRequested)
         {
@@ -25,6 +25,14 @@ internal static class HoldCommand
             return ExitCodes.Success;
         }
         string control = a.Single("--control") ?? HoldOptions.DefaultControlPath(Endpoint.Self().UserId);
+        if (a.Has("--upgrade"))
+        {
+            if (a.Has("--reload") || a.Has("--status") || a.All("--listen").Count > 0 || a.Positionals.Count > 1)
+            {
+                throw a.Usage("--upgrade takes only --control and the new program's PATH (last)");
+            }
+            return UpgradeClient.Run(control, a.Positionals.Count == 1 ? a.Positionals[0] : null, output);
+        }
         if (a.Has("--reload") || a.Has("--status"))
         {
             if (a.Has("--reload") && a.Has("--status"))

@@ -34,6 +34,9 @@ internal sealed partial class BoundListener
         return new BoundListener(spec, d.TakeSocket(), null);
     }
 
+    /// <summary>A listener handed over by the program this fdpass hold ran before an upgrade, with the socket file it made.</summary>
+    public static BoundListener Adopt(ListenerSpec spec, Socket socket, string? createdPath) => new(spec, socket, createdPath);
+
     private string InheritedAddress()
     {
         EndPoint? local;

@@ -10,7 +10,7 @@ namespace FdPasser.Cli.Hold;
 /// READY=1, exited; a reload or stop was asked for; time passed), actions out (start a generation, send a signal,
 /// watch a pid, log a line, exit). The caller performs the actions and feeds back what came of them.
 /// </summary>
-internal sealed class HoldMachine
+internal sealed partial class HoldMachine
 {
     private readonly HoldTimings _timings;
     private readonly List<Generation> _generations = new();
