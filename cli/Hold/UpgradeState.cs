@@ -116,6 +116,10 @@ internal sealed class UpgradeState
         var generations = new List<Generation>();
         for (int n = 1; n < lines.Length && !ended; n++)
         {
+            if (lines[n].Length == 0 && n == lines.Length - 1)
+            {
+                break; // what follows the last newline of a state cut short
+            }
             string[] f = lines[n].Split(' ');
             try
             {
