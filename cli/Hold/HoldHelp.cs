@@ -4,10 +4,12 @@ namespace FdPasser.Cli.Hold;
 internal static class HoldHelp
 {
     public const string Text = """
-        Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [--user USER] [--ready-timeout SECONDS]
-                           [--stop-timeout SECONDS] [--fd-store-max N] [--control PATH] [--] COMMAND [ARGS...]
+        Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH|NAME=inherited... [--user USER]
+                           [--ready-timeout SECONDS] [--stop-timeout SECONDS] [--fd-store-max N] [--control PATH]
+                           [--] COMMAND [ARGS...]
                fdpass hold --reload [--control PATH]
                fdpass hold --status [--control PATH]
+               fdpass hold --upgrade [--control PATH] [PROGRAM]
 
         Holds the listening sockets of a service and restarts it without refusing or dropping a connection. Binds
         each --listen itself and starts COMMAND with them as systemd's socket activation does: descriptors 3, 4, ...
@@ -40,7 +42,9 @@ internal static class HoldHelp
           --listen NAME=SPEC    A listener (repeatable, at least one). SPEC: tcp:HOST:PORT (HOST an IPv4 or [IPv6]
                                 address, localhost, or * for every IPv4 address) or unix:PATH (a socket file,
                                 mode 0666, a stale one replaced; unix:@NAME for a Linux abstract socket). NAME:
-                                1 to 255 printable ASCII characters without ':' or spaces.
+                                1 to 255 printable ASCII characters without ':' or spaces. inherited: the
+                                listening socket named NAME in fdpass hold's own LISTEN_FDS/LISTEN_FDNAMES (a
+                                .socket unit's FileDescriptorName=), which keeps the port open across its restarts.
           --user USER           Run COMMAND as USER (a name from /etc/passwd, or a uid), with its group and
                                 supplementary groups, HOME, USER and LOGNAME; through setpriv(1). The listeners are
                                 bound first, so a port below 1024 works with the privileges fdpass hold has.
@@ -55,7 +59,13 @@ internal static class HoldHelp
           --reload              Ask the fdpass hold at --control for a reload, print its answer and exit.
           --status              Print the generations (number, pids, state, status) and stored descriptors of the
                                 fdpass hold at --control, and exit.
+          --upgrade [PROGRAM]   Ask the fdpass hold at --control to execute PROGRAM (default: the program it
+                                runs) with the same command line in its own process (same pid), handing over
+                                its listeners, stored descriptors and generations; print its status after.
           -h, --help            Show this help.
+
+        With NOTIFY_SOCKET set, fdpass hold tells its own manager READY=1 (first generation ready), RELOADING=1
+        and READY=1 around a reload, STOPPING=1, and STATUS= (--status in one line) whenever it changes.
 
         COMMAND starts at the first argument that is not an option, or after '--'. Log lines go to standard
         output; COMMAND inherits standard input, output and error.

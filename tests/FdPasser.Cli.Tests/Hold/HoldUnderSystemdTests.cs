@@ -76,6 +76,27 @@ public sealed class HoldUnderSystemdTests
     }
 
     [Fact]
+    public void An_inherited_spec_names_a_listener_to_take_and_binds_nothing()
+    {
+        FdPasser.Cli.Hold.ListenerSpec spec = FdPasser.Cli.Hold.ListenerSpec.Parse("web=inherited");
+
+        Assert.Equal((FdPasser.Cli.Hold.ListenerKind.Inherited, "web", "web=inherited"), (spec.Kind, spec.Name, spec.ToString()));
+        Assert.Null(spec.Address);
+    }
+
+    [Theory]
+    [InlineData("--upgrade", "--reload")]
+    [InlineData("--upgrade", "--listen", "web=inherited")]
+    [InlineData("--upgrade", "a", "b")]
+    public void Upgrade_takes_only_the_control_socket_and_a_program(params string[] args)
+    {
+        RunResult r = Fdpass.Run(new[] { "hold" }.Concat(args).ToArray());
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--upgrade takes only --control and the new program's PATH (last)", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_inherited_listener_that_was_not_passed_is_an_error_naming_the_variable()
     {
         RunResult bare = Fdpass.Run("hold", "--listen", "web=inherited", "--control", Path.Combine(Path.GetTempPath(), $"fdp-h8-{Guid.NewGuid():N}.sock"), "--", "true");
