@@ -30,6 +30,7 @@ internal sealed partial class HoldRunner
 
     private Task StartReceivingNotifications()
     {
+        _notifyStop?.Dispose(); // cancelled, and its task ended, before a failed upgrade starts receiving again
         _notifyStop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
         _notifyTask = ReceiveNotificationsAsync(_notifyStop.Token);
         return _notifyTask;

@@ -26,7 +26,7 @@ internal sealed record UpgradeStored(int Fd, string Name, ulong Device, ulong In
 /// pid PID
 /// last-generation N
 /// notify FD =ADDRESS
-/// outer =ADDRESS|- READY(0|1)
+/// outer - READY(0|1)                  (the manager's address itself goes through NOTIFY_SOCKET)
 /// listener FD NAME =CREATEDPATH|-
 /// stored FD NAME DEVICE INODE FROMPID
 /// generation NUMBER PID MAINPID STATE CHILDENDED MAINENDED KILLED SAIDSTOPPING KILLIN_MS|-1 STARTED_TICKS READY_TICKS|-1 =STATUS|-
@@ -193,7 +193,7 @@ internal sealed class UpgradeState
     private static Generation ParseGeneration(string[] f, DateTime now)
     {
         int state = Int(f[4], 0);
-        if (!Enum.IsDefined(typeof(GenerationState), state))
+        if (!Enum.IsDefined((GenerationState)state))
         {
             throw new FormatException($"'{f[4]}' is not a generation state");
         }
