@@ -220,12 +220,63 @@ internal sealed class UpgradeState
 
     private static string Bit(bool b) => b ? "1" : "0";
 
-    private static string Text(string? value) => value is null ? "-" : "=" + Uri.EscapeDataString(value);
+    // Percent-encoding by hand: System.Uri's would add about 100 KB to the NativeAOT binary.
+    private static string Text(string? value)
+    {
+        if (value is null)
+        {
+            return "-";
+        }
+        var t = new StringBuilder("=");
+        foreach (byte b in Encoding.UTF8.GetBytes(value))
+        {
+            if (b <= ' ' || b >= 0x7f || b == '%')
+            {
+                t.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                t.Append((char)b);
+            }
+        }
+        return t.ToString();
+    }
 
-    private static string? Untext(string field) =>
-        field == "-" ? null
-        : field.StartsWith('=') ? Uri.UnescapeDataString(field.Substring(1))
-        : throw new FormatException($"'{field}' is neither '-' nor '=' and a percent-encoded text");
+    private static string? Untext(string field)
+    {
+        if (field == "-")
+        {
+            return null;
+        }
+        if (!field.StartsWith('='))
+        {
+            throw new FormatException($"'{field}' is neither '-' nor '=' and a percent-encoded text");
+        }
+        var bytes = new List<byte>(field.Length);
+        for (int i = 1; i < field.Length; i++)
+        {
+            char c = field[i];
+            if (c == '%')
+            {
+                if (i + 2 >= field.Length ||
+                    !byte.TryParse(field.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
+                {
+                    throw new FormatException($"'{field}' has a '%' not followed by two hex digits");
+                }
+                bytes.Add(b);
+                i += 2;
+            }
+            else if (c > ' ' && c < (char)0x7f)
+            {
+                bytes.Add((byte)c);
+            }
+            else
+            {
+                throw new FormatException($"'{field}' holds a character that is not percent-encoded");
+            }
+        }
+        return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes.ToArray());
+    }
 
     private static bool Flag(string field) => field switch
     {
