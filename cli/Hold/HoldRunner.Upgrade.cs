@@ -222,11 +222,11 @@ internal sealed partial class HoldRunner
             SafeFileHandle Owned(int fd) => owned.First(h => Number(h) == fd);
 
             Expect(native, Owned(state.NotifyFd), SocketType.Dgram, listening: false, "the notification socket");
-            string[] names = _options.Listeners.Select(l => l.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray();
-            string[] handed = state.Listeners.Select(l => l.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray();
-            if (!names.SequenceEqual(handed))
+            var names = new HashSet<string>(_options.Listeners.Select(l => l.Name), StringComparer.Ordinal);
+            var handed = new HashSet<string>(state.Listeners.Select(l => l.Name), StringComparer.Ordinal);
+            if (!names.SetEquals(handed) || handed.Count != state.Listeners.Count)
             {
-                throw new IOException($"the listeners handed over ({string.Join(", ", handed)}) are not this command line's --listen ({string.Join(", ", names)})");
+                throw new IOException($"the listeners handed over ({string.Join(", ", state.Listeners.Select(l => l.Name))}) are not this command line's --listen ({string.Join(", ", names)})");
             }
             foreach (UpgradeListener l in state.Listeners)
             {

@@ -193,7 +193,7 @@ internal sealed class UpgradeState
     private static Generation ParseGeneration(string[] f, DateTime now)
     {
         int state = Int(f[4], 0);
-        if (!Enum.IsDefined((GenerationState)state))
+        if (state > (int)GenerationState.Stopping)
         {
             throw new FormatException($"'{f[4]}' is not a generation state");
         }
