@@ -220,7 +220,7 @@ internal sealed class UpgradeState
 
     private static string Bit(bool b) => b ? "1" : "0";
 
-    // Percent-encoding by hand: System.Uri's would add about 100 KB to the NativeAOT binary.
+    // Percent-encoding by hand, so the format does not depend on System.Uri's choice of reserved characters.
     private static string Text(string? value)
     {
         if (value is null)
