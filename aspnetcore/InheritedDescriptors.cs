@@ -15,20 +15,24 @@ internal sealed class InheritedDescriptors : IDisposable
 {
     public InheritedDescriptors(IOptions<ServiceManagerOptions> options)
     {
+        Origin = ListenOrigins.Of(
+            Environment.GetEnvironmentVariable("LISTEN_PID"), Environment.GetEnvironmentVariable("LISTEN_FDS"), Environment.ProcessId, ParentProcess.Id());
         if (options.Value.AcceptParentListenPid
-            && Environment.GetEnvironmentVariable("LISTEN_PID") is string listenPid
-            && ParentProcess.Id() is int parent
-            && listenPid == parent.ToString(CultureInfo.InvariantCulture))
+            && Origin == ListenOrigin.ParentProcess)
         {
             // Meant for a launcher that started this process as its child (dotnet run); they are ours to take.
             Environment.SetEnvironmentVariable("LISTEN_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             FromLauncher = true;
+            Origin = ListenOrigin.ThisProcess;
         }
         Passed = ListenDescriptors.FromEnvironment();
         FromLauncher &= Passed.Count > 0;
     }
 
     public ListenDescriptors Passed { get; }
+
+    /// <summary>Whom LISTEN_PID named at start (after accepting a launcher's).</summary>
+    public ListenOrigin Origin { get; }
 
     /// <summary>True when the descriptors were the parent's (a launcher's): the manager is told MAINPID=.</summary>
     public bool FromLauncher { get; }

@@ -51,7 +51,9 @@ public static class ServiceManagerServiceCollectionExtensions
 
     /// <summary>
     /// <see cref="AddServiceManager"/>, and Kestrel listening on the inherited listeners named
-    /// <paramref name="names"/> (every listening socket passed when none is named).
+    /// <paramref name="names"/> (every listening socket passed when none is named). Without a service manager
+    /// (<c>dotnet run</c>, F5), Kestrel serves on its configured URLs with one warning; the overload taking
+    /// <see cref="InheritedListenerOptions"/> can make that an error.
     /// </summary>
     public static IWebHostBuilder UseInheritedListeners(this IWebHostBuilder builder, params string[] names)
     {
@@ -59,5 +61,20 @@ public static class ServiceManagerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(names);
         builder.ConfigureServices(services => services.AddServiceManager());
         return builder.ConfigureKestrel(kestrel => kestrel.ListenInherited(names, null));
+    }
+
+    /// <summary>
+    /// <see cref="AddServiceManager"/>, and Kestrel listening on the inherited listeners
+    /// <paramref name="configure"/> chooses (see <see cref="InheritedListenerOptions"/>: names, whether a missing
+    /// service manager is an error, a per-listener callback).
+    /// </summary>
+    public static IWebHostBuilder UseInheritedListeners(this IWebHostBuilder builder, Action<InheritedListenerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var listeners = new InheritedListenerOptions();
+        configure(listeners);
+        builder.ConfigureServices(services => services.AddServiceManager());
+        return builder.ConfigureKestrel(kestrel => kestrel.ListenInherited(listeners));
     }
 }

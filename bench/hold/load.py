@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""A bounded HTTP load on a loopback port for bench/hold-reload.sh: CLIENTS threads, each making a new connection
-per request (GET /), until the file STOP exists or MAX_SECONDS have passed. Writes one line per request to OUT:
-'<start, monotonic seconds> <latency ms> <ok 1/0>'."""
+"""A bounded HTTP load on a loopback port for bench/hold-reload.sh and bench/hold-soak.sh: CLIENTS threads, each
+making a new connection per request (GET /), until the file STOP exists or MAX_SECONDS have passed, each waiting
+PAUSE seconds (default 0) between its requests. Writes one line per request to OUT:
+'<start, monotonic seconds> <latency ms> <ok 1/0>'.
+
+    load.py PORT CLIENTS STOP OUT MAX_SECONDS [PAUSE]"""
 import socket
 import sys
 import threading
 import time
 
 port, clients, stop_file, out, max_seconds = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
+pause = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
 REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 results = []
 lock = threading.Lock()
@@ -37,6 +41,8 @@ def client():
         except OSError:
             ok = 0
         mine.append((start, (time.monotonic() - start) * 1000, ok))
+        if pause:
+            time.sleep(pause)
     with lock:
         results.extend(mine)
 

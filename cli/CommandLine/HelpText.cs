@@ -10,6 +10,8 @@ internal static class HelpText
           fdpass serve ENDPOINT [--root DIR] [--allow-uid USER]... [--allow-write]
           fdpass get ENDPOINT PATH [--flags FLAGS]
           fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [options] [--] COMMAND [ARGS...]
+          fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]
+          fdpass hold --status [--control PATH]
           fdpass demo
 
         Commands:

@@ -16,22 +16,29 @@ internal static class HoldCommand
         var a = ArgumentReader.Parse(
             "hold",
             args,
-            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control"],
-            ["--reload", "--status", "--upgrade"],
+            ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--fd-store-max", "--control", "--env", "--env-file",
+             .. HoldOperatorOptions.Valued],
+            ["--reload", "--status", "--upgrade", .. HoldOperatorOptions.Flags],
             firstPositionalEndsOptions: true);
         if (a.HelpRequested)
         {
             output.WriteLine(HoldHelp.Text);
             return ExitCodes.Success;
         }
-        string control = a.Single("--control") ?? HoldOptions.DefaultControlPath(Endpoint.Self().UserId);
+        uint ownUid = Endpoint.Self().UserId;
+        string? givenControl = a.Single("--control");
+        string control = givenControl ?? ControlPath.Default(ownUid);
         if (a.Has("--upgrade"))
         {
             if (a.Has("--reload") || a.Has("--status") || a.All("--listen").Count > 0 || a.Positionals.Count > 1)
             {
                 throw a.Usage("--upgrade takes only --control and the new program's PATH (last)");
             }
-            return UpgradeClient.Run(control, a.Positionals.Count == 1 ? a.Positionals[0] : null, output);
+            if (givenControl is null)
+            {
+                ControlPath.CheckDirectory(ControlPath.DirectoryOf(control), ownUid);
+            }
+            return UpgradeClient.Run(control, a.Positionals.Count == 1 ? a.Positionals[0] : null, ownUid, output);
         }
         if (a.Has("--reload") || a.Has("--status"))
         {
@@ -41,13 +48,19 @@ internal static class HoldCommand
             }
             if (a.Positionals.Count > 0 || a.All("--listen").Count > 0)
             {
-                throw a.Usage($"--{(a.Has("--reload") ? "reload" : "status")} takes only --control (it asks a running fdpass hold)");
+                throw a.Usage($"--{(a.Has("--reload") ? "reload" : "status")} takes only --control{(a.Has("--reload") ? ", --wait and --timeout" : "")} (it asks a running fdpass hold)");
             }
-            return ControlClient.Ask(control, a.Has("--reload") ? "reload" : "status", output);
+            string request = a.Has("--reload") ? HoldOperatorOptions.ReloadRequest(a) : "status";
+            if (givenControl is null)
+            {
+                ControlPath.CheckDirectory(ControlPath.DirectoryOf(control), ownUid);
+            }
+            return ControlClient.Ask(control, request, ownUid, output, Console.Error);
         }
+        HoldOperatorOptions.RefuseClientOnly(a);
         if (a.Positionals.Count == 0)
         {
-            throw a.Usage("missing COMMAND");
+            throw a.Usage(a.All("--listen").Count == 0 ? "missing COMMAND and --listen NAME=tcp:HOST:PORT or NAME=unix:PATH" : "missing COMMAND");
         }
         var listeners = new List<ListenerSpec>();
         foreach (string text in a.All("--listen"))
@@ -72,7 +85,7 @@ internal static class HoldCommand
             throw a.Usage("missing --listen NAME=tcp:HOST:PORT or NAME=unix:PATH");
         }
         string? user = a.Single("--user");
-        if (user is not null && Endpoint.Self().UserId != 0)
+        if (user is not null && ownUid != 0)
         {
             throw a.Usage("--user needs fdpass hold to run as root");
         }
@@ -81,14 +94,33 @@ internal static class HoldCommand
             ReadyTimeout = Seconds(a, "--ready-timeout", 30, allowZero: true) is { } ready && ready > TimeSpan.Zero ? ready : null,
             StopTimeout = Seconds(a, "--stop-timeout", 30, allowZero: false)!.Value,
         };
+        timings = HoldOperatorOptions.Timings(a, timings);
         int storeMax = 16;
         if (a.Single("--fd-store-max") is { } max &&
             (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out storeMax) || storeMax > 4096))
         {
             throw a.Usage($"--fd-store-max '{max}' is not a number from 0 to 4096");
         }
+        var environment = new List<KeyValuePair<string, string>>();
+        try
+        {
+            foreach (string file in a.All("--env-file"))
+            {
+                environment.AddRange(ChildEnvironment.ReadFile(file));
+            }
+            foreach (string text in a.All("--env"))
+            {
+                environment.Add(ChildEnvironment.Parse(text));
+            }
+        }
+        catch (FormatException e)
+        {
+            throw a.Usage($"--env: {e.Message}");
+        }
         var options = new HoldOptions
         {
+            Setpriv = user is null ? null : Setpriv.Find(),
+            Environment = environment,
             Listeners = listeners,
             Command = a.Positionals[0],
             Arguments = a.Positionals.Count > 1 ? new List<string>(a.Positionals).GetRange(1, a.Positionals.Count - 1) : [],
@@ -96,12 +128,18 @@ internal static class HoldCommand
             Timings = timings,
             FdStoreMax = storeMax,
             ControlPath = control,
+            Ready = HoldOperatorOptions.ReadyMode(a),
+            StopSignal = HoldOperatorOptions.StopSignal(a),
         };
+        if (givenControl is null)
+        {
+            ControlPath.PrepareDirectory(control, ownUid);
+        }
         using var runner = new HoldRunner(options, new ServerLog(output));
         return runner.Run();
     }
 
-    private static TimeSpan? Seconds(ArgumentReader a, string option, double byDefault, bool allowZero)
+    internal static TimeSpan? Seconds(ArgumentReader a, string option, double byDefault, bool allowZero)
     {
         string? text = a.Single(option);
         if (text is null)

@@ -11,7 +11,10 @@ namespace FdPasser.Cli.Hold;
 /// </summary>
 internal static class ChildStart
 {
-    public static ChildProcess Start(HoldOptions options, UserAccount? user, IReadOnlyList<BoundListener> listeners, DescriptorStore store, string notifySocket)
+    /// <summary>The environment variable that tells a generation its number.</summary>
+    public const string GenerationVariable = "FDPASS_GENERATION";
+
+    public static ChildProcess Start(HoldOptions options, UserAccount? user, IReadOnlyList<BoundListener> listeners, DescriptorStore store, string notifySocket, int generation)
     {
         ChildProcessOptions start;
         if (user is null)
@@ -29,12 +32,12 @@ internal static class ChildStart
                 options.Command,
             };
             args.AddRange(options.Arguments);
-            start = new ChildProcessOptions("setpriv", args);
-            start.Environment["HOME"] = user.Home;
-            start.Environment["USER"] = user.Name;
-            start.Environment["LOGNAME"] = user.Name;
+            start = new ChildProcessOptions(options.Setpriv!, args);
         }
+        ChildEnvironment.Apply(start.Environment, options, user);
         start.Environment["NOTIFY_SOCKET"] = notifySocket;
+        // The number hold's log and --status give this start (every start counts, a rolled-back one too).
+        start.Environment[GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture);
         foreach (BoundListener l in listeners)
         {
             start.PassDescriptor(l.Socket.SafeHandle, l.Spec.Name);

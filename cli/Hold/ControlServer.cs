@@ -65,19 +65,18 @@ internal sealed class ControlServer : IDisposable
         using FdChannel channel = connection.Channel;
         try
         {
-            string answer;
-            if (connection.Peer.UserId != _ownUid && connection.Peer.UserId != 0)
+            // The request is read before any answer, a refusal too: a client whose request is still unread when
+            // the connection closes would see EPIPE or ECONNRESET instead of the answer.
+            string line;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                answer = $"refused: uid {connection.Peer.UserId} is neither uid {_ownUid} nor root\n";
-            }
-            else
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(RequestTimeout);
                 using FdMessage request = await channel.ReceiveRawAsync(256, 0, timeout.Token).ConfigureAwait(false);
-                string line = Encoding.ASCII.GetString(request.Payload.Span).Trim();
-                answer = await _answer(line, connection.Peer).ConfigureAwait(false);
+                line = Encoding.ASCII.GetString(request.Payload.Span).Trim();
             }
+            string answer = connection.Peer.UserId != _ownUid && connection.Peer.UserId != 0
+                ? $"refused: uid {connection.Peer.UserId} is neither uid {_ownUid} nor root\n"
+                : await _answer(line, connection.Peer).ConfigureAwait(false);
             await channel.SendRawAsync(Encoding.UTF8.GetBytes(answer), ReadOnlyMemory<int>.Empty, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or System.IO.IOException)

@@ -20,6 +20,9 @@ internal abstract record HoldAction
 
     public sealed record Log(string Line) : HoldAction;
 
+    /// <summary>Answer the <c>--reload --wait</c> that is waiting as <paramref name="Waiter"/>.</summary>
+    public sealed record ReloadAnswered(int Waiter, ReloadOutcome Outcome) : HoldAction;
+
     /// <summary>Every generation has ended after a stop: exit with this code.</summary>
     public sealed record Exit(int Code) : HoldAction;
 }

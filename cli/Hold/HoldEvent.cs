@@ -20,8 +20,14 @@ internal abstract record HoldEvent
     /// <summary>A child ended (reaped), or a watched main pid is gone.</summary>
     public sealed record Exited(int Pid, ExitStatus Status) : HoldEvent;
 
-    /// <summary>A reload was asked for (SIGHUP, or <c>fdpass hold --reload</c>).</summary>
-    public sealed record Reload(string Source) : HoldEvent;
+    /// <summary>
+    /// A reload was asked for (SIGHUP, or <c>fdpass hold --reload</c>); <paramref name="Waiter"/> is answered with
+    /// its outcome (<c>--wait</c>), or after <paramref name="WaitFor"/> where it has not ended by then.
+    /// </summary>
+    public sealed record Reload(string Source, int? Waiter = null, System.TimeSpan? WaitFor = null) : HoldEvent;
+
+    /// <summary>Under <c>--ready listening</c>: a process of the generation waits on every listener it was given.</summary>
+    public sealed record Listening(int Generation, string How) : HoldEvent;
 
     /// <summary>fdpass hold is to stop (SIGTERM, SIGINT).</summary>
     public sealed record Stop(string Source) : HoldEvent;

@@ -5,16 +5,18 @@ internal static class HoldHelp
 {
     public const string Text = """
         Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH|NAME=inherited... [--user USER]
-                           [--ready-timeout SECONDS] [--stop-timeout SECONDS] [--fd-store-max N] [--control PATH]
-                           [--] COMMAND [ARGS...]
-               fdpass hold --reload [--control PATH]
+                           [--env NAME=VALUE] [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS]
+                           [--fd-store-max N] [--control PATH] [--ready notify|listening] [--stop-signal SIG]
+                           [--start-limit-burst N [--start-limit-interval SECONDS]] [--] COMMAND [ARGS...]
+               fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]
                fdpass hold --status [--control PATH]
                fdpass hold --upgrade [--control PATH] [PROGRAM]
 
         Holds the listening sockets of a service and restarts it without refusing or dropping a connection. Binds
         each --listen itself and starts COMMAND with them as systemd's socket activation does: descriptors 3, 4, ...
-        with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID, and NOTIFY_SOCKET pointing at fdpass hold,
-        which speaks systemd's notify protocol as the service manager:
+        with LISTEN_FDS, LISTEN_FDNAMES (the NAMEs) and LISTEN_PID; FDPASS_GENERATION, the number of this start
+        as the log and --status count them (every start, a rolled-back one too); and NOTIFY_SOCKET pointing at
+        fdpass hold, which speaks systemd's notify protocol as the service manager:
           READY=1           the generation serves; the one before it is sent SIGTERM and drains
           STATUS=TEXT       shown by --status and logged
           STOPPING=1        logged; the generation is expected to exit
@@ -39,15 +41,24 @@ internal static class HoldHelp
         once); then fdpass hold removes the socket files it created and exits 0.
 
         Options:
-          --listen NAME=SPEC    A listener (repeatable, at least one). SPEC: tcp:HOST:PORT (HOST an IPv4 or [IPv6]
-                                address, localhost, or * for every IPv4 address) or unix:PATH (a socket file,
-                                mode 0666, a stale one replaced; unix:@NAME for a Linux abstract socket). NAME:
-                                1 to 255 printable ASCII characters without ':' or spaces. inherited: the
-                                listening socket named NAME in fdpass hold's own LISTEN_FDS/LISTEN_FDNAMES (a
-                                .socket unit's FileDescriptorName=), which keeps the port open across its restarts.
+          --listen NAME=SPEC    A listener (repeatable, at least one). SPEC: tcp:HOST:PORT (HOST a dotted IPv4
+                                address of four parts, an [IPv6] address, localhost, or * for every IPv4 address;
+                                SO_REUSEADDR only, so a port another socket holds is EADDRINUSE) or unix:PATH (a
+                                socket file, mode 0666 set without following a symlink, a stale one replaced;
+                                unix:@NAME for a Linux abstract socket). NAME: 1 to 255 printable ASCII
+                                characters without ':' or spaces. inherited: the listening socket named NAME in fdpass
+                                hold's own LISTEN_FDS/LISTEN_FDNAMES (a .socket unit's FileDescriptorName=), which
+                                keeps the port open across restarts of fdpass hold.
           --user USER           Run COMMAND as USER (a name from /etc/passwd, or a uid), with its group and
-                                supplementary groups, HOME, USER and LOGNAME; through setpriv(1). The listeners are
-                                bound first, so a port below 1024 works with the privileges fdpass hold has.
+                                supplementary groups, through /usr/bin/setpriv (found once at start, root-owned;
+                                never looked up in PATH). The listeners are bound first, so a port below 1024 works
+                                with the privileges fdpass hold has. COMMAND gets systemd's environment for a
+                                service, not root's: PATH, LANG, HOME, USER, LOGNAME and SHELL of USER,
+                                NOTIFY_SOCKET and LISTEN_*.
+          --env NAME=VALUE      Add a variable to COMMAND's environment (repeatable; replaces one of the same name).
+          --env-file FILE       Add the NAME=VALUE lines of FILE (repeatable; read once at start; lines starting
+                                with # or ; and empty lines skipped; the value taken as it stands). --env comes after
+                                the files.
           --ready-timeout SECONDS
                                 Roll back a generation not ready within this time (default 30; 0 waits for ever).
           --stop-timeout SECONDS
@@ -55,8 +66,25 @@ internal static class HoldHelp
           --fd-store-max N      Keep at most N stored descriptors (default 16; 0 turns FDSTORE=1 away).
           --control PATH        The control socket of --reload and --status (mode 0600; default
                                 /run/fdpass-hold.sock for root, else $XDG_RUNTIME_DIR/fdpass-hold.sock, else
-                                /tmp/fdpass-hold-UID.sock).
-          --reload              Ask the fdpass hold at --control for a reload, print its answer and exit.
+                                /tmp/fdpass-hold-UID/control.sock; the default's directory must be the user's own
+                                and open to nobody else, or it is refused).
+          --reload              Ask the fdpass hold at --control for a reload, print its answer (escaped) and exit.
+                                A holder that runs as neither this user nor root is not trusted.
+          --wait                With --reload: wait until the new generation is ready, print its number and pid
+                                and exit 0; or print why it is not (exited before ready, not ready in time, could
+                                not start, fdpass hold stopped) and exit 1.
+          --timeout SECONDS     With --reload --wait: give up waiting after this (exit 1; the reload goes on).
+          --ready notify|listening
+                                When a generation is ready: when it says READY=1 (notify, the default), or when a
+                                process of it has every listener in an epoll set (listening: for servers without
+                                the notify protocol; Linux /proc).
+          --stop-signal SIG     The signal that asks a generation to stop and drain: SIGTERM (default), SIGINT,
+                                SIGQUIT or SIGHUP (systemd's KillSignal=). SIGKILL follows after --stop-timeout.
+          --start-limit-burst N
+                                Stop fdpass hold (exit 1) when N starts fail within --start-limit-interval with no
+                                generation serving (systemd's StartLimitBurst=; default: no limit).
+          --start-limit-interval SECONDS
+                                The interval of --start-limit-burst (default 10; StartLimitIntervalSec=).
           --status              Print the generations (number, pids, state, status) and stored descriptors of the
                                 fdpass hold at --control, and exit.
           --upgrade [PROGRAM]   Ask the fdpass hold at --control to execute PROGRAM (default: the program it

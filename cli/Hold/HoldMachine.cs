@@ -41,7 +41,7 @@ internal sealed partial class HoldMachine
     {
         get
         {
-            DateTime? next = _restartAt;
+            DateTime? next = Earliest(_restartAt, NextWaitDeadline);
             foreach (Generation g in _generations)
             {
                 next = Earliest(next, g.State == GenerationState.Starting ? g.ReadyDeadline : null);
@@ -99,7 +99,10 @@ internal sealed partial class HoldMachine
                 OnExited(x);
                 break;
             case HoldEvent.Reload r:
-                OnReload(r.Source);
+                OnReloadEvent(r);
+                break;
+            case HoldEvent.Listening l:
+                OnListening(l);
                 break;
             case HoldEvent.Stop s:
                 OnStop(s.Source);
@@ -164,6 +167,7 @@ internal sealed partial class HoldMachine
     {
         _restartAt = null;
         int number = ++_lastNumber;
+        TieReloads(number);
         _spawning = number;
         Log($"starting generation {number} ({why})");
         _actions.Add(new HoldAction.Spawn(number));
@@ -182,7 +186,7 @@ internal sealed partial class HoldMachine
             g.ReadyDeadline = _now + timeout;
         }
         _generations.Add(g);
-        Log($"{g.Describe()} started; waiting for READY=1");
+        Log($"{g.Describe()} started; waiting for {_timings.WaitingFor}");
         if (_stopping)
         {
             Terminate(g, GenerationState.Stopping);
@@ -196,7 +200,9 @@ internal sealed partial class HoldMachine
             return;
         }
         _spawning = null;
-        Log($"generation {f.Generation} could not be started: {f.Reason}; {KeepsServing()}");
+        string line = $"generation {f.Generation} could not be started: {f.Reason}; {KeepsServing()}";
+        Log(line);
+        ReloadsFailed(f.Generation, null, line);
         AfterAnEnd();
     }
 
@@ -270,6 +276,8 @@ internal sealed partial class HoldMachine
         g.State = GenerationState.Ready;
         g.ReadyAt = _now;
         g.ReadyDeadline = null;
+        ReloadsReady(g);
+        NoteReady();
         double seconds = (_now - g.StartedAt).TotalSeconds;
         Log($"{g.Describe()} is ready after {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
         foreach (Generation old in _generations)
@@ -277,7 +285,7 @@ internal sealed partial class HoldMachine
             if (old != g && old.State == GenerationState.Ready)
             {
                 Terminate(old, GenerationState.Draining);
-                Log($"{old.Describe()} drains: sent SIGTERM (SIGKILL in {Seconds(_timings.StopTimeout)})");
+                Log($"{old.Describe()} drains: sent {_timings.StopSignalName} (SIGKILL in {Seconds(_timings.StopTimeout)})");
             }
         }
         RunQueuedReload();
@@ -319,7 +327,7 @@ internal sealed partial class HoldMachine
         }
         if (!g.ChildEnded)
         {
-            Log($"{g.Describe()}: main pid {g.MainPid} ended; sent SIGTERM to its first process");
+            Log($"{g.Describe()}: main pid {g.MainPid} ended; sent {_timings.StopSignalName} to its first process");
             Signal(g, HoldSignal.Term);
             g.KillAt ??= _now + _timings.StopTimeout;
             return;
@@ -329,7 +337,10 @@ internal sealed partial class HoldMachine
         switch (g.State)
         {
             case GenerationState.Starting:
-                Log($"{g.Describe()} exited ({how}) before READY=1: rolled back; {KeepsServing()}");
+                string line = $"{g.Describe()} exited ({how}) before READY=1: rolled back; {KeepsServing()}";
+                Log(line);
+                ReloadsFailed(g.Number, g.MainPid, line);
+                HintAtFirstFailure();
                 break;
             case GenerationState.Ready:
                 _failuresInARow = g.ReadyAt is { } ready && _now - ready >= _timings.StableAfter ? 0 : _failuresInARow;
@@ -356,12 +367,16 @@ internal sealed partial class HoldMachine
             if (_generations.Count == 0 && _spawning is null)
             {
                 Log("every generation has ended; stopping");
-                _actions.Add(new HoldAction.Exit(0));
+                _actions.Add(new HoldAction.Exit(_exitCode));
             }
             return;
         }
         if (Serving is null && Starting is null && _spawning is null && _restartAt is null)
         {
+            if (StartLimitHit())
+            {
+                return;
+            }
             TimeSpan delay = RestartDelay();
             _failuresInARow++;
             _restartAt = _now + delay;
@@ -412,7 +427,8 @@ internal sealed partial class HoldMachine
         _stopping = true;
         _restartAt = null;
         _reloadQueued = false;
-        Log($"{source}: stopping {_generations.Count} generation(s) (SIGTERM, SIGKILL after {Seconds(_timings.StopTimeout)})");
+        ReloadsStopped(source);
+        Log($"{source}: stopping {_generations.Count} generation(s) ({_timings.StopSignalName}, SIGKILL after {Seconds(_timings.StopTimeout)})");
         foreach (Generation g in _generations)
         {
             if (g.State == GenerationState.Draining || g.State == GenerationState.RolledBack)
@@ -432,18 +448,21 @@ internal sealed partial class HoldMachine
             {
                 g.State = GenerationState.RolledBack;
                 Signal(g, HoldSignal.Kill);
-                Log($"{g.Describe()} was not ready within {Seconds(_timings.ReadyTimeout!.Value)}: killed (SIGKILL), rolled back; {KeepsServing()}");
+                string line = $"{g.Describe()} was not ready within {Seconds(_timings.ReadyTimeout!.Value)}: killed (SIGKILL), rolled back; {KeepsServing()}";
+                Log(line);
+                ReloadsFailed(g.Number, g.MainPid, line);
             }
             else if (!g.Killed && g.KillAt is { } killAt && _now >= killAt)
             {
                 Signal(g, HoldSignal.Kill);
-                Log($"{g.Describe()} did not exit within {Seconds(_timings.StopTimeout)} of SIGTERM: sent SIGKILL");
+                Log($"{g.Describe()} did not exit within {Seconds(_timings.StopTimeout)} of {_timings.StopSignalName}: sent SIGKILL");
             }
         }
         if (_restartAt is { } restart && _now >= restart && !_stopping)
         {
             SpawnNext("restart");
         }
+        TickReloadWaits();
     }
 
     private static DateTime? Earliest(DateTime? a, DateTime? b) =>

@@ -16,6 +16,12 @@ internal sealed class HoldOptions
     /// <summary>Run COMMAND as this user (name or uid); null runs it as fdpass hold's own user.</summary>
     public string? User { get; init; }
 
+    /// <summary>setpriv(1) by absolute path, found once at start (<see cref="Hold.Setpriv"/>); null without <see cref="User"/>.</summary>
+    public string? Setpriv { get; init; }
+
+    /// <summary>Variables of <c>--env-file</c> and <c>--env</c>, in that order, added to every generation's environment.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Environment { get; init; } = [];
+
     public required HoldTimings Timings { get; init; }
 
     /// <summary>At most this many descriptors are kept in the store.</summary>
@@ -24,14 +30,9 @@ internal sealed class HoldOptions
     /// <summary>The control socket (<c>fdpass hold --reload</c>, <c>--status</c>).</summary>
     public required string ControlPath { get; init; }
 
-    /// <summary>The control socket's default path: /run for root, XDG_RUNTIME_DIR, else /tmp with the uid in the name.</summary>
-    public static string DefaultControlPath(uint uid)
-    {
-        if (uid == 0)
-        {
-            return "/run/fdpass-hold.sock";
-        }
-        string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        return string.IsNullOrEmpty(runtime) ? $"/tmp/fdpass-hold-{uid}.sock" : System.IO.Path.Combine(runtime, "fdpass-hold.sock");
-    }
+    /// <summary>How a generation is known to be ready (<c>--ready</c>).</summary>
+    public ReadyMode Ready { get; init; } = ReadyMode.Notify;
+
+    /// <summary>The signal that asks a generation to stop (<c>--stop-signal</c>, systemd's KillSignal=).</summary>
+    public System.Runtime.InteropServices.PosixSignal StopSignal { get; init; } = System.Runtime.InteropServices.PosixSignal.SIGTERM;
 }

@@ -104,6 +104,7 @@ internal sealed partial class HoldRunner : IDisposable
             if (now >= nextWatch)
             {
                 CheckWatched();
+                ProbeListening();
                 nextWatch = now + WatchInterval;
             }
             ReportToOuterManager();
@@ -127,6 +128,7 @@ internal sealed partial class HoldRunner : IDisposable
             _outerReloadAsked = true;
         }
         Perform(_machine.Handle(e, DateTime.UtcNow));
+        CheckNewlyReady();
     }
 
     private void Perform(IReadOnlyList<HoldAction> actions)
@@ -155,6 +157,9 @@ internal sealed partial class HoldRunner : IDisposable
                 case HoldAction.Watch watch:
                     _watched.Add(watch.Pid);
                     break;
+                case HoldAction.ReloadAnswered answered:
+                    AnswerWaiter(answered);
+                    break;
                 case HoldAction.Exit exit:
                     _exitCode = exit.Code;
                     break;
@@ -167,7 +172,7 @@ internal sealed partial class HoldRunner : IDisposable
         ChildProcess child;
         try
         {
-            child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address);
+            child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address, generation);
         }
         catch (Exception e) when (e is not OutOfMemoryException && generation > 1)
         {
@@ -203,11 +208,11 @@ internal sealed partial class HoldRunner : IDisposable
         {
             if (_children.TryGetValue(pid, out ChildProcess? child))
             {
-                _ = which == HoldSignal.Kill ? child.Kill() : child.Signal(PosixSignal.SIGTERM);
+                _ = which == HoldSignal.Kill ? child.Kill() : child.Signal(_options.StopSignal);
             }
             else
             {
-                SignalNames.Send(pid, which); // a MAINPID= that is not our child
+                SignalNames.Send(pid, which, _options.StopSignal); // a MAINPID= that is not our child
             }
         }
         catch (FdPassingException e)
@@ -297,9 +302,7 @@ internal sealed partial class HoldRunner : IDisposable
             Generation? g = _machine.Owner(sender);
             if (g is null)
             {
-                string which = sender.Presence == ProcessPresence.Gone
-                    ? "which had exited before it was read, so whose it was cannot be told"
-                    : "which is no generation's and not below one";
+                string which = sender.Presence == ProcessPresence.Gone ? GoneSender : "which is no generation's and not below one";
                 _log.Write($"ignored a notification from pid {pid} (uid {n.Sender.UserId}), {which}" +
                     (n.DescriptorCount > 0 ? $"; closed its {n.DescriptorCount} descriptor(s)" : ""));
                 return;
@@ -380,6 +383,9 @@ internal sealed partial class HoldRunner : IDisposable
                     _capturing = false;
                     answer.SetResult(string.Join('\n', _captured) + "\n");
                     _captured.Clear();
+                    break;
+                case string wait when wait.StartsWith("reload wait", StringComparison.Ordinal):
+                    WaitForReload(request, peer, answer);
                     break;
                 case var r when r == "upgrade" || r.StartsWith("upgrade ", StringComparison.Ordinal):
                     answer.SetResult(Upgrade(request, peer));

@@ -30,6 +30,7 @@ internal static class HoldStatus
             }
             text.Append('\n');
         }
+        text.Append(ReloadLine(machine, now));
         if (machine.RestartAt is { } restart)
         {
             text.Append(CultureInfo.InvariantCulture, $"restart in {Seconds(restart - now)}\n");
@@ -40,6 +41,20 @@ internal static class HoldStatus
             text.Append(CultureInfo.InvariantCulture, $"stored {d.Name} device {d.Identity.Device} inode {d.Identity.Inode} from pid {d.FromPid}\n");
         }
         return text.ToString();
+    }
+
+    /// <summary>How the last reload ended (rolled back ones too), and the one still pending.</summary>
+    private static string ReloadLine(HoldMachine machine, DateTime now)
+    {
+        string line = machine.LastReload is { } last
+            ? $"last reload {(last.Ready ? "ready" : "failed")} {Seconds(now - last.At)} ago: {OneLine.Escape(last.Text)}\n"
+            : "";
+        return machine.PendingReload switch
+        {
+            null => line,
+            0 => line + "reload queued\n",
+            { } n => line + $"reload pending: generation {n.ToString(CultureInfo.InvariantCulture)}\n",
+        };
     }
 
     private static string State(GenerationState state) => state switch

@@ -18,4 +18,15 @@ internal sealed record HoldTimings
 
     /// <summary>A generation that was ready this long before it crashed starts the backoff again from <see cref="RestartDelay"/>.</summary>
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>At most this many starts while nothing serves within <see cref="StartLimitInterval"/>; 0 has no limit (systemd's StartLimitBurst=).</summary>
+    public int StartLimitBurst { get; init; }
+
+    public TimeSpan StartLimitInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>What makes a starting generation ready, for the log (<c>--ready</c>).</summary>
+    public string WaitingFor { get; init; } = "READY=1";
+
+    /// <summary>The name of the signal that asks a generation to stop, for the log (<c>--stop-signal</c>).</summary>
+    public string StopSignalName { get; init; } = "SIGTERM";
 }

@@ -73,20 +73,42 @@ internal sealed record ListenerSpec(string Name, ListenerKind Kind, IPAddress? A
         {
             throw new FormatException($"'{portText}' is not a port (0 to 65535)");
         }
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host.Substring(1, host.Length - 2);
-        }
         IPAddress? ip = host switch
         {
             "localhost" => IPAddress.Loopback,
             "*" => IPAddress.Any,
-            _ => IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null,
+            _ when host.StartsWith('[') && host.EndsWith(']') => ParseIPv6(host.Substring(1, host.Length - 2)),
+            _ => ParseIPv4(host),
         };
         if (ip is null)
         {
-            throw new FormatException($"'{host}' is not an IP address (or localhost, or * for every IPv4 address)");
+            throw new FormatException($"'{host}' is not an IP address: a dotted IPv4 address of four decimal parts, an [IPv6] address in brackets, localhost, or * for every IPv4 address");
         }
         return new ListenerSpec(name, ListenerKind.Tcp, ip, port, null);
     }
+
+    /// <summary>Four decimal parts 0-255 without leading zeros (IPAddress.Parse also takes "1", "10.1", hex and octal).</summary>
+    private static IPAddress? ParseIPv4(string text)
+    {
+        string[] parts = text.Split('.');
+        if (parts.Length != 4)
+        {
+            return null;
+        }
+        var bytes = new byte[4];
+        for (int i = 0; i < 4; i++)
+        {
+            string p = parts[i];
+            if (p.Length is 0 or > 3 || (p.Length > 1 && p[0] == '0') ||
+                !byte.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out bytes[i]))
+            {
+                return null;
+            }
+        }
+        return new IPAddress(bytes);
+    }
+
+    private static IPAddress? ParseIPv6(string text) =>
+        text.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(text, out IPAddress? parsed) &&
+        parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? parsed : null;
 }

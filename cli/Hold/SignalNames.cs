@@ -26,14 +26,14 @@ internal static class SignalNames
     }
 
     /// <summary>kill() of a pid we did not start (a MAINPID=, a process below a generation); a pid already gone is not an error.</summary>
-    public static void Send(int pid, HoldSignal which)
+    public static void Send(int pid, HoldSignal which, PosixSignal stop = PosixSignal.SIGTERM)
     {
         PosixNative native = PosixNatives.Current;
-        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(PosixSignal.SIGTERM);
+        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(stop);
         int errno = native.Kill(pid, number);
         if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
         {
-            throw native.Error("kill", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : "SIGTERM")} to pid {pid}");
+            throw native.Error("kill", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : stop.ToString())} to pid {pid}");
         }
     }
 

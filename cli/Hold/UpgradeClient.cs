@@ -16,10 +16,10 @@ internal static class UpgradeClient
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    public static int Run(string controlPath, string? path, TextWriter output)
+    public static int Run(string controlPath, string? path, uint ownUid, TextWriter output)
     {
         string request = path is null ? "upgrade" : "upgrade " + Path.GetFullPath(path);
-        string answer = Ask(controlPath, request);
+        string answer = Ask(controlPath, request, ownUid);
         if (answer.Length > 0)
         {
             Console.Error.Write("fdpass hold: " + answer);
@@ -30,7 +30,7 @@ internal static class UpgradeClient
         {
             try
             {
-                string status = Ask(controlPath, "status");
+                string status = Ask(controlPath, "status", ownUid);
                 output.Write("fdpass hold executed its new program and took everything over:\n" + status);
                 output.Flush();
                 return CommandLine.ExitCodes.Success;
@@ -48,9 +48,15 @@ internal static class UpgradeClient
         }
     }
 
-    private static string Ask(string controlPath, string request)
+    /// <summary>One request and its answer; only a holder running as <paramref name="ownUid"/> or root is sent it.</summary>
+    private static string Ask(string controlPath, string request, uint ownUid)
     {
         using FdChannel channel = Endpoint.Connect(controlPath);
+        uint server = channel.GetPeerCredentials().UserId;
+        if (server != ownUid && server != 0)
+        {
+            throw new InvalidOperationException($"the control socket '{controlPath}' is served by uid {server}, which is neither uid {ownUid} nor root: not trusted, nothing sent");
+        }
         channel.SendRaw(Encoding.ASCII.GetBytes(request + "\n"), ReadOnlySpan<int>.Empty);
         var answer = new MemoryStream();
         while (true)

@@ -5,7 +5,7 @@ using System.IO;
 namespace FdPasser.Cli.Hold;
 
 /// <summary>A user of <c>--user</c>, from /etc/passwd (by name, or by uid).</summary>
-internal sealed record UserAccount(string Name, uint Uid, uint Gid, string Home)
+internal sealed record UserAccount(string Name, uint Uid, uint Gid, string Home, string Shell)
 {
     public static UserAccount Find(string nameOrUid, string passwdPath = "/etc/passwd")
     {
@@ -22,7 +22,7 @@ internal sealed record UserAccount(string Name, uint Uid, uint Gid, string Home)
             }
             if (byUid ? uid == wanted : f[0] == nameOrUid)
             {
-                return new UserAccount(f[0], uid, gid, f[5]);
+                return new UserAccount(f[0], uid, gid, f[5], f[6].Length > 0 ? f[6] : "/bin/sh");
             }
         }
         throw new ArgumentException($"--user '{nameOrUid}': no such user in {passwdPath}");

@@ -152,6 +152,7 @@ internal static class BindingEmitter
         Line(sb, "public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;");
         Line(sb, "public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);");
         Line(sb, "public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);");
+        Line(sb, "public static uint StatOwner(void* stat) => (uint)((stat*)stat)->st_uid;");
         EmitPeerCred(sb, t);
         EmitStreams(sb, t);
         EmitProcessTypes(sb, t);

@@ -157,6 +157,7 @@ internal static class ContractEmitter
         "uint StatMode(void* stat);",
         "ulong StatDevice(void* stat);",
         "ulong StatInode(void* stat);",
+        "uint StatOwner(void* stat);",
         "int PeerCredSize { get; }",
         "void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);",
         "int StrrecvfdSize { get; }",

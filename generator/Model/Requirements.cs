@@ -75,7 +75,7 @@ internal static class Requirements
         new("cmsghdr", "cmsg_len", "cmsg_level", "cmsg_type"),
         new("sockaddr_un", "sun_family", "sun_path"),
         new("pollfd", "fd", "events", "revents"),
-        new("stat", "st_dev", "st_ino", "st_mode"),
+        new("stat", "st_dev", "st_ino", "st_mode", "st_uid"),
         new("passwd", "pw_uid"),
     };
 
@@ -132,6 +132,8 @@ internal static class Requirements
         "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
         // Opening beneath a directory without following links (fdpass serve).
         "O_PATH", "O_NOCTTY", "SYS_openat2", "RESOLVE_BENEATH", "RESOLVE_NO_SYMLINKS", "RESOLVE_NO_MAGICLINKS",
+        // fdpass hold's listeners: SO_REUSEADDR without SO_REUSEPORT.
+        "SO_REUSEADDR",
     };
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };

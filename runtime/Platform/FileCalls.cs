@@ -57,6 +57,9 @@ internal abstract class FileCalls
     /// <summary>fstat() an open descriptor: its file-type bits (st_mode &amp; S_IFMT), or -1 with errno.</summary>
     public abstract int TryGetFileType(SafeFileHandle handle, out int errno);
 
+    /// <summary>lstat() a path (a symlink is not followed): its owner and whole st_mode; false with errno where it failed.</summary>
+    public abstract bool TryGetOwnerAndMode(string path, out uint owner, out uint mode, out int errno);
+
     /// <summary>lstat() a path: its device and inode numbers, or null where nothing is there.</summary>
     public abstract (ulong Device, ulong Inode)? TryGetFileIdentity(string path);
 

@@ -79,6 +79,15 @@ internal sealed unsafe partial class FileCalls<TAbi> : FileCalls
         return FileType(st);
     }
 
+    public override bool TryGetOwnerAndMode(string path, out uint owner, out uint mode, out int errno)
+    {
+        byte* st = stackalloc byte[TAbi.StatSize];
+        bool found = TryLstat(path, st, out errno);
+        owner = found ? TAbi.StatOwner(st) : 0;
+        mode = found ? TAbi.StatMode(st) : 0;
+        return found;
+    }
+
     public override (ulong Device, ulong Inode)? TryGetFileIdentity(string path)
     {
         byte* st = stackalloc byte[TAbi.StatSize];

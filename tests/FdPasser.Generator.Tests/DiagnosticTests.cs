@@ -222,7 +222,7 @@ public class DiagnosticTests
     [Fact]
     public void FDP011_unterminated_struct()
     {
-        string text = Good.Replace("  st_mode        24  u32\nend\n", "  st_mode        24  u32\n");
+        string text = Good.Replace("  st_uid         28  u32\nend\n", "  st_uid         28  u32\n");
         Assert.NotEqual(Good, text);
         Diagnostic d = Expect(text, "FDP011", LineOf(text, "struct stat"));
         Assert.Contains("has no 'end' line", d.GetMessage());

@@ -3,7 +3,8 @@
 # checks what the packages hold, builds a project outside the solution (tests/consumer/app, copied to the scratch directory) against the
 # FdPasser package from that feed, runs it (two processes passing descriptors both ways), publishes it with
 # NativeAOT (zero warnings) and runs the binary, then installs fdpass from the feed with
-# `dotnet tool install --tool-path` and runs `fdpass demo`.
+# `dotnet tool install --tool-path` and runs `fdpass demo`; last, builds a Kestrel app (tests/consumer/web) against
+# FdPasser.AspNetCore from the feed and runs it without a service manager and under the installed `fdpass hold`.
 # Restores use a private NuGet packages folder, and package source mapping takes FdPasser and fdpass from the
 # scratch feed only, so a package of the same version cached earlier cannot stand in for the one just packed.
 # Prints one "ok"/"FAIL" line per check and "N passed, N failed"; exits non-zero when any check failed.
@@ -91,6 +92,9 @@ fi
 version="$(basename "$lib" .nupkg)"
 version="${version#FdPasser.}"
 echo "     version $version"
+# Only a build with -p:FdPasserRelease=true is plain 0.1.0; any other gets a unique suffix (Directory.Build.targets).
+check "a non-release pack has a unique prerelease version (VERSION-dev.HEIGHT.gSHA)" \
+    eval '[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+-dev\.[0-9]+\.(g[0-9a-f]+|nogit)$ ]]'
 check "fdpass has the same version" test -f "$feed/fdpass.$version.nupkg"
 
 check "FdPasser: library, XML docs and README in the package" \
@@ -138,6 +142,7 @@ cat >"$work/app/nuget.config" <<EOF
   <packageSourceMapping>
     <packageSource key="fdpasser-feed">
       <package pattern="FdPasser" />
+      <package pattern="FdPasser.AspNetCore" />
       <package pattern="fdpass" />
     </packageSource>
     <packageSource key="nuget.org"><package pattern="*" /></packageSource>
@@ -188,6 +193,56 @@ if run "dotnet tool install fdpass" in_dir "$work/tool" dotnet tool install --to
     code=$?
     check "fdpass demo runs from the installed tool" test "$code" = 0 -a -n "$(grep -F "demo finished: both descriptors worked" "$work/demo.out")"
     [ "$code" = 0 ] || tail -n 20 "$work/demo.out"
+fi
+
+# --- a Kestrel app on FdPasser.AspNetCore -------------------------------------------------------------------------
+# The README's third quick start (tests/consumer/web): without a service manager it serves on its configured URL and
+# warns once; under the installed fdpass hold it serves on the held listener, and a reload brings a new process.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# wait_for_answer URL SECONDS [NOT]: prints the first body of GET URL that is not NOT, within SECONDS.
+wait_for_answer() {
+    local deadline=$((SECONDS + $2)) body
+    while [ $SECONDS -lt $deadline ]; do
+        body="$(curl -fsS --max-time 5 "$1" 2>/dev/null)" && [ -n "$body" ] && [ "$body" != "${3:-}" ] && { echo "$body"; return 0; }
+        sleep 0.5
+    done
+    return 1
+}
+stop_pid() { kill -TERM "$1" 2>/dev/null; for _ in $(seq 1 60); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.5; done; kill -KILL "$1" 2>/dev/null; }
+
+mkdir -p "$work/web"
+cp "$repo/tests/consumer/web/FdPasser.Consumer.Web.csproj" "$repo/tests/consumer/web/Program.cs" "$work/app/nuget.config" "$work/web/"
+if run "Kestrel consumer build" dotnet build "$work/web" -c Release -p:FdPasserVersion="$version" -tl:off -nologo; then
+    no_warnings "Kestrel consumer build"
+    web_dll="$work/web/bin/Release/net10.0/FdPasser.Consumer.Web.dll"
+
+    port="$(free_port)"
+    ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet "$web_dll" >"$work/web-plain.out" 2>&1 &
+    plain=$!
+    answer="$(wait_for_answer "http://127.0.0.1:$port/" 60)"
+    stop_pid "$plain"
+    check "Kestrel app without a manager serves on ASPNETCORE_URLS (answered: ${answer:-nothing})" test "${answer#pid }" != "$answer"
+    check "... and logs one warning naming the listener and RequireServiceManager" \
+        test "$(grep -c "No service manager passed listeners.*'web'.*RequireServiceManager" "$work/web-plain.out")" = 1
+    [ -n "$answer" ] || tail -n 20 "$work/web-plain.out"
+
+    if [ -x "$work/tools/fdpass" ]; then
+        port="$(free_port)"
+        "$work/tools/fdpass" hold --listen "web=tcp:127.0.0.1:$port" --control "$work/hold.sock" --ready-timeout 120 \
+            -- dotnet "$web_dll" >"$work/web-hold.out" 2>&1 &
+        hold=$!
+        first="$(wait_for_answer "http://127.0.0.1:$port/" 120)"
+        check "Kestrel app under fdpass hold serves on the held listener (answered: ${first:-nothing})" test -n "$first"
+        "$work/tools/fdpass" hold --reload --control "$work/hold.sock" >"$work/web-reload.out" 2>&1
+        second="$(wait_for_answer "http://127.0.0.1:$port/" 120 "$first")"
+        check "... and after fdpass hold --reload a new process answers (answered: ${second:-nothing})" test -n "$second"
+        stop_pid "$hold"
+        wait "$hold" 2>/dev/null
+        check "... and fdpass hold stops with exit code 0 on SIGTERM" test "$?" = 0
+        [ -n "$second" ] || tail -n 30 "$work/web-hold.out"
+    else
+        fail "Kestrel app under fdpass hold (no installed fdpass)"
+    fi
 fi
 
 finish

@@ -15,7 +15,7 @@
 #   linux-arm        not runnable here: the registry this machine restores from has no .NET runtime pack or host
 #                    pack for linux-arm (Microsoft.NETCore.App.Runtime.linux-arm), so nothing can be published for it.
 #   linux-musl-x64   not run: Debian has musl's C library but no musl builds of libstdc++, libgcc_s or libssl, which
-#                    the .NET runtime links; running it would mean glibc's copies under musl's loader (see README).
+#                    the .NET runtime links; running it would mean glibc's copies under musl's loader (see docs/platforms.md).
 #   linux-x64        this machine's own target: `dotnet test FdPasser.sln` runs it natively.
 #   osx-*, freebsd-*, illumos-*: another kernel; qemu-user translates instructions, not another OS's system calls.
 # Their ABI files stay checked by the C probes (tests/FdPasser.Generator.Tests).

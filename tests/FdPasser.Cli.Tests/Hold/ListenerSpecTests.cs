@@ -36,6 +36,14 @@ public sealed class ListenerSpecTests
     [InlineData("web=tcp:8080", "has no HOST:PORT")]
     [InlineData("web=udp:0.0.0.0:53", "is not tcp:HOST:PORT or unix:PATH")]
     [InlineData("web=unix:", "is not tcp:HOST:PORT or unix:PATH")]
+    [InlineData("web=tcp:1:80", "'1' is not an IP address")]
+    [InlineData("web=tcp:4294967295:0", "'4294967295' is not an IP address")]
+    [InlineData("web=tcp:10.1:80", "'10.1' is not an IP address")]
+    [InlineData("web=tcp:0x7f.0.0.1:80", "'0x7f.0.0.1' is not an IP address")]
+    [InlineData("web=tcp:127.0.0.01:80", "'127.0.0.01' is not an IP address")]
+    [InlineData("web=tcp:::1:80", "'::1' is not an IP address")]
+    [InlineData("web=tcp:[127.0.0.1]:80", "'[127.0.0.1]' is not an IP address")]
+    [InlineData("web=tcp:[::1]:+80", "'+80' is not a port")]
     public void Bad_specs_say_what_is_wrong(string text, string problem)
     {
         FormatException e = Assert.Throws<FormatException>(() => ListenerSpec.Parse(text));

@@ -58,7 +58,7 @@ internal sealed partial class HoldProcess : IDisposable
     /// </summary>
     public static HoldProcess StartWrapped(string[] wrapper, params string[] options) => Start("tcp:127.0.0.1:0", options, Array.Empty<string>(), wrapper);
 
-    private static HoldProcess Start(string listen, string[] options, string[] launcher, string[]? wrapper = null)
+    private static HoldProcess Start(string listen, string[] options, string[] launcher, string[]? wrapper = null, string[]? command = null, string readyLine = "is ready")
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("fdp-hold-").FullName;
         File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
@@ -77,8 +77,8 @@ internal sealed partial class HoldProcess : IDisposable
             start.ArgumentList.Add(arg);
         }
         foreach (string arg in new[] { "hold", "--listen", "web=" + listen, "--control", Path.Combine(directory, "control.sock") }
-                     .Concat(options.Select(o => o.Replace("{dir}", directory, StringComparison.Ordinal))).Append("--").Concat(launcher).Concat(new[] { HoldApp.Python, app, "--release", Path.Combine(directory, "release") })
-                     .Concat(launcher.Length > 0 ? new[] { "--launched" } : Array.Empty<string>()))
+                     .Concat(options.Select(o => o.Replace("{dir}", directory, StringComparison.Ordinal))).Append("--").Concat(command ?? launcher.Concat(new[] { HoldApp.Python, app, "--release", Path.Combine(directory, "release") })
+                     .Concat(launcher.Length > 0 ? new[] { "--launched" } : Array.Empty<string>())))
         {
             start.ArgumentList.Add(arg);
         }
@@ -89,7 +89,7 @@ internal sealed partial class HoldProcess : IDisposable
         hold._process.BeginErrorReadLine();
         try
         {
-            hold.AssertLogged("generation 1 (pid", "is ready", TimeSpan.FromSeconds(30));
+            hold.AssertLogged("generation 1 (pid", readyLine, TimeSpan.FromSeconds(30));
             string listening = hold.Log.First(l => l.Contains("listening on web=", StringComparison.Ordinal));
             hold.Port = int.Parse(listening.Substring(listening.LastIndexOf(':') + 1), CultureInfo.InvariantCulture);
         }

@@ -90,7 +90,9 @@ internal static unsafe partial class FreebsdX64
         [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
         [global::System.Runtime.InteropServices.FieldOffset(16)] private fixed byte _pad16[8];
         [global::System.Runtime.InteropServices.FieldOffset(24)] public ushort st_mode;
-        [global::System.Runtime.InteropServices.FieldOffset(26)] private fixed byte _pad26[198];
+        [global::System.Runtime.InteropServices.FieldOffset(26)] private fixed byte _pad26[2];
+        [global::System.Runtime.InteropServices.FieldOffset(28)] public uint st_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(32)] private fixed byte _pad32[192];
     }
 
     /// <summary>struct passwd: 80 bytes.</summary>
@@ -216,6 +218,8 @@ internal static unsafe partial class FreebsdX64
     public const bool Has_RESOLVE_NO_SYMLINKS = false;
     public const int RESOLVE_BENEATH = 0;
     public const bool Has_RESOLVE_BENEATH = false;
+    public const int SO_REUSEADDR = 4;
+    public const bool Has_SO_REUSEADDR = true;
 
     /// <summary>errno values of freebsd-x64.</summary>
     public static class Errno
@@ -953,6 +957,8 @@ internal static unsafe partial class FreebsdX64
         public static bool Has_RESOLVE_NO_SYMLINKS => false;
         public static int RESOLVE_NO_MAGICLINKS => 0;
         public static bool Has_RESOLVE_NO_MAGICLINKS => false;
+        public static int SO_REUSEADDR => unchecked((int)FreebsdX64.SO_REUSEADDR);
+        public static bool Has_SO_REUSEADDR => true;
 
         public static int EPERM => FreebsdX64.Errno.EPERM;
         public static int ENOENT => FreebsdX64.Errno.ENOENT;
@@ -1057,6 +1063,7 @@ internal static unsafe partial class FreebsdX64
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
         public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
         public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
+        public static uint StatOwner(void* stat) => (uint)((stat*)stat)->st_uid;
         public static int PeerCredSize => 88;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {

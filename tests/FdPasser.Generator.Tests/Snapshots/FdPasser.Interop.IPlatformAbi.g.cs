@@ -146,6 +146,7 @@ internal sealed class PlatformConstants
     public required int RESOLVE_BENEATH { get; init; }
     public required int RESOLVE_NO_SYMLINKS { get; init; }
     public required int RESOLVE_NO_MAGICLINKS { get; init; }
+    public required int SO_REUSEADDR { get; init; }
     public required int EPERM { get; init; }
     public required int ENOENT { get; init; }
     public required int EINTR { get; init; }
@@ -281,6 +282,7 @@ internal sealed class PlatformConstants
         RESOLVE_BENEATH = TAbi.RESOLVE_BENEATH,
         RESOLVE_NO_SYMLINKS = TAbi.RESOLVE_NO_SYMLINKS,
         RESOLVE_NO_MAGICLINKS = TAbi.RESOLVE_NO_MAGICLINKS,
+        SO_REUSEADDR = TAbi.SO_REUSEADDR,
         EPERM = TAbi.EPERM,
         ENOENT = TAbi.ENOENT,
         EINTR = TAbi.EINTR,
@@ -489,6 +491,8 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_RESOLVE_NO_SYMLINKS { get; }
     static abstract int RESOLVE_NO_MAGICLINKS { get; }
     static abstract bool Has_RESOLVE_NO_MAGICLINKS { get; }
+    static abstract int SO_REUSEADDR { get; }
+    static abstract bool Has_SO_REUSEADDR { get; }
 
     static abstract int EPERM { get; }
     static abstract int ENOENT { get; }
@@ -551,6 +555,7 @@ internal unsafe interface IPlatformAbi
     static abstract uint StatMode(void* stat);
     static abstract ulong StatDevice(void* stat);
     static abstract ulong StatInode(void* stat);
+    static abstract uint StatOwner(void* stat);
     static abstract int PeerCredSize { get; }
     static abstract void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid);
     static abstract int StrrecvfdSize { get; }

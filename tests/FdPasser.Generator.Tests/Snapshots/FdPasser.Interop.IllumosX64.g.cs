@@ -74,7 +74,9 @@ internal static unsafe partial class IllumosX64
         [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong st_dev;
         [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
         [global::System.Runtime.InteropServices.FieldOffset(16)] public uint st_mode;
-        [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[108];
+        [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[4];
+        [global::System.Runtime.InteropServices.FieldOffset(24)] public uint st_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(28)] private fixed byte _pad28[100];
     }
 
     /// <summary>struct strrecvfd: 20 bytes.</summary>
@@ -229,6 +231,8 @@ internal static unsafe partial class IllumosX64
     public const bool Has_RESOLVE_NO_SYMLINKS = false;
     public const int RESOLVE_BENEATH = 0;
     public const bool Has_RESOLVE_BENEATH = false;
+    public const int SO_REUSEADDR = 4;
+    public const bool Has_SO_REUSEADDR = true;
 
     /// <summary>errno values of illumos-x64.</summary>
     public static class Errno
@@ -1186,6 +1190,8 @@ internal static unsafe partial class IllumosX64
         public static bool Has_RESOLVE_NO_SYMLINKS => false;
         public static int RESOLVE_NO_MAGICLINKS => 0;
         public static bool Has_RESOLVE_NO_MAGICLINKS => false;
+        public static int SO_REUSEADDR => unchecked((int)IllumosX64.SO_REUSEADDR);
+        public static bool Has_SO_REUSEADDR => true;
 
         public static int EPERM => IllumosX64.Errno.EPERM;
         public static int ENOENT => IllumosX64.Errno.ENOENT;
@@ -1289,6 +1295,7 @@ internal static unsafe partial class IllumosX64
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
         public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
         public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
+        public static uint StatOwner(void* stat) => (uint)((stat*)stat)->st_uid;
         public static int PeerCredSize => 0;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid) =>
             throw new global::System.PlatformNotSupportedException("illumos-x64 reads peer credentials with getpeerucred(), not a getsockopt buffer.");

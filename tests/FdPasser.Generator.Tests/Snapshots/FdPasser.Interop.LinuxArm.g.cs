@@ -82,7 +82,9 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.FieldOffset(8)] private fixed byte _pad8[4];
         [global::System.Runtime.InteropServices.FieldOffset(12)] public uint st_ino;
         [global::System.Runtime.InteropServices.FieldOffset(16)] public uint st_mode;
-        [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[68];
+        [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[4];
+        [global::System.Runtime.InteropServices.FieldOffset(24)] public uint st_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(28)] private fixed byte _pad28[60];
     }
 
     /// <summary>struct posix_spawn_file_actions_t: 76 bytes.</summary>
@@ -307,6 +309,8 @@ internal static unsafe partial class LinuxArm
     public const bool Has_RESOLVE_NO_SYMLINKS = true;
     public const int RESOLVE_BENEATH = 8;
     public const bool Has_RESOLVE_BENEATH = true;
+    public const int SO_REUSEADDR = 2;
+    public const bool Has_SO_REUSEADDR = true;
 
     /// <summary>errno values of linux-arm.</summary>
     public static class Errno
@@ -1510,6 +1514,8 @@ internal static unsafe partial class LinuxArm
         public static bool Has_RESOLVE_NO_SYMLINKS => true;
         public static int RESOLVE_NO_MAGICLINKS => unchecked((int)LinuxArm.RESOLVE_NO_MAGICLINKS);
         public static bool Has_RESOLVE_NO_MAGICLINKS => true;
+        public static int SO_REUSEADDR => unchecked((int)LinuxArm.SO_REUSEADDR);
+        public static bool Has_SO_REUSEADDR => true;
 
         public static int EPERM => LinuxArm.Errno.EPERM;
         public static int ENOENT => LinuxArm.Errno.ENOENT;
@@ -1613,6 +1619,7 @@ internal static unsafe partial class LinuxArm
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
         public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
         public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
+        public static uint StatOwner(void* stat) => (uint)((stat*)stat)->st_uid;
         public static int PeerCredSize => 12;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {

@@ -84,7 +84,8 @@ internal static unsafe partial class LinuxX64
         [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
         [global::System.Runtime.InteropServices.FieldOffset(16)] private fixed byte _pad16[8];
         [global::System.Runtime.InteropServices.FieldOffset(24)] public uint st_mode;
-        [global::System.Runtime.InteropServices.FieldOffset(28)] private fixed byte _pad28[116];
+        [global::System.Runtime.InteropServices.FieldOffset(28)] public uint st_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(32)] private fixed byte _pad32[112];
     }
 
     /// <summary>struct posix_spawn_file_actions_t: 80 bytes.</summary>
@@ -309,6 +310,8 @@ internal static unsafe partial class LinuxX64
     public const bool Has_RESOLVE_NO_SYMLINKS = true;
     public const int RESOLVE_BENEATH = 8;
     public const bool Has_RESOLVE_BENEATH = true;
+    public const int SO_REUSEADDR = 2;
+    public const bool Has_SO_REUSEADDR = true;
 
     /// <summary>errno values of linux-x64.</summary>
     public static class Errno
@@ -1512,6 +1515,8 @@ internal static unsafe partial class LinuxX64
         public static bool Has_RESOLVE_NO_SYMLINKS => true;
         public static int RESOLVE_NO_MAGICLINKS => unchecked((int)LinuxX64.RESOLVE_NO_MAGICLINKS);
         public static bool Has_RESOLVE_NO_MAGICLINKS => true;
+        public static int SO_REUSEADDR => unchecked((int)LinuxX64.SO_REUSEADDR);
+        public static bool Has_SO_REUSEADDR => true;
 
         public static int EPERM => LinuxX64.Errno.EPERM;
         public static int ENOENT => LinuxX64.Errno.ENOENT;
@@ -1615,6 +1620,7 @@ internal static unsafe partial class LinuxX64
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
         public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
         public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
+        public static uint StatOwner(void* stat) => (uint)((stat*)stat)->st_uid;
         public static int PeerCredSize => 12;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {

@@ -87,7 +87,8 @@ internal static unsafe partial class OsxX64
         [global::System.Runtime.InteropServices.FieldOffset(4)] public ushort st_mode;
         [global::System.Runtime.InteropServices.FieldOffset(6)] private fixed byte _pad6[2];
         [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong st_ino;
-        [global::System.Runtime.InteropServices.FieldOffset(16)] private fixed byte _pad16[128];
+        [global::System.Runtime.InteropServices.FieldOffset(16)] public uint st_uid;
+        [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[124];
     }
 
     /// <summary>struct passwd: 72 bytes.</summary>
@@ -213,6 +214,8 @@ internal static unsafe partial class OsxX64
     public const bool Has_RESOLVE_NO_SYMLINKS = false;
     public const int RESOLVE_BENEATH = 0;
     public const bool Has_RESOLVE_BENEATH = false;
+    public const int SO_REUSEADDR = 4;
+    public const bool Has_SO_REUSEADDR = true;
 
     /// <summary>errno values of osx-x64.</summary>
     public static class Errno
@@ -932,6 +935,8 @@ internal static unsafe partial class OsxX64
         public static bool Has_RESOLVE_NO_SYMLINKS => false;
         public static int RESOLVE_NO_MAGICLINKS => 0;
         public static bool Has_RESOLVE_NO_MAGICLINKS => false;
+        public static int SO_REUSEADDR => unchecked((int)OsxX64.SO_REUSEADDR);
+        public static bool Has_SO_REUSEADDR => true;
 
         public static int EPERM => OsxX64.Errno.EPERM;
         public static int ENOENT => OsxX64.Errno.ENOENT;
@@ -1036,6 +1041,7 @@ internal static unsafe partial class OsxX64
         public static uint StatMode(void* stat) => (uint)((stat*)stat)->st_mode;
         public static ulong StatDevice(void* stat) => unchecked((ulong)((stat*)stat)->st_dev);
         public static ulong StatInode(void* stat) => unchecked((ulong)((stat*)stat)->st_ino);
+        public static uint StatOwner(void* stat) => (uint)((stat*)stat)->st_uid;
         public static int PeerCredSize => 76;
         public static void PeerCredRead(void* buffer, out int pid, out uint uid, out uint gid)
         {
