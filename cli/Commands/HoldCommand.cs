@@ -18,7 +18,7 @@ internal static class HoldCommand
             args,
             ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--settle-time", "--fd-store-max", "--control", "--env",
              "--env-file", .. HoldOperatorOptions.Valued],
-            ["--reload", "--status", .. HoldOperatorOptions.Flags],
+            ["--reload", "--status", "--upgrade", .. HoldOperatorOptions.Flags],
             firstPositionalEndsOptions: true);
         if (a.HelpRequested)
         {
@@ -28,6 +28,18 @@ internal static class HoldCommand
         uint ownUid = Endpoint.Self().UserId;
         string? givenControl = a.Single("--control");
         string control = givenControl ?? ControlPath.Default(ownUid);
+        if (a.Has("--upgrade"))
+        {
+            if (a.Has("--reload") || a.Has("--status") || a.All("--listen").Count > 0 || a.Positionals.Count > 1)
+            {
+                throw a.Usage("--upgrade takes only --control and the new program's PATH (last)");
+            }
+            if (givenControl is null)
+            {
+                ControlPath.CheckDirectory(ControlPath.DirectoryOf(control), ownUid);
+            }
+            return UpgradeClient.Run(control, a.Positionals.Count == 1 ? a.Positionals[0] : null, ownUid, output);
+        }
         if (a.Has("--reload") || a.Has("--status"))
         {
             if (a.Has("--reload") && a.Has("--status"))

@@ -12,7 +12,7 @@ namespace FdPasser.Cli.Hold;
 /// connections wait in the backlog while no generation accepts. The socket stays blocking, as systemd passes it.
 /// A socket file it created is removed on dispose.
 /// </summary>
-internal sealed class BoundListener : IDisposable
+internal sealed partial class BoundListener : IDisposable
 {
     private BoundListener(ListenerSpec spec, Socket socket, string? createdPath)
     {
@@ -29,7 +29,12 @@ internal sealed class BoundListener : IDisposable
     public string? CreatedPath { get; }
 
     /// <summary>Where it listens, as bound (a TCP port of 0 shows the port the kernel chose).</summary>
-    public string Address => Spec.Kind == ListenerKind.Tcp ? $"tcp:{Socket.LocalEndPoint}" : $"unix:{Spec.Path}";
+    public string Address => Spec.Kind switch
+    {
+        ListenerKind.Tcp => $"tcp:{Socket.LocalEndPoint}",
+        ListenerKind.Inherited => InheritedAddress(),
+        _ => $"unix:{Spec.Path}",
+    };
 
     public static BoundListener Bind(ListenerSpec spec)
     {

@@ -4,12 +4,14 @@ namespace FdPasser.Cli.Hold;
 internal static class HoldHelp
 {
     public const string Text = """
-        Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH... [--user USER] [--env NAME=VALUE]
-                           [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS] [--settle-time SECONDS]
+        Usage: fdpass hold --listen NAME=tcp:HOST:PORT|NAME=unix:PATH|NAME=inherited... [--user USER]
+                           [--env NAME=VALUE] [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS]
+                           [--settle-time SECONDS]
                            [--fd-store-max N] [--control PATH] [--ready notify|listening] [--stop-signal SIG]
                            [--start-limit-burst N [--start-limit-interval SECONDS]] [--] COMMAND [ARGS...]
                fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]
                fdpass hold --status [--control PATH]
+               fdpass hold --upgrade [--control PATH] [PROGRAM]
 
         Holds the listening sockets of a service and restarts it without refusing or dropping a connection. Binds
         each --listen itself and starts COMMAND with them as systemd's socket activation does: descriptors 3, 4, ...
@@ -45,7 +47,9 @@ internal static class HoldHelp
                                 SO_REUSEADDR only, so a port another socket holds is EADDRINUSE) or unix:PATH (a
                                 socket file, mode 0666 set without following a symlink, a stale one replaced;
                                 unix:@NAME for a Linux abstract socket). NAME: 1 to 255 printable ASCII
-                                characters without ':' or spaces.
+                                characters without ':' or spaces. inherited: the listening socket named NAME in fdpass
+                                hold's own LISTEN_FDS/LISTEN_FDNAMES (a .socket unit's FileDescriptorName=), which
+                                keeps the port open across restarts of fdpass hold.
           --user USER           Run COMMAND as USER (a name from /etc/passwd, or a uid), with its group and
                                 supplementary groups, through /usr/bin/setpriv (found once at start, root-owned;
                                 never looked up in PATH). The listeners are bound first, so a port below 1024 works
@@ -88,7 +92,13 @@ internal static class HoldHelp
                                 The interval of --start-limit-burst (default 10; StartLimitIntervalSec=).
           --status              Print the generations (number, pids, state, status) and stored descriptors of the
                                 fdpass hold at --control, and exit.
+          --upgrade [PROGRAM]   Ask the fdpass hold at --control to execute PROGRAM (default: the program it
+                                runs) with the same command line in its own process (same pid), handing over
+                                its listeners, stored descriptors and generations; print its status after.
           -h, --help            Show this help.
+
+        With NOTIFY_SOCKET set, fdpass hold tells its own manager READY=1 (first generation ready), RELOADING=1
+        and READY=1 around a reload, STOPPING=1, and STATUS= (--status in one line) whenever it changes.
 
         COMMAND starts at the first argument that is not an option, or after '--'. Log lines go to standard
         output; COMMAND inherits standard input, output and error.

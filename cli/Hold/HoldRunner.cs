@@ -54,18 +54,23 @@ internal sealed partial class HoldRunner : IDisposable
 
     public int Run()
     {
-        foreach (ListenerSpec spec in _options.Listeners)
+        bool upgraded = ResumeAfterUpgrade();
+        if (!upgraded)
         {
-            BoundListener bound = BoundListener.Bind(spec);
-            _listeners.Add(bound);
-            _log.Write($"listening on {spec.Name}={bound.Address}");
+            foreach (ListenerSpec spec in _options.Listeners)
+            {
+                BoundListener bound = Listen(spec);
+                _listeners.Add(bound);
+                _log.Write($"listening on {spec.Name}={bound.Address}");
+            }
+            ClosePassedLeftOver();
         }
         // An abstract name: no file to clean up, and a generation running as another user can reach it; only
         // notifications from a generation's processes are acted on.
-        _notify = NotificationListener.Bind($"@fdpass-hold/{Environment.ProcessId}/{Guid.NewGuid():N}");
+        _notify ??= NotificationListener.Bind($"@fdpass-hold/{Environment.ProcessId}/{Guid.NewGuid():N}");
         _control = ControlServer.Create(_options.ControlPath, OwnUid(), AnswerAsync);
         _log.Write($"control socket {_control.Path}; notifications at {_notify.Address}");
-        Task notifications = ReceiveNotificationsAsync(_shutdown.Token);
+        Task notifications = StartReceivingNotifications();
         Task control = _control.RunAsync(_shutdown.Token);
         // SIGHUP asks for a reload even where it was ignored when hold started (nohup, or a parent that ignores it),
         // as it does for nginx or sshd: the runtime would keep the inherited SIG_IGN and never call the handler.
@@ -77,9 +82,13 @@ internal sealed partial class HoldRunner : IDisposable
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal(() => Feed(new HoldEvent.Stop("SIGTERM")))));
         _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal(() => Feed(new HoldEvent.Stop("SIGINT")))));
 
-        BecomeSubreaper();
-        Perform(_machine.Start(DateTime.UtcNow));
+        BecomeSubreaper(); // again after an upgrade: cheap, and it must hold in this program too
+        if (!upgraded)
+        {
+            Perform(_machine.Start(DateTime.UtcNow));
+        }
         PublishKnownPids();
+        ReportToOuterManager();
         DateTime nextWatch = DateTime.UtcNow + WatchInterval;
         while (_exitCode is null)
         {
@@ -102,10 +111,11 @@ internal sealed partial class HoldRunner : IDisposable
                 LogEndedThrottleWindows(now);
                 nextWatch = now + WatchInterval;
             }
+            ReportToOuterManager();
         }
         KillEverythingBelow();
         _shutdown.Cancel();
-        Task.WaitAll(new[] { notifications, control }, TimeSpan.FromSeconds(5));
+        Task.WaitAll(new[] { _notifyTask ?? notifications, control }, TimeSpan.FromSeconds(5));
         return _exitCode.Value;
     }
 
@@ -120,6 +130,7 @@ internal sealed partial class HoldRunner : IDisposable
         if (e is HoldEvent.Reload)
         {
             _reloadAskedAt = Stopwatch.GetTimestamp();
+            _outerReloadAsked = true;
         }
         Perform(_machine.Handle(e, DateTime.UtcNow));
         AfterEvent(e);
@@ -402,6 +413,9 @@ internal sealed partial class HoldRunner : IDisposable
                 case string wait when wait.StartsWith("reload wait", StringComparison.Ordinal):
                     WaitForReload(request, peer, answer);
                     break;
+                case var r when r == "upgrade" || r.StartsWith("upgrade ", StringComparison.Ordinal):
+                    answer.SetResult(Upgrade(request, peer));
+                    break;
                 case "status":
                     answer.SetResult(HoldStatus.Format(_listeners, _machine, _store, DateTime.UtcNow));
                     break;
@@ -439,6 +453,7 @@ internal sealed partial class HoldRunner : IDisposable
         }
         _store.Dispose();
         DisposeHeld();
+        _passed?.Dispose();
         _shutdown.Dispose();
     }
 }

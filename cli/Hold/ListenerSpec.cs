@@ -9,17 +9,27 @@ internal enum ListenerKind
 {
     Tcp,
     Unix,
+
+    /// <summary>Not bound by fdpass hold: taken from its own LISTEN_FDS by name (a service manager's socket unit owns it).</summary>
+    Inherited,
 }
 
 /// <summary>
 /// One <c>--listen NAME=tcp:HOST:PORT</c> or <c>--listen NAME=unix:PATH</c> (<c>unix:@NAME</c> for a Linux abstract
-/// socket). Parsing does no I/O; <see cref="BoundListener"/> binds it.
+/// socket), or <c>--listen NAME=inherited</c> (the listener named NAME that fdpass hold's own manager passed it).
+/// Parsing does no I/O; <see cref="BoundListener"/> binds it.
 /// </summary>
 internal sealed record ListenerSpec(string Name, ListenerKind Kind, IPAddress? Address, int Port, string? Path)
 {
-    public override string ToString() => Kind == ListenerKind.Tcp
-        ? $"{Name}=tcp:{(Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}"
-        : $"{Name}=unix:{Path}";
+    public override string ToString() => Kind switch
+    {
+        ListenerKind.Tcp => $"{Name}=tcp:{(Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}",
+        ListenerKind.Inherited => $"{Name}={InheritedForm}",
+        _ => $"{Name}=unix:{Path}",
+    };
+
+    /// <summary>The SPEC of a listener taken from fdpass hold's own LISTEN_FDS.</summary>
+    public const string InheritedForm = "inherited";
 
     /// <summary>Parses one spec; the message of the exception says what is wrong with it.</summary>
     public static ListenerSpec Parse(string text)
@@ -42,6 +52,10 @@ internal sealed record ListenerSpec(string Name, ListenerKind Kind, IPAddress? A
         if (address.StartsWith("unix:", StringComparison.Ordinal) && address.Length > 5)
         {
             return new ListenerSpec(name, ListenerKind.Unix, null, 0, address.Substring(5));
+        }
+        if (address == InheritedForm)
+        {
+            return new ListenerSpec(name, ListenerKind.Inherited, null, 0, null);
         }
         throw new FormatException($"'{address}' is not tcp:HOST:PORT or unix:PATH");
     }

@@ -218,6 +218,8 @@ internal static class Requirements
         new("memfd_create", "int", "byte*", "uint"),
         new("shm_open", "int", "byte*", "int", "uint"),
         new("shm_unlink", "int", "byte*"),
+        // fdpass hold --upgrade: execve of its own (new) program, keeping its pid.
+        new("execve", "int", "byte*", "void*", "void*"),
         // syscall(SYS_openat2, dirfd, path, &how, sizeof how): no C library here exports openat2 itself.
         new("syscall", "nint", "nint", "nint", "byte*", "void*", "nuint"),
         // syscall(SYS_pidfd_open / SYS_pidfd_send_signal / SYS_kcmp, ...): five numbers, the unused ones 0 (fdpass hold).

@@ -85,6 +85,18 @@ internal abstract class PosixNative
     /// </summary>
     public abstract int Spawn(string path, string[] argv, string[] envp, ReadOnlySpan<(SafeHandle Handle, int Target)> layout, bool newSession);
 
+    /// <summary>True where this process can replace its own program (execve).</summary>
+    public abstract bool SupportsExec { get; }
+
+    /// <summary>
+    /// execve of <paramref name="path"/> in this process (same pid, children and every descriptor without
+    /// close-on-exec); returns only when it failed, with the errno.
+    /// </summary>
+    public abstract int Exec(string path, string[] argv, string[] envp);
+
+    /// <summary>Clears FD_CLOEXEC, so the descriptor survives <see cref="Exec"/>; 0 or the errno.</summary>
+    public abstract int TryClearCloseOnExec(int fd);
+
     /// <summary>Blocks until <paramref name="pid"/> has ended, without reaping it (waitid WNOWAIT); 0 or an errno.</summary>
     public abstract int WaitUntilEnded(int pid);
 

@@ -104,11 +104,21 @@ public sealed class ChildProcess
         }
         string spawned = passed.Count > 0 ? options.Shell : path;
         int pid = native.Spawn(spawned, argv.ToArray(), envp.ToArray(), CollectionsMarshal.AsSpan(layout), options.NewSession);
-        var child = new ChildProcess(native, pid, path);
+        return Watch(new ChildProcess(native, pid, path));
+    }
+
+    /// <summary>
+    /// A child this process has already (a program it replaced with execve started it): waited for and reaped
+    /// as one it started. <paramref name="fileName"/> is only shown.
+    /// </summary>
+    internal static ChildProcess Adopt(int pid, string fileName) => Watch(new ChildProcess(PosixNatives.Current, pid, fileName));
+
+    private static ChildProcess Watch(ChildProcess child)
+    {
         var reaper = new Thread(child.Reap, maxStackSize: 256 * 1024)
         {
             IsBackground = true,
-            Name = "child " + pid.ToString(CultureInfo.InvariantCulture),
+            Name = "child " + child.ProcessId.ToString(CultureInfo.InvariantCulture),
         };
         reaper.Start();
         return child;

@@ -74,6 +74,19 @@ public sealed class NotificationListener : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes over a bound notification socket this process already has (handed across execve by
+    /// <c>fdpass hold --upgrade</c>), at <paramref name="address"/>; a path given is removed on dispose as if bound here.
+    /// </summary>
+    internal static NotificationListener Adopt(SafeSocketHandle handle, string address)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        PosixNative native = PosixNatives.Current;
+        native.EnablePassCredentials(handle);
+        var options = new NotificationListenerOptions();
+        return new NotificationListener(handle, address, address[0] == '@' ? null : address, options, native);
+    }
+
     /// <summary>The socket's address as NOTIFY_SOCKET takes it: a path, or <c>@name</c>.</summary>
     public string Address { get; }
 

@@ -1193,6 +1193,8 @@ internal static unsafe partial class FreebsdX64
         public static int shm_open(byte* a0, int a1, uint a2) => throw new global::System.PlatformNotSupportedException("shm_open() is not available on freebsd-x64.");
         public static bool Has_shm_unlink => false;
         public static int shm_unlink(byte* a0) => throw new global::System.PlatformNotSupportedException("shm_unlink() is not available on freebsd-x64.");
+        public static bool Has_execve => false;
+        public static int execve(byte* a0, void* a1, void* a2) => throw new global::System.PlatformNotSupportedException("execve() is not available on freebsd-x64.");
         public static bool Has_syscall => false;
         public static nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4) => throw new global::System.PlatformNotSupportedException("syscall() is not available on freebsd-x64.");
         public static bool Has_syscall_args => false;

@@ -689,6 +689,8 @@ internal unsafe interface IPlatformAbi
     static abstract int shm_open(byte* a0, int a1, uint a2);
     static abstract bool Has_shm_unlink { get; }
     static abstract int shm_unlink(byte* a0);
+    static abstract bool Has_execve { get; }
+    static abstract int execve(byte* a0, void* a1, void* a2);
     static abstract bool Has_syscall { get; }
     static abstract nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4);
     static abstract bool Has_syscall_args { get; }

@@ -1273,6 +1273,26 @@ internal static unsafe partial class LinuxArm64
         static extern unsafe int __PInvoke(byte* __name_native);
     }
 
+    /// <summary>execve in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int execve(byte* path, void* argv, void* envp)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(path, argv, envp);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "execve", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(byte* __path_native, void* __argv_native, void* __envp_native);
+    }
+
     /// <summary>openat in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
     [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
@@ -1792,6 +1812,8 @@ internal static unsafe partial class LinuxArm64
         public static int shm_open(byte* a0, int a1, uint a2) => LinuxArm64.shm_open(a0, a1, a2);
         public static bool Has_shm_unlink => true;
         public static int shm_unlink(byte* a0) => LinuxArm64.shm_unlink(a0);
+        public static bool Has_execve => true;
+        public static int execve(byte* a0, void* a1, void* a2) => LinuxArm64.execve(a0, a1, a2);
         public static bool Has_syscall => true;
         public static nint syscall(nint a0, nint a1, byte* a2, void* a3, nuint a4) => LinuxArm64.syscall(a0, a1, a2, (global::FdPasser.Interop.LinuxArm64.open_how*)a3, a4);
         public static bool Has_syscall_args => true;
