@@ -59,6 +59,23 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public async Task LISTEN_FDS_larger_than_what_was_passed_is_refused_without_touching_the_runtimes_own_descriptors()
+    {
+        using var web = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        web.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        web.Listen();
+        // One descriptor passed, but LISTEN_FDS claims ten: 4 to 12 are whatever the child's runtime opened there.
+        var options = new ChildProcessOptions("sh", ["-c", "LISTEN_FDS=10; export LISTEN_FDS; unset LISTEN_FDNAMES; exec \"$@\"", "sh", .. Peers.TestPeerCommand, "listen-overcount"])
+            .PassDescriptor(web.SafeHandle, "web");
+        var (status, output) = await RunAsync(options);
+        Assert.True(status.Succeeded, status + ": " + output);
+        Assert.Contains("refused FdPassingException", output);
+        Assert.Contains("LISTEN_FDS=10", output);
+        Assert.Contains("closed []", output);
+        Assert.Contains("alive 90", output);
+    }
+
+    [Fact]
     public async Task Exit_codes_and_signals_are_reported_and_a_signal_after_the_end_is_refused()
     {
         var (status, _) = await RunAsync(new ChildProcessOptions("sh", "-c", "exit 3"));
