@@ -266,6 +266,10 @@ internal static unsafe partial class IllumosX64
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 89;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 98;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -303,6 +307,10 @@ internal static unsafe partial class IllumosX64
             18 => "EXDEV",
             34 => "ERANGE",
             89 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            98 => "EPROTOTYPE",
             _ => null,
         };
     }

@@ -346,6 +346,10 @@ internal static unsafe partial class LinuxArm
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 38;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 91;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -385,6 +389,10 @@ internal static unsafe partial class LinuxArm
             18 => "EXDEV",
             34 => "ERANGE",
             38 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            91 => "EPROTOTYPE",
             _ => null,
         };
     }

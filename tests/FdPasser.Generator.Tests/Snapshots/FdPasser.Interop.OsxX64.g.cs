@@ -250,6 +250,10 @@ internal static unsafe partial class OsxX64
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 78;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 41;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -287,6 +291,10 @@ internal static unsafe partial class OsxX64
             18 => "EXDEV",
             34 => "ERANGE",
             78 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            41 => "EPROTOTYPE",
             _ => null,
         };
     }
