@@ -60,4 +60,24 @@ public sealed class ConnectionDrainTests
         Assert.Null(await listener.AcceptAsync(TestContext.Current.CancellationToken));
         Assert.Equal(0, await drain.WaitForFirstRequestsAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public async Task A_connection_closed_without_the_connection_middleware_running_is_no_longer_counted()
+    {
+        using var drain = new ConnectionDrain();
+        var inner = new HeldAccept();
+        var listener = new DrainingListener(inner, drain);
+        using var closed = new CancellationTokenSource();
+        ValueTask<ConnectionContext?> accepting = listener.AcceptAsync(TestContext.Current.CancellationToken);
+        inner.Next.SetResult(new DefaultConnectionContext("refused") { ConnectionClosed = closed.Token });
+        Assert.Equal("refused", (await accepting)?.ConnectionId);
+        Assert.Equal(1, drain.Waiting);
+
+        // What Kestrel does with a connection over MaxConcurrentConnections: it closes it, and the connection
+        // middleware that counts connections out never runs for it.
+        closed.Cancel();
+        Assert.Equal(0, drain.Waiting);
+        drain.StopAccepting();
+        Assert.Equal(0, await drain.WaitForFirstRequestsAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
 }

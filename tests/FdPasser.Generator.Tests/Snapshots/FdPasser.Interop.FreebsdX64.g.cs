@@ -991,6 +991,10 @@ internal static unsafe partial class FreebsdX64
         public static int ENOSYS => FreebsdX64.Errno.ENOSYS;
         public static int EXDEV => FreebsdX64.Errno.EXDEV;
         public static int ERANGE => FreebsdX64.Errno.ERANGE;
+        public static int E2BIG => FreebsdX64.Errno.E2BIG;
+        public static int ENOEXEC => FreebsdX64.Errno.ENOEXEC;
+        public static int EBUSY => FreebsdX64.Errno.EBUSY;
+        public static int EPROTOTYPE => FreebsdX64.Errno.EPROTOTYPE;
         public static int ENOSTR => -1;
         public static int EPROTO => FreebsdX64.Errno.EPROTO;
         public static int EBADMSG => FreebsdX64.Errno.EBADMSG;

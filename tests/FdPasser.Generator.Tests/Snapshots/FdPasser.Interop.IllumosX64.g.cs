@@ -1224,6 +1224,10 @@ internal static unsafe partial class IllumosX64
         public static int ENOSYS => IllumosX64.Errno.ENOSYS;
         public static int EXDEV => IllumosX64.Errno.EXDEV;
         public static int ERANGE => IllumosX64.Errno.ERANGE;
+        public static int E2BIG => IllumosX64.Errno.E2BIG;
+        public static int ENOEXEC => IllumosX64.Errno.ENOEXEC;
+        public static int EBUSY => IllumosX64.Errno.EBUSY;
+        public static int EPROTOTYPE => IllumosX64.Errno.EPROTOTYPE;
         public static int ENOSTR => IllumosX64.Errno.ENOSTR;
         public static int EPROTO => IllumosX64.Errno.EPROTO;
         public static int EBADMSG => IllumosX64.Errno.EBADMSG;

@@ -1528,6 +1528,10 @@ internal static unsafe partial class LinuxArm
         public static int ENOSYS => LinuxArm.Errno.ENOSYS;
         public static int EXDEV => LinuxArm.Errno.EXDEV;
         public static int ERANGE => LinuxArm.Errno.ERANGE;
+        public static int E2BIG => LinuxArm.Errno.E2BIG;
+        public static int ENOEXEC => LinuxArm.Errno.ENOEXEC;
+        public static int EBUSY => LinuxArm.Errno.EBUSY;
+        public static int EPROTOTYPE => LinuxArm.Errno.EPROTOTYPE;
         public static int ENOSTR => LinuxArm.Errno.ENOSTR;
         public static int EPROTO => LinuxArm.Errno.EPROTO;
         public static int EBADMSG => LinuxArm.Errno.EBADMSG;

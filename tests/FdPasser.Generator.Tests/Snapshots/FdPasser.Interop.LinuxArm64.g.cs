@@ -1529,6 +1529,10 @@ internal static unsafe partial class LinuxArm64
         public static int ENOSYS => LinuxArm64.Errno.ENOSYS;
         public static int EXDEV => LinuxArm64.Errno.EXDEV;
         public static int ERANGE => LinuxArm64.Errno.ERANGE;
+        public static int E2BIG => LinuxArm64.Errno.E2BIG;
+        public static int ENOEXEC => LinuxArm64.Errno.ENOEXEC;
+        public static int EBUSY => LinuxArm64.Errno.EBUSY;
+        public static int EPROTOTYPE => LinuxArm64.Errno.EPROTOTYPE;
         public static int ENOSTR => LinuxArm64.Errno.ENOSTR;
         public static int EPROTO => LinuxArm64.Errno.EPROTO;
         public static int EBADMSG => LinuxArm64.Errno.EBADMSG;

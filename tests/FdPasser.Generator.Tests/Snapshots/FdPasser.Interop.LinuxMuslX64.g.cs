@@ -1513,6 +1513,10 @@ internal static unsafe partial class LinuxMuslX64
         public static int ENOSYS => LinuxMuslX64.Errno.ENOSYS;
         public static int EXDEV => LinuxMuslX64.Errno.EXDEV;
         public static int ERANGE => LinuxMuslX64.Errno.ERANGE;
+        public static int E2BIG => LinuxMuslX64.Errno.E2BIG;
+        public static int ENOEXEC => LinuxMuslX64.Errno.ENOEXEC;
+        public static int EBUSY => LinuxMuslX64.Errno.EBUSY;
+        public static int EPROTOTYPE => LinuxMuslX64.Errno.EPROTOTYPE;
         public static int ENOSTR => LinuxMuslX64.Errno.ENOSTR;
         public static int EPROTO => LinuxMuslX64.Errno.EPROTO;
         public static int EBADMSG => LinuxMuslX64.Errno.EBADMSG;

@@ -1530,6 +1530,10 @@ internal static unsafe partial class LinuxX64
         public static int ENOSYS => LinuxX64.Errno.ENOSYS;
         public static int EXDEV => LinuxX64.Errno.EXDEV;
         public static int ERANGE => LinuxX64.Errno.ERANGE;
+        public static int E2BIG => LinuxX64.Errno.E2BIG;
+        public static int ENOEXEC => LinuxX64.Errno.ENOEXEC;
+        public static int EBUSY => LinuxX64.Errno.EBUSY;
+        public static int EPROTOTYPE => LinuxX64.Errno.EPROTOTYPE;
         public static int ENOSTR => LinuxX64.Errno.ENOSTR;
         public static int EPROTO => LinuxX64.Errno.EPROTO;
         public static int EBADMSG => LinuxX64.Errno.EBADMSG;

@@ -970,6 +970,10 @@ internal static unsafe partial class OsxArm64
         public static int ENOSYS => OsxArm64.Errno.ENOSYS;
         public static int EXDEV => OsxArm64.Errno.EXDEV;
         public static int ERANGE => OsxArm64.Errno.ERANGE;
+        public static int E2BIG => OsxArm64.Errno.E2BIG;
+        public static int ENOEXEC => OsxArm64.Errno.ENOEXEC;
+        public static int EBUSY => OsxArm64.Errno.EBUSY;
+        public static int EPROTOTYPE => OsxArm64.Errno.EPROTOTYPE;
         public static int ENOSTR => OsxArm64.Errno.ENOSTR;
         public static int EPROTO => OsxArm64.Errno.EPROTO;
         public static int EBADMSG => OsxArm64.Errno.EBADMSG;

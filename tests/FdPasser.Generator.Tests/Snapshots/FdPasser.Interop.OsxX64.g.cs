@@ -970,6 +970,10 @@ internal static unsafe partial class OsxX64
         public static int ENOSYS => OsxX64.Errno.ENOSYS;
         public static int EXDEV => OsxX64.Errno.EXDEV;
         public static int ERANGE => OsxX64.Errno.ERANGE;
+        public static int E2BIG => OsxX64.Errno.E2BIG;
+        public static int ENOEXEC => OsxX64.Errno.ENOEXEC;
+        public static int EBUSY => OsxX64.Errno.EBUSY;
+        public static int EPROTOTYPE => OsxX64.Errno.EPROTOTYPE;
         public static int ENOSTR => OsxX64.Errno.ENOSTR;
         public static int EPROTO => OsxX64.Errno.EPROTO;
         public static int EBADMSG => OsxX64.Errno.EBADMSG;
