@@ -35,6 +35,7 @@ internal static class ChildStart
             start.Environment["LOGNAME"] = user.Name;
         }
         start.Environment["NOTIFY_SOCKET"] = notifySocket;
+        start.OpenFilesSoftLimit = StartLimits.OpenFilesSoftLimit;
         foreach (BoundListener l in listeners)
         {
             start.PassDescriptor(l.Socket.SafeHandle, l.Spec.Name);
