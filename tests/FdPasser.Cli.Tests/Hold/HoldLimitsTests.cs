@@ -6,7 +6,7 @@ using FdPasser.Cli.Tests.Infrastructure;
 
 namespace FdPasser.Cli.Tests.Hold;
 
-/// <summary>The limits a generation starts with are the ones fdpass hold was started with, not the runtime's raised ones.</summary>
+/// <summary>What a generation starts with: the limits fdpass hold was started with (not the runtime's raised ones), and default signal dispositions.</summary>
 [Collection("fdpass hold")]
 public sealed class HoldLimitsTests
 {
@@ -37,5 +37,16 @@ public sealed class HoldLimitsTests
                 System.Threading.Thread.Sleep(100);
             }
         }
+    }
+
+    [Fact]
+    public void A_generation_starts_with_the_real_time_signals_32_and_33_at_their_default()
+    {
+        HoldApp.SkipUnlessAvailable();
+        using HoldProcess hold = HoldProcess.Start();
+        string line = File.ReadLines($"/proc/{hold.PidOf(1)}/status").First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        ulong ignored = Convert.ToUInt64(line.Substring("SigIgn:".Length).Trim(), 16);
+        // Bit N-1 is signal N. Python ignores SIGPIPE and SIGXFSZ itself; 32 and 33 it leaves as it found them.
+        Assert.True((ignored & 0x1_8000_0000UL) == 0, $"signals 32/33 are ignored in the generation: SigIgn {line}");
     }
 }
