@@ -13,8 +13,8 @@ namespace FdPasser.Processes;
 /// exec'd by env(1) behind a shell step, where a failure would only be an exit status (126/127) and a file the kernel
 /// refuses with ENOEXEC would be run as a shell script (execvp's fallback); checking here gives the caller the same
 /// exception either way. It follows the kernel's loaders: <c>#!</c> scripts (the interpreter must exist, be
-/// executable and loadable itself), ELF files of this process's class, byte order and machine (their PT_INTERP
-/// loader must exist), and binfmt_misc's registered formats; anything else is ENOEXEC.
+/// executable and loadable itself), ELF files with a valid class, byte order and type (their PT_INTERP loader must
+/// exist), and binfmt_misc's registered formats; anything else is ENOEXEC.
 /// </summary>
 internal static class ExecCheck
 {
@@ -95,31 +95,20 @@ internal static class ExecCheck
     private static void VerifyElf(PosixNative native, string program, string path, SafeFileHandle file, ReadOnlySpan<byte> head)
     {
         int enoexec = native.Constants.ENOEXEC;
-        // EI_CLASS, EI_DATA and e_machine must be this process's own (read from its executable) unless binfmt_misc
-        // runs another machine's programs (qemu-user).
-        byte[]? own = OwnElfHeader();
-        bool native64 = head.Length > 5 && head[4] == 2;
+        // The machine is not compared with this process's: under qemu-user an emulated process still runs the host's
+        // programs natively, and binfmt_misc may run another machine's.
+        bool is64 = head.Length > 5 && head[4] == 2;
         bool little = head.Length > 5 && head[5] == 1;
-        if (head.Length < 20 || head[4] is not (1 or 2) || head[5] is not (1 or 2))
+        if (head.Length < (is64 ? 64 : 52) || head[4] is not (1 or 2) || head[5] is not (1 or 2))
         {
             throw Refused(native, program, enoexec, $"'{path}' has an ELF signature but no valid ELF header");
         }
-        ushort type = little ? BinaryPrimitives.ReadUInt16LittleEndian(head.Slice(16)) : BinaryPrimitives.ReadUInt16BigEndian(head.Slice(16));
-        ushort machine = little ? BinaryPrimitives.ReadUInt16LittleEndian(head.Slice(18)) : BinaryPrimitives.ReadUInt16BigEndian(head.Slice(18));
-        bool same = own is null || (own[4] == head[4] && own[5] == head[5] && own[18] == head[18] && own[19] == head[19]);
-        if (!same)
-        {
-            if (BinfmtMisc.Handles(path, head))
-            {
-                return;
-            }
-            throw Refused(native, program, enoexec, $"'{path}' is an ELF file for another machine or class (e_machine {machine})");
-        }
+        int type = Read16(head, 16, little);
         if (type is not (2 or 3))
         {
             throw Refused(native, program, enoexec, $"'{path}' is an ELF file but not an executable (e_type {type})");
         }
-        string? loader = ElfInterpreter(file, head, native64, little);
+        string? loader = ElfInterpreter(file, head, is64, little);
         if (loader is not null && !File.Exists(loader))
         {
             throw Refused(native, program, native.Constants.ENOENT, $"its program loader '{loader}' (PT_INTERP) does not exist");
@@ -170,29 +159,6 @@ internal static class ExecCheck
 
     private static long Read64(ReadOnlySpan<byte> b, int at, bool little) =>
         (long)Math.Min(little ? BinaryPrimitives.ReadUInt64LittleEndian(b.Slice(at)) : BinaryPrimitives.ReadUInt64BigEndian(b.Slice(at)), long.MaxValue);
-
-    private static byte[]? s_own;
-
-    /// <summary>This process's own executable's ELF header (under qemu-user, the emulated program's); null where unreadable.</summary>
-    private static byte[]? OwnElfHeader()
-    {
-        if (s_own is { } known)
-        {
-            return known.Length == 0 ? null : known;
-        }
-        byte[] head = new byte[20];
-        try
-        {
-            using SafeFileHandle self = File.OpenHandle("/proc/self/exe");
-            bool ok = RandomAccess.Read(self, head, 0) == head.Length && head.AsSpan(0, 4).SequenceEqual("\u007fELF"u8);
-            s_own = ok ? head : Array.Empty<byte>();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            s_own = Array.Empty<byte>();
-        }
-        return s_own.Length == 0 ? null : s_own;
-    }
 
     private static FdPassingException Refused(PosixNative native, string program, int errno, string why) =>
         native.Error("execve", errno, $"starting '{program}': {why} (checked before the child is started)");
