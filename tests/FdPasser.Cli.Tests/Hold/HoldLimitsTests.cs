@@ -22,7 +22,8 @@ public sealed class HoldLimitsTests
         HoldApp.SkipUnlessAvailable();
         // A shell with a soft limit of 1024 (the hard one left high) starts hold as its child, as a login shell does.
         using HoldProcess shell = HoldProcess.StartWrapped(new[] { "/bin/sh", "-c", "ulimit -S -n 1024 || exit 9; \"$@\"; exit $?", "sh" });
-        int hold = int.Parse(Exec.Run("pgrep", new[] { "-P", shell.ProcessId.ToString(CultureInfo.InvariantCulture) }).Stdout.Trim().Split('\n')[0], CultureInfo.InvariantCulture);
+        string children = File.ReadAllText($"/proc/{shell.ProcessId}/task/{shell.ProcessId}/children");
+        int hold = int.Parse(children.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
         try
         {
             Assert.True(SoftOpenFiles(hold) > 1024, "the runtime did not raise hold's own soft limit, so this test proves nothing");
