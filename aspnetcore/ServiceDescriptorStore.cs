@@ -48,7 +48,8 @@ public sealed class ServiceDescriptorStore
     /// (FDPOLL=0) keeps systemd from dropping it on POLLHUP/POLLERR.
     /// </summary>
     /// <returns><see cref="NotifyResult.NoServiceManager"/> where there is none; nothing is stored then.</returns>
-    /// <exception cref="ArgumentException">A name systemd would refuse (1–255 printable ASCII characters, no ':').</exception>
+    /// <exception cref="ArgumentException">A name systemd would refuse (1–255 printable ASCII characters, no ':'), or an invalid handle.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="descriptor"/> is closed; checked with or without a service manager.</exception>
     /// <exception cref="FdPassingException">The manager is gone (connect or sendmsg failed; the errno is named).</exception>
     public NotifyResult Store(string name, SafeHandle descriptor, bool poll = false)
     {

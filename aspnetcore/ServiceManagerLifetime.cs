@@ -64,7 +64,7 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
         {
             LogDrainTimedOut(_logger, left, _options.DrainTimeout.TotalSeconds);
         }
-        _notifier.Status(left == 0 ? "stopping: finishing requests" : $"stopping: {left} connections sent no request in time");
+        _notifier.Status(left == 0 ? "stopping: finishing requests" : $"stopping: {left} connections had not begun a request in time");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -74,6 +74,6 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
     [LoggerMessage(Level = LogLevel.Information, Message = "READY=1 STATUS={Status} ({Result})")]
     private static partial void LogReady(ILogger logger, string status, NotifyResult result);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} accepted connections sent no request within {Seconds} s; Kestrel's stop closes them")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} accepted connections had not begun a request within {Seconds} s (they sent none, or not a whole request head); the stop goes on without waiting for them")]
     private static partial void LogDrainTimedOut(ILogger logger, int count, double seconds);
 }

@@ -53,7 +53,15 @@ internal sealed class ConnectionDrain : IDisposable
             }
             if (connection is not null)
             {
-                _waitingForFirstRequest[connection.ConnectionId] = true;
+                string id = connection.ConnectionId;
+                _waitingForFirstRequest[id] = true;
+                // Kestrel closes a connection it refuses (over MaxConcurrentConnections) without running the
+                // connection middleware (Track): its close uncounts it, as it does any connection that ends early.
+                connection.ConnectionClosed.UnsafeRegister(static (state, token) =>
+                {
+                    var (drain, connectionId) = ((ConnectionDrain, string))state!;
+                    drain._waitingForFirstRequest.TryRemove(connectionId, out _);
+                }, (this, id));
             }
             return connection;
         }

@@ -42,6 +42,7 @@ internal static class ChildStart
         // The number hold's log and --status give this start (every start counts, a rolled-back one too).
         start.Environment[GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture);
         start.Environment.Remove(HandoverLink.EnvironmentVariable);
+        start.OpenFilesSoftLimit = StartLimits.OpenFilesSoftLimit;
         foreach (BoundListener l in listeners)
         {
             start.PassDescriptor(l.Socket.SafeHandle, l.Spec.Name);

@@ -147,6 +147,7 @@ internal static class Requirements
         "EINVAL", "ENFILE", "EMFILE", "EPIPE", "ENAMETOOLONG", "ELOOP", "EMSGSIZE", "ENOTSOCK", "EOPNOTSUPP",
         "EADDRINUSE", "ECONNRESET", "ENOBUFS", "ENOTCONN", "ECONNREFUSED", "EINPROGRESS",
         "ENOSYS", "EXDEV", "ERANGE",
+        "E2BIG", "ENOEXEC", "EBUSY", "EPROTOTYPE",
     };
 
     /// <summary>Errno values exposed where present (<c>-1</c> elsewhere, which no syscall reports).</summary>

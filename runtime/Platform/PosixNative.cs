@@ -53,6 +53,12 @@ internal abstract class PosixNative
     /// <summary>fcntl(F_SETFD, FD_CLOEXEC) on a descriptor number; returns 0 or the errno.</summary>
     public abstract int TrySetCloseOnExec(int fd);
 
+    /// <summary>fcntl(F_GETFD) on a descriptor number: its descriptor flags, or -1 with the errno (EBADF: not open).</summary>
+    public abstract int TryGetDescriptorFlags(int fd, out int errno);
+
+    /// <summary>Whether descriptor flags from <see cref="TryGetDescriptorFlags"/> hold FD_CLOEXEC.</summary>
+    public abstract bool IsCloseOnExec(int flags);
+
     /// <summary>What a descriptor is: fstat for its file type, getsockopt(SO_TYPE, SO_ACCEPTCONN) for a socket.</summary>
     public abstract DescriptorKind Describe(SafeHandle handle, out SocketType socketType, out bool listening);
 

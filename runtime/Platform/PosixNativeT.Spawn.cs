@@ -74,7 +74,10 @@ internal sealed unsafe partial class PosixNative<TAbi>
                     // exec, so the child starts with every signal at its default and none blocked.
                     void* empty = (void*)masks, all = (byte*)masks + TAbi.SigsetSize;
                     Check(TAbi.sigemptyset(empty) == 0 ? 0 : LastErrno, "sigemptyset", "building the child's signal mask");
-                    Check(TAbi.sigfillset(all) == 0 ? 0 : LastErrno, "sigfillset", "building the child's default signals");
+                    // Every bit set, by hand: glibc's and musl's sigfillset leave out their own signals (32, 33, and
+                    // 34 on musl), which their posix_spawn then leaves ignored in the child; set in this set, they are
+                    // reset to the default like every other. Elsewhere sigfillset sets every bit as well.
+                    new Span<byte>(all, TAbi.SigsetSize).Fill(0xff);
                     Check(TAbi.posix_spawnattr_setsigmask((void*)attributes, empty), "posix_spawnattr_setsigmask", "clearing the child's signal mask");
                     Check(TAbi.posix_spawnattr_setsigdefault((void*)attributes, all), "posix_spawnattr_setsigdefault", "resetting the child's signals");
                     int flags = TAbi.POSIX_SPAWN_SETSIGMASK | TAbi.POSIX_SPAWN_SETSIGDEF;

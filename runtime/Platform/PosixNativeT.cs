@@ -37,6 +37,23 @@ internal sealed unsafe partial class PosixNative<TAbi> : PosixNative
         return 0;
     }
 
+    public override int TryGetDescriptorFlags(int fd, out int errno)
+    {
+        int flags;
+        while ((flags = TAbi.fcntl(fd, TAbi.F_GETFD, 0)) < 0)
+        {
+            errno = LastErrno;
+            if (errno != TAbi.EINTR)
+            {
+                return -1;
+            }
+        }
+        errno = 0;
+        return flags;
+    }
+
+    public override bool IsCloseOnExec(int flags) => (flags & TAbi.FD_CLOEXEC) != 0;
+
     public override DescriptorKind Describe(SafeHandle handle, out SocketType socketType, out bool listening)
     {
         socketType = SocketType.Unknown;

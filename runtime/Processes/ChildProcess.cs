@@ -21,8 +21,6 @@ namespace FdPasser.Processes;
 /// </remarks>
 public sealed class ChildProcess
 {
-    private const string SetListenPid = "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"";
-
     private readonly PosixNative _native;
     private readonly TaskCompletionSource<ChildExitStatus> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -51,19 +49,29 @@ public sealed class ChildProcess
     /// Starts the child. Returns once it is running (the program was found and exec'd as far as the system reports);
     /// the descriptors of <see cref="ChildProcessOptions.PassedDescriptors"/> stay open in this process.
     /// </summary>
+    /// <exception cref="ArgumentException">
+    /// An argument is null or holds a NUL character; an environment variable's name is empty or holds '=' or NUL,
+    /// or its value holds NUL; <see cref="ChildProcessOptions.OpenFilesSoftLimit"/> is out of range.
+    /// </exception>
     /// <exception cref="FileNotFoundException">The program is not in PATH or does not exist.</exception>
-    /// <exception cref="FdPassingException">posix_spawn or a step before it failed (call and errno named).</exception>
+    /// <exception cref="FdPassingException">
+    /// The system cannot run the program (call "execve": ENOEXEC for a file that is neither ELF for this machine nor a
+    /// #! script, ENOENT for a missing #! interpreter or ELF loader, EACCES), checked before the child is started,
+    /// so the same with or without passed descriptors; or posix_spawn or a step before it failed (call and errno named).
+    /// </exception>
     public static ChildProcess Start(ChildProcessOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ChildCommandLine.Validate(options);
         PosixNative native = PosixNatives.Current;
         string path = ProgramPath.Resolve(options.FileName, options.Environment.TryGetValue("PATH", out string? p) ? p : null);
+        ExecCheck.Verify(native, path);
+        OpenFilesLimit.Validate(options.OpenFilesSoftLimit, 3 + options.PassedDescriptors.Count + options.ExtraDescriptors.Count);
         var layout = new List<(SafeHandle Handle, int Target)>();
         AddStandard(layout, options.StandardInput, 0);
         AddStandard(layout, options.StandardOutput, 1);
         AddStandard(layout, options.StandardError, 2);
         var env = new Dictionary<string, string?>(options.Environment, StringComparer.Ordinal);
-        List<string> argv;
         var passed = options.PassedDescriptors;
         if (passed.Count > 0)
         {
@@ -78,15 +86,7 @@ public sealed class ChildProcess
                 names[i] = passed[i].Name;
             }
             env["LISTEN_FDNAMES"] = string.Join(':', names);
-            env.Remove("LISTEN_PID");
-            // $0 names the program in the shell's own messages; "$@" is the program and its arguments, unexpanded.
-            argv = new List<string> { options.Shell, "-c", SetListenPid, path, path };
         }
-        else
-        {
-            argv = new List<string> { path };
-        }
-        argv.AddRange(options.Arguments);
         var extra = options.ExtraDescriptors;
         for (int i = 0; i < extra.Count; i++)
         {
@@ -94,16 +94,9 @@ public sealed class ChildProcess
             layout.Add((extra[i].Handle, target));
             env[extra[i].Variable] = target.ToString(CultureInfo.InvariantCulture);
         }
-        var envp = new List<string>(env.Count);
-        foreach (var (key, value) in env)
-        {
-            if (value is not null)
-            {
-                envp.Add(key + "=" + value);
-            }
-        }
-        string spawned = passed.Count > 0 ? options.Shell : path;
-        int pid = native.Spawn(spawned, argv.ToArray(), envp.ToArray(), CollectionsMarshal.AsSpan(layout), options.NewSession);
+        env.Remove("LISTEN_PID");
+        var (argv, envp) = ChildCommandLine.Build(options, path, env, setListenPid: passed.Count > 0, out string spawned);
+        int pid = native.Spawn(spawned, argv, envp, CollectionsMarshal.AsSpan(layout), options.NewSession);
         return Watch(new ChildProcess(native, pid, path));
     }
 

@@ -93,9 +93,18 @@ public sealed class ChildProcessOptions
     public bool NewSession { get; set; }
 
     /// <summary>
-    /// The shell that sets LISTEN_PID to the child's own pid before it execs the program (default <c>/bin/sh</c>).
-    /// A spawned process cannot know its pid before exec; <c>sh -c 'LISTEN_PID=$$ … exec "$@"'</c> runs in the
-    /// child's process and exec keeps the pid.
+    /// The shell that sets LISTEN_PID to the child's own pid before the program runs (default <c>/bin/sh</c>). A
+    /// spawned process cannot know its pid before exec; the shell runs in the child's process, learns its pid
+    /// (<c>$$</c>) and execs <c>/usr/bin/env -i</c> with the exact environment as arguments, which execs the program
+    /// (each exec keeps the pid). The shell gets no environment of its own.
     /// </summary>
     public string Shell { get; set; } = "/bin/sh";
+
+    /// <summary>
+    /// The child's soft limit of open files (RLIMIT_NOFILE), or null (the default) to inherit this process's. The .NET
+    /// runtime raises its own soft limit to the hard limit at start, so a child would otherwise get the raised one.
+    /// Set by the shell step (<c>ulimit -S -n</c>) before the program runs; it must be more than the highest passed
+    /// descriptor and at most the hard limit.
+    /// </summary>
+    public long? OpenFilesSoftLimit { get; set; }
 }

@@ -16,10 +16,14 @@ public static class AnonymousMemory
     /// <summary>True where memory files come from <c>memfd_create</c> (and may be sealed).</summary>
     public static bool IsMemfd => PosixNatives.Current.HasMemfd;
 
+    /// <summary>The longest name <see cref="Create"/> takes, in UTF-8 bytes: memfd_create's limit (NAME_MAX less "memfd:").</summary>
+    public const int MaxNameBytes = 249;
+
     /// <summary>
     /// Creates a memory file of <paramref name="size"/> bytes (zero-filled), close-on-exec. <paramref name="name"/>
     /// only labels it (in /proc/PID/fd); <paramref name="allowSealing"/> lets <see cref="Seal"/> be used on it later.
     /// </summary>
+    /// <exception cref="ArgumentException">The name is empty, holds '/' or NUL, or is longer than <see cref="MaxNameBytes"/> bytes in UTF-8.</exception>
     /// <exception cref="PlatformNotSupportedException">Sealing was asked for where there is no memfd.</exception>
     /// <exception cref="FdPassingException">The system refused (errno named: EMFILE, ENOMEM…).</exception>
     public static SafeFileHandle Create(string name, long size = 0, bool allowSealing = false)
@@ -29,6 +33,11 @@ public static class AnonymousMemory
         if (name.Contains('/') || name.Contains('\0'))
         {
             throw new ArgumentException("A memory file's name may not contain '/' or NUL.", nameof(name));
+        }
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(name);
+        if (bytes > MaxNameBytes)
+        {
+            throw new ArgumentException($"A memory file's name may be at most {MaxNameBytes} bytes in UTF-8 (memfd_create's limit: 255 with the \"memfd:\" prefix); this one is {bytes}.", nameof(name));
         }
         PosixNative native = PosixNatives.Current;
         SafeFileHandle handle;

@@ -25,7 +25,11 @@ public sealed class ListenDescriptors : IReadOnlyList<ListenDescriptor>, IDispos
     /// from this process's environment (as .NET sees it), so children do not take them for their own.
     /// </summary>
     /// <exception cref="FormatException">The variables are meant for this process but malformed.</exception>
-    /// <exception cref="FdPassingException">A passed descriptor is not open (fcntl reported EBADF); none is kept.</exception>
+    /// <exception cref="FdPassingException">
+    /// LISTEN_FDS names a descriptor that was not passed: it is not open (fcntl(F_GETFD) reported EBADF), or it is
+    /// close-on-exec, so this process opened it itself (the runtime's own descriptors follow the passed ones). Every
+    /// descriptor is checked before any is taken: none is taken, and none is closed.
+    /// </exception>
     public static ListenDescriptors FromEnvironment(bool unsetEnvironment = true)
     {
         string? pid = Environment.GetEnvironmentVariable("LISTEN_PID");
@@ -44,6 +48,25 @@ public sealed class ListenDescriptors : IReadOnlyList<ListenDescriptor>, IDispos
     private static ListenDescriptors Adopt(string[] names)
     {
         PosixNative native = PosixNatives.Current;
+        // A descriptor inherited across exec cannot be close-on-exec (those were closed by the exec), and the runtime
+        // opens all of its own close-on-exec: so an open descriptor without FD_CLOEXEC is one that was passed.
+        // Nothing is taken, and so nothing closed, before every one has passed the check.
+        for (int i = 0; i < names.Length; i++)
+        {
+            int fd = ListenEnvironment.FirstDescriptor + i;
+            int flags = native.TryGetDescriptorFlags(fd, out int errno);
+            if (flags < 0)
+            {
+                throw native.Error("fcntl", errno,
+                    $"checking passed descriptor {fd} ('{names[i]}', {i + 1} of LISTEN_FDS={names.Length}): it is not open, so LISTEN_FDS names more than were passed; none was taken");
+            }
+            if (native.IsCloseOnExec(flags))
+            {
+                throw new FdPassingException(
+                    $"Descriptor {fd} ('{names[i]}', {i + 1} of LISTEN_FDS={names.Length}) is close-on-exec, so it was not passed at exec but opened by this process; " +
+                    "LISTEN_FDS names more descriptors than were passed, or they were taken already. None was taken or closed.");
+            }
+        }
         var items = new List<ListenDescriptor>(names.Length);
         try
         {

@@ -20,6 +20,9 @@ public sealed class NotificationListener : IDisposable
     // The kernel delivers at most SCM_MAX_FD (253) descriptors per datagram; room for a few more is never used.
     private const int DescriptorSlots = 256;
 
+    /// <summary>The largest <see cref="NotificationListenerOptions.MaxMessageBytes"/>: more than any datagram the kernel queues (its send buffer's limit).</summary>
+    internal const int MaxMessageBytesLimit = 1 << 20;
+
     private readonly Socket _socket;
     private readonly SafeSocketHandle _handle;
     private readonly PosixNative _native;
@@ -27,9 +30,14 @@ public sealed class NotificationListener : IDisposable
     private readonly byte[] _buffer;
     private readonly int[] _descriptors = new int[DescriptorSlots];
     private readonly string? _path;
+    private readonly (ulong Device, ulong Inode)? _identity;
+    private readonly Interrupter _interrupter = new(Transports.Socket);
+    private int _receiving;
+    private int _disposed;
 
-    private NotificationListener(SafeSocketHandle handle, string address, string? path, NotificationListenerOptions options, PosixNative native)
+    private NotificationListener(SafeSocketHandle handle, string address, string? path, (ulong, ulong)? identity, NotificationListenerOptions options, PosixNative native)
     {
+        _identity = identity;
         _handle = handle;
         _socket = new Socket(handle);
         Address = address;
@@ -44,13 +52,24 @@ public sealed class NotificationListener : IDisposable
     /// <c>@name</c> for a Linux abstract socket.
     /// </summary>
     /// <exception cref="PlatformNotSupportedException">The system cannot attach credentials to datagrams.</exception>
-    /// <exception cref="FdPassingException">socket, setsockopt or bind failed (errno named; EADDRINUSE where the path exists).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="NotificationListenerOptions.MaxMessageBytes"/> is not 1 to 1 MiB, or <see cref="NotificationListenerOptions.MaxDescriptors"/> is negative.</exception>
+    /// <exception cref="FdPassingException">
+    /// socket, setsockopt, bind or fchmodat failed (errno named; EADDRINUSE where the path exists; fchmodat refuses a
+    /// symlink swapped in for the new socket file instead of following it).
+    /// </exception>
     public static NotificationListener Bind(string address, NotificationListenerOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
         options ??= new NotificationListenerOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxMessageBytes, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxDescriptors, nameof(options));
+        if (options.MaxMessageBytes is < 1 or > MaxMessageBytesLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxMessageBytes,
+                $"MaxMessageBytes must be 1 to {MaxMessageBytesLimit} (1 MiB, more than any datagram the kernel queues); systemd reads {ServiceNotifier.MaxMessageBytes}.");
+        }
+        if (options.MaxDescriptors < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDescriptors, "MaxDescriptors must not be negative.");
+        }
         PosixNative native = PosixNatives.Current;
         SocketTransport t = Transports.Socket;
         bool isAbstract = address[0] == '@';
@@ -61,11 +80,23 @@ public sealed class NotificationListener : IDisposable
         {
             native.EnablePassCredentials(handle);
             t.Bind(handle, sockaddr, address);
-            if (!isAbstract && AbiTargets.RunsOnDescribedOs)
+            (ulong, ulong)? identity = null;
+            if (!isAbstract)
             {
-                File.SetUnixFileMode(name, options.FileMode);
+                try
+                {
+                    // Set without following a symlink someone who may write the directory swapped in for the new
+                    // socket file (as FdListener does); the identity taken then is what Dispose may remove.
+                    t.SetEndpointMode(name, options.FileMode);
+                    identity = FileCalls.Current.TryGetFileIdentity(name);
+                }
+                catch
+                {
+                    t.Unlink(name);
+                    throw;
+                }
             }
-            return new NotificationListener(handle, address, isAbstract ? null : name, options, native);
+            return new NotificationListener(handle, address, isAbstract ? null : name, identity, options, native);
         }
         catch
         {
@@ -84,7 +115,10 @@ public sealed class NotificationListener : IDisposable
         PosixNative native = PosixNatives.Current;
         native.EnablePassCredentials(handle);
         var options = new NotificationListenerOptions();
-        return new NotificationListener(handle, address, address[0] == '@' ? null : address, options, native);
+        string? path = address[0] == '@' ? null : address;
+        // The file at the path now is the one the program before execve bound: only that inode is removed on dispose.
+        (ulong, ulong)? identity = path is null ? null : FileCalls.Current.TryGetFileIdentity(path);
+        return new NotificationListener(handle, address, path, identity, options, native);
     }
 
     /// <summary>The socket's address as NOTIFY_SOCKET takes it: a path, or <c>@name</c>.</summary>
@@ -95,33 +129,71 @@ public sealed class NotificationListener : IDisposable
 
     /// <summary>Waits for the next notification.</summary>
     /// <exception cref="MalformedNotificationException">The next datagram was not a notification (it is consumed).</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this listener.</exception>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public ServiceNotification Receive()
     {
+        using var exclusive = new Exclusive(this);
         while (true)
         {
-            if (TryReceiveOne(out int errno) is { } notification)
+            ThrowIfDisposed();
+            if (TryReceiveOne(out _) is { } notification)
             {
                 return notification;
             }
-            Transports.Socket.Poll(_handle, forWrite: false, -1);
+            _interrupter.Wait(_handle, forWrite: false, -1);
         }
     }
 
     /// <summary>Waits for the next notification without holding a thread.</summary>
     /// <exception cref="MalformedNotificationException">The next datagram was not a notification (it is consumed).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was consumed.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this listener.</exception>
+    /// <exception cref="ObjectDisposedException">The listener is disposed, before or during the wait.</exception>
     public async ValueTask<ServiceNotification> ReceiveAsync(CancellationToken cancellationToken = default)
     {
+        using var exclusive = new Exclusive(this);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfDisposed();
             if (TryReceiveOne(out _) is { } notification)
             {
                 return notification;
             }
-            // A zero-byte peek completes when a datagram is waiting and leaves it there.
-            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // A zero-byte peek completes when a datagram is waiting and leaves it there.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException) when (Volatile.Read(ref _disposed) != 0)
+            {
+                // Dispose aborted the peek (OperationAborted): report it as what it is.
+                ThrowIfDisposed();
+            }
         }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>
+    /// Holds the listener's one receive: every receive fills the same buffer and descriptor array, so a second one
+    /// at the same time would hand descriptors to the wrong notification.
+    /// </summary>
+    private readonly struct Exclusive : IDisposable
+    {
+        private readonly NotificationListener _owner;
+
+        public Exclusive(NotificationListener owner)
+        {
+            if (Interlocked.Exchange(ref owner._receiving, 1) != 0)
+            {
+                throw new InvalidOperationException($"Another receive is in progress on the notification listener '{owner.Address}'; one may run at a time.");
+            }
+            _owner = owner;
+        }
+
+        public void Dispose() => Volatile.Write(ref _owner._receiving, 0);
     }
 
     /// <summary>One notification if one is waiting; null (errno EAGAIN) if none.</summary>
@@ -159,13 +231,32 @@ public sealed class NotificationListener : IDisposable
         return new ServiceNotification(fields!, control.Sender!.Value, FdMessage.Create(Array.Empty<byte>(), 0, fds, Transports.Socket));
     }
 
-    /// <summary>Closes the socket and removes its file.</summary>
+    /// <summary>
+    /// Closes the socket and removes its file, only where the path still holds the file this listener bound (same
+    /// device and inode): a successor may have bound the path since. A pending receive ends with
+    /// <see cref="ObjectDisposedException"/>. Disposing again does nothing.
+    /// </summary>
     public void Dispose()
     {
-        _socket.Dispose();
-        if (_path is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            Transports.Socket.RemoveEndpointFile(_path);
+            return;
         }
+        if (_path is not null && _identity is { } mine)
+        {
+            try
+            {
+                if (FileCalls.Current.TryGetFileIdentity(_path) == mine)
+                {
+                    Transports.Socket.Unlink(_path);
+                }
+            }
+            catch (FdPassingException)
+            {
+                // Disposal must not throw; a file left behind is refused by the next bind with EADDRINUSE, not followed.
+            }
+        }
+        _interrupter.Signal();
+        _socket.Dispose();
     }
 }

@@ -22,9 +22,15 @@ public sealed class ServiceNotifier
 
     /// <summary>A notifier for the socket at <paramref name="socketAddress"/>: a path, or <c>@name</c> for an abstract socket.</summary>
     /// <exception cref="ArgumentException">The address is empty, or too long for a Unix socket address.</exception>
+    /// <exception cref="NotSupportedException">The address is an AF_VSOCK one (<c>vsock:CID:PORT</c>, as systemd gives a virtual machine's service).</exception>
     public ServiceNotifier(string socketAddress)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketAddress);
+        if (socketAddress.StartsWith("vsock", StringComparison.Ordinal) && socketAddress.Contains(':'))
+        {
+            throw new NotSupportedException(
+                $"NOTIFY_SOCKET '{socketAddress}' is an AF_VSOCK address (a service manager outside this virtual machine); FdPasser notifies only over Unix sockets (a path or @abstract name), so vsock is not supported.");
+        }
         bool isAbstract = socketAddress[0] == '@';
         if (!isAbstract && socketAddress[0] != '/')
         {
@@ -42,6 +48,8 @@ public sealed class ServiceNotifier
     /// The notifier this process's service manager asked for through NOTIFY_SOCKET; a disabled one where there is
     /// none. <paramref name="unsetEnvironment"/> removes NOTIFY_SOCKET, so children do not notify in this process's name.
     /// </summary>
+    /// <exception cref="NotSupportedException">NOTIFY_SOCKET is an AF_VSOCK address (<c>vsock:CID:PORT</c>).</exception>
+    /// <exception cref="ArgumentException">NOTIFY_SOCKET is neither an absolute path nor an @abstract name.</exception>
     public static ServiceNotifier FromEnvironment(bool unsetEnvironment = false)
     {
         string? address = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
@@ -90,12 +98,24 @@ public sealed class ServiceNotifier
     /// and pass them to the service's next start. <paramref name="poll"/> false adds FDPOLL=0 (the manager then does
     /// not drop them when they report an error or hang-up, which a listening socket or memory file never should).
     /// </summary>
+    /// <exception cref="ObjectDisposedException">A handle is closed (checked with or without a manager).</exception>
+    /// <exception cref="ArgumentException">No descriptors, an invalid handle, or a name systemd would refuse.</exception>
     public NotifyResult StoreDescriptors(string name, ReadOnlySpan<SafeHandle> descriptors, bool poll = true)
     {
         DescriptorNames.Validate(name, nameof(name));
         if (descriptors.Length == 0)
         {
             throw new ArgumentException("FDSTORE=1 needs at least one descriptor to store.", nameof(descriptors));
+        }
+        // Checked whether or not a manager listens, so a closed handle fails in development as it would in production.
+        foreach (SafeHandle d in descriptors)
+        {
+            ArgumentNullException.ThrowIfNull(d, nameof(descriptors));
+            ObjectDisposedException.ThrowIf(d.IsClosed, d);
+            if (d.IsInvalid)
+            {
+                throw new ArgumentException($"A descriptor to store under '{name}' is invalid (no open descriptor).", nameof(descriptors));
+            }
         }
         return Send("FDSTORE=1\nFDNAME=" + name + (poll ? "" : "\nFDPOLL=0"), descriptors);
     }

@@ -55,6 +55,34 @@ internal static class Activation
         return 0;
     }
 
+    /// <summary>
+    /// Takes the descriptors where LISTEN_FDS says more than were passed: prints the exception, which descriptors are
+    /// still open, and then runs code the JIT has not compiled yet (which needs the runtime's own descriptors).
+    /// </summary>
+    public static int ReportOvercount()
+    {
+        int[] before = OpenDescriptors();
+        try
+        {
+            using ListenDescriptors passed = ListenDescriptors.FromEnvironment();
+            Console.WriteLine("taken " + passed.Count);
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine("refused " + e.GetType().Name + ": " + e.Message.Replace('\n', ' '));
+        }
+        int[] closed = before.Except(OpenDescriptors()).ToArray();
+        Console.WriteLine("closed [" + string.Join(",", closed) + "]");
+        Console.WriteLine("fd3 cloexec=" + IsCloseOnExec(3));
+        // Freshly compiled code: the JIT writes it through its double mapping, which aborts where that was closed.
+        var sum = Enumerable.Range(0, 100).Select(i => new { i, s = i.ToString(System.Globalization.CultureInfo.InvariantCulture) }).GroupBy(x => x.s.Length).ToDictionary(g => g.Key, g => g.Count());
+        Console.WriteLine("alive " + sum[2]);
+        return 0;
+    }
+
+    private static int[] OpenDescriptors() =>
+        Directory.GetFiles("/proc/self/fd").Select(f => int.Parse(Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture)).Where(fd => fd >= 3).Order().ToArray();
+
     private static bool IsCloseOnExec(int fd) =>
         (Convert.ToInt32(File.ReadAllLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal)).Substring(6).Trim(), 8) & 0x80000) != 0;
 }

@@ -22,6 +22,7 @@ internal static class Program
                 "tcp-accept" => AcceptOnPassedListener(FdChannel.FromDescriptor(int.Parse(args[1]))),
                 "exhaust" => ReceiveAtTheDescriptorLimit(FdChannel.FromDescriptor(int.Parse(args[1]))),
                 "listen-report" => Activation.Report(),
+                "listen-overcount" => Activation.ReportOvercount(),
                 "listen-serve" => Activation.Serve(args[1]),
                 "notify" => Activation.Notify(args[1]),
                 "handover-receive" => Handover.Receive(dieBeforePrepare: false),

@@ -256,6 +256,10 @@ internal static unsafe partial class FreebsdX64
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 78;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 41;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -292,6 +296,10 @@ internal static unsafe partial class FreebsdX64
             18 => "EXDEV",
             34 => "ERANGE",
             78 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            41 => "EPROTOTYPE",
             _ => null,
         };
     }
@@ -999,6 +1007,10 @@ internal static unsafe partial class FreebsdX64
         public static int ENOSYS => FreebsdX64.Errno.ENOSYS;
         public static int EXDEV => FreebsdX64.Errno.EXDEV;
         public static int ERANGE => FreebsdX64.Errno.ERANGE;
+        public static int E2BIG => FreebsdX64.Errno.E2BIG;
+        public static int ENOEXEC => FreebsdX64.Errno.ENOEXEC;
+        public static int EBUSY => FreebsdX64.Errno.EBUSY;
+        public static int EPROTOTYPE => FreebsdX64.Errno.EPROTOTYPE;
         public static int ENOSTR => -1;
         public static int EPROTO => FreebsdX64.Errno.EPROTO;
         public static int EBADMSG => FreebsdX64.Errno.EBADMSG;

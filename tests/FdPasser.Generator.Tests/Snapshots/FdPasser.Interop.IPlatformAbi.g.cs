@@ -181,6 +181,10 @@ internal sealed class PlatformConstants
     public required int ENOSYS { get; init; }
     public required int EXDEV { get; init; }
     public required int ERANGE { get; init; }
+    public required int E2BIG { get; init; }
+    public required int ENOEXEC { get; init; }
+    public required int EBUSY { get; init; }
+    public required int EPROTOTYPE { get; init; }
     public required int ENOSTR { get; init; }
     public required int EPROTO { get; init; }
     public required int EBADMSG { get; init; }
@@ -322,6 +326,10 @@ internal sealed class PlatformConstants
         ENOSYS = TAbi.ENOSYS,
         EXDEV = TAbi.EXDEV,
         ERANGE = TAbi.ERANGE,
+        E2BIG = TAbi.E2BIG,
+        ENOEXEC = TAbi.ENOEXEC,
+        EBUSY = TAbi.EBUSY,
+        EPROTOTYPE = TAbi.EPROTOTYPE,
         ENOSTR = TAbi.ENOSTR,
         EPROTO = TAbi.EPROTO,
         EBADMSG = TAbi.EBADMSG,
@@ -543,6 +551,10 @@ internal unsafe interface IPlatformAbi
     static abstract int ENOSYS { get; }
     static abstract int EXDEV { get; }
     static abstract int ERANGE { get; }
+    static abstract int E2BIG { get; }
+    static abstract int ENOEXEC { get; }
+    static abstract int EBUSY { get; }
+    static abstract int EPROTOTYPE { get; }
     static abstract int ENOSTR { get; }
     static abstract int EPROTO { get; }
     static abstract int EBADMSG { get; }

@@ -270,6 +270,10 @@ internal static unsafe partial class IllumosX64
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 89;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 98;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -307,6 +311,10 @@ internal static unsafe partial class IllumosX64
             18 => "EXDEV",
             34 => "ERANGE",
             89 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            98 => "EPROTOTYPE",
             _ => null,
         };
     }
@@ -1232,6 +1240,10 @@ internal static unsafe partial class IllumosX64
         public static int ENOSYS => IllumosX64.Errno.ENOSYS;
         public static int EXDEV => IllumosX64.Errno.EXDEV;
         public static int ERANGE => IllumosX64.Errno.ERANGE;
+        public static int E2BIG => IllumosX64.Errno.E2BIG;
+        public static int ENOEXEC => IllumosX64.Errno.ENOEXEC;
+        public static int EBUSY => IllumosX64.Errno.EBUSY;
+        public static int EPROTOTYPE => IllumosX64.Errno.EPROTOTYPE;
         public static int ENOSTR => IllumosX64.Errno.ENOSTR;
         public static int EPROTO => IllumosX64.Errno.EPROTO;
         public static int EBADMSG => IllumosX64.Errno.EBADMSG;

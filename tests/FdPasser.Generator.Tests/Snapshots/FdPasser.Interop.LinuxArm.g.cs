@@ -360,6 +360,10 @@ internal static unsafe partial class LinuxArm
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 38;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 91;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -399,6 +403,10 @@ internal static unsafe partial class LinuxArm
             18 => "EXDEV",
             34 => "ERANGE",
             38 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            91 => "EPROTOTYPE",
             _ => null,
         };
     }
@@ -1606,6 +1614,10 @@ internal static unsafe partial class LinuxArm
         public static int ENOSYS => LinuxArm.Errno.ENOSYS;
         public static int EXDEV => LinuxArm.Errno.EXDEV;
         public static int ERANGE => LinuxArm.Errno.ERANGE;
+        public static int E2BIG => LinuxArm.Errno.E2BIG;
+        public static int ENOEXEC => LinuxArm.Errno.ENOEXEC;
+        public static int EBUSY => LinuxArm.Errno.EBUSY;
+        public static int EPROTOTYPE => LinuxArm.Errno.EPROTOTYPE;
         public static int ENOSTR => LinuxArm.Errno.ENOSTR;
         public static int EPROTO => LinuxArm.Errno.EPROTO;
         public static int EBADMSG => LinuxArm.Errno.EBADMSG;

@@ -364,6 +364,10 @@ internal static unsafe partial class LinuxMuslX64
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 38;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 91;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -403,6 +407,10 @@ internal static unsafe partial class LinuxMuslX64
             18 => "EXDEV",
             34 => "ERANGE",
             38 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            91 => "EPROTOTYPE",
             _ => null,
         };
     }
@@ -1590,6 +1598,10 @@ internal static unsafe partial class LinuxMuslX64
         public static int ENOSYS => LinuxMuslX64.Errno.ENOSYS;
         public static int EXDEV => LinuxMuslX64.Errno.EXDEV;
         public static int ERANGE => LinuxMuslX64.Errno.ERANGE;
+        public static int E2BIG => LinuxMuslX64.Errno.E2BIG;
+        public static int ENOEXEC => LinuxMuslX64.Errno.ENOEXEC;
+        public static int EBUSY => LinuxMuslX64.Errno.EBUSY;
+        public static int EPROTOTYPE => LinuxMuslX64.Errno.EPROTOTYPE;
         public static int ENOSTR => LinuxMuslX64.Errno.ENOSTR;
         public static int EPROTO => LinuxMuslX64.Errno.EPROTO;
         public static int EBADMSG => LinuxMuslX64.Errno.EBADMSG;

@@ -361,6 +361,10 @@ internal static unsafe partial class LinuxX64
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 38;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 91;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -400,6 +404,10 @@ internal static unsafe partial class LinuxX64
             18 => "EXDEV",
             34 => "ERANGE",
             38 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            91 => "EPROTOTYPE",
             _ => null,
         };
     }
@@ -1607,6 +1615,10 @@ internal static unsafe partial class LinuxX64
         public static int ENOSYS => LinuxX64.Errno.ENOSYS;
         public static int EXDEV => LinuxX64.Errno.EXDEV;
         public static int ERANGE => LinuxX64.Errno.ERANGE;
+        public static int E2BIG => LinuxX64.Errno.E2BIG;
+        public static int ENOEXEC => LinuxX64.Errno.ENOEXEC;
+        public static int EBUSY => LinuxX64.Errno.EBUSY;
+        public static int EPROTOTYPE => LinuxX64.Errno.EPROTOTYPE;
         public static int ENOSTR => LinuxX64.Errno.ENOSTR;
         public static int EPROTO => LinuxX64.Errno.EPROTO;
         public static int EBADMSG => LinuxX64.Errno.EBADMSG;

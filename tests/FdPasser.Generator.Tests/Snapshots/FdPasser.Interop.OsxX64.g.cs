@@ -253,6 +253,10 @@ internal static unsafe partial class OsxX64
         public const int EXDEV = 18;
         public const int ERANGE = 34;
         public const int ENOSYS = 78;
+        public const int E2BIG = 7;
+        public const int ENOEXEC = 8;
+        public const int EBUSY = 16;
+        public const int EPROTOTYPE = 41;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -290,6 +294,10 @@ internal static unsafe partial class OsxX64
             18 => "EXDEV",
             34 => "ERANGE",
             78 => "ENOSYS",
+            7 => "E2BIG",
+            8 => "ENOEXEC",
+            16 => "EBUSY",
+            41 => "EPROTOTYPE",
             _ => null,
         };
     }
@@ -977,6 +985,10 @@ internal static unsafe partial class OsxX64
         public static int ENOSYS => OsxX64.Errno.ENOSYS;
         public static int EXDEV => OsxX64.Errno.EXDEV;
         public static int ERANGE => OsxX64.Errno.ERANGE;
+        public static int E2BIG => OsxX64.Errno.E2BIG;
+        public static int ENOEXEC => OsxX64.Errno.ENOEXEC;
+        public static int EBUSY => OsxX64.Errno.EBUSY;
+        public static int EPROTOTYPE => OsxX64.Errno.EPROTOTYPE;
         public static int ENOSTR => OsxX64.Errno.ENOSTR;
         public static int EPROTO => OsxX64.Errno.EPROTO;
         public static int EBADMSG => OsxX64.Errno.EBADMSG;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -59,6 +60,23 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public async Task LISTEN_FDS_larger_than_what_was_passed_is_refused_without_touching_the_runtimes_own_descriptors()
+    {
+        using var web = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        web.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        web.Listen();
+        // One descriptor passed, but LISTEN_FDS claims ten: 4 to 12 are whatever the child's runtime opened there.
+        var options = new ChildProcessOptions("sh", ["-c", "LISTEN_FDS=10; export LISTEN_FDS; unset LISTEN_FDNAMES; exec \"$@\"", "sh", .. Peers.TestPeerCommand, "listen-overcount"])
+            .PassDescriptor(web.SafeHandle, "web");
+        var (status, output) = await RunAsync(options);
+        Assert.True(status.Succeeded, status + ": " + output);
+        Assert.Contains("refused FdPassingException", output);
+        Assert.Contains("LISTEN_FDS=10", output);
+        Assert.Contains("closed []", output);
+        Assert.Contains("alive 90", output);
+    }
+
+    [Fact]
     public async Task Exit_codes_and_signals_are_reported_and_a_signal_after_the_end_is_refused()
     {
         var (status, _) = await RunAsync(new ChildProcessOptions("sh", "-c", "exit 3"));
@@ -77,16 +95,104 @@ public class ChildProcessTests
         Assert.Equal(9, (await stubborn.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Bound, TestContext.Current.CancellationToken)).Signal);
     }
 
-    [Fact]
-    public async Task The_child_starts_with_default_signals_although_the_runtime_ignores_SIGPIPE()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_child_starts_with_every_signal_at_its_default_although_the_runtime_ignores_some(bool passDescriptors)
     {
         // SIG_IGN survives exec unless reset; a child that inherited it would show SigIgn with bit 12 (SIGPIPE) set.
-        // Signals 32 and 33 are glibc's own (thread cancellation, setxid): its posix_spawn leaves them ignored and
-        // every glibc program installs its handlers for them at start, so only the standard signals 1-31 count.
-        var (status, output) = await RunAsync(new ChildProcessOptions("grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"));
+        // glibc's posix_spawn ignores its own signals 32 and 33 in the child unless they are named in the set of
+        // signals to reset, which sigfillset leaves them out of: all 64 must be at their default.
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var options = new ChildProcessOptions("grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status");
+        if (passDescriptors)
+        {
+            options.PassDescriptor(listener.SafeHandle, "unused");
+        }
+        var (status, output) = await RunAsync(options);
         Assert.True(status.Succeeded, output);
-        Assert.Equal(0UL, Mask(output, "SigIgn") & 0x7fffffffUL);
+        Assert.Equal(0UL, Mask(output, "SigIgn"));
         Assert.Equal(0UL, Mask(output, "SigBlk"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_environment_reaches_the_program_unchanged(bool passDescriptors)
+    {
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var options = new ChildProcessOptions("env", "-0");
+        options.Environment.Clear();
+        options.Environment["Logging:LogLevel:Default"] = "Warning";
+        options.Environment["my-var"] = "a b";
+        options.Environment["my.var"] = "x=y";
+        options.Environment["MULTI"] = "line 1\nline 2 $HOME `id` \"q\"";
+        options.Environment["EMPTY"] = "";
+        options.Environment["PATH"] = "/usr/bin:/bin";
+        options.Environment["LEFT_OUT"] = null;
+        if (passDescriptors)
+        {
+            options.PassDescriptor(listener.SafeHandle, "web");
+        }
+        var (status, output) = await RunAsync(options);
+        Assert.True(status.Succeeded, output);
+        var seen = output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToList();
+        var expected = new List<string>
+        {
+            "EMPTY=",
+            "Logging:LogLevel:Default=Warning",
+            "MULTI=line 1\nline 2 $HOME `id` \"q\"",
+            "PATH=/usr/bin:/bin",
+            "my-var=a b",
+            "my.var=x=y",
+        };
+        if (passDescriptors)
+        {
+            expected.AddRange(["LISTEN_FDNAMES=web", "LISTEN_FDS=1", "LISTEN_PID=" + seen.First(e => e.StartsWith("LISTEN_PID=", StringComparison.Ordinal)).Substring(11)]);
+        }
+        Assert.Equal(expected.Order(StringComparer.Ordinal), seen);
+    }
+
+    public static TheoryData<string, byte[], string> Unrunnable() => new()
+    {
+        { "no-shebang", "echo run under sh\n"u8.ToArray(), "ENOEXEC" },
+        { "bad-elf", [0x7f, (byte)'E', (byte)'L', (byte)'F', 9, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "ENOEXEC" },
+        { "no-interpreter", "#!/nonexistent/interpreter -x\necho hi\n"u8.ToArray(), "ENOENT" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unrunnable))]
+    public void A_program_the_system_cannot_run_is_the_same_error_with_or_without_passed_descriptors(string name, byte[] content, string errno)
+    {
+        using var dir = new TempDir();
+        string path = dir.File(name);
+        File.WriteAllBytes(path, content);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var plain = Assert.Throws<FdPassingException>(() => ChildProcess.Start(new ChildProcessOptions(path)));
+        var passing = Assert.Throws<FdPassingException>(() => ChildProcess.Start(new ChildProcessOptions(path).PassDescriptor(listener.SafeHandle, "web")));
+        Assert.Equal(errno, plain.ErrnoName);
+        Assert.Equal(plain.ErrnoName, passing.ErrnoName);
+        Assert.Equal(plain.Syscall, passing.Syscall);
+        Assert.Contains(path, passing.Message);
+    }
+
+    [Fact]
+    public void Arguments_and_variables_that_cannot_reach_the_program_whole_are_refused()
+    {
+        var withNull = new ChildProcessOptions("true");
+        withNull.Arguments.Add(null!);
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(withNull));
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(new ChildProcessOptions("true", "a\0b")));
+        var badKey = new ChildProcessOptions("true");
+        badKey.Environment["A=B"] = "c";
+        Assert.Contains("A=B", Assert.Throws<ArgumentException>(() => ChildProcess.Start(badKey)).Message);
+        var emptyKey = new ChildProcessOptions("true");
+        emptyKey.Environment[""] = "c";
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(emptyKey));
+        var nulValue = new ChildProcessOptions("true");
+        nulValue.Environment["V"] = "a\0b";
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(nulValue));
     }
 
     private static ulong Mask(string status, string name)
