@@ -29,13 +29,25 @@ internal sealed unsafe partial class BsdTransport<TAbi> : SocketTransport
 
     private static int LastErrno => Marshal.GetLastPInvokeError();
 
-    public override void CreatePair(out SafeSocketHandle first, out SafeSocketHandle second)
+    public override void CreatePair(out SafeSocketHandle first, out SafeSocketHandle second) =>
+        CreatePair(TAbi.SOCK_STREAM, "stream", out first, out second);
+
+    public override void CreateSeqPacketPair(out SafeSocketHandle first, out SafeSocketHandle second)
+    {
+        if (!TAbi.Has_SOCK_SEQPACKET)
+        {
+            throw new PlatformNotSupportedException($"{TAbi.Rid} has no SOCK_SEQPACKET.");
+        }
+        CreatePair(TAbi.SOCK_SEQPACKET, "sequenced-packet", out first, out second);
+    }
+
+    private void CreatePair(int socketType, string kind, out SafeSocketHandle first, out SafeSocketHandle second)
     {
         int* fds = stackalloc int[2];
-        int type = TAbi.SOCK_STREAM | (TAbi.Has_SOCK_CLOEXEC ? TAbi.SOCK_CLOEXEC : 0);
+        int type = socketType | (TAbi.Has_SOCK_CLOEXEC ? TAbi.SOCK_CLOEXEC : 0);
         if (TAbi.socketpair(TAbi.AF_UNIX, type, 0, fds) != 0)
         {
-            throw LastError("socketpair", "creating a connected pair of Unix stream sockets");
+            throw LastError("socketpair", $"creating a connected pair of Unix {kind} sockets");
         }
         first = Adopt(fds[0], setCloseOnExec: !TAbi.Has_SOCK_CLOEXEC);
         second = Adopt(fds[1], setCloseOnExec: !TAbi.Has_SOCK_CLOEXEC);

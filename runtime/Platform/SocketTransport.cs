@@ -63,6 +63,9 @@ internal abstract class SocketTransport : FdTransport
 
     public abstract void CreatePair(out SafeSocketHandle first, out SafeSocketHandle second);
 
+    /// <summary><c>socketpair(AF_UNIX, SOCK_SEQPACKET)</c>, both ends close-on-exec: message boundaries are kept.</summary>
+    public abstract void CreateSeqPacketPair(out SafeSocketHandle first, out SafeSocketHandle second);
+
     public override void CreateWakePair(out SafeHandle reader, out SafeHandle writer)
     {
         CreatePair(out SafeSocketHandle first, out SafeSocketHandle second);
