@@ -30,13 +30,19 @@ public static class KestrelInheritedListenerExtensions
         ConnectionDrain drain = services.GetRequiredService<ConnectionDrain>();
         foreach (InheritedDescriptorInfo d in ListenerSelection.Select(inherited.Describe(), names))
         {
-            options.ListenHandle((ulong)d.Number, listen =>
-            {
-                listen.Use(drain.Track);
-                configure?.Invoke(listen);
-            });
+            ListenDescriptor(options, drain, (ulong)d.Number, configure);
         }
         return options;
+    }
+
+    /// <summary>Listens on one listening socket by number, its connections known to the drain.</summary>
+    internal static void ListenDescriptor(KestrelServerOptions options, ConnectionDrain drain, ulong descriptor, Action<ListenOptions>? configure)
+    {
+        options.ListenHandle(descriptor, listen =>
+        {
+            listen.Use(drain.Track);
+            configure?.Invoke(listen);
+        });
     }
 
     /// <summary>Listens on the inherited listener(s) named <paramref name="name"/>; see <see cref="ListenInherited(KestrelServerOptions, string[], Action{ListenOptions})"/>.</summary>

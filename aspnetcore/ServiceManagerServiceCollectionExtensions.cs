@@ -35,6 +35,7 @@ public static class ServiceManagerServiceCollectionExtensions
             services.AddOptions<ServiceManagerOptions>();
         }
         services.TryAddSingleton<InheritedDescriptors>();
+        services.TryAddSingleton<IListenerNames>(provider => provider.GetRequiredService<InheritedDescriptors>());
         services.TryAddSingleton(_ => ServiceNotifier.FromEnvironment(unsetEnvironment: true));
         services.TryAddSingleton(provider => new ServiceDescriptorStore(
             provider.GetRequiredService<InheritedDescriptors>(), provider.GetRequiredService<ServiceNotifier>()));

@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -9,6 +8,12 @@ using Microsoft.AspNetCore.Connections;
 
 namespace FdPasser.AspNetCore.Transport;
 
+/// <summary>The name a listening descriptor was passed under (the handover item's name, matched by the successor).</summary>
+internal interface IListenerNames
+{
+    string? NameOf(ulong descriptor);
+}
+
 /// <summary>
 /// Binds inherited listeners (<see cref="FileHandleEndPoint"/>, from <c>ListenHandle</c>) with this package's own
 /// socket transport: like Kestrel's, but it owns its sockets, so a connection handed to a successor is closed
@@ -16,13 +21,13 @@ namespace FdPasser.AspNetCore.Transport;
 /// </summary>
 internal sealed class OwnedSocketTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
-    private readonly InheritedDescriptors _inherited;
+    private readonly IListenerNames _names;
     private readonly MemoryPool<byte> _pool;
     private readonly bool _ownsPool;
 
-    public OwnedSocketTransportFactory(InheritedDescriptors inherited, ConnectionRegistry registry, IServiceProvider services)
+    public OwnedSocketTransportFactory(IListenerNames names, ConnectionRegistry registry, IServiceProvider services)
     {
-        _inherited = inherited;
+        _names = names;
         Registry = registry;
         if (services.GetService(typeof(IMemoryPoolFactory<byte>)) is IMemoryPoolFactory<byte> factory)
         {
@@ -47,7 +52,7 @@ internal sealed class OwnedSocketTransportFactory : IConnectionListenerFactory, 
         }
         // Borrowed: the host owns the descriptor (InheritedDescriptors) and closes it, never shutdown(), at its end.
         var socket = new Socket(new SafeSocketHandle((IntPtr)checked((long)handle.FileHandle), ownsHandle: false));
-        string name = _inherited.Describe().FirstOrDefault(d => (ulong)d.Number == handle.FileHandle).Name ?? $"fd{handle.FileHandle}";
+        string name = _names.NameOf(handle.FileHandle) ?? $"fd{handle.FileHandle}";
         var listener = new OwnedSocketListener(socket, name, socket.LocalEndPoint ?? endpoint, _pool, Registry);
         Registry.AddListener(listener);
         return new ValueTask<IConnectionListener>(listener);

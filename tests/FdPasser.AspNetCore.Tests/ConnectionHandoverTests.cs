@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using FdPasser.AspNetCore.Draining;
+using FdPasser.AspNetCore.Handover;
+using FdPasser.AspNetCore.Tests.Infrastructure;
+using FdPasser.AspNetCore.Transport;
+using FdPasser.Handover;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FdPasser.AspNetCore.Tests;
+
+/// <summary>
+/// Two hosts in this process on one listening socket, as two generations under a manager: the first hands its
+/// keep-alive connections to the second over a connected sender/receiver pair when it stops.
+/// </summary>
+public sealed class ConnectionHandoverTests
+{
+    /// <summary>The channel a manager would offer: a successor for the old host, a predecessor for the new one.</summary>
+    private sealed class PairChannel : HandoverChannel
+    {
+        private readonly HandoverSender? _successor;
+        private readonly HandoverReceiver? _predecessor;
+
+        public PairChannel(HandoverSender? successor, HandoverReceiver? predecessor)
+            : base(null)
+        {
+            _successor = successor;
+            _predecessor = predecessor;
+        }
+
+        public override bool IsPresent => true;
+
+        public override ValueTask<HandoverSender?> WaitForSuccessorAsync(TimeSpan timeout, CancellationToken cancellationToken) => new(_successor);
+
+        public override async IAsyncEnumerable<HandoverReceiver> ReceivePredecessorsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            if (_predecessor is not null)
+            {
+                yield return _predecessor;
+            }
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class OneName : IListenerNames
+    {
+        public string? NameOf(ulong descriptor) => "web";
+    }
+
+    private static WebApplication Host(string name, Socket listener, HandoverChannel channel, Action<ServiceManagerOptions>? configure = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(channel);
+        builder.Services.AddSingleton<IListenerNames>(new OneName());
+        builder.Services.AddServiceManager(o =>
+        {
+            o.DrainTimeout = TimeSpan.FromSeconds(20);
+            configure?.Invoke(o);
+        });
+        builder.WebHost.ConfigureKestrel(k => KestrelInheritedListenerExtensions.ListenDescriptor(
+            k, k.ApplicationServices.GetRequiredService<ConnectionDrain>(), (ulong)listener.SafeHandle.DangerousGetHandle(), null));
+        WebApplication app = builder.Build();
+        app.MapGet("/", (HttpContext context) => $"{name} conn-requests {Count(context)}");
+        app.MapPost("/", async (HttpContext context) =>
+        {
+            long length = 0;
+            byte[] buffer = new byte[4096];
+            int n;
+            while ((n = await context.Request.Body.ReadAsync(buffer)) > 0)
+            {
+                length += n;
+            }
+            return $"{name} conn-requests {Count(context)} body {length}";
+        });
+        return app;
+    }
+
+    private static long Count(HttpContext context)
+    {
+        IDictionary<object, object?> items = context.Features.Get<IConnectionItemsFeature>()!.Items;
+        long count = items.TryGetValue(typeof(ConnectionHandoverTests), out object? n) ? (long)n! + 1 : 1;
+        items[typeof(ConnectionHandoverTests)] = count;
+        return count;
+    }
+
+    private static Socket Listen()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(512);
+        return listener;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, describe());
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Keep_alive_connections_are_served_by_the_successor_without_a_failed_request_or_a_reconnect()
+    {
+        using Socket listener = Listen();
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        (HandoverSender sender, HandoverReceiver receiver) = HandoverSender.CreatePair();
+        await using WebApplication a = Host("A", listener, new PairChannel(sender, null));
+        await a.StartAsync(TestContext.Current.CancellationToken);
+        var load = new KeepAliveLoad();
+        load.Start(port, 16, TimeSpan.FromSeconds(120));
+        try
+        {
+            await WaitUntilAsync(() => load.Count >= 300, TimeSpan.FromSeconds(60), () => $"the load made {load.Count} requests:\n{load.Failures()}");
+            await using WebApplication b = Host("B", listener, new PairChannel(null, receiver));
+            await b.StartAsync(TestContext.Current.CancellationToken);
+            await a.StopAsync(TestContext.Current.CancellationToken);
+            int before = load.Count;
+            await WaitUntilAsync(() => Enumerable.Range(0, 16).All(c => load.Answers.Any(x => x.Client == c && x.Answer.Body.StartsWith("B ", StringComparison.Ordinal))),
+                TimeSpan.FromSeconds(60), () => $"not every client was served by B:\n{load.Failures()}");
+            await WaitUntilAsync(() => load.Count >= before + 300, TimeSpan.FromSeconds(60), () => $"the load made {load.Count - before} requests after the handover");
+            await load.StopAsync();
+            await b.StopAsync(TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            await load.StopAsync().ConfigureAwait(false);
+        }
+
+        var answers = load.Answers;
+        Assert.True(answers.All(x => x.Answer.Ok), $"{answers.Count(x => !x.Answer.Ok)} of {answers.Count} requests failed:\n{load.Failures()}");
+        Assert.Equal(0, load.Reconnects);
+        foreach (int client in Enumerable.Range(0, 16))
+        {
+            // One connection throughout: A answered on it, then B, and B's count on it starts where B took it over.
+            var mine = answers.Where(x => x.Client == client).Select(x => x.Answer).ToArray();
+            Assert.All(mine, x => Assert.Equal(1, x.Connection));
+            int firstB = Array.FindIndex(mine, x => x.Body.StartsWith("B ", StringComparison.Ordinal));
+            Assert.True(firstB > 0, $"client {client}: {string.Join('\n', mine.Take(5))}");
+            Assert.All(mine[..firstB], x => Assert.StartsWith("A ", x.Body));
+            Assert.All(mine[firstB..], x => Assert.StartsWith("B ", x.Body));
+            Assert.StartsWith("B conn-requests 1", mine[firstB].Body);
+        }
+    }
+}
