@@ -217,6 +217,7 @@ internal sealed class KeepAliveLoad
     private readonly List<(int Client, KeepAliveAnswer Answer)> _answers = new();
     private readonly CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
+    private int _stopped;
 
     public IReadOnlyList<(int Client, KeepAliveAnswer Answer)> Answers
     {
@@ -277,6 +278,10 @@ internal sealed class KeepAliveLoad
 
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
         await _stop.CancelAsync();
         await _running;
         foreach (KeepAliveClient c in _clients)
