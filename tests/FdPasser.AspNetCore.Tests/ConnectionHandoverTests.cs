@@ -214,4 +214,40 @@ public sealed class ConnectionHandoverTests
             Assert.StartsWith("B conn-requests 1", mine[firstB].Body);
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Without_a_successor_keep_alive_clients_are_told_to_reconnect_and_lose_no_request(bool channel)
+    {
+        using Socket listener = Listen();
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        // With a channel but no successor (this package's transport), or with the handover turned off (Kestrel's).
+        await using WebApplication a = Host("A", listener, new PairChannel(null, null), o => o.HandOverConnections = channel);
+        await a.StartAsync(TestContext.Current.CancellationToken);
+        var load = new KeepAliveLoad();
+        load.Start(port, 16, TimeSpan.FromSeconds(120));
+        try
+        {
+            await WaitUntilAsync(() => load.Count >= 300, TimeSpan.FromSeconds(60), () => $"the load made {load.Count} requests:\n{load.Failures()}");
+            using Socket again = await DuplicateAsync(listener);
+            await using WebApplication b = Host("B", again, new PairChannel(null, null), o => o.HandOverConnections = channel);
+            await b.StartAsync(TestContext.Current.CancellationToken);
+            Task stopping = a.StopAsync(TestContext.Current.CancellationToken);
+            await WaitUntilAsync(() => Enumerable.Range(0, 16).All(c => load.Answers.Any(x => x.Client == c && x.Answer.Body.StartsWith("B ", StringComparison.Ordinal))),
+                TimeSpan.FromSeconds(60), () => $"not every client was served by B:\n{load.Failures()}\nlog:\n{Log}");
+            // A's drain ends once its connections are gone (each client was told to reconnect), not at its timeout.
+            await stopping.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+            await load.StopAsync();
+            await b.StopAsync(TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            await load.StopAsync();
+        }
+
+        var answers = load.Answers;
+        Assert.True(answers.All(x => x.Answer.Ok), $"{answers.Count(x => !x.Answer.Ok)} of {answers.Count} requests failed:\n{load.Failures()}");
+        Assert.Equal(16, load.Reconnects); // each client once, when A's response said Connection: close
+    }
 }
