@@ -1,17 +1,20 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using FdPasser.Handover;
 using FdPasser.Processes;
 
 namespace FdPasser.Cli.Hold;
 
 /// <summary>
 /// Starts one generation of COMMAND: every listener, then every stored descriptor, at 3, 4, … under their names
-/// (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID), NOTIFY_SOCKET at fdpass hold, and with <c>--user</c> through
+/// (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID), NOTIFY_SOCKET at fdpass hold, the handover link after them
+/// (FDPASS_HANDOVER_FD, outside LISTEN_FDS), and with <c>--user</c> through
 /// setpriv(1), which changes user and group and execs COMMAND in the same process (so LISTEN_PID stays right).
 /// </summary>
 internal static class ChildStart
 {
-    public static ChildProcess Start(HoldOptions options, UserAccount? user, IReadOnlyList<BoundListener> listeners, DescriptorStore store, string notifySocket)
+    public static ChildProcess Start(HoldOptions options, UserAccount? user, IReadOnlyList<BoundListener> listeners, DescriptorStore store, string notifySocket, SafeHandle? handoverLink = null)
     {
         ChildProcessOptions start;
         if (user is null)
@@ -35,6 +38,7 @@ internal static class ChildStart
             start.Environment["LOGNAME"] = user.Name;
         }
         start.Environment["NOTIFY_SOCKET"] = notifySocket;
+        start.Environment.Remove(HandoverLink.EnvironmentVariable);
         foreach (BoundListener l in listeners)
         {
             start.PassDescriptor(l.Socket.SafeHandle, l.Spec.Name);
@@ -42,6 +46,10 @@ internal static class ChildStart
         foreach (StoredDescriptor d in store.Entries)
         {
             start.PassDescriptor(d.Handle, d.Name);
+        }
+        if (handoverLink is not null)
+        {
+            start.PassExtraDescriptor(handoverLink, HandoverLink.EnvironmentVariable);
         }
         return ChildProcess.Start(start);
     }

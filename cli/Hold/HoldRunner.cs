@@ -29,6 +29,7 @@ internal sealed class HoldRunner : IDisposable
     private readonly HoldMachine _machine;
     private readonly DescriptorStore _store;
     private readonly UserAccount? _user;
+    private readonly HandoverBroker _broker;
     private readonly List<BoundListener> _listeners = new();
     private readonly Dictionary<int, ChildProcess> _children = new();
     private readonly HashSet<int> _watched = new();
@@ -49,6 +50,7 @@ internal sealed class HoldRunner : IDisposable
         _machine = new HoldMachine(options.Timings);
         _store = new DescriptorStore(options.FdStoreMax);
         _user = options.User is null ? null : UserAccount.Find(options.User);
+        _broker = new HandoverBroker(log.Write);
     }
 
     public int Run()
@@ -139,6 +141,7 @@ internal sealed class HoldRunner : IDisposable
                     {
                         KillBelow(signal.Pid);
                     }
+                    _broker.BeforeSignal(signal.Pid, signal.Which, _machine);
                     Send(signal.Pid, signal.Which);
                     break;
                 case HoldAction.Watch watch:
@@ -154,12 +157,15 @@ internal sealed class HoldRunner : IDisposable
     private void Spawn(int generation)
     {
         ChildProcess child;
+        _broker.Prune(_machine);
+        using System.Net.Sockets.SafeSocketHandle? link = _broker.Open(generation);
         try
         {
-            child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address);
+            child = ChildStart.Start(_options, _user, _listeners, _store, _notify!.Address, link);
         }
         catch (Exception e) when (e is not OutOfMemoryException && generation > 1)
         {
+            _broker.Close(generation);
             // Once a generation has run, a failed start (a deploy in progress, say) is retried; a COMMAND that
             // cannot be started at all the first time is an error of the command line, reported at once.
             Feed(new HoldEvent.SpawnFailed(generation, OneLine.Of(e)));
@@ -184,6 +190,7 @@ internal sealed class HoldRunner : IDisposable
             : status.Signal != 0 ? new ExitStatus(null, status.Signal, SignalNames.Name(status.Signal))
             : new ExitStatus(status.ExitCode, null);
         Feed(new HoldEvent.Exited(pid, how));
+        _broker.Prune(_machine);
     }
 
     private void Send(int pid, HoldSignal which)
@@ -396,6 +403,7 @@ internal sealed class HoldRunner : IDisposable
             _log.Write($"removed {_control.Path}");
         }
         _notify?.Dispose();
+        _broker.Dispose();
         foreach (BoundListener l in _listeners)
         {
             l.Dispose();

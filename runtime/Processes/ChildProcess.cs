@@ -87,6 +87,13 @@ public sealed class ChildProcess
             argv = new List<string> { path };
         }
         argv.AddRange(options.Arguments);
+        var extra = options.ExtraDescriptors;
+        for (int i = 0; i < extra.Count; i++)
+        {
+            int target = Systemd.ListenEnvironment.FirstDescriptor + passed.Count + i;
+            layout.Add((extra[i].Handle, target));
+            env[extra[i].Variable] = target.ToString(CultureInfo.InvariantCulture);
+        }
         var envp = new List<string>(env.Count);
         foreach (var (key, value) in env)
         {

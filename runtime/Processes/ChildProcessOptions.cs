@@ -13,6 +13,7 @@ namespace FdPasser.Processes;
 public sealed class ChildProcessOptions
 {
     private readonly List<(SafeHandle Handle, string Name)> _passed = new();
+    private readonly List<(SafeHandle Handle, string Variable)> _extra = new();
 
     /// <summary>Options to run <paramref name="fileName"/> (a path, or a name looked up in PATH) with <paramref name="arguments"/>.</summary>
     public ChildProcessOptions(string fileName, params IEnumerable<string> arguments)
@@ -56,6 +57,26 @@ public sealed class ChildProcessOptions
         ArgumentNullException.ThrowIfNull(handle);
         DescriptorNames.Validate(name, nameof(name));
         _passed.Add((handle, name));
+        return this;
+    }
+
+    /// <summary>The descriptors passed outside LISTEN_FDS, in order, after the last one of <see cref="PassedDescriptors"/>.</summary>
+    public IReadOnlyList<(SafeHandle Handle, string Variable)> ExtraDescriptors => _extra;
+
+    /// <summary>
+    /// Passes <paramref name="handle"/> at the first descriptor number after the LISTEN_FDS range (3 + the number of
+    /// <see cref="PassedDescriptors"/>, then on), outside LISTEN_FDS, and names that number in the environment
+    /// variable <paramref name="variable"/>: a server that takes every LISTEN_FDS entry as a listener never sees it.
+    /// </summary>
+    public ChildProcessOptions PassExtraDescriptor(SafeHandle handle, string variable)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentException.ThrowIfNullOrEmpty(variable);
+        if (variable.Contains('=') || variable.Contains('\0'))
+        {
+            throw new ArgumentException($"'{variable}' is not an environment variable name.", nameof(variable));
+        }
+        _extra.Add((handle, variable));
         return this;
     }
 

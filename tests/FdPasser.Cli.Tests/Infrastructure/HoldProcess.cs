@@ -58,13 +58,20 @@ internal sealed partial class HoldProcess : IDisposable
     /// </summary>
     public static HoldProcess StartWrapped(string[] wrapper, params string[] options) => Start("tcp:127.0.0.1:0", options, Array.Empty<string>(), wrapper);
 
-    private static HoldProcess Start(string listen, string[] options, string[] launcher, string[]? wrapper = null)
+    /// <summary>As <see cref="Start(string, string[])"/> with another app of Hold/App (and the modules beside it).</summary>
+    public static HoldProcess StartApp(string script, params string[] options) => Start("tcp:127.0.0.1:0", options, Array.Empty<string>(), script: script);
+
+    private static HoldProcess Start(string listen, string[] options, string[] launcher, string[]? wrapper = null, string? script = null)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("fdp-hold-").FullName;
         File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
-        string app = Path.Combine(directory, "hold_app.py");
-        File.Copy(HoldApp.Script, app);
-        File.SetUnixFileMode(app, (UnixFileMode)0b110_100_100);
+        string source = script is null ? HoldApp.Script : Path.Combine(Path.GetDirectoryName(HoldApp.Script)!, script);
+        foreach (string py in System.IO.Directory.GetFiles(Path.GetDirectoryName(HoldApp.Script)!, "*.py"))
+        {
+            File.Copy(py, Path.Combine(directory, Path.GetFileName(py)));
+            File.SetUnixFileMode(Path.Combine(directory, Path.GetFileName(py)), (UnixFileMode)0b110_100_100);
+        }
+        string app = Path.Combine(directory, Path.GetFileName(source));
         string[] program = (wrapper ?? Array.Empty<string>()).Append(Fdpass.Binary).ToArray();
         var start = new ProcessStartInfo(program[0])
         {
