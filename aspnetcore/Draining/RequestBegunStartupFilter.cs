@@ -79,19 +79,23 @@ internal sealed class RequestBegunStartupFilter : IStartupFilter
     }
 
     /// <summary>
-    /// Writes the end of the response and reads what is left of the request body, which Kestrel does itself
-    /// right after the app (in this order), so that when the request is counted as ended its bytes are consumed and
-    /// its response is in the transport's pipe: nothing of it is left for Kestrel to read or write.
+    /// Reads what is left of the request body (Kestrel would, right after the app), so that when the request is
+    /// counted as ended its bytes are consumed: the position Kestrel has consumed is then where the next request
+    /// starts. (The end of the response Kestrel writes after the app; the park waits for it to be sent.)
     /// </summary>
-    private static async Task<bool> FinishAsync(HttpContext context)
+    private static ValueTask<bool> FinishAsync(HttpContext context) =>
+        context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? DrainBodyAsync(context) : new ValueTask<bool>(true);
+
+    private static async ValueTask<bool> DrainBodyAsync(HttpContext context)
     {
         try
         {
-            await context.Response.CompleteAsync().ConfigureAwait(false);
-            if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+            if (!context.Response.HasStarted)
             {
-                await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
+                // As Kestrel: the response starts before the rest of the body is read, so no 100 Continue is sent.
+                await context.Response.StartAsync(context.RequestAborted).ConfigureAwait(false);
             }
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException or InvalidOperationException)

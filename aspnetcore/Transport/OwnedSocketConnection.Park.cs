@@ -169,6 +169,20 @@ internal sealed partial class OwnedSocketConnection
             stopped = _receiveStopped.Task;
         }
         await stopped.ConfigureAwait(false);
+        // Kestrel reads for the next request only after writing the end of the last response; it must be sent.
+        for (int waited = 0; _writer.Committed != Volatile.Read(ref _sent) && !_socketClosed; waited++)
+        {
+            if (waited == 1000)
+            {
+                lock (Gate)
+                {
+                    _decision = null;
+                }
+                Resume(retry: false); // a client that does not read its response is not handed over
+                return false;
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
         PipeReader inner = _reader.Inner;
         inner.AdvanceTo(held.Buffer.Start);
         byte[] unread = Array.Empty<byte>();
@@ -186,6 +200,11 @@ internal sealed partial class OwnedSocketConnection
             if (!_parking)
             {
                 return false; // given up while the receive loop stopped
+            }
+            if (_requestsInProgress > 0 || _reader.Consumed != _boundary)
+            {
+                // Kestrel read on after the request ended (the rest of a body the app left): no boundary here.
+                ended = true;
             }
             _decision = decision;
             sink = _sink;
