@@ -49,9 +49,11 @@ internal sealed partial class OwnedSocketConnection : ConnectionContext,
         _registry = registry;
         _unread = unread is { Length: > 0 } ? unread : null;
         _id = "fdp" + Interlocked.Increment(ref s_nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
-        // Application side on the thread pool, socket side inline, as Kestrel's default; 1 MiB / 64 KiB limits as its.
+        // As Kestrel's defaults: 1 MiB / 64 KiB pipe limits; the app's reads on the thread pool; the send loop on the
+        // thread pool too, not inline in Kestrel's flush, so the flushes of one response (headers and body, then a
+        // chunked response's end) go out in one send, as Kestrel's I/O queue does.
         _input = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.Inline, 1024 * 1024, 512 * 1024, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool, 64 * 1024, 32 * 1024, useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool, 64 * 1024, 32 * 1024, useSynchronizationContext: false));
         _reader = new BoundaryReader(_input.Reader, this);
         _writer = new CountingWriter(_output.Writer);
         Transport = new DuplexPipe(_reader, _writer);
