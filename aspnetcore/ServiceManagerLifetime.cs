@@ -67,6 +67,7 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
         {
             // Listeners are bound: connections a predecessor hands over can be yielded to Kestrel by name.
             _adopting = _adoption.RunAsync(_channel, _stopAdopting.Token);
+            _ = HandoverWarmUp.RunAsync(_stopAdopting.Token);
         }
         NotifyResult sent = _notifier.Ready(status);
         LogReady(_logger, status, sent);

@@ -64,6 +64,7 @@ internal sealed partial class ConnectionAdoption
                 var adopted = new List<(OwnedSocketListener Listener, Socket Socket, byte[] Unread)>();
                 var accepted = new List<int>();
                 bool committed = false;
+                int started = 0;
                 try
                 {
                     for (int i = 0; i < offer.Items.Count; i++)
@@ -82,18 +83,20 @@ internal sealed partial class ConnectionAdoption
                 {
                     LogOfferFailed(_logger, e.Message);
                 }
-                int started = 0;
-                foreach ((OwnedSocketListener listener, Socket socket, byte[] unread) in adopted)
+                finally
                 {
-                    // Not committed: the predecessor still serves the connection, so this copy is only closed (no
-                    // shutdown; nothing was ever under way on it).
-                    if (committed && listener.Adopt(socket, unread))
+                    foreach ((OwnedSocketListener listener, Socket socket, byte[] unread) in adopted)
                     {
-                        started++;
-                    }
-                    else
-                    {
-                        socket.Dispose();
+                        // Not committed: the predecessor still serves the connection, so this copy is only closed
+                        // (no shutdown; nothing was ever under way on it).
+                        if (committed && listener.Adopt(socket, unread))
+                        {
+                            started++;
+                        }
+                        else
+                        {
+                            socket.Dispose();
+                        }
                     }
                 }
                 LogAdopted(_logger, started, offer.Items.Count, committed);

@@ -39,11 +39,15 @@ internal sealed partial class ConnectionHandover : IParkSink
     public async Task<int> RunAsync(HandoverChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        if (_registry.Count == 0)
+        // With no connection, the successor (if one was introduced) is still taken and let go at once, so it does
+        // not wait for an offer until its timeout.
+        TimeSpan wait = _registry.Count == 0 ? TimeSpan.FromMilliseconds(100) : SuccessorWait;
+        HandoverSender? sender = await channel.WaitForSuccessorAsync(Min(wait, timeout), cancellationToken).ConfigureAwait(false);
+        if (sender is not null && _registry.Count == 0)
         {
+            sender.Dispose();
             return 0;
         }
-        HandoverSender? sender = await channel.WaitForSuccessorAsync(Min(SuccessorWait, timeout), cancellationToken).ConfigureAwait(false);
         if (sender is null)
         {
             LogNoSuccessor(_logger, _registry.Count);
