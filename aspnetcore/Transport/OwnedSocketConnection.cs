@@ -209,7 +209,9 @@ internal sealed partial class OwnedSocketConnection : ConnectionContext,
                     break; // aborted
                 }
                 ReadOnlySequence<byte> buffer = result.Buffer;
-                foreach (ReadOnlyMemory<byte> segment in buffer)
+                // After a commit the connection is the successor's: whatever Kestrel writes as it lets go (a 400 for
+                // the request line it saw begun, which the successor now serves) must not reach the client.
+                foreach (ReadOnlyMemory<byte> segment in Volatile.Read(ref _relinquished) ? ReadOnlySequence<byte>.Empty : buffer)
                 {
                     ReadOnlyMemory<byte> left = segment;
                     while (!left.IsEmpty)

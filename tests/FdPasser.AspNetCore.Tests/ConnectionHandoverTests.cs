@@ -250,4 +250,54 @@ public sealed class ConnectionHandoverTests
         Assert.True(answers.All(x => x.Answer.Ok), $"{answers.Count(x => !x.Answer.Ok)} of {answers.Count} requests failed:\n{load.Failures()}");
         Assert.Equal(16, load.Reconnects); // each client once, when A's response said Connection: close
     }
+
+    [Fact]
+    public async Task Bytes_of_a_request_begun_before_the_handover_travel_with_the_connection()
+    {
+        using Socket listener = Listen();
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        (HandoverSender sender, HandoverReceiver receiver) = HandoverSender.CreatePair();
+        await using WebApplication a = Host("A", listener, new PairChannel(sender, null));
+        await a.StartAsync(TestContext.Current.CancellationToken);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), TestContext.Current.CancellationToken);
+        Assert.Contains("A conn-requests 1", await ExchangeAsync(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+        // Half a request line, then a pause: A reads it, and Kestrel examines it without consuming it.
+        await client.SendAsync("GET / HT"u8.ToArray(), SocketFlags.None, TestContext.Current.CancellationToken);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        using Socket again = await DuplicateAsync(listener);
+        await using WebApplication b = Host("B", again, new PairChannel(null, receiver));
+        await b.StartAsync(TestContext.Current.CancellationToken);
+        await a.StopAsync(TestContext.Current.CancellationToken);
+
+        // The rest of the request goes to B, which has the first half from A's state.
+        string answer = await ExchangeAsync(client, "TP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Contains("B conn-requests 1", answer);
+        Assert.StartsWith("HTTP/1.1 200 ", answer);
+        Assert.DoesNotContain("HTTP/1.1 400", answer); // A's Kestrel saw the end of its input mid-request line: nothing of it reaches the client
+        client.Shutdown(SocketShutdown.Send);
+        byte[] rest = new byte[4096];
+        int more = await client.ReceiveAsync(rest, SocketFlags.None, TestContext.Current.CancellationToken);
+        Assert.True(more == 0, "after its answer the client received: " + System.Text.Encoding.ASCII.GetString(rest, 0, more));
+        await b.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and reads until a complete chunked or sized response (the apps answer small).</summary>
+    private static async Task<string> ExchangeAsync(Socket client, string request)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await client.SendAsync(System.Text.Encoding.ASCII.GetBytes(request), SocketFlags.None, timeout.Token);
+        var text = new System.Text.StringBuilder();
+        byte[] buffer = new byte[4096];
+        while (!(text.ToString().Contains("\r\n0\r\n\r\n", StringComparison.Ordinal)
+            || (text.ToString().Contains("Content-Length:", StringComparison.Ordinal) && text.ToString().Contains("conn-requests", StringComparison.Ordinal))))
+        {
+            int n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            Assert.True(n > 0, $"the connection was closed after: {text}");
+            text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+        }
+        return text.ToString();
+    }
 }
