@@ -32,18 +32,20 @@ dotnet build "$repo/samples/kestrel-hold" -c Release -nologo -v q -o "$work/samp
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-start() { # start NAME [ARGS]: the sample under fdpass hold; prints its port
+start() { # start NAME [ARGS]: the sample under fdpass hold; its port goes to $work/NAME.port (not a subshell, so its pid is kept for cleanup)
     local name="$1"; shift
     local port; port="$(free_port)"
     "$work/cli/fdpass" hold --listen "web=tcp:127.0.0.1:$port" --control "$work/$name.sock" -- dotnet "$work/sample/kestrel-hold.dll" "$@" >"$work/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 600); do grep -q "is ready" "$work/$name.log" && break; sleep 0.1; done
     grep -q "is ready" "$work/$name.log" || { echo "$name did not get ready:"; cat "$work/$name.log"; exit 1; }
-    echo "$port"
+    echo "$port" >"$work/$name.port"
 }
 
-kestrel_port="$(start kestrel --no-handover)"
-own_port="$(start own)"
+start kestrel --no-handover
+start own
+kestrel_port="$(cat "$work/kestrel.port")"
+own_port="$(cat "$work/own.port")"
 # Warm both up (JIT, tiering) before measuring.
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s "http://127.0.0.1:$kestrel_port/" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s "http://127.0.0.1:$own_port/" >/dev/null
