@@ -11,7 +11,7 @@ namespace FdPasser.AspNetCore;
 /// borrows listener numbers (it does not own a <c>ListenHandle</c> descriptor), so they are closed — never shut
 /// down, which would refuse connections for every process sharing the listener — when the host is disposed.
 /// </summary>
-internal sealed class InheritedDescriptors : IDisposable
+internal sealed class InheritedDescriptors : IDisposable, Transport.IListenerNames
 {
     public InheritedDescriptors(IOptions<ServiceManagerOptions> options)
     {
@@ -38,6 +38,8 @@ internal sealed class InheritedDescriptors : IDisposable
     public bool FromLauncher { get; }
 
     public InheritedDescriptorInfo[] Describe() => Passed.Select(InheritedDescriptorInfo.Of).ToArray();
+
+    public string? NameOf(ulong descriptor) => Passed.FirstOrDefault(d => (ulong)d.Number == descriptor)?.Name;
 
     public void Dispose() => Passed.Dispose();
 }

@@ -45,11 +45,7 @@ public static partial class KestrelInheritedListenerExtensions
         Action<ListenOptions>? configure = listeners.Configure;
         foreach (InheritedDescriptorInfo d in chosen)
         {
-            options.ListenHandle((ulong)d.Number, listen =>
-            {
-                listen.Use(drain.Track);
-                configure?.Invoke(listen);
-            });
+            ListenDescriptor(options, drain, (ulong)d.Number, configure);
         }
         return options;
     }
@@ -71,6 +67,16 @@ public static partial class KestrelInheritedListenerExtensions
             listeners.Names.Add(name);
         }
         return options.ListenInherited(listeners);
+    }
+
+    /// <summary>Listens on one listening socket by number, its connections known to the drain.</summary>
+    internal static void ListenDescriptor(KestrelServerOptions options, ConnectionDrain drain, ulong descriptor, Action<ListenOptions>? configure)
+    {
+        options.ListenHandle(descriptor, listen =>
+        {
+            listen.Use(drain.Track);
+            configure?.Invoke(listen);
+        });
     }
 
     /// <summary>Listens on the inherited listener(s) named <paramref name="name"/>; see <see cref="ListenInherited(KestrelServerOptions, string[], Action{ListenOptions})"/>.</summary>

@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using System.Diagnostics;
 using FdPasser.AspNetCore.Draining;
+using FdPasser.AspNetCore.Handover;
 using FdPasser.Systemd;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,10 +27,17 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
     private readonly IServer _server;
     private readonly ServiceManagerOptions _options;
     private readonly ILogger<ServiceManagerLifetime> _logger;
+    private readonly HandoverChannel _channel;
+    private readonly ConnectionHandoverSettings _handover;
+    private readonly ConnectionHandover _sender;
+    private readonly ConnectionAdoption _adoption;
+    private readonly CancellationTokenSource _stopAdopting = new();
+    private Task _adopting = Task.CompletedTask;
 
     public ServiceManagerLifetime(
         ServiceNotifier notifier, InheritedDescriptors inherited, ConnectionDrain drain, IServer server,
-        IOptions<ServiceManagerOptions> options, ILogger<ServiceManagerLifetime> logger)
+        IOptions<ServiceManagerOptions> options, ILogger<ServiceManagerLifetime> logger,
+        HandoverChannel channel, ConnectionHandoverSettings handover, ConnectionHandover sender, ConnectionAdoption adoption)
     {
         _notifier = notifier;
         _inherited = inherited;
@@ -36,6 +45,10 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
         _server = server;
         _options = options.Value;
         _logger = logger;
+        _channel = channel;
+        _handover = handover;
+        _sender = sender;
+        _adoption = adoption;
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -50,6 +63,12 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
         }
         ICollection<string>? addresses = _server.Features.Get<IServerAddressesFeature>()?.Addresses;
         string status = addresses is { Count: > 0 } ? "listening on " + string.Join(", ", addresses) : "started";
+        if (_handover.Enabled)
+        {
+            // Listeners are bound: connections a predecessor hands over can be yielded to Kestrel by name.
+            _adopting = _adoption.RunAsync(_channel, _stopAdopting.Token);
+            _ = HandoverWarmUp.RunAsync(_stopAdopting.Token);
+        }
         NotifyResult sent = _notifier.Ready(status);
         LogReady(_logger, status, sent);
         return Task.CompletedTask;
@@ -57,14 +76,34 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
+        TimeSpan Left() => _options.DrainTimeout - clock.Elapsed;
         _notifier.Stopping($"draining: no new connections, {_drain.Waiting} accepted waiting for a first request");
         _drain.StopAccepting();
-        int left = await _drain.WaitForFirstRequestsAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        await _stopAdopting.CancelAsync().ConfigureAwait(false);
+        Task<int> firstRequests = _drain.WaitForFirstRequestsAsync(_options.DrainTimeout, cancellationToken);
+        if (_handover.Enabled)
+        {
+            int taken = await _sender.RunAsync(_channel, Left(), cancellationToken).ConfigureAwait(false);
+            _notifier.Status($"draining: {taken} connections handed to the next generation");
+        }
+        // What was not handed over ends gracefully: responses say Connection: close, idle connections stay open.
+        _drain.BeginClosing();
+        int left = await firstRequests.ConfigureAwait(false);
         if (left > 0)
         {
             LogDrainTimedOut(_logger, left, _options.DrainTimeout.TotalSeconds);
         }
-        _notifier.Status(left == 0 ? "stopping: finishing requests" : $"stopping: {left} connections had not begun a request in time");
+        int open = await _drain.WaitForConnectionsAsync(Left(), cancellationToken).ConfigureAwait(false);
+        _notifier.Status(left == 0 && open == 0 ? "stopping: finishing requests"
+            : left > 0 ? $"stopping: {left} connections had not begun a request in time" : $"stopping: {open} idle connections are closed");
+        try
+        {
+            await _adopting.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException)
+        {
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

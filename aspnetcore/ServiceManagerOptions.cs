@@ -14,8 +14,17 @@ public sealed class ServiceManagerOptions
     public bool AcceptParentListenPid { get; set; }
 
     /// <summary>
-    /// On stop, the longest wait for connections already accepted to send their first request before Kestrel
-    /// stops (which closes a connection still waiting for one). Default 10 s; the host's shutdown timeout bounds it too.
+    /// On stop, the longest drain: the wait for connections already accepted to send their first request, for
+    /// connections to be handed over, and for connections that cannot be to end by themselves, before Kestrel
+    /// stops (which closes what is left). Default 10 s; the host's shutdown timeout bounds it too.
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Hand live HTTP/1.1 keep-alive connections to the next generation on a reload, where the service manager
+    /// offers a handover channel (fdpass hold passes <c>FDPASS_HANDOVER_FD</c>; systemd does not). On by default;
+    /// with false, or without a channel, inherited listeners use Kestrel's socket transport and a reload ends
+    /// keep-alive connections gracefully (<c>Connection: close</c> on responses during the drain).
+    /// </summary>
+    public bool HandOverConnections { get; set; } = true;
 }

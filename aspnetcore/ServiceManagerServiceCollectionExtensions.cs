@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using FdPasser.AspNetCore.Draining;
+using FdPasser.AspNetCore.Handover;
+using FdPasser.AspNetCore.Transport;
 using FdPasser.Systemd;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -33,6 +35,7 @@ public static class ServiceManagerServiceCollectionExtensions
             services.AddOptions<ServiceManagerOptions>();
         }
         services.TryAddSingleton<InheritedDescriptors>();
+        services.TryAddSingleton<IListenerNames>(provider => provider.GetRequiredService<InheritedDescriptors>());
         services.TryAddSingleton(_ => ServiceNotifier.FromEnvironment(unsetEnvironment: true));
         services.TryAddSingleton(provider => new ServiceDescriptorStore(
             provider.GetRequiredService<InheritedDescriptors>(), provider.GetRequiredService<ServiceNotifier>()));
@@ -42,6 +45,12 @@ public static class ServiceManagerServiceCollectionExtensions
         }
         services.AddSingleton<ConnectionDrain>();
         services.TryAddSingleton<SocketTransportFactory>();
+        services.TryAddSingleton<HandoverChannel>();
+        services.AddSingleton<ConnectionHandoverSettings>();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<OwnedSocketTransportFactory>();
+        services.AddSingleton<ConnectionHandover>();
+        services.AddSingleton<ConnectionAdoption>();
         // Kestrel tries the factory registered last first; this one binds only descriptor endpoints.
         services.AddSingleton<IConnectionListenerFactory, DrainingListenerFactory>();
         services.AddSingleton<IStartupFilter, RequestBegunStartupFilter>();

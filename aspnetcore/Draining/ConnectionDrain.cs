@@ -17,7 +17,9 @@ internal sealed class ConnectionDrain : IDisposable
 {
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly ConcurrentDictionary<string, bool> _waitingForFirstRequest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TrackedConnection, bool> _live = new();
     private int _acceptsUnderWay;
+    private volatile bool _closing;
 
     /// <summary>Connections accepted whose first request has not begun.</summary>
     public int Waiting => _waitingForFirstRequest.Count;
@@ -71,18 +73,63 @@ internal sealed class ConnectionDrain : IDisposable
         }
     }
 
-    /// <summary>Connection middleware: stops counting the connection as waiting when it ends.</summary>
+    /// <summary>Connection middleware: knows the connection while it lives; stops counting it as waiting when it ends.</summary>
     public ConnectionDelegate Track(ConnectionDelegate next) => async connection =>
     {
+        var tracked = new TrackedConnection(connection);
+        connection.Features.Set(tracked);
+        _live[tracked] = true;
         try
         {
             await next(connection).ConfigureAwait(false);
         }
         finally
         {
+            _live.TryRemove(tracked, out _);
             _waitingForFirstRequest.TryRemove(connection.ConnectionId, out _);
         }
     };
+
+    /// <summary>Connections alive on the inherited listeners.</summary>
+    public int Live => _live.Count;
+
+    /// <summary>True once the drain ends what is not handed over: responses carry Connection: close.</summary>
+    public bool IsClosing => _closing;
+
+    /// <summary>
+    /// From now on responses say Connection: close; a connection with a request in progress, or one that is not
+    /// plain HTTP/1.1 (HTTP/2 gets Kestrel's GOAWAY), is asked to end after it. Idle HTTP/1.1 connections stay open:
+    /// their client learns on its next request, so no request is met by a close.
+    /// </summary>
+    public void BeginClosing()
+    {
+        _closing = true;
+        foreach (TrackedConnection c in _live.Keys)
+        {
+            if (c.IsBusy || c.IsNotPlainHttp11)
+            {
+                c.RequestClose();
+            }
+        }
+    }
+
+    /// <summary>Waits until no connection is left or <paramref name="timeout"/> passes; returns how many are left.</summary>
+    public async Task<int> WaitForConnectionsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (!_live.IsEmpty && elapsed.Elapsed < timeout && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        return _live.Count;
+    }
 
     /// <summary>Called as a request begins on the connection <paramref name="connectionId"/>.</summary>
     public void RequestBegun(string connectionId) => _waitingForFirstRequest.TryRemove(connectionId, out _);

@@ -63,7 +63,7 @@ sleep 0.5
 "$fdpass" hold --reload --control "$work/control.sock" >/dev/null
 ready 2 || fail "generation 2 is ready"
 wait $(jobs -p | grep -v "^$hold_pid\$")
-if ! grep -q FAILED "$work/answers" && [ "$(grep -c '^gen [12] pid [0-9]*$' "$work/answers")" -eq 60 ]; then
+if ! grep -q FAILED "$work/answers" && [ "$(grep -c '^gen [12] pid [0-9]* conn-requests [0-9]*$' "$work/answers")" -eq 60 ]; then
     ok "60 requests across a reload, none failed"
 else
     fail "requests across a reload: $(grep -c FAILED "$work/answers") failed"; grep -v '^gen ' "$work/answers" | head -n 5

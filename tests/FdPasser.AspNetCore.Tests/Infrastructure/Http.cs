@@ -115,11 +115,11 @@ internal static class Http
         }))).ContinueWith(_ => limit.Dispose(), TaskScheduler.Default);
     }
 
-    /// <summary>"gen N pid P" → (N, P).</summary>
+    /// <summary>"gen N pid P conn-requests K" → (N, P).</summary>
     public static (int Generation, int Pid) Parse(string body)
     {
         string[] words = body.Split(' ');
-        Assert.True(words.Length == 4 && words[0] == "gen" && words[2] == "pid", $"not an answer of the sample: {body}");
+        Assert.True(words.Length >= 6 && words[0] == "gen" && words[2] == "pid" && words[4] == "conn-requests", $"not an answer of the sample: {body}");
         return (int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(words[3], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

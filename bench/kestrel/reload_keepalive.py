@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""reload-keepalive: samples/kestrel-hold under fdpass hold, CLIENTS keep-alive clients (GET and POST with a body in
+turn, 0-50 ms apart, a request without a complete response is a failure and is not retried), STEADY seconds of
+steady state, then RELOADS reloads (each sent once the previous generation is ready). Prints requests, failures,
+reconnects, and p50/p99 latency in steady state and during the reloads (first reload to the last drain's end).
+
+    python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover]
+
+Loopback only; the load stops by itself after the run (at most 15 minutes).
+"""
+import os, random, re, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from httpka import Conn, Closed
+
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+flags = [a for a in sys.argv[1:] if a.startswith("--")]
+RELOADS = int(args[0]) if len(args) > 0 else 20
+CLIENTS = int(args[1]) if len(args) > 1 else 16
+STEADY = float(args[2]) if len(args) > 2 else 5
+repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+work = tempfile.mkdtemp(prefix="reload-keepalive.")
+for project, out in (("cli", "cli"), ("samples/kestrel-hold", "sample")):
+    subprocess.run(["dotnet", "build", os.path.join(repo, project), "-c", "Release", "-nologo", "-v", "q", "-o", os.path.join(work, out)],
+                   check=True, stdout=subprocess.DEVNULL)
+import socket
+probe = socket.socket(); probe.bind(("127.0.0.1", 0)); port = probe.getsockname()[1]; probe.close()
+log_path = os.path.join(work, "hold.log")
+control = os.path.join(work, "control.sock")
+hold = subprocess.Popen([os.path.join(work, "cli", "fdpass"), "hold", "--listen", f"web=tcp:127.0.0.1:{port}", "--control", control,
+                         "--", "dotnet", os.path.join(work, "sample", "kestrel-hold.dll")] + flags,
+                        stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+results = []  # (start time, latency s, ok)
+reconnects = [0]
+stop = threading.Event()
+lock = threading.Lock()
+
+
+def wait_log(pattern, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if re.search(pattern, open(log_path).read()):
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"no '{pattern}' in fdpass hold's log within {timeout} s")
+
+
+def client(index):
+    rnd = random.Random(index)
+    conn, n = None, 0
+    while not stop.is_set():
+        n += 1
+        start = time.monotonic()
+        ok = False
+        try:
+            if conn is None:
+                if n > 1:
+                    with lock:
+                        reconnects[0] += 1
+                conn = Conn(port)
+            body = None if n % 2 else (b"x" * (n % 200 + 1))
+            status, close, text, _ = conn.request(body)
+            ok = status == 200
+            if close:
+                conn.close(); conn = None
+        except (Closed, OSError, ValueError):
+            if conn:
+                conn.close()
+            conn = None
+        with lock:
+            results.append((start, time.monotonic() - start, ok))
+        time.sleep(rnd.randint(0, 50) / 1000)
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
+
+
+try:
+    wait_log(r"generation 1 \(pid \d+\) is ready")
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    guard = threading.Timer(900, stop.set); guard.daemon = True; guard.start()
+    time.sleep(1)  # warm-up, not counted
+    steady_from = time.monotonic()
+    time.sleep(STEADY)
+    reloads_from = time.monotonic()
+    for n in range(2, RELOADS + 2):
+        subprocess.run([os.path.join(work, "cli", "fdpass"), "hold", "--reload", "--control", control], check=True, stdout=subprocess.DEVNULL)
+        wait_log(rf"generation {n} \(pid \d+[^)]*\) is ready")
+    wait_log(rf"generation {RELOADS} \(pid \d+[^)]*\) drained and exited", timeout=60)
+    reloads_to = time.monotonic()
+    stop.set()
+    for t in threads:
+        t.join(30)
+    steady = [l for (s, l, ok) in results if steady_from <= s < reloads_from and ok]
+    during = [l for (s, l, ok) in results if reloads_from <= s < reloads_to and ok]
+    failed = sum(1 for r in results if not r[2])
+    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients{' (handover off)' if flags else ''}: {len(results)} requests, "
+          f"{failed} failed, {reconnects[0]} reconnects")
+    print(f"steady:         {len(steady)} requests, p50 {pct(steady, .5):.2f} ms, p99 {pct(steady, .99):.2f} ms")
+    print(f"during reloads: {len(during)} requests, p50 {pct(during, .5):.2f} ms, p99 {pct(during, .99):.2f} ms "
+          f"({reloads_to - reloads_from:.1f} s; load {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)")
+finally:
+    stop.set()
+    hold.terminate()
+    try:
+        hold.wait(60)
+    except subprocess.TimeoutExpired:
+        hold.kill()
