@@ -17,7 +17,7 @@ public sealed class HandoverBrokerTests
 {
     private static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    private readonly HoldMachine _m = new(new HoldTimings { StopTimeout = TimeSpan.FromSeconds(3) });
+    private readonly HoldMachine _m = new(new HoldTimings { StopTimeout = TimeSpan.FromSeconds(3), SettleTime = TimeSpan.Zero }); // drains at READY=1: HoldMachineSettleTests has the settle time
     private readonly List<string> _log = new();
 
     private static HoldEvent.Notified Ready(int pid) =>

@@ -66,7 +66,7 @@ public sealed partial class HoldMachineTests
     [Fact]
     public void The_log_names_the_stop_signal_given()
     {
-        var m = new HoldMachine(new HoldTimings { StopSignalName = "SIGINT" });
+        var m = new HoldMachine(new HoldTimings { StopSignalName = "SIGINT", SettleTime = TimeSpan.Zero });
         m.Start(T0);
         m.Handle(new HoldEvent.Spawned(1, 100), T0);
         m.Handle(Ready(100), T0);
