@@ -48,6 +48,8 @@ public sealed class HoldOperatorTests
         Assert.EndsWith($"generation 2 (pid {hold.PidOf(2)}) was not ready within 1 s (--timeout); it goes on starting (see --status)\n", late.Stdout, StringComparison.Ordinal);
         Assert.Contains("reload pending: generation 2", hold.Control("status").Stdout, StringComparison.Ordinal);
         hold.AssertLogged("generation 2 (pid", "is ready", Patience);
+        // The reload counts as done once the new generation has settled (--settle-time, 2 s by default).
+        hold.AssertLogged("generation 2 (pid", "it replaces the generation(s) before it", Patience);
         Assert.Contains($"last reload ready", hold.Control("status").Stdout, StringComparison.Ordinal);
     }
 
