@@ -242,6 +242,12 @@ internal sealed partial class HoldRunner
             }
 
             // Every check passed: from here on each descriptor goes to its owner.
+            // Each number gets a new owner below: the checking handles let go of theirs, or their finalizers would close
+            // a listener, the notification socket or a stored file under its new owner.
+            foreach (SafeFileHandle h in owned)
+            {
+                h.SetHandleAsInvalid();
+            }
             owned.Clear();
             _notify = NotificationListener.Adopt(new SafeSocketHandle(state.NotifyFd, ownsHandle: true), state.NotifyAddress);
             foreach (UpgradeListener l in state.Listeners)

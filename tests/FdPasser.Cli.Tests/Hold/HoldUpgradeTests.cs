@@ -68,7 +68,8 @@ public sealed class HoldUpgradeTests
         manager.WaitFor((pid, f) => Has(f, "RELOADING", "1"), Patience, "with RELOADING=1 after the upgrade");
         manager.WaitFor((pid, f) => Has(f, "READY", "1"), Patience, "with READY=1 after the upgrade's reload");
         Assert.All(manager.With("STATUS"), n => Assert.Equal(hold.ProcessId, n.Pid));
-        Assert.Equal(0, hold.Stop("TERM"));
+        int code = hold.Stop("TERM");
+        Assert.True(code == 0, $"fdpass hold exited {code} at SIGTERM:\n{hold.Output}");
     }
 
     [Fact]
