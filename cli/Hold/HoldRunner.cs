@@ -266,14 +266,14 @@ internal sealed partial class HoldRunner : IDisposable
             {
                 ServiceNotification n = await _notify!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
                 // Read at once: the sender may exit (and its lineage go) while the loop is busy.
-                ProcessLineage sender = ProcessLineage.Read(n.Sender.ProcessId);
+                ProcessLineage sender = ReadSender(n);
                 if (!Admit(n, sender))
                 {
                     continue; // a stranger's, or too many waiting: closed here, at once, with its descriptors
                 }
                 // The pidfd first: the lineage read after it is that process's while it has not ended since.
-                ProcessHandle? mainHandle = n.MainPid is { } mainPid and > 1 ? ProcessHandle.Open(mainPid) : null;
-                ProcessLineage? named = n.MainPid is { } m and > 1 ? ProcessLineage.Read(m) : null;
+                ProcessHandle? mainHandle = HoldNamedMain(n, sender);
+                ProcessLineage? named = n.MainPid is { } m and > 1 ? (m == sender.Pid ? sender : ProcessLineage.Read(m)) : null;
                 if (mainHandle is not null && mainHandle.Pidfd is not null && mainHandle.WaitForExit(0))
                 {
                     named = ProcessLineage.Gone(mainHandle.Pid);

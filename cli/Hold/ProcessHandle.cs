@@ -37,6 +37,9 @@ internal sealed class ProcessHandle : IDisposable
         return native.ErrnoName(errno) == "ESRCH" ? null : new ProcessHandle(pid, null);
     }
 
+    /// <summary>Holds <paramref name="pid"/> by a pidfd already open for it (a notification's SCM_PIDFD); takes ownership of it.</summary>
+    public static ProcessHandle Adopt(int pid, SafeFileHandle pidfd) => new(pid, pidfd);
+
     /// <summary>Sends the signal (<paramref name="stop"/> for <see cref="HoldSignal.Term"/>) to this process, never to another that took its number; false where it has ended.</summary>
     /// <exception cref="FdPassingException">The signal could not be sent (EPERM, say).</exception>
     public bool Signal(HoldSignal which, PosixSignal stop = PosixSignal.SIGTERM)

@@ -136,6 +136,8 @@ internal static class Requirements
         "SO_REUSEADDR",
         // Processes held by pidfd, the child subreaper, open files compared (fdpass hold).
         "SYS_pidfd_open", "SYS_pidfd_send_signal", "SYS_kcmp", "KCMP_FILE", "PR_SET_CHILD_SUBREAPER",
+        // Notification senders by pidfd (Linux 6.5): NotificationListener, fdpass hold.
+        "SO_PASSPIDFD", "SO_PEERPIDFD", "SCM_PIDFD",
     };
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
@@ -151,7 +153,7 @@ internal static class Requirements
     };
 
     /// <summary>Errno values exposed where present (<c>-1</c> elsewhere, which no syscall reports).</summary>
-    public static readonly string[] OptionalErrnos = { "ENOSTR", "EPROTO", "EBADMSG", "ETOOMANYREFS", "ECHILD", "ESRCH" };
+    public static readonly string[] OptionalErrnos = { "ENOSTR", "EPROTO", "EBADMSG", "ETOOMANYREFS", "ECHILD", "ESRCH", "ENOPROTOOPT" };
 
     public static readonly CanonicalFunction[] Functions =
     {

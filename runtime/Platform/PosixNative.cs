@@ -12,8 +12,9 @@ namespace FdPasser.Platform;
 /// <summary>What one receive from a notification socket brought besides its bytes.</summary>
 internal readonly struct NotificationControl
 {
-    public NotificationControl(int descriptors, PeerCredentials? sender, bool truncated, bool dataTruncated, int unexpected)
+    public NotificationControl(int descriptors, PeerCredentials? sender, bool truncated, bool dataTruncated, int unexpected, int senderPidfd = NoPidfd)
     {
+        SenderPidfd = senderPidfd;
         Descriptors = descriptors;
         Sender = sender;
         ControlTruncated = truncated;
@@ -30,8 +31,17 @@ internal readonly struct NotificationControl
 
     public bool DataTruncated { get; }
 
-    /// <summary>Control messages other than SCM_RIGHTS and SCM_CREDENTIALS (their descriptors, if any, were closed).</summary>
+    /// <summary>Control messages other than SCM_RIGHTS, SCM_CREDENTIALS and one SCM_PIDFD (their descriptors, if any, were closed).</summary>
     public int UnexpectedMessages { get; }
+
+    /// <summary>No SCM_PIDFD came (the socket has no SO_PASSPIDFD).</summary>
+    public const int NoPidfd = int.MinValue;
+
+    /// <summary>
+    /// The SCM_PIDFD: a pidfd of the sender, installed in this process and owned by the caller; a negative errno where
+    /// the kernel could not make one (the sender had been reaped: kernels 6.5 to 6.15); <see cref="NoPidfd"/> where none came.
+    /// </summary>
+    public int SenderPidfd { get; }
 }
 
 /// <summary>
@@ -73,6 +83,12 @@ internal abstract class PosixNative
 
     /// <summary>setsockopt(SO_PASSCRED, 1): the kernel then attaches the sender's pid/uid/gid to every datagram.</summary>
     public abstract void EnablePassCredentials(SafeSocketHandle socket);
+
+    /// <summary>setsockopt(SO_PASSPIDFD): true where every datagram now brings an SCM_PIDFD; false where the kernel (before 6.5) or target has no such option.</summary>
+    public abstract bool TryEnablePassPidfd(SafeSocketHandle socket);
+
+    /// <summary>The pid a pidfd names, from /proc/self/fdinfo ("Pid:"): -1 once the process has been reaped.</summary>
+    public abstract int ReadPidfdPid(SafeHandle pidfd);
 
     /// <summary>One recvmsg(MSG_DONTWAIT): -1 with errno where none is waiting or the call failed.</summary>
     public abstract nint TryReceiveNotification(SafeHandle socket, Span<byte> data, Span<int> descriptors, out NotificationControl control, out int errno);

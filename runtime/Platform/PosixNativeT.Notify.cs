@@ -91,7 +91,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
     {
         // Room for the most descriptors a message can carry, the credentials, and one stray message to be seen.
         int space = (int)TAbi.CmsgSpace((nuint)((TAbi.MaxFdsPerMessage + 1) * sizeof(int))) +
-            (int)TAbi.CmsgSpace((nuint)TAbi.PeerCredSize) + (int)TAbi.CmsgSpace(64);
+            (int)TAbi.CmsgSpace((nuint)TAbi.PeerCredSize) + (int)TAbi.CmsgSpace(sizeof(int)) + (int)TAbi.CmsgSpace(64);
         byte* buffer = stackalloc byte[space];
         byte* iov = stackalloc byte[TAbi.IovecSize];
         byte* msg = stackalloc byte[TAbi.MsghdrSize];
@@ -108,12 +108,14 @@ internal sealed unsafe partial class PosixNative<TAbi>
 
     /// <summary>
     /// Walks the control data of one notification: takes SCM_RIGHTS descriptors (closing any beyond
-    /// <paramref name="descriptors"/>), reads SCM_CREDENTIALS, and counts anything else.
+    /// <paramref name="descriptors"/>), reads SCM_CREDENTIALS, takes one SCM_PIDFD (closing any further one), and
+    /// counts anything else.
     /// </summary>
     internal static NotificationControl ParseNotificationControl(Span<byte> control, nuint reported, int msgFlags, Span<int> descriptors)
     {
         nuint length = reported < (nuint)control.Length ? reported : (nuint)control.Length;
         int taken = 0, unexpected = 0;
+        int pidfd = NotificationControl.NoPidfd;
         PeerCredentials? sender = null;
         fixed (byte* start = control)
         {
@@ -143,6 +145,22 @@ internal sealed unsafe partial class PosixNative<TAbi>
                         }
                     }
                 }
+                else if (level == TAbi.SOL_SOCKET && TAbi.Has_SCM_PIDFD && type == TAbi.SCM_PIDFD && payloadLength >= sizeof(int))
+                {
+                    int fd = Unsafe.ReadUnaligned<int>(payload);
+                    if (pidfd == NotificationControl.NoPidfd)
+                    {
+                        pidfd = fd; // negative: the kernel's errno, no descriptor
+                    }
+                    else
+                    {
+                        if (fd >= 0)
+                        {
+                            TAbi.close(fd);
+                        }
+                        unexpected++;
+                    }
+                }
                 else if (level == TAbi.SOL_SOCKET && TAbi.Has_SCM_CREDENTIALS && type == TAbi.SCM_CREDENTIALS &&
                     payloadLength >= TAbi.PeerCredSize && TAbi.PeerCredentials == Interop.PeerCredentialMethod.SoPeerCred)
                 {
@@ -162,7 +180,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
             }
         }
         return new NotificationControl(taken, sender, (msgFlags & TAbi.MSG_CTRUNC) != 0,
-            TAbi.Has_MSG_TRUNC && (msgFlags & TAbi.MSG_TRUNC) != 0, unexpected);
+            TAbi.Has_MSG_TRUNC && (msgFlags & TAbi.MSG_TRUNC) != 0, unexpected, pidfd);
     }
 
     public override long MonotonicMicroseconds()

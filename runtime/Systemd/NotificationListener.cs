@@ -6,12 +6,15 @@ using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Interop;
 using FdPasser.Platform;
+using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Systemd;
 
 /// <summary>
 /// The manager's end of the notify protocol: a Unix datagram socket with SO_PASSCRED, so the kernel attaches the
-/// sender's pid, uid and gid to each notification. Give children its <see cref="Address"/> as NOTIFY_SOCKET.
+/// sender's pid, uid and gid to each notification, and, from Linux 6.5, SO_PASSPIDFD, so the kernel also installs a
+/// pidfd of the sender (SCM_PIDFD), which names the sender even after its pid number is reused; the notification owns
+/// it and closes it when disposed. Give children its <see cref="Address"/> as NOTIFY_SOCKET.
 /// A malformed datagram is refused with <see cref="MalformedNotificationException"/> (its descriptors closed) and
 /// the listener keeps receiving. One receive at a time. Linux only (SO_PASSCRED).
 /// </summary>
@@ -79,6 +82,7 @@ public sealed class NotificationListener : IDisposable
         try
         {
             native.EnablePassCredentials(handle);
+            native.TryEnablePassPidfd(handle);
             t.Bind(handle, sockaddr, address);
             (ulong, ulong)? identity = null;
             if (!isAbstract)
@@ -114,6 +118,7 @@ public sealed class NotificationListener : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(address);
         PosixNative native = PosixNatives.Current;
         native.EnablePassCredentials(handle);
+        native.TryEnablePassPidfd(handle);
         var options = new NotificationListenerOptions();
         string? path = address[0] == '@' ? null : address;
         // The file at the path now is the one the program before execve bound: only that inode is removed on dispose.
@@ -208,6 +213,8 @@ public sealed class NotificationListener : IDisposable
             }
             throw _native.Error("recvmsg", errno, $"receiving a notification on '{Address}'");
         }
+        // Owned from here on every path: closed with a refused notification, or handed to the accepted one.
+        SafeFileHandle? pidfd = control.SenderPidfd >= 0 ? new SafeFileHandle(control.SenderPidfd, ownsHandle: true) : null;
         ReadOnlySpan<int> fds = _descriptors.AsSpan(0, control.Descriptors);
         List<KeyValuePair<string, string>>? fields = null;
         string? problem =
@@ -219,6 +226,7 @@ public sealed class NotificationListener : IDisposable
             !NotificationParser.TryParse(_buffer.AsSpan(0, (int)n), out fields, out string? error) ? error : null;
         if (problem is not null)
         {
+            pidfd?.Dispose();
             foreach (int fd in fds)
             {
                 Transports.Socket.CloseDescriptor(fd);
@@ -228,7 +236,18 @@ public sealed class NotificationListener : IDisposable
                 (fds.Length > 0 ? $"; its {fds.Length} descriptor(s) were closed." : "."),
                 control.Sender, fds.Length);
         }
-        return new ServiceNotification(fields!, control.Sender!.Value, FdMessage.Create(Array.Empty<byte>(), 0, fds, Transports.Socket));
+        FdMessage message;
+        try
+        {
+            message = FdMessage.Create(Array.Empty<byte>(), 0, fds, Transports.Socket);
+        }
+        catch
+        {
+            pidfd?.Dispose();
+            throw;
+        }
+        return new ServiceNotification(fields!, control.Sender!.Value, message,
+            new SenderPidfd(pidfd, control.SenderPidfd != NotificationControl.NoPidfd));
     }
 
     /// <summary>

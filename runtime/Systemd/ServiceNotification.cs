@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Threading;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Systemd;
@@ -12,9 +13,12 @@ namespace FdPasser.Systemd;
 public sealed class ServiceNotification : IDisposable
 {
     private readonly FdMessage _descriptors;
+    private SafeFileHandle? _senderPidfd;
 
-    internal ServiceNotification(IReadOnlyList<KeyValuePair<string, string>> fields, PeerCredentials sender, FdMessage descriptors)
+    internal ServiceNotification(IReadOnlyList<KeyValuePair<string, string>> fields, PeerCredentials sender, FdMessage descriptors, SenderPidfd pidfd = default)
     {
+        _senderPidfd = pidfd.Handle;
+        SenderPidfdSent = pidfd.Sent;
         Fields = fields;
         Sender = sender;
         _descriptors = descriptors;
@@ -83,10 +87,29 @@ public sealed class ServiceNotification : IDisposable
     /// <summary>Takes every descriptor not yet taken, in order.</summary>
     public SafeFileHandle[] TakeAllDescriptors() => _descriptors.TakeAllDescriptors();
 
-    /// <summary>Closes every descriptor not taken.</summary>
-    public void Dispose() => _descriptors.Dispose();
+    /// <summary>
+    /// Whether the kernel sent an SCM_PIDFD with this notification (the listener's socket has SO_PASSPIDFD, Linux 6.5):
+    /// then <see cref="SenderPidfd"/> is null only where the kernel could no longer make one (the sender had been reaped).
+    /// </summary>
+    internal bool SenderPidfdSent { get; }
+
+    /// <summary>A pidfd of the sender (SCM_PIDFD), owned by this notification until <see cref="TakeSenderPidfd"/>; closed by <see cref="Dispose"/>.</summary>
+    internal SafeFileHandle? SenderPidfd => Volatile.Read(ref _senderPidfd);
+
+    /// <summary>Takes ownership of the sender's pidfd (null where none came or it was taken).</summary>
+    internal SafeFileHandle? TakeSenderPidfd() => Interlocked.Exchange(ref _senderPidfd, null);
+
+    /// <summary>Closes every descriptor not taken, and the sender's pidfd unless taken.</summary>
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _senderPidfd, null)?.Dispose();
+        _descriptors.Dispose();
+    }
 
     /// <inheritdoc />
     public override string ToString() =>
         $"{string.Join(" ", System.Linq.Enumerable.Select(Fields, f => f.Key + "=" + f.Value))} from {Sender}{(DescriptorCount > 0 ? $" with {DescriptorCount} descriptor(s)" : "")}";
 }
+
+/// <summary>What the listener received of the sender's pidfd: the handle (the notification's to own), and whether SCM_PIDFD came at all.</summary>
+internal readonly record struct SenderPidfd(SafeFileHandle? Handle, bool Sent);

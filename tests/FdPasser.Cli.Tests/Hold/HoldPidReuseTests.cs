@@ -47,7 +47,7 @@ public sealed class HoldPidReuseTests
         sys.exit(1)
         """;
 
-    private static bool CanSetLastPid()
+    internal static bool CanSetLastPid()
     {
         try
         {

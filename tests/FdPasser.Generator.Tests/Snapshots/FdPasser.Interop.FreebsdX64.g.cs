@@ -977,6 +977,12 @@ internal static unsafe partial class FreebsdX64
         public static bool Has_KCMP_FILE => false;
         public static int PR_SET_CHILD_SUBREAPER => 0;
         public static bool Has_PR_SET_CHILD_SUBREAPER => false;
+        public static int SO_PASSPIDFD => 0;
+        public static bool Has_SO_PASSPIDFD => false;
+        public static int SO_PEERPIDFD => 0;
+        public static bool Has_SO_PEERPIDFD => false;
+        public static int SCM_PIDFD => 0;
+        public static bool Has_SCM_PIDFD => false;
 
         public static int EPERM => FreebsdX64.Errno.EPERM;
         public static int ENOENT => FreebsdX64.Errno.ENOENT;
@@ -1017,6 +1023,7 @@ internal static unsafe partial class FreebsdX64
         public static int ETOOMANYREFS => FreebsdX64.Errno.ETOOMANYREFS;
         public static int ECHILD => -1;
         public static int ESRCH => -1;
+        public static int ENOPROTOOPT => -1;
         public static string? ErrnoName(int errno) => FreebsdX64.Errno.Name(errno);
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues

@@ -152,6 +152,9 @@ internal sealed class PlatformConstants
     public required int SYS_kcmp { get; init; }
     public required int KCMP_FILE { get; init; }
     public required int PR_SET_CHILD_SUBREAPER { get; init; }
+    public required int SO_PASSPIDFD { get; init; }
+    public required int SO_PEERPIDFD { get; init; }
+    public required int SCM_PIDFD { get; init; }
     public required int EPERM { get; init; }
     public required int ENOENT { get; init; }
     public required int EINTR { get; init; }
@@ -191,6 +194,7 @@ internal sealed class PlatformConstants
     public required int ETOOMANYREFS { get; init; }
     public required int ECHILD { get; init; }
     public required int ESRCH { get; init; }
+    public required int ENOPROTOOPT { get; init; }
 
     /// <summary>The values of target <typeparamref name="TAbi"/>.</summary>
     public static PlatformConstants Of<TAbi>() where TAbi : IPlatformAbi => new()
@@ -297,6 +301,9 @@ internal sealed class PlatformConstants
         SYS_kcmp = TAbi.SYS_kcmp,
         KCMP_FILE = TAbi.KCMP_FILE,
         PR_SET_CHILD_SUBREAPER = TAbi.PR_SET_CHILD_SUBREAPER,
+        SO_PASSPIDFD = TAbi.SO_PASSPIDFD,
+        SO_PEERPIDFD = TAbi.SO_PEERPIDFD,
+        SCM_PIDFD = TAbi.SCM_PIDFD,
         EPERM = TAbi.EPERM,
         ENOENT = TAbi.ENOENT,
         EINTR = TAbi.EINTR,
@@ -336,6 +343,7 @@ internal sealed class PlatformConstants
         ETOOMANYREFS = TAbi.ETOOMANYREFS,
         ECHILD = TAbi.ECHILD,
         ESRCH = TAbi.ESRCH,
+        ENOPROTOOPT = TAbi.ENOPROTOOPT,
     };
 }
 
@@ -521,6 +529,12 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_KCMP_FILE { get; }
     static abstract int PR_SET_CHILD_SUBREAPER { get; }
     static abstract bool Has_PR_SET_CHILD_SUBREAPER { get; }
+    static abstract int SO_PASSPIDFD { get; }
+    static abstract bool Has_SO_PASSPIDFD { get; }
+    static abstract int SO_PEERPIDFD { get; }
+    static abstract bool Has_SO_PEERPIDFD { get; }
+    static abstract int SCM_PIDFD { get; }
+    static abstract bool Has_SCM_PIDFD { get; }
 
     static abstract int EPERM { get; }
     static abstract int ENOENT { get; }
@@ -561,6 +575,7 @@ internal unsafe interface IPlatformAbi
     static abstract int ETOOMANYREFS { get; }
     static abstract int ECHILD { get; }
     static abstract int ESRCH { get; }
+    static abstract int ENOPROTOOPT { get; }
     static abstract string? ErrnoName(int errno);
 
     static abstract int MsghdrSize { get; }

@@ -321,6 +321,12 @@ internal static unsafe partial class LinuxArm
     public const bool Has_KCMP_FILE = true;
     public const int PR_SET_CHILD_SUBREAPER = 36;
     public const bool Has_PR_SET_CHILD_SUBREAPER = true;
+    public const int SO_PASSPIDFD = 76;
+    public const bool Has_SO_PASSPIDFD = true;
+    public const int SO_PEERPIDFD = 77;
+    public const bool Has_SO_PEERPIDFD = true;
+    public const int SCM_PIDFD = 4;
+    public const bool Has_SCM_PIDFD = true;
 
     /// <summary>errno values of linux-arm.</summary>
     public static class Errno
@@ -364,6 +370,7 @@ internal static unsafe partial class LinuxArm
         public const int ENOEXEC = 8;
         public const int EBUSY = 16;
         public const int EPROTOTYPE = 91;
+        public const int ENOPROTOOPT = 92;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -407,6 +414,7 @@ internal static unsafe partial class LinuxArm
             8 => "ENOEXEC",
             16 => "EBUSY",
             91 => "EPROTOTYPE",
+            92 => "ENOPROTOOPT",
             _ => null,
         };
     }
@@ -1584,6 +1592,12 @@ internal static unsafe partial class LinuxArm
         public static bool Has_KCMP_FILE => true;
         public static int PR_SET_CHILD_SUBREAPER => unchecked((int)LinuxArm.PR_SET_CHILD_SUBREAPER);
         public static bool Has_PR_SET_CHILD_SUBREAPER => true;
+        public static int SO_PASSPIDFD => unchecked((int)LinuxArm.SO_PASSPIDFD);
+        public static bool Has_SO_PASSPIDFD => true;
+        public static int SO_PEERPIDFD => unchecked((int)LinuxArm.SO_PEERPIDFD);
+        public static bool Has_SO_PEERPIDFD => true;
+        public static int SCM_PIDFD => unchecked((int)LinuxArm.SCM_PIDFD);
+        public static bool Has_SCM_PIDFD => true;
 
         public static int EPERM => LinuxArm.Errno.EPERM;
         public static int ENOENT => LinuxArm.Errno.ENOENT;
@@ -1624,6 +1638,7 @@ internal static unsafe partial class LinuxArm
         public static int ETOOMANYREFS => LinuxArm.Errno.ETOOMANYREFS;
         public static int ECHILD => LinuxArm.Errno.ECHILD;
         public static int ESRCH => LinuxArm.Errno.ESRCH;
+        public static int ENOPROTOOPT => LinuxArm.Errno.ENOPROTOOPT;
         public static string? ErrnoName(int errno) => LinuxArm.Errno.Name(errno);
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues

@@ -325,6 +325,12 @@ internal static unsafe partial class LinuxMuslX64
     public const bool Has_KCMP_FILE = true;
     public const int PR_SET_CHILD_SUBREAPER = 36;
     public const bool Has_PR_SET_CHILD_SUBREAPER = true;
+    public const int SO_PASSPIDFD = 76;
+    public const bool Has_SO_PASSPIDFD = true;
+    public const int SO_PEERPIDFD = 77;
+    public const bool Has_SO_PEERPIDFD = true;
+    public const int SCM_PIDFD = 4;
+    public const bool Has_SCM_PIDFD = true;
 
     /// <summary>errno values of linux-musl-x64.</summary>
     public static class Errno
@@ -368,6 +374,7 @@ internal static unsafe partial class LinuxMuslX64
         public const int ENOEXEC = 8;
         public const int EBUSY = 16;
         public const int EPROTOTYPE = 91;
+        public const int ENOPROTOOPT = 92;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -411,6 +418,7 @@ internal static unsafe partial class LinuxMuslX64
             8 => "ENOEXEC",
             16 => "EBUSY",
             91 => "EPROTOTYPE",
+            92 => "ENOPROTOOPT",
             _ => null,
         };
     }
@@ -1568,6 +1576,12 @@ internal static unsafe partial class LinuxMuslX64
         public static bool Has_KCMP_FILE => true;
         public static int PR_SET_CHILD_SUBREAPER => unchecked((int)LinuxMuslX64.PR_SET_CHILD_SUBREAPER);
         public static bool Has_PR_SET_CHILD_SUBREAPER => true;
+        public static int SO_PASSPIDFD => unchecked((int)LinuxMuslX64.SO_PASSPIDFD);
+        public static bool Has_SO_PASSPIDFD => true;
+        public static int SO_PEERPIDFD => unchecked((int)LinuxMuslX64.SO_PEERPIDFD);
+        public static bool Has_SO_PEERPIDFD => true;
+        public static int SCM_PIDFD => unchecked((int)LinuxMuslX64.SCM_PIDFD);
+        public static bool Has_SCM_PIDFD => true;
 
         public static int EPERM => LinuxMuslX64.Errno.EPERM;
         public static int ENOENT => LinuxMuslX64.Errno.ENOENT;
@@ -1608,6 +1622,7 @@ internal static unsafe partial class LinuxMuslX64
         public static int ETOOMANYREFS => LinuxMuslX64.Errno.ETOOMANYREFS;
         public static int ECHILD => LinuxMuslX64.Errno.ECHILD;
         public static int ESRCH => LinuxMuslX64.Errno.ESRCH;
+        public static int ENOPROTOOPT => LinuxMuslX64.Errno.ENOPROTOOPT;
         public static string? ErrnoName(int errno) => LinuxMuslX64.Errno.Name(errno);
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues

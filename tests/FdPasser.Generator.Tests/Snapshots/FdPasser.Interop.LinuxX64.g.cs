@@ -322,6 +322,12 @@ internal static unsafe partial class LinuxX64
     public const bool Has_KCMP_FILE = true;
     public const int PR_SET_CHILD_SUBREAPER = 36;
     public const bool Has_PR_SET_CHILD_SUBREAPER = true;
+    public const int SO_PASSPIDFD = 76;
+    public const bool Has_SO_PASSPIDFD = true;
+    public const int SO_PEERPIDFD = 77;
+    public const bool Has_SO_PEERPIDFD = true;
+    public const int SCM_PIDFD = 4;
+    public const bool Has_SCM_PIDFD = true;
 
     /// <summary>errno values of linux-x64.</summary>
     public static class Errno
@@ -365,6 +371,7 @@ internal static unsafe partial class LinuxX64
         public const int ENOEXEC = 8;
         public const int EBUSY = 16;
         public const int EPROTOTYPE = 91;
+        public const int ENOPROTOOPT = 92;
 
         /// <summary>The symbolic name of an errno value, or null where this file does not name it.</summary>
         public static string? Name(int errno) => errno switch
@@ -408,6 +415,7 @@ internal static unsafe partial class LinuxX64
             8 => "ENOEXEC",
             16 => "EBUSY",
             91 => "EPROTOTYPE",
+            92 => "ENOPROTOOPT",
             _ => null,
         };
     }
@@ -1585,6 +1593,12 @@ internal static unsafe partial class LinuxX64
         public static bool Has_KCMP_FILE => true;
         public static int PR_SET_CHILD_SUBREAPER => unchecked((int)LinuxX64.PR_SET_CHILD_SUBREAPER);
         public static bool Has_PR_SET_CHILD_SUBREAPER => true;
+        public static int SO_PASSPIDFD => unchecked((int)LinuxX64.SO_PASSPIDFD);
+        public static bool Has_SO_PASSPIDFD => true;
+        public static int SO_PEERPIDFD => unchecked((int)LinuxX64.SO_PEERPIDFD);
+        public static bool Has_SO_PEERPIDFD => true;
+        public static int SCM_PIDFD => unchecked((int)LinuxX64.SCM_PIDFD);
+        public static bool Has_SCM_PIDFD => true;
 
         public static int EPERM => LinuxX64.Errno.EPERM;
         public static int ENOENT => LinuxX64.Errno.ENOENT;
@@ -1625,6 +1639,7 @@ internal static unsafe partial class LinuxX64
         public static int ETOOMANYREFS => LinuxX64.Errno.ETOOMANYREFS;
         public static int ECHILD => LinuxX64.Errno.ECHILD;
         public static int ESRCH => LinuxX64.Errno.ESRCH;
+        public static int ENOPROTOOPT => LinuxX64.Errno.ENOPROTOOPT;
         public static string? ErrnoName(int errno) => LinuxX64.Errno.Name(errno);
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
