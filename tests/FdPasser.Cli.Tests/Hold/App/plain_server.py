@@ -28,38 +28,55 @@ async def main():
     listener = socket.socket(fileno=3)
     listener.setblocking(False)
     body = f"gen {os.environ.get('FDPASS_GENERATION', '?')} pid {os.getpid()}\n".encode()
+    loop = asyncio.get_running_loop()
+    serving = set()
 
-    async def serve(reader, writer):
+    async def serve(conn):
         try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
-                         + str(len(body)).encode() + b"\r\n\r\n" + body)
-            await writer.drain()
-        except (OSError, asyncio.IncompleteReadError):
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = await loop.sock_recv(conn, 4096)
+                if not chunk:
+                    return
+                request += chunk
+            await loop.sock_sendall(conn, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                                    + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            # Half-close, then read what the client may still send until it closes: a close with unread bytes
+            # would reset the connection before the client has read the answer.
+            conn.shutdown(socket.SHUT_WR)
+            while await asyncio.wait_for(loop.sock_recv(conn, 4096), 5):
+                pass
+        except (OSError, asyncio.TimeoutError):
             pass
         finally:
-            writer.close()
+            conn.close()
 
-    loop = asyncio.get_running_loop()
+    # Accepting in the readiness callback itself, never in a task: each connection it takes gets its serving task
+    # at once, and once the reader is removed nothing more is taken. (asyncio.start_server accepts in a batch and
+    # makes the transports in tasks that run later; closing the server between the two closed connections it had
+    # accepted, unread, which their clients saw as resets.)
+    def accept():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            conn.setblocking(False)
+            task = loop.create_task(serve(conn))
+            serving.add(task)
+            task.add_done_callback(serving.discard)
+
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         loop.add_signal_handler(sig, lambda s=sig: stop.done() or stop.set_result(s))
-    server = await asyncio.start_server(serve, sock=listener)
+    loop.add_reader(listener.fileno(), accept)
     which = await stop
     # Closing this process's descriptor of the listener stops its accepting; fdpass hold and the next generation
     # keep theirs, so the listener stays open and no connection is refused.
-    server.close()
-    # Finish every connection it accepted, those whose handler a finishing task starts too: until no task is left
-    # for two turns in a row (at most 10 s). Exiting earlier would reset a connection it accepted but had not read.
-    deadline = loop.time() + 10
-    idle = 0
-    while idle < 2 and loop.time() < deadline:
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        idle = 0 if tasks else idle + 1
-        if tasks:
-            await asyncio.wait(tasks, timeout=1)
-        else:
-            await asyncio.sleep(0.05)
+    loop.remove_reader(listener.fileno())
+    listener.close()
+    if serving:
+        await asyncio.wait(set(serving), timeout=10)
     print(f"plain_server {os.getpid()}: stopping on {signal.Signals(which).name}", file=sys.stderr, flush=True)
     os._exit(0)
 
