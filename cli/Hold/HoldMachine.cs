@@ -135,16 +135,26 @@ internal sealed partial class HoldMachine
         bool toChild = !g.ChildEnded && g.Pid != g.MainPid && (which == HoldSignal.Kill || g.MainEnded);
         if (toMain)
         {
-            _actions.Add(new HoldAction.Signal(g.MainPid, which));
+            SignalOne(g.MainPid, which);
         }
         if (toChild)
         {
-            _actions.Add(new HoldAction.Signal(g.Pid, which));
+            SignalOne(g.Pid, which);
         }
         if (which == HoldSignal.Kill)
         {
             g.Killed = true;
         }
+    }
+
+    /// <summary>SIGKILL takes what is below the process with it: a generation is killed as a whole tree.</summary>
+    private void SignalOne(int pid, HoldSignal which)
+    {
+        if (which == HoldSignal.Kill)
+        {
+            _actions.Add(new HoldAction.KillTree(pid));
+        }
+        _actions.Add(new HoldAction.Signal(pid, which));
     }
 
     private void Terminate(Generation g, GenerationState state)
