@@ -315,9 +315,10 @@ internal sealed partial class HoldRunner : IDisposable
         using (n)
         {
             int pid = n.Sender.ProcessId;
-            if (n.IsBarrier)
+            NotificationPlan plan = NotificationPlan.For(n);
+            if (plan.Barrier)
             {
-                Barrier(n);
+                Barrier(n, plan);
                 return;
             }
             Generation? g = _machine.Owner(sender);
@@ -328,15 +329,15 @@ internal sealed partial class HoldRunner : IDisposable
                     (n.DescriptorCount > 0 ? $"; closed its {n.DescriptorCount} descriptor(s)" : ""));
                 return;
             }
-            if (n.IsFdStore)
+            if (plan.StoreAs is { } storeAs)
             {
-                Store(g, n);
+                Store(g, n, storeAs);
             }
-            else if (n.DescriptorCount > 0)
+            else if (plan.CloseUnstored)
             {
                 _log.Write($"{g.Describe()} sent {n.DescriptorCount} descriptor(s) without FDSTORE=1: closed");
             }
-            if (n.IsFdStoreRemove && n.FdName is { } name)
+            if (plan.RemoveName is { } name)
             {
                 _log.Write($"{g.Describe()}: FDSTOREREMOVE of '{name}' closed {_store.Remove(name)} descriptor(s)");
             }
@@ -344,28 +345,21 @@ internal sealed partial class HoldRunner : IDisposable
         }
     }
 
-    /// <summary>
-    /// BARRIER=1 (sd_notify_barrier): the sender waits until the descriptor it sent is closed, which tells it every
-    /// earlier notification has been handled; they are handled in order on this thread, so closing it now (the
-    /// caller disposes the notification) is the answer. As systemd, from any sender, and nothing else in the
-    /// message is acted on.
-    /// </summary>
-    private void Barrier(ServiceNotification n)
+    /// <summary>BARRIER=1 (<see cref="NotificationPlan.Barrier"/>): the caller disposes the notification, which closes its descriptor.</summary>
+    private void Barrier(ServiceNotification n, NotificationPlan plan)
     {
-        int others = n.Fields.Count(f => f.Key != "BARRIER");
-        if (others > 0)
+        if (plan.BarrierIgnoredFields > 0)
         {
-            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {others} other field(s): ignored, as systemd does");
+            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {plan.BarrierIgnoredFields} other field(s): ignored, as systemd does");
         }
-        if (n.DescriptorCount != 1)
+        if (plan.BarrierMiscounted)
         {
             _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {n.DescriptorCount} descriptors instead of 1: closed");
         }
     }
 
-    private void Store(Generation g, ServiceNotification n)
+    private void Store(Generation g, ServiceNotification n, string name)
     {
-        string name = n.FdName ?? DescriptorStore.DefaultName;
         for (int i = 0; i < n.DescriptorCount; i++)
         {
             SafeHandle handle = n.TakeDescriptor(i);
