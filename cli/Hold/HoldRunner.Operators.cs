@@ -92,7 +92,7 @@ internal sealed partial class HoldRunner
         {
             return;
         }
-        foreach (Generation g in _machine.Generations.Where(g => g.State == GenerationState.Starting).ToList())
+        foreach (GenerationSnapshot g in _machine.Generations.Where(g => g.State == GenerationState.Starting).ToList())
         {
             HashSet<ulong> polled = ListenerProbe.Polled(ProcessesOf(g));
             if (ListenerInodes.All(polled.Contains))
@@ -112,7 +112,7 @@ internal sealed partial class HoldRunner
         {
             return;
         }
-        foreach (Generation g in _machine.Generations)
+        foreach (GenerationSnapshot g in _machine.Generations)
         {
             if (g.State != GenerationState.Ready || !_checkedReady.Add(g.Number) || !ListenerProbe.CanRead(g.MainPid))
             {
@@ -130,6 +130,6 @@ internal sealed partial class HoldRunner
         _checkedReady.RemoveWhere(n => !_machine.Generations.Any(g => g.Number == n));
     }
 
-    private static IEnumerable<int> ProcessesOf(Generation g) =>
+    private static IEnumerable<int> ProcessesOf(GenerationSnapshot g) =>
         g.MainPid == g.Pid ? ListenerProbe.Tree(g.Pid) : ListenerProbe.Tree(g.Pid).Concat(ListenerProbe.Tree(g.MainPid)).Distinct();
 }

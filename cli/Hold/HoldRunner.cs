@@ -321,7 +321,7 @@ internal sealed partial class HoldRunner : IDisposable
                 Barrier(n, plan);
                 return;
             }
-            Generation? g = _machine.Owner(sender);
+            GenerationSnapshot? g = _machine.Owner(sender);
             if (g is null)
             {
                 string which = sender.Presence == ProcessPresence.Gone ? GoneSender : "which is no generation's and not below one";
@@ -358,7 +358,7 @@ internal sealed partial class HoldRunner : IDisposable
         }
     }
 
-    private void Store(Generation g, ServiceNotification n, string name)
+    private void Store(GenerationSnapshot g, ServiceNotification n, string name)
     {
         for (int i = 0; i < n.DescriptorCount; i++)
         {
