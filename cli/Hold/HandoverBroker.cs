@@ -76,7 +76,7 @@ internal sealed class HandoverBroker : IDisposable
     {
         foreach (int number in _links.Keys.ToArray())
         {
-            Generation? g = machine.Generations.FirstOrDefault(x => x.Number == number);
+            GenerationSnapshot? g = machine.Generations.FirstOrDefault(x => x.Number == number);
             if (g is null || (g.ChildEnded && g.MainEnded))
             {
                 Close(number);
@@ -94,7 +94,7 @@ internal sealed class HandoverBroker : IDisposable
         {
             return;
         }
-        Generation? successor = machine.Generations.LastOrDefault(g => g.State == GenerationState.Ready && g.Number > old.Number);
+        GenerationSnapshot? successor = machine.Generations.LastOrDefault(g => g.State == GenerationState.Ready && g.Number > old.Number);
         if (successor is not null)
         {
             Introduce(old.Number, successor.Number);

@@ -15,6 +15,13 @@ internal abstract record HoldAction
 
     public sealed record Signal(int Pid, HoldSignal Which) : HoldAction;
 
+    /// <summary>
+    /// SIGKILL to every process below <paramref name="Pid"/>, which the <see cref="Signal"/> that follows kills, as
+    /// systemd kills a unit's whole control group: a launcher killed before its service said MAINPID= (not ready in
+    /// time) would otherwise leave the service running, and accepting on the shared listeners.
+    /// </summary>
+    public sealed record KillTree(int Pid) : HoldAction;
+
     /// <summary>Report Exited for this pid once it is gone (it is not our child, so it cannot be reaped).</summary>
     public sealed record Watch(int Pid) : HoldAction;
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 
 namespace FdPasser.Cli.Hold;
 
@@ -18,10 +19,10 @@ internal sealed partial class HoldMachine
         : null;
 
     /// <summary>Takes up the generations a previous program of this fdpass hold ran (before any event).</summary>
-    public void Restore(IEnumerable<Generation> generations, int lastNumber)
+    public void Restore(IEnumerable<GenerationSnapshot> generations, int lastNumber)
     {
         _generations.Clear();
-        _generations.AddRange(generations);
+        _generations.AddRange(generations.Select(g => new Generation(g)));
         _lastNumber = lastNumber;
     }
 }

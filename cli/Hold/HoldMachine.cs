@@ -28,8 +28,8 @@ internal sealed partial class HoldMachine
         _timings = timings;
     }
 
-    /// <summary>The generations alive, oldest first.</summary>
-    public IReadOnlyList<Generation> Generations => _generations;
+    /// <summary>The generations alive, oldest first, as they are now.</summary>
+    public IReadOnlyList<GenerationSnapshot> Generations => _generations.ConvertAll(g => g.Snapshot());
 
     public bool Stopping => _stopping;
 
@@ -53,18 +53,23 @@ internal sealed partial class HoldMachine
     }
 
     /// <summary>The generation whose first process or main pid <paramref name="pid"/> is, while it runs.</summary>
-    public Generation? Find(int pid) => _generations.Find(g => (g.Pid == pid && !g.ChildEnded) || (g.MainPid == pid && !g.MainEnded));
+    public GenerationSnapshot? Find(int pid) => Live(pid)?.Snapshot();
+
+    /// <summary>The generation a process belongs to (<see cref="LiveOwner"/>).</summary>
+    public GenerationSnapshot? Owner(ProcessLineage process) => LiveOwner(process)?.Snapshot();
+
+    private Generation? Live(int pid) => _generations.Find(g => (g.Pid == pid && !g.ChildEnded) || (g.MainPid == pid && !g.MainEnded));
 
     /// <summary>
     /// The generation a process belongs to: the nearest of itself and its ancestors that is a generation's first
     /// process or main pid (systemd's NotifyAccess=all, with a generation's process tree for the unit's cgroup).
     /// A process already gone has no known ancestors, so only its own pid can match.
     /// </summary>
-    public Generation? Owner(ProcessLineage process)
+    private Generation? LiveOwner(ProcessLineage process)
     {
         foreach (int pid in process.SelfAndAncestors())
         {
-            if (Find(pid) is { } g)
+            if (Live(pid) is { } g)
             {
                 return g;
             }
@@ -135,16 +140,26 @@ internal sealed partial class HoldMachine
         bool toChild = !g.ChildEnded && g.Pid != g.MainPid && (which == HoldSignal.Kill || g.MainEnded);
         if (toMain)
         {
-            _actions.Add(new HoldAction.Signal(g.MainPid, which));
+            SignalOne(g.MainPid, which);
         }
         if (toChild)
         {
-            _actions.Add(new HoldAction.Signal(g.Pid, which));
+            SignalOne(g.Pid, which);
         }
         if (which == HoldSignal.Kill)
         {
             g.Killed = true;
         }
+    }
+
+    /// <summary>SIGKILL takes what is below the process with it: a generation is killed as a whole tree.</summary>
+    private void SignalOne(int pid, HoldSignal which)
+    {
+        if (which == HoldSignal.Kill)
+        {
+            _actions.Add(new HoldAction.KillTree(pid));
+        }
+        _actions.Add(new HoldAction.Signal(pid, which));
     }
 
     private void Terminate(Generation g, GenerationState state)
@@ -209,7 +224,7 @@ internal sealed partial class HoldMachine
 
     private void OnNotified(HoldEvent.Notified n)
     {
-        Generation? g = Owner(n.Sender);
+        Generation? g = LiveOwner(n.Sender);
         if (g is null)
         {
             return;
@@ -254,7 +269,7 @@ internal sealed partial class HoldMachine
             Log($"{g.Describe()} sent MAINPID={pid}, which is not a running process; ignored");
             return;
         }
-        if (Owner(named) != g)
+        if (LiveOwner(named) != g)
         {
             Log($"{g.Describe()} sent MAINPID={pid}, which is not pid {g.Pid} or a process below it; ignored");
             return;
@@ -303,7 +318,7 @@ internal sealed partial class HoldMachine
     /// </summary>
     private void OnExited(HoldEvent.Exited x)
     {
-        Generation? g = Find(x.Pid);
+        Generation? g = Live(x.Pid);
         if (g is null)
         {
             return;

@@ -27,7 +27,7 @@ internal sealed partial class HoldRunner
     {
         public TaskCompletionSource<string> Answer { get; } = answer;
 
-        /// <summary>What fdpass hold logged while it handled the request, before the outcome.</summary>
+        /// <summary>What the machine said while it handled the request, before the outcome.</summary>
         public string? Prefix { get; set; }
 
         public ReloadOutcome? Outcome { get; set; }
@@ -52,16 +52,17 @@ internal sealed partial class HoldRunner
         int id = ++_lastWaiter;
         var waiter = new ReloadWaiter(answer);
         _waiters[id] = waiter;
-        _capturing = true;
-        Feed(new HoldEvent.Reload($"fdpass hold --reload --wait from pid {peer.ProcessId}", id, timeout));
-        _capturing = false;
-        waiter.Prefix = string.Concat(_captured.Select(l => l + "\n"));
-        _captured.Clear();
+        IReadOnlyList<HoldAction> done = Feed(new HoldEvent.Reload($"fdpass hold --reload --wait from pid {peer.ProcessId}", id, timeout));
+        waiter.Prefix = Said(done);
         if (waiter.Outcome is not null)
         {
             Complete(id, waiter);
         }
     }
+
+    /// <summary>The lines the machine said in <paramref name="actions"/> (its answer to a reload, start included), one a line.</summary>
+    private static string Said(IReadOnlyList<HoldAction> actions) =>
+        string.Concat(actions.OfType<HoldAction.Log>().Select(l => l.Line + "\n"));
 
     private void AnswerWaiter(HoldAction.ReloadAnswered answered)
     {
@@ -91,7 +92,7 @@ internal sealed partial class HoldRunner
         {
             return;
         }
-        foreach (Generation g in _machine.Generations.Where(g => g.State == GenerationState.Starting).ToList())
+        foreach (GenerationSnapshot g in _machine.Generations.Where(g => g.State == GenerationState.Starting).ToList())
         {
             HashSet<ulong> polled = ListenerProbe.Polled(ProcessesOf(g));
             if (ListenerInodes.All(polled.Contains))
@@ -111,7 +112,7 @@ internal sealed partial class HoldRunner
         {
             return;
         }
-        foreach (Generation g in _machine.Generations)
+        foreach (GenerationSnapshot g in _machine.Generations)
         {
             if (g.State != GenerationState.Ready || !_checkedReady.Add(g.Number) || !ListenerProbe.CanRead(g.MainPid))
             {
@@ -129,6 +130,6 @@ internal sealed partial class HoldRunner
         _checkedReady.RemoveWhere(n => !_machine.Generations.Any(g => g.Number == n));
     }
 
-    private static IEnumerable<int> ProcessesOf(Generation g) =>
+    private static IEnumerable<int> ProcessesOf(GenerationSnapshot g) =>
         g.MainPid == g.Pid ? ListenerProbe.Tree(g.Pid) : ListenerProbe.Tree(g.Pid).Concat(ListenerProbe.Tree(g.MainPid)).Distinct();
 }

@@ -120,7 +120,7 @@ internal sealed partial class HoldRunner
     /// After an event: a stop sends the stop signal to every orphan with the generations; the orphans of generations that
     /// have ended are killed, as what was left of their generation was.
     /// </summary>
-    private void AfterEvent(HoldEvent e)
+    private void AfterOrphanEvent(HoldEvent e)
     {
         if (_orphans.Count == 0)
         {

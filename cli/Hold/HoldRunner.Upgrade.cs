@@ -269,7 +269,7 @@ internal sealed partial class HoldRunner
             throw;
         }
         _machine.Restore(state.Generations, state.LastGeneration);
-        foreach (Generation g in state.Generations)
+        foreach (GenerationSnapshot g in state.Generations)
         {
             if (!g.ChildEnded)
             {

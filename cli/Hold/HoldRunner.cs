@@ -35,12 +35,11 @@ internal sealed partial class HoldRunner : IDisposable
     private readonly BlockingCollection<Action> _inbox = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly List<IDisposable> _signals = new();
-    private readonly List<string> _captured = new();
     private NotificationListener? _notify;
     private ControlServer? _control;
     private long _reloadAskedAt;
     private int? _exitCode;
-    private bool _capturing;
+    private readonly HoldInbox _events;
 
     public HoldRunner(HoldOptions options, ServerLog log)
     {
@@ -50,6 +49,7 @@ internal sealed partial class HoldRunner : IDisposable
         _store = new DescriptorStore(options.FdStoreMax);
         _user = options.User is null ? null : UserAccount.Find(options.User);
         _broker = new HandoverBroker(log.Write);
+        _events = new HoldInbox(Handle, Perform, AfterEvent);
     }
 
     public int Run()
@@ -85,7 +85,7 @@ internal sealed partial class HoldRunner : IDisposable
         BecomeSubreaper(); // again after an upgrade: cheap, and it must hold in this program too
         if (!upgraded)
         {
-            Perform(_machine.Start(DateTime.UtcNow));
+            _events.Perform(_machine.Start(DateTime.UtcNow));
         }
         PublishKnownPids();
         ReportToOuterManager();
@@ -125,53 +125,52 @@ internal sealed partial class HoldRunner : IDisposable
         _inbox.Add(work);
     };
 
-    private void Feed(HoldEvent e)
+    /// <summary>Feeds the machine <paramref name="e"/> and what performing its actions brings about; returns every action performed.</summary>
+    private IReadOnlyList<HoldAction> Feed(HoldEvent e) => _events.Feed(e);
+
+    private IReadOnlyList<HoldAction> Handle(HoldEvent e)
     {
         if (e is HoldEvent.Reload)
         {
             _reloadAskedAt = Stopwatch.GetTimestamp();
             _outerReloadAsked = true;
         }
-        Perform(_machine.Handle(e, DateTime.UtcNow));
-        AfterEvent(e);
+        return _machine.Handle(e, DateTime.UtcNow);
+    }
+
+    private void AfterEvent(HoldEvent e)
+    {
+        AfterOrphanEvent(e);
         PublishKnownPids();
         CheckNewlyReady();
     }
 
-    private void Perform(IReadOnlyList<HoldAction> actions)
+    private void Perform(HoldAction action)
     {
-        foreach (HoldAction action in actions)
+        switch (action)
         {
-            switch (action)
-            {
-                case HoldAction.Log log:
-                    _log.Write(log.Line);
-                    if (_capturing)
-                    {
-                        _captured.Add(log.Line);
-                    }
-                    break;
-                case HoldAction.Spawn spawn:
-                    Spawn(spawn.Generation);
-                    break;
-                case HoldAction.Signal signal:
-                    if (signal.Which == HoldSignal.Kill)
-                    {
-                        KillBelow(signal.Pid);
-                    }
-                    _broker.BeforeSignal(signal.Pid, signal.Which, _machine);
-                    Send(signal.Pid, signal.Which);
-                    break;
-                case HoldAction.Watch watch:
-                    Watch(watch.Pid);
-                    break;
-                case HoldAction.ReloadAnswered answered:
-                    AnswerWaiter(answered);
-                    break;
-                case HoldAction.Exit exit:
-                    _exitCode = exit.Code;
-                    break;
-            }
+            case HoldAction.Log log:
+                _log.Write(log.Line);
+                break;
+            case HoldAction.Spawn spawn:
+                Spawn(spawn.Generation);
+                break;
+            case HoldAction.KillTree tree:
+                KillBelow(tree.Pid);
+                break;
+            case HoldAction.Signal signal:
+                _broker.BeforeSignal(signal.Pid, signal.Which, _machine);
+                Send(signal.Pid, signal.Which);
+                break;
+            case HoldAction.Watch watch:
+                Watch(watch.Pid);
+                break;
+            case HoldAction.ReloadAnswered answered:
+                AnswerWaiter(answered);
+                break;
+            case HoldAction.Exit exit:
+                _exitCode = exit.Code;
+                break;
         }
     }
 
@@ -189,7 +188,7 @@ internal sealed partial class HoldRunner : IDisposable
             _broker.Close(generation);
             // Once a generation has run, a failed start (a deploy in progress, say) is retried; a COMMAND that
             // cannot be started at all the first time is an error of the command line, reported at once.
-            Feed(new HoldEvent.SpawnFailed(generation, OneLine.Of(e)));
+            _events.Post(new HoldEvent.SpawnFailed(generation, OneLine.Of(e)));
             return;
         }
         int pid = child.ProcessId;
@@ -202,7 +201,7 @@ internal sealed partial class HoldRunner : IDisposable
             _log.Write($"generation {generation}: pid {pid} running {ms.ToString("0.000", CultureInfo.InvariantCulture)} ms after the reload was asked for");
         }
         child.Exited.ContinueWith(t => _inbox.Add(() => OnChildExited(pid, t.Result)), TaskScheduler.Default);
-        Feed(new HoldEvent.Spawned(generation, pid));
+        _events.Post(new HoldEvent.Spawned(generation, pid));
     }
 
     private void OnChildExited(int pid, ChildExitStatus status)
@@ -233,11 +232,7 @@ internal sealed partial class HoldRunner : IDisposable
         }
     }
 
-    /// <summary>
-    /// SIGKILL to every process below one about to be killed, as systemd kills a unit's whole control group: a
-    /// launcher killed before its service said MAINPID= (not ready in time) would otherwise leave the service
-    /// running, and accepting on the shared listeners.
-    /// </summary>
+    /// <summary>SIGKILL to every process below <paramref name="pid"/> (<see cref="HoldAction.KillTree"/>).</summary>
     private void KillBelow(int pid)
     {
         List<int> below = ProcessLineage.Below(pid);
@@ -320,12 +315,13 @@ internal sealed partial class HoldRunner : IDisposable
         using (n)
         {
             int pid = n.Sender.ProcessId;
-            if (n.IsBarrier)
+            NotificationPlan plan = NotificationPlan.For(n);
+            if (plan.Barrier)
             {
-                Barrier(n);
+                Barrier(n, plan);
                 return;
             }
-            Generation? g = _machine.Owner(sender);
+            GenerationSnapshot? g = _machine.Owner(sender);
             if (g is null)
             {
                 string which = sender.Presence == ProcessPresence.Gone ? GoneSender : "which is no generation's and not below one";
@@ -333,15 +329,15 @@ internal sealed partial class HoldRunner : IDisposable
                     (n.DescriptorCount > 0 ? $"; closed its {n.DescriptorCount} descriptor(s)" : ""));
                 return;
             }
-            if (n.IsFdStore)
+            if (plan.StoreAs is { } storeAs)
             {
-                Store(g, n);
+                Store(g, n, storeAs);
             }
-            else if (n.DescriptorCount > 0)
+            else if (plan.CloseUnstored)
             {
                 _log.Write($"{g.Describe()} sent {n.DescriptorCount} descriptor(s) without FDSTORE=1: closed");
             }
-            if (n.IsFdStoreRemove && n.FdName is { } name)
+            if (plan.RemoveName is { } name)
             {
                 _log.Write($"{g.Describe()}: FDSTOREREMOVE of '{name}' closed {_store.Remove(name)} descriptor(s)");
             }
@@ -349,28 +345,21 @@ internal sealed partial class HoldRunner : IDisposable
         }
     }
 
-    /// <summary>
-    /// BARRIER=1 (sd_notify_barrier): the sender waits until the descriptor it sent is closed, which tells it every
-    /// earlier notification has been handled; they are handled in order on this thread, so closing it now (the
-    /// caller disposes the notification) is the answer. As systemd, from any sender, and nothing else in the
-    /// message is acted on.
-    /// </summary>
-    private void Barrier(ServiceNotification n)
+    /// <summary>BARRIER=1 (<see cref="NotificationPlan.Barrier"/>): the caller disposes the notification, which closes its descriptor.</summary>
+    private void Barrier(ServiceNotification n, NotificationPlan plan)
     {
-        int others = n.Fields.Count(f => f.Key != "BARRIER");
-        if (others > 0)
+        if (plan.BarrierIgnoredFields > 0)
         {
-            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {others} other field(s): ignored, as systemd does");
+            _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {plan.BarrierIgnoredFields} other field(s): ignored, as systemd does");
         }
-        if (n.DescriptorCount != 1)
+        if (plan.BarrierMiscounted)
         {
             _log.Write($"pid {n.Sender.ProcessId} sent BARRIER=1 with {n.DescriptorCount} descriptors instead of 1: closed");
         }
     }
 
-    private void Store(Generation g, ServiceNotification n)
+    private void Store(GenerationSnapshot g, ServiceNotification n, string name)
     {
-        string name = n.FdName ?? DescriptorStore.DefaultName;
         for (int i = 0; i < n.DescriptorCount; i++)
         {
             SafeHandle handle = n.TakeDescriptor(i);
@@ -404,11 +393,8 @@ internal sealed partial class HoldRunner : IDisposable
             switch (request)
             {
                 case "reload":
-                    _capturing = true;
-                    Feed(new HoldEvent.Reload($"fdpass hold --reload from pid {peer.ProcessId}"));
-                    _capturing = false;
-                    answer.SetResult(string.Join('\n', _captured) + "\n");
-                    _captured.Clear();
+                    IReadOnlyList<HoldAction> done = Feed(new HoldEvent.Reload($"fdpass hold --reload from pid {peer.ProcessId}"));
+                    answer.SetResult(Said(done));
                     break;
                 case string wait when wait.StartsWith("reload wait", StringComparison.Ordinal):
                     WaitForReload(request, peer, answer);

@@ -16,7 +16,7 @@ internal static class HoldStatus
         {
             text.Append(CultureInfo.InvariantCulture, $"listener {l.Spec.Name} {l.Address}\n");
         }
-        foreach (Generation g in machine.Generations)
+        foreach (GenerationSnapshot g in machine.Generations)
         {
             text.Append(CultureInfo.InvariantCulture, $"generation {g.Number} pid {g.Pid}");
             if (g.MainPid != g.Pid)

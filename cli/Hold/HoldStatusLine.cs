@@ -23,7 +23,7 @@ internal static class HoldStatusLine
         }
         for (int i = 0; i < machine.Generations.Count; i++)
         {
-            Generation g = machine.Generations[i];
+            GenerationSnapshot g = machine.Generations[i];
             text.Append(i == 0 ? "" : ", ").Append(g.Describe()).Append(' ').Append(State(g.State));
         }
         if (machine.RestartAt is not null)

@@ -58,7 +58,7 @@ internal sealed class UpgradeState
 
     public List<UpgradeStored> Stored { get; } = new();
 
-    public List<Generation> Generations { get; } = new();
+    public List<GenerationSnapshot> Generations { get; } = new();
 
     /// <summary>The descriptor numbers the state names, each once.</summary>
     public IEnumerable<int> Descriptors()
@@ -90,7 +90,7 @@ internal sealed class UpgradeState
         {
             t.Append(CultureInfo.InvariantCulture, $"stored {s.Fd} {s.Name} {s.Device} {s.Inode} {s.FromPid}\n");
         }
-        foreach (Generation g in Generations)
+        foreach (GenerationSnapshot g in Generations)
         {
             long killIn = g.KillAt is { } k ? (long)Math.Max(0, (k - now).TotalMilliseconds) : -1;
             t.Append(CultureInfo.InvariantCulture,
@@ -113,7 +113,7 @@ internal sealed class UpgradeState
         bool outerReady = false, ended = false;
         var listeners = new List<UpgradeListener>();
         var stored = new List<UpgradeStored>();
-        var generations = new List<Generation>();
+        var generations = new List<GenerationSnapshot>();
         for (int n = 1; n < lines.Length && !ended; n++)
         {
             if (lines[n].Length == 0 && n == lines.Length - 1)
@@ -180,7 +180,7 @@ internal sealed class UpgradeState
             }
         }
         var numbers = new HashSet<int>();
-        foreach (Generation g in generations)
+        foreach (GenerationSnapshot g in generations)
         {
             if (!numbers.Add(g.Number) || g.Number > last)
             {
@@ -190,7 +190,7 @@ internal sealed class UpgradeState
         return state;
     }
 
-    private static Generation ParseGeneration(string[] f, DateTime now)
+    private static GenerationSnapshot ParseGeneration(string[] f, DateTime now)
     {
         int state = Int(f[4], 0);
         if (state > (int)GenerationState.Stopping)
@@ -199,7 +199,7 @@ internal sealed class UpgradeState
         }
         long killIn = Long(f[9]);
         long ready = Long(f[11]);
-        var g = new Generation(Int(f[1], 1), Int(f[2], 2), new DateTime(Ticks(f[10]), DateTimeKind.Utc))
+        var g = new GenerationSnapshot(Int(f[1], 1), Int(f[2], 2), new DateTime(Ticks(f[10]), DateTimeKind.Utc))
         {
             MainPid = Int(f[3], 2),
             State = (GenerationState)state,

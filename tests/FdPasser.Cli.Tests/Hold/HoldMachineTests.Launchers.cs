@@ -18,7 +18,7 @@ public sealed partial class HoldMachineTests
         Do(new HoldEvent.Spawned(1, 100));
         Do(MainPid(ProcessLineage.Running(300, 200, 100), ProcessLineage.Running(300, 200, 100)));
         Do(Ready(300, 200, 100));
-        Generation g = _m.Generations.Single();
+        GenerationSnapshot g = _m.Generations.Single();
         Assert.Equal((GenerationState.Ready, 300), (g.State, g.MainPid));
     }
 
@@ -34,7 +34,7 @@ public sealed partial class HoldMachineTests
 
         string[] ready = Logs(Do(Ready(300, 200, 100, 1)));
         Assert.Contains("generation 1 (pid 100) is ready", ready[0], StringComparison.Ordinal);
-        Assert.Same(_m.Generations.Single(), _m.Owner(ProcessLineage.Running(301, 300, 200, 100)));
+        Assert.Equal(_m.Generations.Single(), _m.Owner(ProcessLineage.Running(301, 300, 200, 100)));
         Assert.Null(_m.Owner(ProcessLineage.Running(100 + 1, 50)));
     }
 

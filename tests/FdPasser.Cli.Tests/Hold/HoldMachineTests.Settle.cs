@@ -80,7 +80,7 @@ public sealed class HoldMachineSettleTests
         Assert.Empty(died.OfType<HoldAction.Signal>());
         Assert.Null(_m.RestartAt);
         Assert.Equal("generation 2 (pid 200) exited (exit code 1) within 2 s of READY=1: rolled back; generation 1 (pid 100) keeps serving", Logs(died).Single());
-        Generation serving = _m.Generations.Single();
+        GenerationSnapshot serving = _m.Generations.Single();
         Assert.Equal((100, GenerationState.Ready), (serving.Pid, serving.State));
         Assert.Empty(Do(new HoldEvent.Tick(), 10).OfType<HoldAction.Spawn>());
         Assert.Empty(Do(new HoldEvent.Tick(), 10).OfType<HoldAction.Signal>());

@@ -221,10 +221,10 @@ public sealed partial class HoldMachineTests
 
         Do(new HoldEvent.Notified(ProcessLineage.Running(100), new[] { new KeyValuePair<string, string>("STATUS", "serving 3 clients"), new("MAINPID", "150") },
             ProcessLineage.Running(150, 100)));
-        Generation g = _m.Generations.Single();
+        GenerationSnapshot g = _m.Generations.Single();
         Assert.Equal("serving 3 clients", g.Status);
         Assert.Equal(150, g.MainPid);
-        Assert.Same(g, _m.Find(150));
+        Assert.Equal(g, _m.Find(150));
 
         // The first process ending does not end the generation while its main pid runs; signals go to the main pid.
         Assert.Empty(Do(new HoldEvent.Exited(100, new ExitStatus(0, null))).OfType<HoldAction.Spawn>());

@@ -14,8 +14,8 @@ public sealed class UpgradeStateTests
         state.Listeners.Add(new UpgradeListener(5, "web", null));
         state.Listeners.Add(new UpgradeListener(6, "ctl", "/run/app dir/ctl.sock"));
         state.Stored.Add(new UpgradeStored(11, "state", 1, 123, 4300));
-        state.Generations.Add(new Generation(6, 4300, Now.AddMinutes(-5)) { State = GenerationState.Draining, KillAt = Now.AddSeconds(20), ReadyAt = Now.AddMinutes(-4), Status = "serving 3\nrequests, 100% = ü" });
-        state.Generations.Add(new Generation(7, 4400, Now.AddMinutes(-1)) { MainPid = 4401, State = GenerationState.Ready, ReadyAt = Now.AddSeconds(-50), ChildEnded = true });
+        state.Generations.Add(new GenerationSnapshot(6, 4300, Now.AddMinutes(-5)) { State = GenerationState.Draining, KillAt = Now.AddSeconds(20), ReadyAt = Now.AddMinutes(-4), Status = "serving 3\nrequests, 100% = ü" });
+        state.Generations.Add(new GenerationSnapshot(7, 4400, Now.AddMinutes(-1)) { MainPid = 4401, State = GenerationState.Ready, ReadyAt = Now.AddSeconds(-50), ChildEnded = true });
         return state;
     }
 
@@ -27,10 +27,10 @@ public sealed class UpgradeStateTests
         Assert.Equal((4242, 7, 9, "@fdpass-hold/4242/abc", true), (back.Pid, back.LastGeneration, back.NotifyFd, back.NotifyAddress, back.OuterReady));
         Assert.Equal(new[] { new UpgradeListener(5, "web", null), new UpgradeListener(6, "ctl", "/run/app dir/ctl.sock") }, back.Listeners);
         Assert.Equal(new UpgradeStored(11, "state", 1, 123, 4300), Assert.Single(back.Stored));
-        Generation draining = back.Generations[0];
+        GenerationSnapshot draining = back.Generations[0];
         Assert.Equal((6, 4300, 4300, GenerationState.Draining, "serving 3\nrequests, 100% = ü"), (draining.Number, draining.Pid, draining.MainPid, draining.State, draining.Status));
         Assert.Equal(Now.AddSeconds(21), draining.KillAt); // the time left, counted from when it is read
-        Generation ready = back.Generations[1];
+        GenerationSnapshot ready = back.Generations[1];
         Assert.Equal((4401, true, false, Now.AddSeconds(-50)), (ready.MainPid, ready.ChildEnded, ready.MainEnded, ready.ReadyAt));
     }
 
