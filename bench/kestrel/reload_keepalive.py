@@ -4,7 +4,7 @@ turn, 0-50 ms apart, a request without a complete response is a failure and is n
 steady state, then RELOADS reloads (each sent once the previous generation is ready). Prints requests, failures,
 reconnects, and p50/p99 latency in steady state and during the reloads (first reload to the last drain's end).
 
-    python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover] [--aot]
+    python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover] [--no-warm-up] [--aot]
 
 --aot runs the NativeAOT-published sample instead of the JIT-built one. Every request is logged (start, latency,
 generation that answered, whether it was the first on its connection in that generation, milliseconds since the
@@ -115,7 +115,7 @@ try:
     steady = [l for (s, l, ok, g, f) in results if steady_from <= s < reloads_from and ok]
     during = [l for (s, l, ok, g, f) in results if reloads_from <= s < reloads_to and ok]
     failed = sum(1 for r in results if not r[2])
-    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'JIT'}{' (handover off)' if flags else ''}: {len(results)} requests, "
+    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'JIT'}{(' ' + ' '.join(flags)) if flags else ''}: {len(results)} requests, "
           f"{failed} failed, {reconnects[0]} reconnects")
     print(f"steady:         {len(steady)} requests, p50 {pct(steady, .5):.2f} ms, p99 {pct(steady, .99):.2f} ms")
     print(f"during reloads: {len(during)} requests, p50 {pct(during, .5):.2f} ms, p99 {pct(during, .99):.2f} ms "
@@ -129,17 +129,17 @@ try:
         for (s, l, ok, g, f) in results:
             csv.write(f"{s - steady_from:.4f},{l * 1000:.3f},{int(ok)},{g},{int(f)},{since_reload(s):.1f}\n")
     # A connection's first request in a generation other than the first: it was handed over (or reconnected).
-    kinds = {"first on a handed-over connection": [], "later, new generation": [], "old generation": []}
+    kinds = {"first on a handed-over connection": [], "later, newest generation started": [], "later, an older generation": []}
     for (s, l, ok, g, f) in results:
         if not (reloads_from <= s < reloads_to and ok):
             continue
         newest = 1 + sum(1 for r in reload_times if r <= s)  # the generation the last reload sent started
-        kind = "first on a handed-over connection" if f and g > 1 else ("old generation" if g < newest else "later, new generation")
+        kind = "first on a handed-over connection" if f and g > 1 else ("later, an older generation" if g < newest else "later, newest generation started")
         kinds[kind].append(l)
     p99 = pct(during, .99) / 1000
     for kind, values in kinds.items():
         slow = sum(1 for v in values if v >= p99)
-        print(f"  {kind:34} {len(values):6} requests, p50 {pct(values, .5):7.2f} ms, p99 {pct(values, .99):7.2f} ms, {slow} at or above the p99")
+        print(f"  {kind:36} {len(values):6} requests, p50 {pct(values, .5):7.2f} ms, p99 {pct(values, .99):7.2f} ms, {slow} at or above the p99")
     print(f"per-request log: {os.path.join(work, 'requests.csv')}")
 finally:
     stop.set()
