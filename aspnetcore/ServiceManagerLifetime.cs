@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using System.Diagnostics;
 using FdPasser.AspNetCore.Draining;
 using FdPasser.AspNetCore.Handover;
+using FdPasser.AspNetCore.Transport;
 using FdPasser.Systemd;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -31,14 +32,17 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
     private readonly ConnectionHandoverSettings _handover;
     private readonly ConnectionHandover _sender;
     private readonly ConnectionAdoption _adoption;
+    private readonly ConnectionRegistry _registry;
     private readonly CancellationTokenSource _stopAdopting = new();
     private Task _adopting = Task.CompletedTask;
 
     public ServiceManagerLifetime(
         ServiceNotifier notifier, InheritedDescriptors inherited, ConnectionDrain drain, IServer server,
         IOptions<ServiceManagerOptions> options, ILogger<ServiceManagerLifetime> logger,
-        HandoverChannel channel, ConnectionHandoverSettings handover, ConnectionHandover sender, ConnectionAdoption adoption)
+        HandoverChannel channel, ConnectionHandoverSettings handover, ConnectionHandover sender, ConnectionAdoption adoption,
+        ConnectionRegistry registry)
     {
+        _registry = registry;
         _notifier = notifier;
         _inherited = inherited;
         _drain = drain;
@@ -55,7 +59,7 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken)
+    public async Task StartedAsync(CancellationToken cancellationToken)
     {
         if (_inherited.FromLauncher)
         {
@@ -68,10 +72,13 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
             // Listeners are bound: connections a predecessor hands over can be yielded to Kestrel by name.
             _adopting = _adoption.RunAsync(_channel, _stopAdopting.Token);
             _ = HandoverWarmUp.RunAsync(_stopAdopting.Token);
+            if (_options.WarmUpPath is { } path)
+            {
+                await RequestWarmUp.RunAsync(_registry, path, cancellationToken).ConfigureAwait(false);
+            }
         }
         NotifyResult sent = _notifier.Ready(status);
         LogReady(_logger, status, sent);
-        return Task.CompletedTask;
     }
 
     public async Task StoppingAsync(CancellationToken cancellationToken)

@@ -27,4 +27,13 @@ public sealed class ServiceManagerOptions
     /// keep-alive connections gracefully (<c>Connection: close</c> on responses during the drain).
     /// </summary>
     public bool HandOverConnections { get; set; } = true;
+
+    /// <summary>
+    /// A path this generation sends one <c>GET</c> to through its own request pipeline before READY=1, over a
+    /// private loopback connection given straight to its first inherited listener (no traffic reaches the shared
+    /// listener), so the first requests of handed-over connections do not meet a cold request path (first-call
+    /// JIT). The app sees it as a request like any other (from 127.0.0.1, <c>Connection: close</c>): use a path
+    /// without side effects. Null (the default) sends none. Only where connections are handed over.
+    /// </summary>
+    public string? WarmUpPath { get; set; }
 }

@@ -40,6 +40,9 @@ internal sealed class ConnectionRegistry
     /// <summary>The first listener registered under <paramref name="name"/> (a name may repeat: its listeners are alike).</summary>
     public OwnedSocketListener? Listener(string name) => _listeners.TryGetValue(name, out OwnedSocketListener? l) ? l : null;
 
+    /// <summary>Any one registered listener, or null where none is.</summary>
+    public OwnedSocketListener? AnyListener() => _listeners.Values.FirstOrDefault();
+
     public void AddListener(OwnedSocketListener listener) => _listeners.TryAdd(listener.Name, listener);
 
     public void RemoveListener(OwnedSocketListener listener) => ((ICollection<KeyValuePair<string, OwnedSocketListener>>)_listeners).Remove(new(listener.Name, listener));

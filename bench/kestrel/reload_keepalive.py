@@ -4,7 +4,12 @@ turn, 0-50 ms apart, a request without a complete response is a failure and is n
 steady state, then RELOADS reloads (each sent once the previous generation is ready). Prints requests, failures,
 reconnects, and p50/p99 latency in steady state and during the reloads (first reload to the last drain's end).
 
-    python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover]
+    python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover] [--no-warm-up] [--aot]
+
+--aot runs the NativeAOT-published sample instead of the JIT-built one. Every request is logged (start, latency,
+generation that answered, whether it was the first on its connection in that generation, milliseconds since the
+last reload was sent) to requests.csv in the work directory, and the slow requests during the reloads are broken
+down by kind.
 
 Loopback only; the load stops by itself after the run (at most 15 minutes).
 """
@@ -13,7 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from httpka import Conn, Closed
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
-flags = [a for a in sys.argv[1:] if a.startswith("--")]
+flags = [a for a in sys.argv[1:] if a.startswith("--") and a != "--aot"]
+AOT = "--aot" in sys.argv[1:]
 RELOADS = int(args[0]) if len(args) > 0 else 20
 CLIENTS = int(args[1]) if len(args) > 1 else 16
 STEADY = float(args[2]) if len(args) > 2 else 5
@@ -22,14 +28,23 @@ work = tempfile.mkdtemp(prefix="reload-keepalive.")
 for project, out in (("cli", "cli"), ("samples/kestrel-hold", "sample")):
     subprocess.run(["dotnet", "build", os.path.join(repo, project), "-c", "Release", "-nologo", "-v", "q", "-o", os.path.join(work, out)],
                    check=True, stdout=subprocess.DEVNULL)
+if AOT:
+    subprocess.run(["dotnet", "publish", os.path.join(repo, "samples/kestrel-hold"), "-c", "Release", "-p:PublishAot=true", "-nologo",
+                    "-v", "q", "-o", os.path.join(work, "aot")], check=True, stdout=subprocess.DEVNULL)
+    server = [os.path.join(work, "aot", "kestrel-hold")]
+else:
+    server = ["dotnet", os.path.join(work, "sample", "kestrel-hold.dll")]
 import socket
 probe = socket.socket(); probe.bind(("127.0.0.1", 0)); port = probe.getsockname()[1]; probe.close()
 log_path = os.path.join(work, "hold.log")
 control = os.path.join(work, "control.sock")
+# --settle-time 0: the old generation drains at the new one's READY=1, so every reload in the window is a handover
+# (with hold's default settle time the old generations of back-to-back reloads queue up and serve on together).
 hold = subprocess.Popen([os.path.join(work, "cli", "fdpass"), "hold", "--listen", f"web=tcp:127.0.0.1:{port}", "--control", control,
-                         "--", "dotnet", os.path.join(work, "sample", "kestrel-hold.dll")] + flags,
+                         "--settle-time", "0", "--"] + server + flags,
                         stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-results = []  # (start time, latency s, ok)
+results = []  # (start time, latency s, ok, generation or 0, first on its connection in that generation)
+reload_times = []  # when each reload was sent
 reconnects = [0]
 stop = threading.Event()
 lock = threading.Lock()
@@ -50,7 +65,7 @@ def client(index):
     while not stop.is_set():
         n += 1
         start = time.monotonic()
-        ok = False
+        ok, gen, first = False, 0, False
         try:
             if conn is None:
                 if n > 1:
@@ -60,6 +75,8 @@ def client(index):
             body = None if n % 2 else (b"x" * (n % 200 + 1))
             status, close, text, _ = conn.request(body)
             ok = status == 200
+            words = text.split()
+            gen, first = int(words[1]), words[5] == "1"
             if close:
                 conn.close(); conn = None
         except (Closed, OSError, ValueError):
@@ -67,7 +84,7 @@ def client(index):
                 conn.close()
             conn = None
         with lock:
-            results.append((start, time.monotonic() - start, ok))
+            results.append((start, time.monotonic() - start, ok, gen, first))
         time.sleep(rnd.randint(0, 50) / 1000)
 
 
@@ -87,6 +104,7 @@ try:
     time.sleep(STEADY)
     reloads_from = time.monotonic()
     for n in range(2, RELOADS + 2):
+        reload_times.append(time.monotonic())
         subprocess.run([os.path.join(work, "cli", "fdpass"), "hold", "--reload", "--control", control], check=True, stdout=subprocess.DEVNULL)
         wait_log(rf"generation {n} \(pid \d+[^)]*\) is ready")
     wait_log(rf"generation {RELOADS} \(pid \d+[^)]*\) drained and exited", timeout=60)
@@ -94,14 +112,35 @@ try:
     stop.set()
     for t in threads:
         t.join(30)
-    steady = [l for (s, l, ok) in results if steady_from <= s < reloads_from and ok]
-    during = [l for (s, l, ok) in results if reloads_from <= s < reloads_to and ok]
+    steady = [l for (s, l, ok, g, f) in results if steady_from <= s < reloads_from and ok]
+    during = [l for (s, l, ok, g, f) in results if reloads_from <= s < reloads_to and ok]
     failed = sum(1 for r in results if not r[2])
-    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients{' (handover off)' if flags else ''}: {len(results)} requests, "
+    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'JIT'}{(' ' + ' '.join(flags)) if flags else ''}: {len(results)} requests, "
           f"{failed} failed, {reconnects[0]} reconnects")
     print(f"steady:         {len(steady)} requests, p50 {pct(steady, .5):.2f} ms, p99 {pct(steady, .99):.2f} ms")
     print(f"during reloads: {len(during)} requests, p50 {pct(during, .5):.2f} ms, p99 {pct(during, .99):.2f} ms "
           f"({reloads_to - reloads_from:.1f} s; load {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)")
+
+    def since_reload(s):
+        past = [r for r in reload_times if r <= s]
+        return (s - past[-1]) * 1000 if past else float("nan")
+    with open(os.path.join(work, "requests.csv"), "w") as csv:
+        csv.write("start_s,latency_ms,ok,generation,first_in_generation,ms_since_reload\n")
+        for (s, l, ok, g, f) in results:
+            csv.write(f"{s - steady_from:.4f},{l * 1000:.3f},{int(ok)},{g},{int(f)},{since_reload(s):.1f}\n")
+    # A connection's first request in a generation other than the first: it was handed over (or reconnected).
+    kinds = {"first on a handed-over connection": [], "later, newest generation started": [], "later, an older generation": []}
+    for (s, l, ok, g, f) in results:
+        if not (reloads_from <= s < reloads_to and ok):
+            continue
+        newest = 1 + sum(1 for r in reload_times if r <= s)  # the generation the last reload sent started
+        kind = "first on a handed-over connection" if f and g > 1 else ("later, an older generation" if g < newest else "later, newest generation started")
+        kinds[kind].append(l)
+    p99 = pct(during, .99) / 1000
+    for kind, values in kinds.items():
+        slow = sum(1 for v in values if v >= p99)
+        print(f"  {kind:36} {len(values):6} requests, p50 {pct(values, .5):7.2f} ms, p99 {pct(values, .99):7.2f} ms, {slow} at or above the p99")
+    print(f"per-request log: {os.path.join(work, 'requests.csv')}")
 finally:
     stop.set()
     hold.terminate()

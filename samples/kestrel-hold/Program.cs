@@ -16,13 +16,16 @@ using Microsoft.Win32.SafeHandles;
 
 // --no-handover: keep-alive connections are not handed to the next generation (Kestrel's own socket transport).
 bool handOver = !args.Contains("--no-handover");
-WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args.Where(a => a != "--no-handover").ToArray());
+// --no-warm-up: no GET / through this generation's own pipeline before READY=1 (for bench/kestrel's comparison).
+bool warmUp = !args.Contains("--no-warm-up");
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args.Where(a => a is not ("--no-handover" or "--no-warm-up")).ToArray());
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // no line per request
 // Under `dotnet run` the app is the child of the process the descriptors were passed to.
 builder.Services.AddServiceManager(o =>
 {
     o.AcceptParentListenPid = true;
     o.HandOverConnections = handOver;
+    o.WarmUpPath = warmUp ? "/" : null;
 });
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenInherited("web"));
 WebApplication app = builder.Build();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Publishes samples/kestrel-hold with NativeAOT (zero warnings) and runs the binary under fdpass hold: it answers
 # "gen 1", a reload under a small load of new connections fails no request, and generation 2 answers "gen 2"
-# (the counter came back through the stored memory file).
+# (the counter came back through the stored memory file); then 4 keep-alive clients keep their connections through two
+# more reloads (0 failed requests, at most one reconnect per client, connections seen answered by a newer generation).
 # Prints one "ok"/"FAIL" line per check and "N passed, N failed"; exits non-zero when any check failed.
 # Usage: samples/kestrel-hold/aot-check.sh
 set -u
@@ -69,4 +70,70 @@ else
     fail "requests across a reload: $(grep -c FAILED "$work/answers") failed"; grep -v '^gen ' "$work/answers" | head -n 5
 fi
 if [[ "$(get "$port")" == "gen 2 pid "* ]]; then ok "generation 2 answers gen 2 (the stored counter came back)"; else fail "generation 2 answers gen 2"; fi
+
+# Keep-alive: 4 clients on persistent connections (GET and POST with a body in turn, 0-50 ms apart, never retried)
+# through reloads 3 and 4; each connection must survive them (conn-requests keeps counting on the new generation).
+python3 - "$port" "$repo/bench/kestrel" "$work/keepalive" <<'PY' &
+import os, random, sys, threading, time
+sys.path.insert(0, sys.argv[2])
+from httpka import Conn, Closed
+port, out = int(sys.argv[1]), sys.argv[3]
+stop = threading.Event()
+threading.Timer(90, stop.set).start()  # bounded even if the reloads never end
+counts = {"requests": 0, "failed": 0, "reconnects": 0, "survived": 0}
+lock = threading.Lock()
+
+def client(i):
+    rnd, conn, n, last = random.Random(i), None, 0, None
+    while not stop.is_set() and not os.path.exists(out + ".stop"):
+        n += 1
+        ok = False
+        try:
+            if conn is None:
+                if n > 1:
+                    with lock: counts["reconnects"] += 1
+                conn, last = Conn(port), None
+            status, close, body, _ = conn.request(None if n % 2 else b"x" * (n % 200 + 1))
+            gen, k = int(body.split()[1]), int(body.split()[5])
+            ok = status == 200
+            with lock:
+                if last and gen > last[0] and k == 1: counts["survived"] += 1
+            last = (gen, k)
+            if close: conn.close(); conn = None
+        except (Closed, OSError, ValueError, IndexError):
+            if conn: conn.close()
+            conn = None
+        with lock:
+            counts["requests"] += 1
+            counts["failed"] += 0 if ok else 1
+        time.sleep(rnd.randint(0, 50) / 1000)
+
+threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+stop.set()
+open(out, "w").write("%(requests)d %(failed)d %(reconnects)d %(survived)d\n" % counts)
+os._exit(0)
+PY
+ka_pid=$!
+sleep 1
+for gen in 3 4; do
+    "$fdpass" hold --reload --control "$work/control.sock" >/dev/null
+    ready "$gen" || fail "generation $gen is ready"
+done
+for _ in $(seq 300); do grep -q "generation 3 (pid [0-9]*[^)]*) drained and exited" "$work/hold.log" && break; sleep 0.1; done
+sleep 1
+touch "$work/keepalive.stop"
+wait "$ka_pid"
+read -r ka_requests ka_failed ka_reconnects ka_survived <"$work/keepalive" 2>/dev/null || ka_requests=""
+if [ -n "$ka_requests" ] && [ "$ka_requests" -gt 0 ] && [ "$ka_failed" -eq 0 ] && [ "$ka_reconnects" -le 4 ]; then
+    ok "4 keep-alive clients through 2 reloads: $ka_requests requests, 0 failed, $ka_reconnects reconnects"
+else
+    fail "keep-alive clients through 2 reloads: ${ka_requests:-no} requests, ${ka_failed:-?} failed, ${ka_reconnects:-?} reconnects (at most 4)"
+fi
+if [ -n "$ka_requests" ] && [ "$ka_survived" -ge 1 ]; then
+    ok "keep-alive connections carried on in a new generation ($ka_survived times the next request on a connection came from a newer generation)"
+else
+    fail "no keep-alive connection carried on in a new generation"; tail -n 20 "$work/hold.log"
+fi
 finish

@@ -300,4 +300,41 @@ public sealed class ConnectionHandoverTests
         }
         return text.ToString();
     }
+
+    [Theory]
+    [InlineData("/warm-up")]
+    [InlineData(null)]
+    public async Task A_warm_up_path_gets_one_request_through_the_generations_own_pipeline_before_its_start_returns(string? path)
+    {
+        using Socket listener = Listen();
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        (HandoverSender sender, HandoverReceiver receiver) = HandoverSender.CreatePair();
+        using (sender)
+        {
+            await using WebApplication a = Host("A", listener, new PairChannel(null, receiver), o => o.WarmUpPath = path);
+            var hits = new List<string>();
+            a.MapGet("/warm-up", (HttpContext context) =>
+            {
+                lock (hits)
+                {
+                    hits.Add($"{context.Connection.RemoteIpAddress} {context.Request.Headers.Connection}");
+                }
+                return "warm";
+            });
+            await a.StartAsync(TestContext.Current.CancellationToken);
+            lock (hits)
+            {
+                // Before READY=1 (the end of the start), from a loopback connection of its own that asked to close.
+                Assert.Equal(path is null ? Array.Empty<string>() : new[] { "127.0.0.1 close" }, hits.ToArray());
+            }
+            // The shared listener served as before and saw no warm-up request.
+            using var client = new KeepAliveClient(port);
+            Assert.StartsWith("A conn-requests 1", (await client.SendAsync(TestContext.Current.CancellationToken)).Body);
+            lock (hits)
+            {
+                Assert.Equal(path is null ? 0 : 1, hits.Count);
+            }
+            await a.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
 }
