@@ -26,7 +26,9 @@ public sealed class HoldLimitsTests
         int hold = int.Parse(children.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
         try
         {
-            Assert.True(SoftOpenFiles(hold) > 1024, "the runtime did not raise hold's own soft limit, so this test proves nothing");
+            // The JIT runtime raises its soft limit to the hard one at start; the NativeAOT fdpass (the CLI suite's
+            // binary under emulation) leaves it, so there the generations get the shell's limit with nothing to undo.
+            Assert.SkipWhen(SoftOpenFiles(hold) <= 1024, $"this fdpass's runtime left its soft open-files limit at the shell's ({SoftOpenFiles(hold)}), so there is no raised limit to keep from the generations (the JIT build raises it; the test runs there)");
             Assert.Equal(1024, SoftOpenFiles(shell.PidOf(1)));
         }
         finally
