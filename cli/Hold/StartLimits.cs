@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using FdPasser.Processes;
 
 namespace FdPasser.Cli.Hold;
 
@@ -18,39 +19,13 @@ internal static class StartLimits
 
     private static long? Capture()
     {
-        if (Read("self") is not { } own || Read(ParentId()) is not { } parent)
+        // The parent read from /proc/self/stat with the library's parser (comm may hold spaces and parentheses).
+        if (!ProcessStatus.TryParse(File.ReadAllText("/proc/self/stat"), out ProcessStatus self) ||
+            OpenFilesLimit.Read("self") is not { } own ||
+            OpenFilesLimit.Read(self.ParentPid.ToString(CultureInfo.InvariantCulture)) is not { } parent)
         {
             return null;
         }
         return parent.Soft <= own.Hard && parent.Soft != own.Soft && parent.Soft < long.MaxValue ? parent.Soft : null;
     }
-
-    private static string ParentId()
-    {
-        // /proc/self/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so read after the last ')'.
-        string stat = File.ReadAllText("/proc/self/stat");
-        string[] after = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
-        return after[1];
-    }
-
-    private static (long Soft, long Hard)? Read(string pid)
-    {
-        try
-        {
-            foreach (string line in File.ReadLines($"/proc/{pid}/limits"))
-            {
-                if (line.StartsWith("Max open files", StringComparison.Ordinal))
-                {
-                    string[] parts = line.Substring("Max open files".Length).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    return (Parse(parts[0]), Parse(parts[1]));
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or FormatException)
-        {
-        }
-        return null;
-    }
-
-    private static long Parse(string s) => s == "unlimited" ? long.MaxValue : long.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using FdPasser.Processes;
 
 namespace FdPasser.Cli.Server;
 
@@ -43,28 +44,8 @@ internal static class ConnectionLimit
     }
 
     /// <summary>The soft RLIMIT_NOFILE from /proc/self/limits; null where it cannot be read or is unlimited.</summary>
-    private static long? ReadOpenFilesLimit()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/self/limits"))
-            {
-                if (!line.StartsWith("Max open files", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-                string[] fields = line.Substring("Max open files".Length).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return fields.Length > 0 && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out long soft) ? soft : null;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return null;
-    }
+    private static long? ReadOpenFilesLimit() =>
+        OpenFilesLimit.Read("self") is { Soft: long soft } && soft != long.MaxValue ? soft : null;
 
     private static int? CountOpenDescriptors()
     {
