@@ -35,7 +35,7 @@ public class TargetTableTests
     {
         GeneratorDriver driver = GeneratorHarness.NewDriver(files
             .Select(f => (AdditionalText)new InMemoryText("/src/abi/" + f.Name, f.Text)).ToArray());
-        SyntaxTree[] runtime = new[] { "runtime/FdTransportKind.cs", "runtime/Platform/PlatformSelection.cs" }
+        SyntaxTree[] runtime = new[] { "runtime/FdTransportKind.cs", "runtime/Target/PlatformSelection.cs" }
             .Select(p => CSharpSyntaxTree.ParseText(File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot, p)), GeneratorHarness.ParseOptions, p))
             .ToArray();
         driver = driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.NewCompilation(runtime), out output, out ImmutableArray<Diagnostic> diagnostics);
