@@ -14,7 +14,7 @@ namespace FdPasser;
 // The classic two-byte protocol (send_file / recv_fh), compatible with File::FDpasser and C send_fd/recv_fd.
 public sealed partial class FdChannel
 {
-    private ClassicReader? _classicReader;
+    private ClassicCodec? _classicCodec;
     private byte[]? _asyncByteScratch;
 
     /// <summary>
@@ -85,18 +85,20 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: false);
         ThrowIfFramesReadAhead();
-        ClassicReader reader = _classicReader ??= new ClassicReader(this);
+        ClassicCodec reader = ClassicCodec();
         try
         {
             Span<byte> bytes = stackalloc byte[2];
             while (!reader.Complete)
             {
                 int n = ReceiveSome(bytes.Slice(0, reader.Want), reader.Room, out ReceiveResult result, "receiving a descriptor");
-                if (!reader.Step(bytes.Slice(0, n), result))
+                CodecDecision decision = reader.Step(bytes.Slice(0, n), result);
+                if (decision.Verdict == Verdict.CleanEnd)
                 {
                     handle = null;
                     return false;
                 }
+                ThrowIfEnd(decision);
             }
             ReceiveFollowingDescriptor(reader);
             handle = reader.Finish();
@@ -109,6 +111,8 @@ public sealed partial class FdChannel
         }
     }
 
+    private ClassicCodec ClassicCodec() => _classicCodec ??= new ClassicCodec(new ReceivedDescriptors(_transport, 1));
+
     /// <summary>Receives one descriptor asynchronously; see <see cref="ReceiveDescriptor"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SafeFileHandle> ReceiveDescriptorAsync(CancellationToken cancellationToken = default)
@@ -116,17 +120,19 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         using var exclusive = new Exclusive(this, send: false);
         ThrowIfFramesReadAhead();
-        ClassicReader reader = _classicReader ??= new ClassicReader(this);
+        ClassicCodec reader = ClassicCodec();
         byte[] bytes = _asyncByteScratch ??= new byte[2];
         try
         {
             while (!reader.Complete)
             {
-                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.Descriptors.RoomMemory(1), "receiving a descriptor", cancellationToken).ConfigureAwait(false);
-                if (!reader.Step(bytes.AsSpan(0, n), result))
+                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.RoomMemory, "receiving a descriptor", cancellationToken).ConfigureAwait(false);
+                CodecDecision decision = reader.Step(bytes.AsSpan(0, n), result);
+                if (decision.Verdict == Verdict.CleanEnd)
                 {
                     throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");
                 }
+                ThrowIfEnd(decision);
             }
             if (reader.NeedsFollowingDescriptor && _transport.DescriptorFollowsStatus)
             {

@@ -118,9 +118,14 @@ public sealed partial class FdChannel
         return BuildFrame(FrameHeader.KindError, 0, payload);
     }
 
-    private FrameReader? _frameReader;
+    private FrameCodec? _frameReader;
 
-    private FrameReader NewFrameReader() => _frameReader ??= new FrameReader(this, _transport.MaxDescriptorsReceived);
+    private FrameCodec NewFrameReader()
+    {
+        FrameCodec codec = _frameReader ??= new FrameCodec(_transport, new ReceivedDescriptors(_transport, _transport.MaxDescriptorsReceived));
+        codec.MaxPayload = MaxFramePayload;
+        return codec;
+    }
 
     /// <summary>
     /// Receives one frame. Dispose the returned message (or take its descriptors) so that no descriptor leaks.
@@ -137,14 +142,14 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: false);
-        FrameReader reader = NewFrameReader();
+        FrameCodec reader = NewFrameReader();
         try
         {
-            reader.CheckReadAhead();
+            ThrowIfEnd(reader.CheckReadAhead());
             while (!reader.Complete)
             {
                 int n = ReceiveSome(reader.NextReceive().Span, reader.Room, out ReceiveResult result, "receiving a frame");
-                reader.OnReceived(n, result);
+                ThrowIfEnd(reader.Step(n, result));
             }
         }
         catch (Exception e)
@@ -162,14 +167,14 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         ThrowIfStreams("Framed mode");
         using var exclusive = new Exclusive(this, send: false);
-        FrameReader reader = NewFrameReader();
+        FrameCodec reader = NewFrameReader();
         try
         {
-            reader.CheckReadAhead();
+            ThrowIfEnd(reader.CheckReadAhead());
             while (!reader.Complete)
             {
                 var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
-                reader.OnReceived(n, result);
+                ThrowIfEnd(reader.Step(n, result));
             }
         }
         catch (Exception e)

@@ -227,16 +227,4 @@ public sealed partial class FdChannel
             handle.DangerousRelease();
         }
     }
-
-    /// <summary>Turns a control-data problem of one receive into the exception the caller sees.</summary>
-    private string? Describe(in ReceiveResult result) => result.Problem switch
-    {
-        ControlProblem.None => null,
-        ControlProblem.Truncated =>
-            $"the kernel truncated the control data (MSG_CTRUNC: the receiver's descriptor limit, RLIMIT_NOFILE, may be reached); {result.Closed} descriptor(s) that did arrive were closed",
-        ControlProblem.TooMany =>
-            $"more descriptors arrived than this receive accepts; all {result.Closed} were closed",
-        _ =>
-            $"an unexpected control message (level {result.UnknownLevel}, type {result.UnknownType}) arrived; {result.Closed} descriptor(s) with it were closed",
-    };
 }

@@ -147,7 +147,7 @@ public sealed partial class FdChannel
     private FdMessage RawResult(byte[] buffer, int n, ReceivedDescriptors fds, in ReceiveResult result)
     {
         fds.Commit(result.Descriptors);
-        if (Describe(result) is { } problem)
+        if (ControlFault.Describe(result) is { } problem)
         {
             // A rejected receive installs nothing (the transport closed what came): there is nothing to hand over.
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed + fds.CloseAll(), channelBroken: false);
@@ -158,7 +158,7 @@ public sealed partial class FdChannel
     /// <summary>A raw receive hands over no descriptor when its control data was rejected (they are closed already).</summary>
     private void ThrowIfControlProblem(in ReceiveResult result)
     {
-        if (Describe(result) is { } problem)
+        if (ControlFault.Describe(result) is { } problem)
         {
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
         }

@@ -89,7 +89,7 @@ public sealed partial class FdChannel
     /// <see cref="Timeout"/>. Data in its place (or a hang-up) leaves the reader without one, which
     /// <c>Finish</c> reports as a protocol error.
     /// </summary>
-    private void ReceiveFollowingDescriptor(ClassicReader reader)
+    private void ReceiveFollowingDescriptor(ClassicCodec reader)
     {
         if (!_transport.DescriptorFollowsStatus || !reader.NeedsFollowingDescriptor)
         {
@@ -111,7 +111,7 @@ public sealed partial class FdChannel
         }
     }
 
-    private async ValueTask ReceiveFollowingDescriptorAsync(ClassicReader reader, CancellationToken cancellationToken)
+    private async ValueTask ReceiveFollowingDescriptorAsync(ClassicCodec reader, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -130,16 +130,9 @@ public sealed partial class FdChannel
         }
     }
 
-    private static void AddFollowingDescriptor(ClassicReader reader, int fd)
-    {
-        if (fd >= 0)
-        {
-            reader.Descriptors.Add(fd);
-        }
-        reader.FollowingDescriptorArrived();
-    }
+    private static void AddFollowingDescriptor(ClassicCodec reader, int fd) => reader.FollowingDescriptorArrived(fd);
 
-    private FdPassingException FollowingDescriptorError(ClassicReader reader, int errno)
+    private FdPassingException FollowingDescriptorError(ClassicCodec reader, int errno)
     {
         // The status was read: the message is over whichever way this ends.
         reader.FollowingDescriptorArrived();

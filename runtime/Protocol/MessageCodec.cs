@@ -1,0 +1,42 @@
+namespace FdPasser.Protocol;
+
+/// <summary>
+/// The state of one protocol's receive: the message being read and the descriptors that came with it. One lives per
+/// channel and protocol, reused from message to message (one receive runs at a time). A codec does no I/O of its own
+/// and knows nothing of the channel: receives are fed in, a <see cref="CodecDecision"/> comes out.
+/// </summary>
+internal abstract class MessageCodec
+{
+    protected MessageCodec(ReceivedDescriptors descriptors)
+    {
+        Descriptors = descriptors;
+    }
+
+    /// <summary>Every descriptor this message brought, until the message hands them over or fails.</summary>
+    public ReceivedDescriptors Descriptors { get; }
+
+    /// <summary>True from the first byte or descriptor of a message until all of it was read.</summary>
+    public abstract bool InMessage { get; }
+
+    /// <summary>What a stop in the middle of a message of this protocol is called in errors.</summary>
+    public abstract string MessageName { get; }
+
+    /// <summary>Forgets the message read so far (its descriptors are closed or handed over already).</summary>
+    public abstract void Reset();
+
+    /// <summary>A control-data problem of this message's receives, reported once the message is read to its end.</summary>
+    protected ControlFault Fault;
+
+    /// <summary>Ends a receive that failed: closes every descriptor of the message and forgets it; true where it was half read.</summary>
+    public bool Abandon()
+    {
+        bool midMessage = InMessage;
+        Descriptors.CloseAll();
+        Reset();
+        return midMessage;
+    }
+
+    /// <summary>A violation that closes every descriptor the message holds, besides those the receive closed already.</summary>
+    protected CodecDecision Violated(Problem how, int closedByReceive = 0, string? detail = null) =>
+        CodecDecision.Violated(how, closedByReceive + Descriptors.CloseAll(), detail);
+}
