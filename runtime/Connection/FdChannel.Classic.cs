@@ -14,7 +14,6 @@ namespace FdPasser;
 // The classic two-byte protocol (send_file / recv_fh), compatible with File::FDpasser and C send_fd/recv_fd.
 public sealed partial class FdChannel
 {
-    private ClassicCodec? _classicCodec;
     private byte[]? _asyncByteScratch;
 
     /// <summary>
@@ -26,10 +25,10 @@ public sealed partial class FdChannel
     {
         ArgumentNullException.ThrowIfNull(handle);
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
+        using var exclusive = _connection.Begin(send: true);
         using var scope = new FdScope(handle);
         ReadOnlySpan<int> fd = stackalloc int[1] { scope.Fd };
-        SendAll(ClassicProtocol.Success, fd, "passing a descriptor");
+        _connection.SendAll(ClassicProtocol.Success, fd, "passing a descriptor");
     }
 
     /// <summary>Passes the descriptor of an open <see cref="FileStream"/> (flushing it first).</summary>
@@ -63,8 +62,8 @@ public sealed partial class FdChannel
     public void SendError(int errorCode, string? message = null)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
-        SendAll(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status");
+        using var exclusive = _connection.Begin(send: true);
+        _connection.SendAll(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status");
     }
 
     /// <summary>
@@ -83,66 +82,61 @@ public sealed partial class FdChannel
     public bool TryReceiveDescriptor(out SafeFileHandle? handle)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        ClassicCodec reader = ClassicCodec();
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        ClassicCodec reader = _connection.Classic;
         try
         {
             Span<byte> bytes = stackalloc byte[2];
             while (!reader.Complete)
             {
-                int n = ReceiveSome(bytes.Slice(0, reader.Want), reader.Room, out ReceiveResult result, "receiving a descriptor");
+                int n = _connection.ReceiveSome(bytes.Slice(0, reader.Want), reader.Room, out ReceiveResult result, "receiving a descriptor");
                 CodecDecision decision = reader.Step(bytes.Slice(0, n), result);
                 if (decision.Verdict == Verdict.CleanEnd)
                 {
                     handle = null;
                     return false;
                 }
-                ThrowIfEnd(decision);
+                _connection.ThrowIfEnd(decision);
             }
-            ReceiveFollowingDescriptor(reader);
+            _connection.ReceiveFollowingDescriptor(reader);
             handle = reader.Finish();
             return true;
         }
         catch (Exception e)
         {
-            Fail(reader, e);
+            _connection.Fail(reader, e);
             throw;
         }
     }
-
-    private ClassicCodec ClassicCodec() => _classicCodec ??= new ClassicCodec(new ReceivedDescriptors(_transport, 1));
 
     /// <summary>Receives one descriptor asynchronously; see <see cref="ReceiveDescriptor"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SafeFileHandle> ReceiveDescriptorAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        ClassicCodec reader = ClassicCodec();
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        ClassicCodec reader = _connection.Classic;
         byte[] bytes = _asyncByteScratch ??= new byte[2];
         try
         {
             while (!reader.Complete)
             {
-                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.RoomMemory, "receiving a descriptor", cancellationToken).ConfigureAwait(false);
+                var (n, result) = await _connection.ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.RoomMemory, "receiving a descriptor", cancellationToken).ConfigureAwait(false);
                 CodecDecision decision = reader.Step(bytes.AsSpan(0, n), result);
                 if (decision.Verdict == Verdict.CleanEnd)
                 {
                     throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");
                 }
-                ThrowIfEnd(decision);
+                _connection.ThrowIfEnd(decision);
             }
-            if (reader.NeedsFollowingDescriptor && _transport.DescriptorFollowsStatus)
-            {
-                await ReceiveFollowingDescriptorAsync(reader, cancellationToken).ConfigureAwait(false);
-            }
+            await _connection.ReceiveFollowingDescriptorAsync(reader, cancellationToken).ConfigureAwait(false);
             return reader.Finish();
         }
         catch (Exception e)
         {
-            Fail(reader, e);
+            _connection.Fail(reader, e);
             throw;
         }
     }
@@ -153,14 +147,14 @@ public sealed partial class FdChannel
     {
         ArgumentNullException.ThrowIfNull(handle);
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
+        using var exclusive = _connection.Begin(send: true);
         bool added = false;
         handle.DangerousAddRef(ref added);
         try
         {
             int[] fd = _asyncSendScratch ??= new int[1];
             fd[0] = (int)handle.DangerousGetHandle();
-            await SendAllAsync(ClassicProtocol.Success, fd, "passing a descriptor", cancellationToken).ConfigureAwait(false);
+            await _connection.SendAllAsync(ClassicProtocol.Success, fd, "passing a descriptor", cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -174,7 +168,7 @@ public sealed partial class FdChannel
     public async ValueTask SendErrorAsync(int errorCode, string? message = null, CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
-        await SendAllAsync(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status", cancellationToken).ConfigureAwait(false);
+        using var exclusive = _connection.Begin(send: true);
+        await _connection.SendAllAsync(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status", cancellationToken).ConfigureAwait(false);
     }
 }

@@ -41,12 +41,12 @@ public sealed partial class FdChannel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
-        ReceivedDescriptors fds = RawDescriptors();
-        int n = ReceiveSome(buffer, fds.Room(RawLimit(maxDescriptors)), out ReceiveResult result, "receiving a message");
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        int n = _connection.ReceiveSome(buffer, fds.Room(RawLimit(maxDescriptors)), out ReceiveResult result, "receiving a message");
         return RawResult(buffer, n, fds, result);
     }
 
@@ -59,10 +59,10 @@ public sealed partial class FdChannel
     public int ReceiveRaw(Span<byte> data, Span<int> descriptors, out int descriptorCount)
     {
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        int n = ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        int n = _connection.ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
         ThrowIfControlProblem(result);
         descriptorCount = result.Descriptors;
         return n;
@@ -79,9 +79,9 @@ public sealed partial class FdChannel
         }
         CheckMessage(data.Length, descriptors.Length);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: true);
-        SendAll(data, descriptors, SendContext.Raw(data.Length, descriptors.Length));
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: true);
+        _connection.SendAll(data, descriptors, SendContext.Raw(data.Length, descriptors.Length));
     }
 
     /// <summary>One recvmsg, asynchronously; see <see cref="ReceiveRaw(int, int)"/>.</summary>
@@ -89,12 +89,12 @@ public sealed partial class FdChannel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
-        ReceivedDescriptors fds = RawDescriptors();
-        var (n, result) = await ReceiveSomeAsync(buffer, fds.RoomMemory(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        var (n, result) = await _connection.ReceiveSomeAsync(buffer, fds.RoomMemory(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
         return RawResult(buffer, n, fds, result);
     }
 
@@ -110,10 +110,10 @@ public sealed partial class FdChannel
         Memory<byte> data, Memory<int> descriptors, CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        var (n, result) = await ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        var (n, result) = await _connection.ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
         ThrowIfControlProblem(result);
         return (n, result.Descriptors);
     }
@@ -132,17 +132,13 @@ public sealed partial class FdChannel
         }
         CheckMessage(data.Length, descriptors.Length);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: true);
-        await SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: true);
+        await _connection.SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
     }
 
-    private ReceivedDescriptors? _rawDescriptors;
-
-    private ReceivedDescriptors RawDescriptors() => _rawDescriptors ??= new ReceivedDescriptors(_transport, _transport.MaxDescriptorsReceived);
-
     private int RawLimit(int maxDescriptors) =>
-        maxDescriptors < 0 ? _transport.MaxDescriptorsReceived : Math.Min(maxDescriptors, _transport.MaxDescriptorsReceived);
+        maxDescriptors < 0 ? Transport.MaxDescriptorsReceived : Math.Min(maxDescriptors, Transport.MaxDescriptorsReceived);
 
     private FdMessage RawResult(byte[] buffer, int n, ReceivedDescriptors fds, in ReceiveResult result)
     {

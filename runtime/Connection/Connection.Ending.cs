@@ -4,13 +4,13 @@ using System.IO;
 using System.Runtime.ExceptionServices;
 using FdPasser.Protocol;
 
-namespace FdPasser;
+namespace FdPasser.Platform;
 
 // How a receive ends badly: a codec's decision becomes the exception the caller sees here and nowhere else.
-public sealed partial class FdChannel
+internal abstract partial class Connection
 {
     /// <summary>Throws where a codec's decision ends the receive: an end of stream, or a violation that breaks the channel.</summary>
-    private void ThrowIfEnd(in CodecDecision decision)
+    public void ThrowIfEnd(in CodecDecision decision)
     {
         if (decision.IsEnd)
         {
@@ -26,22 +26,22 @@ public sealed partial class FdChannel
     /// for the start of the next one). A reset by the peer is reported as the end of stream it is, with its errno inside.
     /// </summary>
     [DoesNotReturn]
-    private void Fail(MessageCodec codec, Exception e) => ExceptionDispatchInfo.Throw(Abandon(codec, e) ?? e);
+    public void Fail(MessageCodec codec, Exception e) => ExceptionDispatchInfo.Throw(Abandon(codec, e) ?? e);
 
     private Exception? Abandon(MessageCodec codec, Exception e)
     {
         bool midMessage = codec.Abandon();
-        if (midMessage && _brokenReason is null)
+        if (midMessage)
         {
-            _brokenReason = e switch
+            BreakOutOfStep(e switch
             {
                 TimeoutException => $"a receive timed out in the middle of {codec.MessageName}",
                 OperationCanceledException => $"a receive was cancelled in the middle of {codec.MessageName}",
                 ObjectDisposedException => $"the channel was disposed in the middle of receiving {codec.MessageName}",
                 _ => $"a receive stopped in the middle of {codec.MessageName} ({e.GetType().Name})",
-            };
+            });
         }
-        if (e is FdPassingException { Syscall: { } call, Errno: var errno } reset && errno == _transport.Constants.ECONNRESET && call == _transport.ReceiveCall)
+        if (e is FdPassingException { Syscall: { } call, Errno: var errno } reset && errno == Transport.Constants.ECONNRESET && call == Transport.ReceiveCall)
         {
             return new EndOfStreamException(
                 midMessage
