@@ -65,17 +65,6 @@ internal abstract partial class Connection
     {
     }
 
-    /// <summary>
-    /// Where the transport carries the classic protocol's descriptor after its status bytes, takes it into
-    /// <paramref name="codec"/>; over a socket it rode with them already.
-    /// </summary>
-    public virtual void ReceiveFollowingDescriptor(ClassicCodec codec)
-    {
-    }
-
-    /// <summary><see cref="ReceiveFollowingDescriptor"/>, without blocking a thread.</summary>
-    public virtual ValueTask ReceiveFollowingDescriptorAsync(ClassicCodec codec, CancellationToken cancellationToken) => default;
-
     /// <summary>The connection of the kind <paramref name="transport"/> makes, over an accepted or adopted handle.</summary>
     public static Connection Over(FdTransport transport, SafeHandle handle) => transport is StreamsTransport streams
         ? new StreamsConnection(streams, (StreamsHandle)handle)

@@ -14,7 +14,6 @@ namespace FdPasser;
 // The classic two-byte protocol (send_file / recv_fh), compatible with File::FDpasser and C send_fd/recv_fd.
 public sealed partial class FdChannel
 {
-    private byte[]? _asyncByteScratch;
 
     /// <summary>
     /// Passes one open descriptor (the seed's <c>send_file</c>): the bytes <c>00 00</c> with the descriptor
@@ -84,30 +83,14 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         using var exclusive = _connection.Begin(send: false);
         _connection.ThrowIfFramesReadAhead();
-        ClassicCodec reader = _connection.Classic;
-        try
+        ClassicCodec codec = _connection.Classic;
+        if (!_connection.ReceiveMessage(codec, "receiving a descriptor"))
         {
-            Span<byte> bytes = stackalloc byte[2];
-            while (!reader.Complete)
-            {
-                int n = _connection.ReceiveSome(bytes.Slice(0, reader.Want), reader.Room, out ReceiveResult result, "receiving a descriptor");
-                CodecDecision decision = reader.Step(bytes.Slice(0, n), result);
-                if (decision.Verdict == Verdict.CleanEnd)
-                {
-                    handle = null;
-                    return false;
-                }
-                _connection.ThrowIfEnd(decision);
-            }
-            _connection.ReceiveFollowingDescriptor(reader);
-            handle = reader.Finish();
-            return true;
+            handle = null;
+            return false;
         }
-        catch (Exception e)
-        {
-            _connection.Fail(reader, e);
-            throw;
-        }
+        handle = codec.Finish();
+        return true;
     }
 
     /// <summary>Receives one descriptor asynchronously; see <see cref="ReceiveDescriptor"/>.</summary>
@@ -117,28 +100,12 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         using var exclusive = _connection.Begin(send: false);
         _connection.ThrowIfFramesReadAhead();
-        ClassicCodec reader = _connection.Classic;
-        byte[] bytes = _asyncByteScratch ??= new byte[2];
-        try
+        ClassicCodec codec = _connection.Classic;
+        if (!await _connection.ReceiveMessageAsync(codec, "receiving a descriptor", cancellationToken).ConfigureAwait(false))
         {
-            while (!reader.Complete)
-            {
-                var (n, result) = await _connection.ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.RoomMemory, "receiving a descriptor", cancellationToken).ConfigureAwait(false);
-                CodecDecision decision = reader.Step(bytes.AsSpan(0, n), result);
-                if (decision.Verdict == Verdict.CleanEnd)
-                {
-                    throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");
-                }
-                _connection.ThrowIfEnd(decision);
-            }
-            await _connection.ReceiveFollowingDescriptorAsync(reader, cancellationToken).ConfigureAwait(false);
-            return reader.Finish();
+            throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");
         }
-        catch (Exception e)
-        {
-            _connection.Fail(reader, e);
-            throw;
-        }
+        return codec.Finish();
     }
 
     /// <summary>Passes one descriptor asynchronously; see <see cref="SendDescriptor(SafeHandle)"/>.</summary>

@@ -133,23 +133,13 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         _connection.RequireAttachedDescriptors("Framed mode");
         using var exclusive = _connection.Begin(send: false);
-        FrameCodec reader = _connection.Frames(MaxFramePayload);
-        try
+        FrameCodec codec = _connection.Frames(MaxFramePayload);
+        if (!_connection.ReceiveMessage(codec, "receiving a frame"))
         {
-            _connection.ThrowIfEnd(reader.CheckReadAhead());
-            while (!reader.Complete)
-            {
-                int n = _connection.ReceiveSome(reader.NextReceive().Span, reader.Room, out ReceiveResult result, "receiving a frame");
-                _connection.ThrowIfEnd(reader.Step(n, result));
-            }
-        }
-        catch (Exception e)
-        {
-            _connection.Fail(reader, e);
-            throw;
+            throw new EndOfStreamException("The peer closed the connection.");
         }
         // The frame was read to its end: what Finish refuses leaves the stream in step.
-        return reader.Finish();
+        return codec.Finish();
     }
 
     /// <summary>Receives one frame asynchronously; see <see cref="ReceiveFrame"/>.</summary>
@@ -158,21 +148,11 @@ public sealed partial class FdChannel
         ThrowIfUnusable();
         _connection.RequireAttachedDescriptors("Framed mode");
         using var exclusive = _connection.Begin(send: false);
-        FrameCodec reader = _connection.Frames(MaxFramePayload);
-        try
+        FrameCodec codec = _connection.Frames(MaxFramePayload);
+        if (!await _connection.ReceiveMessageAsync(codec, "receiving a frame", cancellationToken).ConfigureAwait(false))
         {
-            _connection.ThrowIfEnd(reader.CheckReadAhead());
-            while (!reader.Complete)
-            {
-                var (n, result) = await _connection.ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
-                _connection.ThrowIfEnd(reader.Step(n, result));
-            }
+            throw new EndOfStreamException("The peer closed the connection.");
         }
-        catch (Exception e)
-        {
-            _connection.Fail(reader, e);
-            throw;
-        }
-        return reader.Finish();
+        return codec.Finish();
     }
 }

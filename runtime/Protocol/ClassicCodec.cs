@@ -14,6 +14,7 @@ internal sealed class ClassicCodec : MessageCodec
     private ClassicDecoder _decoder = new();
     private int _bytesRead;
     private readonly byte[] _prefix = new byte[4];
+    private readonly byte[] _bytes = new byte[2];
     private bool _awaitingFollowing;
 
     public ClassicCodec(ReceivedDescriptors descriptors)
@@ -25,16 +26,19 @@ internal sealed class ClassicCodec : MessageCodec
 
     public override string MessageName => "a classic message";
 
-    public bool Complete => _decoder.Complete;
+    public override bool Complete => _decoder.Complete;
 
     /// <summary>How many bytes the next receive may read: never a byte of the next message.</summary>
     public int Want => _decoder.Want;
 
     /// <summary>Room for the one descriptor a message carries; a receive that brings more has them all closed.</summary>
-    public Span<int> Room => Descriptors.Room(1);
+    public override Span<int> Room => Descriptors.Room(1);
 
-    /// <summary><see cref="Room"/> for a receive that awaits.</summary>
-    public Memory<int> RoomMemory => Descriptors.RoomMemory(1);
+    public override Memory<int> RoomMemory => Descriptors.RoomMemory(1);
+
+    public override Memory<byte> NextReceive() => _bytes.AsMemory(0, Want);
+
+    public override CodecDecision Step(int n, in ReceiveResult result) => Step(_bytes.AsSpan(0, n), result);
 
     public override void Reset()
     {
@@ -85,11 +89,8 @@ internal sealed class ClassicCodec : MessageCodec
         && ((arrived > 0 && _bytesRead == 2)
             || (_bytesRead >= 4 && _prefix[2] == FrameHeader.Version && (_prefix[3] == FrameHeader.KindMessage || _prefix[3] == FrameHeader.KindError)));
 
-    /// <summary>
-    /// True where a transport that carries the descriptor after the status bytes (STREAMS) must still deliver it;
-    /// the message is not over until <see cref="FollowingDescriptorArrived"/>.
-    /// </summary>
-    public bool NeedsFollowingDescriptor
+    /// <summary>A success status without its descriptor: over STREAMS, the descriptor follows as a message of its own.</summary>
+    public override bool NeedsFollowingDescriptor
     {
         get
         {
@@ -98,8 +99,7 @@ internal sealed class ClassicCodec : MessageCodec
         }
     }
 
-    /// <summary>The descriptor after the status came (<paramref name="fd"/> ≥ 0), or something else did (-1).</summary>
-    public void FollowingDescriptorArrived(int fd = -1)
+    public override void FollowingDescriptorArrived(int fd = -1)
     {
         if (fd >= 0)
         {

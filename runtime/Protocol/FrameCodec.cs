@@ -57,20 +57,19 @@ internal sealed class FrameCodec : MessageCodec
     /// <summary>True between receives where bytes or descriptors of a frame not yet returned are held.</summary>
     public bool HasReadAhead => _end > _start || Descriptors.Count > 0;
 
-    public bool Complete =>
+    public override bool Complete =>
         _parsed && (_payload is null ? _end - _start >= FrameHeader.Size + _header.PayloadLength : _payloadRead == _header.PayloadLength);
 
     /// <summary>Where the next receive may put descriptors: all a message can carry at a frame boundary, none inside a frame.</summary>
-    public Span<int> Room => _withRoom ? Descriptors.Room(Descriptors.Capacity) : Span<int>.Empty;
+    public override Span<int> Room => _withRoom ? Descriptors.Room(Descriptors.Capacity) : Span<int>.Empty;
 
-    /// <summary><see cref="Room"/> for a receive that awaits.</summary>
-    public Memory<int> RoomMemory => _withRoom ? Descriptors.RoomMemory(Descriptors.Capacity) : Memory<int>.Empty;
+    public override Memory<int> RoomMemory => _withRoom ? Descriptors.RoomMemory(Descriptors.Capacity) : Memory<int>.Empty;
 
     /// <summary>
     /// Where the next receive puts bytes: the whole buffer at a frame boundary, else exactly the rest of the
     /// current frame's header or payload. Sets <see cref="Room"/> to match.
     /// </summary>
-    public Memory<byte> NextReceive()
+    public override Memory<byte> NextReceive()
     {
         if (_payload is not null)
         {
@@ -118,8 +117,7 @@ internal sealed class FrameCodec : MessageCodec
         Reset();
     }
 
-    /// <summary>Feeds in one receive of <paramref name="n"/> bytes into what <see cref="NextReceive"/> returned.</summary>
-    public CodecDecision Step(int n, in ReceiveResult result)
+    public override CodecDecision Step(int n, in ReceiveResult result)
     {
         int arrived = result.Descriptors + result.Closed;
         Descriptors.Commit(result.Descriptors);
@@ -150,8 +148,7 @@ internal sealed class FrameCodec : MessageCodec
         return CheckHeader();
     }
 
-    /// <summary>Checks what was read ahead with an earlier frame, before any receive: it may hold all of the next.</summary>
-    public CodecDecision CheckReadAhead() => _end > _start ? CheckHeader() : CodecDecision.NeedMore;
+    public override CodecDecision CheckReadAhead() => _end > _start ? CheckHeader() : CodecDecision.NeedMore;
 
     private CodecDecision CheckHeader()
     {

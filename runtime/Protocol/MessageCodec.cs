@@ -1,3 +1,6 @@
+using System;
+using FdPasser.Platform;
+
 namespace FdPasser.Protocol;
 
 /// <summary>
@@ -20,6 +23,35 @@ internal abstract class MessageCodec
 
     /// <summary>What a stop in the middle of a message of this protocol is called in errors.</summary>
     public abstract string MessageName { get; }
+
+    /// <summary>True once the message was read to its end: its codec's Finish hands it over.</summary>
+    public abstract bool Complete { get; }
+
+    /// <summary>Where the next receive puts bytes: never past the end of what this message may take in one go.</summary>
+    public abstract Memory<byte> NextReceive();
+
+    /// <summary>Where the next receive may put descriptors (after <see cref="NextReceive"/>): none where the protocol allows none.</summary>
+    public abstract Span<int> Room { get; }
+
+    /// <summary><see cref="Room"/> for a receive that awaits.</summary>
+    public abstract Memory<int> RoomMemory { get; }
+
+    /// <summary>Feeds in one receive of <paramref name="n"/> bytes into what <see cref="NextReceive"/> returned.</summary>
+    public abstract CodecDecision Step(int n, in ReceiveResult result);
+
+    /// <summary>Checks what an earlier receive read ahead, before any receive: it may hold all of the next message.</summary>
+    public virtual CodecDecision CheckReadAhead() => CodecDecision.NeedMore;
+
+    /// <summary>
+    /// True where a transport that carries the descriptor after the message's bytes (STREAMS) must still deliver
+    /// it; the message is not over until <see cref="FollowingDescriptorArrived"/>.
+    /// </summary>
+    public virtual bool NeedsFollowingDescriptor => false;
+
+    /// <summary>The descriptor after the bytes came (<paramref name="fd"/> ≥ 0), or something else did (-1).</summary>
+    public virtual void FollowingDescriptorArrived(int fd = -1)
+    {
+    }
 
     /// <summary>Forgets the message read so far (its descriptors are closed or handed over already).</summary>
     public abstract void Reset();

@@ -35,7 +35,7 @@ internal sealed class StreamsConnection : Connection
     /// After status 0, the seed's <c>ioctl(I_RECVFD)</c>: waits for the descriptor within the timeout. Data in its
     /// place (or a hang-up) leaves the codec without one, which its Finish reports as a protocol error.
     /// </summary>
-    public override void ReceiveFollowingDescriptor(ClassicCodec codec)
+    protected override void ReceiveFollowingDescriptor(MessageCodec codec)
     {
         if (!codec.NeedsFollowingDescriptor)
         {
@@ -47,7 +47,7 @@ internal sealed class StreamsConnection : Connection
         }
     }
 
-    public override async ValueTask ReceiveFollowingDescriptorAsync(ClassicCodec codec, CancellationToken cancellationToken)
+    protected override async ValueTask ReceiveFollowingDescriptorAsync(MessageCodec codec, CancellationToken cancellationToken)
     {
         if (!codec.NeedsFollowingDescriptor)
         {
@@ -61,7 +61,7 @@ internal sealed class StreamsConnection : Connection
     }
 
     /// <summary>One I_RECVFD: true once the message is over (with a descriptor or without), false where none is there yet.</summary>
-    private bool TryTakeFollowingDescriptor(ClassicCodec codec)
+    private bool TryTakeFollowingDescriptor(MessageCodec codec)
     {
         int fd = _streams.TryReceiveFollowingDescriptor(Handle, out int errno);
         if (fd != -1)
