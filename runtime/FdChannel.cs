@@ -30,11 +30,6 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         _connection = connection;
     }
 
-    private FdChannel(FdTransport transport, SafeHandle handle, Socket? socket = null)
-        : this(new SocketConnection(transport, handle, socket))
-    {
-    }
-
     private FdTransport Transport => _connection.Transport;
 
     /// <summary>How long a synchronous send or receive waits for the peer; infinite by default.</summary>
@@ -86,9 +81,8 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     /// </summary>
     public static (FdChannel First, FdChannel Second) CreatePair()
     {
-        SocketTransport t = Transports.Socket;
-        t.CreatePair(out SafeSocketHandle a, out SafeSocketHandle b);
-        return (new FdChannel(t, a), new FdChannel(t, b));
+        var (a, b) = SocketConnection.CreatePair();
+        return (new FdChannel(a), new FdChannel(b));
     }
 
     /// <summary>Connects to a server endpoint at a filesystem path (the seed's <c>endp_connect()</c>).</summary>
@@ -105,20 +99,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             return ConnectStreams(Transports.Streams, name);
         }
-        SocketTransport t = Transports.Socket;
-        if (isAbstract && !t.SupportsAbstractNames)
-        {
-            throw new PlatformNotSupportedException("Abstract socket names exist only on Linux.");
-        }
-        byte[] address = t.Address(name, isAbstract);
-        SafeSocketHandle socket = t.CreateSocket();
-        int errno = t.TryConnect(socket, address);
-        if (errno != 0)
-        {
-            socket.Dispose();
-            throw ConnectError(t, errno, name, isAbstract);
-        }
-        return new FdChannel(t, socket);
+        return new FdChannel(SocketConnection.Connect(name, isAbstract));
     }
 
     /// <summary>
@@ -133,59 +114,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             return ConnectStreams(Transports.Streams, path);
         }
-        SocketTransport t = Transports.Socket;
-        byte[] address = t.Address(path, isAbstract: false);
-        SafeSocketHandle socket = t.CreateSocket();
-        try
-        {
-            t.SetNonBlocking(socket);
-            int delay = 1;
-            while (true)
-            {
-                int errno = t.TryConnect(socket, address);
-                if (errno == 0)
-                {
-                    return new FdChannel(t, socket);
-                }
-                if (errno != t.Constants.EAGAIN)
-                {
-                    throw ConnectError(t, errno, path, isAbstract: false);
-                }
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                delay = Math.Min(delay * 2, 100);
-            }
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// connect() on a file that is not a socket answers ECONNREFUSED, as if a server had just gone: say what the path
-    /// really is (FdListener.Create refuses such a path the same way).
-    /// </summary>
-    private static FdPassingException ConnectError(SocketTransport t, int errno, string name, bool isAbstract)
-    {
-        string context = $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'";
-        if (errno == t.Constants.ECONNREFUSED && !isAbstract)
-        {
-            bool? isSocket;
-            try
-            {
-                isSocket = t.IsSocketFile(name);
-            }
-            catch (FdPassingException)
-            {
-                isSocket = null;
-            }
-            if (isSocket == false)
-            {
-                context += ", which is not a socket: nothing can listen there (check the path)";
-            }
-        }
-        return t.Error("connect", errno, context);
+        return new FdChannel(await SocketConnection.ConnectAsync(path, cancellationToken).ConfigureAwait(false));
     }
 
     internal static FdChannel FromAccepted(FdTransport transport, SafeHandle handle) => new(Connection.Over(transport, handle));
@@ -199,16 +128,14 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             throw new ArgumentException($"Descriptors travel over Unix stream sockets; this socket is {socket.AddressFamily}/{socket.SocketType}.", nameof(socket));
         }
-        return new FdChannel(Transports.Socket, socket.SafeHandle, socket);
+        return new FdChannel(new SocketConnection(Transports.Socket, socket.SafeHandle, socket));
     }
 
     /// <summary>Adopts a connected Unix stream socket's handle; the channel takes ownership of it.</summary>
     public static FdChannel FromHandle(SafeSocketHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        SocketTransport t = Transports.Socket;
-        CheckStreamSocket(t, handle, nameof(handle));
-        return new FdChannel(t, handle);
+        return new FdChannel(SocketConnection.Adopt(handle, nameof(handle)));
     }
 
     /// <summary>
@@ -219,26 +146,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     public static FdChannel FromDescriptor(int descriptor)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
-        SocketTransport t = Transports.Socket;
-        var handle = new SafeSocketHandle(descriptor, ownsHandle: false);
-        CheckStreamSocket(t, handle, nameof(descriptor));
-        var owned = new SafeSocketHandle(descriptor, ownsHandle: true);
-        t.SetCloseOnExec(owned, true);
-        return new FdChannel(t, owned);
-    }
-
-    private static void CheckStreamSocket(SocketTransport t, SafeHandle handle, string parameter)
-    {
-        int type = t.GetSocketType(handle, out int errno);
-        if (type < 0)
-        {
-            throw new ArgumentException(
-                $"Descriptor {handle.DangerousGetHandle()} is not a usable socket: getsockopt(SO_TYPE) failed with {t.ErrnoName(errno) ?? errno.ToString()}.", parameter);
-        }
-        if (type != t.Constants.SOCK_STREAM)
-        {
-            throw new ArgumentException($"Descriptor {handle.DangerousGetHandle()} is a socket of type {type}, not a stream socket.", parameter);
-        }
+        return new FdChannel(SocketConnection.AdoptDescriptor(descriptor));
     }
 
     /// <summary>The credentials of the process at the other end, as the kernel recorded them at connect time.</summary>

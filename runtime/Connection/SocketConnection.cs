@@ -12,7 +12,7 @@ namespace FdPasser.Platform;
 /// (a zero-byte receive completes when data is readable and consumes nothing); async sends that meet a full buffer
 /// wait on the process's one <see cref="ReadinessPoller"/> thread.
 /// </summary>
-internal sealed class SocketConnection : Connection
+internal sealed partial class SocketConnection : Connection
 {
     private Socket? _socket;
 
