@@ -122,7 +122,7 @@ public sealed partial class FdChannel
         {
             while (!reader.Complete)
             {
-                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.Descriptors.RoomMemory(1), "receiving a descriptor", cancellationToken).ConfigureAwait(false);
+                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.Room, "receiving a descriptor", cancellationToken).ConfigureAwait(false);
                 if (!reader.Step(bytes.AsSpan(0, n), result))
                 {
                     throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");

@@ -168,7 +168,7 @@ public sealed partial class FdChannel
             reader.CheckReadAhead();
             while (!reader.Complete)
             {
-                var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
+                var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.Room, "receiving a frame", cancellationToken).ConfigureAwait(false);
                 reader.OnReceived(n, result);
             }
         }

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 
 namespace FdPasser;
 
@@ -41,7 +42,7 @@ public sealed partial class FdChannel
         }
     }
 
-    private int ReceiveSome(Span<byte> data, Span<int> descriptors, out ReceiveResult result, string context)
+    private int ReceiveSome(Span<byte> data, DescriptorRoom descriptors, out ReceiveResult result, string context)
     {
         while (true)
         {
@@ -125,13 +126,13 @@ public sealed partial class FdChannel
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(int Bytes, ReceiveResult Result)> ReceiveSomeAsync(
-        Memory<byte> data, Memory<int> descriptors, string context, CancellationToken cancellationToken)
+        Memory<byte> data, DescriptorRoom descriptors, string context, CancellationToken cancellationToken)
     {
         SocketException? waitFailure = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            nint n = _transport.TryReceive(_handle, data.Span, descriptors.Span, out ReceiveResult result, out int errno);
+            nint n = _transport.TryReceive(_handle, data.Span, descriptors, out ReceiveResult result, out int errno);
             if (n >= 0)
             {
                 return ((int)n, result);
@@ -236,6 +237,8 @@ public sealed partial class FdChannel
             $"the kernel truncated the control data (MSG_CTRUNC: the receiver's descriptor limit, RLIMIT_NOFILE, may be reached); {result.Closed} descriptor(s) that did arrive were closed",
         ControlProblem.TooMany =>
             $"more descriptors arrived than this receive accepts; all {result.Closed} were closed",
+        ControlProblem.Malformed =>
+            $"the control data was malformed (a cmsg_len no kernel writes); {result.Closed} descriptor(s) that did arrive were closed",
         _ =>
             $"an unexpected control message (level {result.UnknownLevel}, type {result.UnknownType}) arrived; {result.Closed} descriptor(s) with it were closed",
     };

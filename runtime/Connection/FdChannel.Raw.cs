@@ -62,9 +62,10 @@ public sealed partial class FdChannel
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         ThrowIfFramesReadAhead();
-        int n = ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
+        ReceivedDescriptors fds = RawDescriptors();
+        int n = ReceiveSome(data, fds.Room(descriptors.Length), out ReceiveResult result, "receiving a message");
         ThrowIfControlProblem(result);
-        descriptorCount = result.Descriptors;
+        descriptorCount = fds.HandOver(descriptors);
         return n;
     }
 
@@ -94,7 +95,7 @@ public sealed partial class FdChannel
         ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
         ReceivedDescriptors fds = RawDescriptors();
-        var (n, result) = await ReceiveSomeAsync(buffer, fds.RoomMemory(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
+        var (n, result) = await ReceiveSomeAsync(buffer, fds.Room(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
         return RawResult(buffer, n, fds, result);
     }
 
@@ -113,9 +114,10 @@ public sealed partial class FdChannel
         ThrowIfStreams("Raw mode");
         using var exclusive = new Exclusive(this, send: false);
         ThrowIfFramesReadAhead();
-        var (n, result) = await ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
+        ReceivedDescriptors fds = RawDescriptors();
+        var (n, result) = await ReceiveSomeAsync(data, fds.Room(descriptors.Length), "receiving a message", cancellationToken).ConfigureAwait(false);
         ThrowIfControlProblem(result);
-        return (n, result.Descriptors);
+        return (n, fds.HandOver(descriptors.Span));
     }
 
     /// <summary>
@@ -146,10 +148,9 @@ public sealed partial class FdChannel
 
     private FdMessage RawResult(byte[] buffer, int n, ReceivedDescriptors fds, in ReceiveResult result)
     {
-        fds.Commit(result.Descriptors);
         if (Describe(result) is { } problem)
         {
-            // A rejected receive installs nothing (the transport closed what came): there is nothing to hand over.
+            // The transport's owner closed what came with a rejected receive: there is nothing to hand over.
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed + fds.CloseAll(), channelBroken: false);
         }
         return fds.TakeMessage(buffer, n);

@@ -35,7 +35,7 @@ public sealed partial class FdChannel
         public int Want => _decoder.Want;
 
         /// <summary>Room for the one descriptor a message carries; a receive that brings more has them all closed.</summary>
-        public Span<int> Room => Descriptors.Room(1);
+        public DescriptorRoom Room => Descriptors.Room(1);
 
         public override void Reset()
         {
@@ -48,7 +48,6 @@ public sealed partial class FdChannel
         /// <summary>Feeds one receive in; false where the peer closed cleanly between messages.</summary>
         public bool Step(ReadOnlySpan<byte> bytes, in ReceiveResult result)
         {
-            Descriptors.Commit(result.Descriptors);
             int arrived = result.Descriptors + result.Closed;
             if (bytes.Length == 0)
             {

@@ -97,10 +97,9 @@ public sealed partial class FdChannel
         }
         while (true)
         {
-            int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
-            if (fd != -1)
+            if (_transport.TryReceiveFollowingDescriptor(_handle, reader.Descriptors, out int errno) != -1)
             {
-                AddFollowingDescriptor(reader, fd);
+                reader.FollowingDescriptorArrived();
                 return;
             }
             if (errno != _transport.Constants.EAGAIN)
@@ -115,10 +114,9 @@ public sealed partial class FdChannel
     {
         while (true)
         {
-            int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
-            if (fd != -1)
+            if (_transport.TryReceiveFollowingDescriptor(_handle, reader.Descriptors, out int errno) != -1)
             {
-                AddFollowingDescriptor(reader, fd);
+                reader.FollowingDescriptorArrived();
                 return;
             }
             if (errno != _transport.Constants.EAGAIN)
@@ -128,15 +126,6 @@ public sealed partial class FdChannel
             await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
             ThrowIfUnusable();
         }
-    }
-
-    private static void AddFollowingDescriptor(ClassicReader reader, int fd)
-    {
-        if (fd >= 0)
-        {
-            reader.Descriptors.Add(fd);
-        }
-        reader.FollowingDescriptorArrived();
     }
 
     private FdPassingException FollowingDescriptorError(ClassicReader reader, int errno)
