@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
-using FdPasser.Interop;
 using FdPasser.Platform;
 using FdPasser.Protocol;
+using FdPasser.Tests.Support;
 
 namespace FdPasser.Tests;
 
@@ -13,7 +13,7 @@ namespace FdPasser.Tests;
 public sealed class ControlMessagesTests
 {
     private static readonly SocketTransport T = Transports.Socket;
-    private static readonly IWalkerProbe Probe = Transports.OnSocketTarget<IWalkerProbe, ProbeFactory>(Transports.Choice);
+    private static readonly IControlProbe Probe = ControlProbe.ForThisTarget();
 
     private static int SolSocket => T.Constants.SOL_SOCKET;
 
@@ -163,60 +163,5 @@ public sealed class ControlMessagesTests
         WalkResult r = Walk(control, reported: T.CmsgLen(sizeof(int)));
         Assert.False(r.Malformed);
         Assert.Equal(new[] { 1014 }, Assert.Single(r.Items).Descriptors);
-    }
-
-    internal sealed record WalkedItem(ControlMessageKind Kind, int Level, int Type, int[] Descriptors, PeerCredentials Credentials);
-
-    internal sealed record WalkResult(List<WalkedItem> Items, bool Truncated, bool Malformed);
-
-    internal interface IWalkerProbe
-    {
-        bool HasCredentials { get; }
-
-        bool HasPidfd { get; }
-
-        int ScmCredentials { get; }
-
-        int ScmPidfd { get; }
-
-        int PeerCredSize { get; }
-
-        WalkResult Walk(byte[] control, nuint reported, int flags);
-    }
-
-    private sealed class WalkerProbe<TAbi> : IWalkerProbe
-        where TAbi : struct, IPlatformAbi
-    {
-        public bool HasCredentials => TAbi.Has_SCM_CREDENTIALS && TAbi.PeerCredentials == PeerCredentialMethod.SoPeerCred;
-
-        public bool HasPidfd => TAbi.Has_SCM_PIDFD;
-
-        public int ScmCredentials => TAbi.SCM_CREDENTIALS;
-
-        public int ScmPidfd => TAbi.SCM_PIDFD;
-
-        public int PeerCredSize => TAbi.PeerCredSize;
-
-        public WalkResult Walk(byte[] control, nuint reported, int flags)
-        {
-            var items = new List<WalkedItem>();
-            var messages = new ControlMessages<TAbi>(control, reported, flags);
-            while (messages.MoveNext())
-            {
-                ControlMessage m = messages.Current;
-                int[] numbers = m.Kind is ControlMessageKind.Rights or ControlMessageKind.Pidfd ? new int[m.DescriptorCount] : Array.Empty<int>();
-                for (int i = 0; i < numbers.Length; i++)
-                {
-                    numbers[i] = m.Descriptor(i);
-                }
-                items.Add(new WalkedItem(m.Kind, m.Level, m.Type, numbers, m.Credentials));
-            }
-            return new WalkResult(items, messages.Truncated, messages.Malformed);
-        }
-    }
-
-    private readonly struct ProbeFactory : ITargetFactory
-    {
-        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => new WalkerProbe<TAbi>();
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using FdPasser.Interop;
 using FdPasser.Platform;
 using FdPasser.Protocol;
 using FdPasser.Tests.Support;
@@ -15,7 +14,7 @@ namespace FdPasser.Tests.Systemd;
 public sealed class NotificationControlTests : IDisposable
 {
     private static readonly SocketTransport T = Transports.Socket;
-    private static readonly INotifyProbe Probe = Transports.OnSocketTarget<INotifyProbe, ProbeFactory>(Transports.Choice);
+    private static readonly IControlProbe Probe = ControlProbe.ForThisTarget();
 
     private readonly MarkedFile _marked = new();
 
@@ -43,7 +42,7 @@ public sealed class NotificationControlTests : IDisposable
     [Fact]
     public void Rights_credentials_and_one_pidfd_go_to_their_owners_and_a_second_pidfd_is_closed()
     {
-        Assert.SkipUnless(Probe.HasPidfd, "SCM_PIDFD is Linux's; this target's ABI file has none");
+        Assert.SkipUnless(Probe.HasCredentials && Probe.HasPidfd, "SCM_CREDENTIALS and SCM_PIDFD are Linux's; this target's ABI file has neither");
         int right = Open(), pidfd = Open(), second = Open();
         var control = new List<byte>();
         // ucred: pid, uid, gid (socket(7)), padded to the target's struct size.
@@ -56,7 +55,7 @@ public sealed class NotificationControlTests : IDisposable
         var rights = new ReceivedDescriptors(T, 4);
         var pidfds = new ReceivedDescriptors(T, 1);
 
-        NotificationControl c = Probe.Parse(control.ToArray(), rights, pidfds);
+        NotificationControl c = Probe.ParseNotification(control.ToArray(), rights, pidfds);
 
         Assert.Equal(4242, c.Sender?.ProcessId);
         Assert.Equal(1, c.Descriptors);
@@ -77,7 +76,7 @@ public sealed class NotificationControlTests : IDisposable
         var rights = new ReceivedDescriptors(T, 2);
         var pidfds = new ReceivedDescriptors(T, 1);
 
-        NotificationControl c = Probe.Parse(Message(T.Constants.SCM_RIGHTS, fds), rights, pidfds);
+        NotificationControl c = Probe.ParseNotification(Message(T.Constants.SCM_RIGHTS, fds), rights, pidfds);
 
         Assert.Equal(2, c.Descriptors);
         Assert.Equal(1, c.UnexpectedMessages);
@@ -96,43 +95,10 @@ public sealed class NotificationControlTests : IDisposable
         T.WriteCmsgHeader(control.AsSpan(rights.Length), 0, T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
         var owner = new ReceivedDescriptors(T, 4);
 
-        NotificationControl c = Probe.Parse(control, owner, new ReceivedDescriptors(T, 1));
+        NotificationControl c = Probe.ParseNotification(control, owner, new ReceivedDescriptors(T, 1));
 
         Assert.True(c.Malformed);
         Assert.Equal(1, owner.CloseAll());
         Assert.Empty(_marked.OpenDescriptors());
-    }
-
-    internal interface INotifyProbe
-    {
-        bool HasPidfd { get; }
-
-        int ScmCredentials { get; }
-
-        int ScmPidfd { get; }
-
-        int PeerCredSize { get; }
-
-        NotificationControl Parse(byte[] control, ReceivedDescriptors rights, ReceivedDescriptors pidfd);
-    }
-
-    private sealed class NotifyProbe<TAbi> : INotifyProbe
-        where TAbi : struct, IPlatformAbi
-    {
-        public bool HasPidfd => TAbi.Has_SCM_PIDFD && TAbi.Has_SCM_CREDENTIALS;
-
-        public int ScmCredentials => TAbi.SCM_CREDENTIALS;
-
-        public int ScmPidfd => TAbi.SCM_PIDFD;
-
-        public int PeerCredSize => TAbi.PeerCredSize;
-
-        public NotificationControl Parse(byte[] control, ReceivedDescriptors rights, ReceivedDescriptors pidfd) =>
-            PosixNative<TAbi>.ParseNotificationControl(control, (nuint)control.Length, 0, rights, pidfd);
-    }
-
-    private readonly struct ProbeFactory : ITargetFactory
-    {
-        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => new NotifyProbe<TAbi>();
     }
 }
