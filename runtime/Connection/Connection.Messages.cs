@@ -51,7 +51,7 @@ internal abstract partial class Connection
             while (!codec.Complete)
             {
                 Memory<byte> into = codec.NextReceive();
-                var (n, result) = await ReceiveSomeAsync(into, codec.RoomMemory, context, cancellationToken).ConfigureAwait(false);
+                var (n, result) = await ReceiveSomeAsync(into, codec.Room, context, cancellationToken).ConfigureAwait(false);
                 CodecDecision decision = codec.Step(n, result);
                 if (decision.Verdict == Verdict.CleanEnd)
                 {

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using FdPasser.Protocol;
 
 namespace FdPasser.Platform;
 
@@ -34,7 +35,7 @@ internal abstract partial class Connection
     }
 
     /// <summary>One receive: the bytes read (0 at end of stream), or -1 where nothing is there yet (wait, then call again).</summary>
-    private int ReceiveStep(Span<byte> data, Span<int> descriptors, out ReceiveResult result, string context)
+    private int ReceiveStep(Span<byte> data, DescriptorRoom descriptors, out ReceiveResult result, string context)
     {
         nint n = Transport.TryReceive(Handle, data, descriptors, out result, out int errno);
         if (n >= 0)
@@ -65,7 +66,7 @@ internal abstract partial class Connection
         }
     }
 
-    public int ReceiveSome(Span<byte> data, Span<int> descriptors, out ReceiveResult result, string context)
+    public int ReceiveSome(Span<byte> data, DescriptorRoom descriptors, out ReceiveResult result, string context)
     {
         int n;
         while ((n = ReceiveStep(data, descriptors, out result, context)) < 0)
@@ -98,13 +99,13 @@ internal abstract partial class Connection
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(int Bytes, ReceiveResult Result)> ReceiveSomeAsync(
-        Memory<byte> data, Memory<int> descriptors, string context, CancellationToken cancellationToken)
+        Memory<byte> data, DescriptorRoom descriptors, string context, CancellationToken cancellationToken)
     {
         Exception? waitFailure = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int n = ReceiveStep(data.Span, descriptors.Span, out ReceiveResult result, context);
+            int n = ReceiveStep(data.Span, descriptors, out ReceiveResult result, context);
             if (n >= 0)
             {
                 return (n, result);

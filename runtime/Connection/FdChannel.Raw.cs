@@ -62,9 +62,10 @@ public sealed partial class FdChannel
         _connection.RequireAttachedDescriptors("Raw mode");
         using var exclusive = _connection.Begin(send: false);
         _connection.ThrowIfFramesReadAhead();
-        int n = _connection.ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        int n = _connection.ReceiveSome(data, fds.Room(descriptors.Length), out ReceiveResult result, "receiving a message");
         ThrowIfControlProblem(result);
-        descriptorCount = result.Descriptors;
+        descriptorCount = fds.HandOver(descriptors);
         return n;
     }
 
@@ -94,7 +95,7 @@ public sealed partial class FdChannel
         _connection.ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
         ReceivedDescriptors fds = _connection.RawDescriptors;
-        var (n, result) = await _connection.ReceiveSomeAsync(buffer, fds.RoomMemory(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
+        var (n, result) = await _connection.ReceiveSomeAsync(buffer, fds.Room(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
         return RawResult(buffer, n, fds, result);
     }
 
@@ -113,9 +114,10 @@ public sealed partial class FdChannel
         _connection.RequireAttachedDescriptors("Raw mode");
         using var exclusive = _connection.Begin(send: false);
         _connection.ThrowIfFramesReadAhead();
-        var (n, result) = await _connection.ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        var (n, result) = await _connection.ReceiveSomeAsync(data, fds.Room(descriptors.Length), "receiving a message", cancellationToken).ConfigureAwait(false);
         ThrowIfControlProblem(result);
-        return (n, result.Descriptors);
+        return (n, fds.HandOver(descriptors.Span));
     }
 
     /// <summary>
@@ -142,10 +144,9 @@ public sealed partial class FdChannel
 
     private FdMessage RawResult(byte[] buffer, int n, ReceivedDescriptors fds, in ReceiveResult result)
     {
-        fds.Commit(result.Descriptors);
         if (ControlFault.Describe(result) is { } problem)
         {
-            // A rejected receive installs nothing (the transport closed what came): there is nothing to hand over.
+            // The transport's owner closed what came with a rejected receive: there is nothing to hand over.
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed + fds.CloseAll(), channelBroken: false);
         }
         return fds.TakeMessage(buffer, n);

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Interop;
+using FdPasser.Protocol;
 
 namespace FdPasser.Platform;
 
@@ -66,7 +67,12 @@ internal abstract class FdTransport
 
     public abstract nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno);
 
-    public abstract nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno);
+    /// <summary>
+    /// One receive into <paramref name="data"/>; every descriptor that arrives is put into <paramref name="room"/>'s
+    /// owner as the control data is walked (the result counts them), or, where the control data is refused, closed
+    /// through that owner (the result says why and how many).
+    /// </summary>
+    public abstract nint TryReceive(SafeHandle socket, Span<byte> data, DescriptorRoom room, out ReceiveResult result, out int errno);
 
     public abstract PeerCredentials GetPeerCredentials(SafeHandle socket);
 

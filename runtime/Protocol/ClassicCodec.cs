@@ -32,9 +32,7 @@ internal sealed class ClassicCodec : MessageCodec
     public int Want => _decoder.Want;
 
     /// <summary>Room for the one descriptor a message carries; a receive that brings more has them all closed.</summary>
-    public override Span<int> Room => Descriptors.Room(1);
-
-    public override Memory<int> RoomMemory => Descriptors.RoomMemory(1);
+    public override DescriptorRoom Room => Descriptors.Room(1);
 
     public override Memory<byte> NextReceive() => _bytes.AsMemory(0, Want);
 
@@ -51,7 +49,6 @@ internal sealed class ClassicCodec : MessageCodec
     /// <summary>Feeds one receive in: its bytes and what the transport reported of its descriptors.</summary>
     public CodecDecision Step(ReadOnlySpan<byte> bytes, in ReceiveResult result)
     {
-        Descriptors.Commit(result.Descriptors);
         int arrived = result.Descriptors + result.Closed;
         if (bytes.Length == 0)
         {
@@ -99,14 +96,7 @@ internal sealed class ClassicCodec : MessageCodec
         }
     }
 
-    public override void FollowingDescriptorArrived(int fd = -1)
-    {
-        if (fd >= 0)
-        {
-            Descriptors.Add(fd);
-        }
-        _awaitingFollowing = false;
-    }
+    public override void FollowingDescriptorArrived() => _awaitingFollowing = false;
 
     /// <summary>The message's outcome once it is read to its end: the descriptor, or the error it carries.</summary>
     public SafeFileHandle Finish()

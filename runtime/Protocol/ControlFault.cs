@@ -55,6 +55,8 @@ internal struct ControlFault
             $"the kernel truncated the control data (MSG_CTRUNC: the receiver's descriptor limit, RLIMIT_NOFILE, may be reached); {closed} descriptor(s) that did arrive were closed",
         ControlProblem.TooMany =>
             $"more descriptors arrived than this receive accepts; all {closed} were closed",
+        ControlProblem.Malformed =>
+            $"the control data was malformed (a cmsg_len no kernel writes); {closed} descriptor(s) that did arrive were closed",
         _ =>
             $"an unexpected control message (level {level}, type {type}) arrived; {closed} descriptor(s) with it were closed",
     };

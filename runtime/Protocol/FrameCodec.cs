@@ -61,9 +61,7 @@ internal sealed class FrameCodec : MessageCodec
         _parsed && (_payload is null ? _end - _start >= FrameHeader.Size + _header.PayloadLength : _payloadRead == _header.PayloadLength);
 
     /// <summary>Where the next receive may put descriptors: all a message can carry at a frame boundary, none inside a frame.</summary>
-    public override Span<int> Room => _withRoom ? Descriptors.Room(Descriptors.Capacity) : Span<int>.Empty;
-
-    public override Memory<int> RoomMemory => _withRoom ? Descriptors.RoomMemory(Descriptors.Capacity) : Memory<int>.Empty;
+    public override DescriptorRoom Room => Descriptors.Room(_withRoom ? Descriptors.Capacity : 0);
 
     /// <summary>
     /// Where the next receive puts bytes: the whole buffer at a frame boundary, else exactly the rest of the
@@ -120,7 +118,6 @@ internal sealed class FrameCodec : MessageCodec
     public override CodecDecision Step(int n, in ReceiveResult result)
     {
         int arrived = result.Descriptors + result.Closed;
-        Descriptors.Commit(result.Descriptors);
         if (arrived > 0 && !_withRoom)
         {
             // With an empty room the transport has closed them already.

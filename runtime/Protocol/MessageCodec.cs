@@ -31,10 +31,7 @@ internal abstract class MessageCodec
     public abstract Memory<byte> NextReceive();
 
     /// <summary>Where the next receive may put descriptors (after <see cref="NextReceive"/>): none where the protocol allows none.</summary>
-    public abstract Span<int> Room { get; }
-
-    /// <summary><see cref="Room"/> for a receive that awaits.</summary>
-    public abstract Memory<int> RoomMemory { get; }
+    public abstract DescriptorRoom Room { get; }
 
     /// <summary>Feeds in one receive of <paramref name="n"/> bytes into what <see cref="NextReceive"/> returned.</summary>
     public abstract CodecDecision Step(int n, in ReceiveResult result);
@@ -48,8 +45,11 @@ internal abstract class MessageCodec
     /// </summary>
     public virtual bool NeedsFollowingDescriptor => false;
 
-    /// <summary>The descriptor after the bytes came (<paramref name="fd"/> ≥ 0), or something else did (-1).</summary>
-    public virtual void FollowingDescriptorArrived(int fd = -1)
+    /// <summary>
+    /// The STREAMS receive after the bytes is over: it put the descriptor into <see cref="Descriptors"/>, or
+    /// something else came instead.
+    /// </summary>
+    public virtual void FollowingDescriptorArrived()
     {
     }
 

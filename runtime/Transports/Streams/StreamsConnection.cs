@@ -63,10 +63,9 @@ internal sealed class StreamsConnection : Connection
     /// <summary>One I_RECVFD: true once the message is over (with a descriptor or without), false where none is there yet.</summary>
     private bool TryTakeFollowingDescriptor(MessageCodec codec)
     {
-        int fd = _streams.TryReceiveFollowingDescriptor(Handle, out int errno);
-        if (fd != -1)
+        if (_streams.TryReceiveFollowingDescriptor(Handle, codec.Descriptors, out int errno) != -1)
         {
-            codec.FollowingDescriptorArrived(fd);
+            codec.FollowingDescriptorArrived();
             return true;
         }
         if (errno != Transport.Constants.EAGAIN)

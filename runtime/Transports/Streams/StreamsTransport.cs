@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 
 namespace FdPasser.Streams;
 
@@ -26,5 +27,5 @@ internal abstract class StreamsTransport : FdTransport
     /// Takes the descriptor that follows a success status (M_PASSFP): the descriptor (close-on-exec), -1 with errno
     /// (EAGAIN: not there yet), or -2 where something other than a descriptor is next or the peer hung up.
     /// </summary>
-    public abstract int TryReceiveFollowingDescriptor(SafeHandle handle, out int errno);
+    public abstract int TryReceiveFollowingDescriptor(SafeHandle handle, ReceivedDescriptors into, out int errno);
 }

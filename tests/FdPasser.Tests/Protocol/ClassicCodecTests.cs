@@ -115,7 +115,8 @@ public class ClassicCodecTests
         Assert.True(codec.NeedsFollowingDescriptor);
         Assert.True(codec.InMessage);
         int fd = NewFd();
-        codec.FollowingDescriptorArrived(fd);
+        codec.Descriptors.Add(fd); // as the STREAMS transport puts it there
+        codec.FollowingDescriptorArrived();
         using var handle = codec.Finish();
         Assert.Equal(fd, (int)handle.DangerousGetHandle());
     }

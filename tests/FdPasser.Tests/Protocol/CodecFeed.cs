@@ -44,10 +44,14 @@ internal static class CodecFeed
         }
     }
 
-    /// <summary>Writes <paramref name="fds"/> into a receive's room, as the kernel would install them.</summary>
-    public static ReceiveResult Arrive(Span<int> room, params int[] fds)
+    /// <summary>Puts <paramref name="fds"/> into a receive's room, as a transport does with what the kernel installed.</summary>
+    public static ReceiveResult Arrive(DescriptorRoom room, params int[] fds)
     {
-        fds.CopyTo(room);
+        int mark = room.Owner!.Count;
+        foreach (int fd in fds)
+        {
+            room.Owner.Take(fd, mark + room.Limit);
+        }
         return new ReceiveResult(0, fds.Length, ControlProblem.None, 0, 0, 0);
     }
 

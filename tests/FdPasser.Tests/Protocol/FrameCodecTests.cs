@@ -17,8 +17,8 @@ public class FrameCodecTests
         Memory<byte> into = codec.NextReceive();
         int n = Math.Min(into.Length, bytes.Length);
         bytes.Slice(0, n).CopyTo(into.Span);
-        ReceiveResult result = fds.Length == 0 || codec.Room.Length == 0 ? Nothing : Arrive(codec.Room, fds);
-        if (fds.Length > 0 && codec.Room.Length == 0)
+        ReceiveResult result = fds.Length == 0 || codec.Room.Limit == 0 ? Nothing : Arrive(codec.Room, fds);
+        if (fds.Length > 0 && codec.Room.Limit == 0)
         {
             // The transport closes what finds no room; the codec is told how many.
             foreach (int fd in fds)
@@ -65,7 +65,7 @@ public class FrameCodecTests
         byte[] frame = Frame(0, 0, new byte[3]);
         Assert.Equal(Verdict.NeedMore, Receive(codec, frame.AsSpan(0, 4)).Verdict);
         Assert.Equal(FrameHeader.Size - 4, codec.NextReceive().Length);
-        Assert.Equal(0, codec.Room.Length);
+        Assert.Equal(0, codec.Room.Limit);
         int fd = NewFd();
         CodecDecision decision = Receive(codec, frame.AsSpan(4), fd);
         Assert.Equal(Verdict.Violation, decision.Verdict);
