@@ -117,7 +117,7 @@ internal sealed partial class BoundListener : IDisposable
         {
             t.Bind(handle, t.Address(path, isAbstract: false), path);
         }
-        catch (FdPassingException e) when (e.ErrnoName == "ENOENT")
+        catch (FdPassingException e) when (e.Errno == PosixNatives.Current.Constants.ENOENT)
         {
             string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/";
             throw new IOException($"cannot listen on {spec}: the directory '{directory}' does not exist (bind: ENOENT for '{path}')", e);

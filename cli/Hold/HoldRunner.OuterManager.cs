@@ -129,13 +129,14 @@ internal sealed partial class HoldRunner
     {
         try
         {
-            int parent = FdPasser.Platform.PosixNatives.Current.ReadProcessStatus(Environment.ProcessId)?.ParentPid ?? 0;
-            if (parent <= 1)
+            FdPasser.Platform.PosixNative native = FdPasser.Platform.PosixNatives.Current;
+            int parent = native.ParentProcessId();
+            if (parent <= 1 || FdPasser.Platform.ProcPaths.Of(native.Constants.PROC_PID_ENVIRON, parent) is not { } environ)
             {
                 return false;
             }
             string needle = "NOTIFY_SOCKET=" + _outer.SocketAddress;
-            return File.ReadAllText($"/proc/{parent}/environ").Split('\0').Contains(needle, StringComparer.Ordinal);
+            return File.ReadAllText(environ).Split('\0').Contains(needle, StringComparer.Ordinal);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -34,7 +34,7 @@ internal sealed class ProcessHandle : IDisposable
         {
             return new ProcessHandle(pid, pidfd);
         }
-        return native.ErrnoName(errno) == "ESRCH" ? null : new ProcessHandle(pid, null);
+        return errno == native.Constants.ESRCH ? null : new ProcessHandle(pid, null);
     }
 
     /// <summary>Holds <paramref name="pid"/> by a pidfd already open for it (a notification's SCM_PIDFD); takes ownership of it.</summary>
@@ -55,7 +55,7 @@ internal sealed class ProcessHandle : IDisposable
         {
             return true;
         }
-        if (native.ErrnoName(errno) == "ESRCH")
+        if (errno == native.Constants.ESRCH)
         {
             return false;
         }

@@ -31,7 +31,7 @@ internal static class SignalNames
         PosixNative native = PosixNatives.Current;
         int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(stop);
         int errno = native.Kill(pid, number);
-        if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
+        if (errno != 0 && errno != native.Constants.ESRCH)
         {
             throw native.Error("kill", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : stop.ToString())} to pid {pid}");
         }
@@ -52,7 +52,7 @@ internal static class SignalNames
         {
             PosixNative native = PosixNatives.Current;
             int errno = native.Kill(pid, native.SignalNumber(stop));
-            if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
+            if (errno != 0 && errno != native.Constants.ESRCH)
             {
                 throw native.Error("kill", errno, $"sending {stop} to pid {pid}");
             }
@@ -65,6 +65,6 @@ internal static class SignalNames
     {
         PosixNative native = PosixNatives.Current;
         int errno = native.Kill(pid, 0);
-        return errno == 0 || native.ErrnoName(errno) != "ESRCH";
+        return errno == 0 || errno != native.Constants.ESRCH;
     }
 }

@@ -1,6 +1,4 @@
-using System;
-using System.Globalization;
-using System.IO;
+using FdPasser.Platform;
 using FdPasser.Processes;
 
 namespace FdPasser.Cli.Hold;
@@ -19,10 +17,8 @@ internal static class StartLimits
 
     private static long? Capture()
     {
-        // The parent read from /proc/self/stat with the library's parser (comm may hold spaces and parentheses).
-        if (!ProcessStatus.TryParse(File.ReadAllText("/proc/self/stat"), out ProcessStatus self) ||
-            OpenFilesLimit.Read("self") is not { } own ||
-            OpenFilesLimit.Read(self.ParentPid.ToString(CultureInfo.InvariantCulture)) is not { } parent)
+        if (OpenFilesLimit.Own() is not { } own ||
+            OpenFilesLimit.Read(PosixNatives.Current.ParentProcessId()) is not { } parent)
         {
             return null;
         }

@@ -149,6 +149,13 @@ internal abstract class PosixNative
     /// <summary>Every process this one can see, where <see cref="ReadProcessStatus"/> works.</summary>
     public abstract IReadOnlyList<int> ProcessIds();
 
+    /// <summary>getppid(): this process's parent.</summary>
+    /// <exception cref="PlatformNotSupportedException">The target's ABI file describes no getppid().</exception>
+    public abstract int ParentProcessId();
+
+    /// <summary>getrlimit(RLIMIT_NOFILE) of this process; "unlimited" is <see cref="long.MaxValue"/>; null where the target has no getrlimit or it failed.</summary>
+    public abstract (long Soft, long Hard)? OpenFilesLimit();
+
     // Processes by pidfd, the child subreaper, open files compared (PosixNativeT.Pidfd.cs)
 
     /// <summary>pidfd_open(pid, 0): a descriptor that names this process and no later one with its number; null with errno (ESRCH gone, ENOSYS no such call).</summary>

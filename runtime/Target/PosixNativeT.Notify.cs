@@ -55,7 +55,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
         string line;
         try
         {
-            line = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            line = File.ReadAllText(ProcPaths.Of(TAbi.PROC_PID_STAT, pid)!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -68,7 +68,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
     {
         RequireProcessTable();
         var pids = new List<int>();
-        foreach (string entry in Directory.EnumerateDirectories("/proc"))
+        foreach (string entry in Directory.EnumerateDirectories(TAbi.PROC_ROOT!))
         {
             if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
             {
@@ -83,6 +83,10 @@ internal sealed unsafe partial class PosixNative<TAbi>
         if (!SupportsCredentials)
         {
             throw new PlatformNotSupportedException($"The process table is read only to place the sender of a notification, which needs SO_PASSCRED; {TAbi.Rid} does not have it.");
+        }
+        if (TAbi.PROC_ROOT is null || TAbi.PROC_PID_STAT is null)
+        {
+            throw new PlatformNotSupportedException($"abi/{TAbi.Rid}.abi names no process table in files (PROC_ROOT, PROC_PID_STAT).");
         }
     }
 

@@ -34,14 +34,16 @@ internal sealed unsafe partial class PosixNative<TAbi>
     public override int ReadPidfdPid(SafeHandle pidfd)
     {
         using var scope = new FdScope(pidfd);
+        string path = ProcPaths.Entry(TAbi.PROC_PID_FDINFO, ProcPaths.Self, scope.Fd) ??
+            throw Missing("A descriptor's fdinfo file (PROC_PID_FDINFO)");
         string text;
         try
         {
-            text = File.ReadAllText($"/proc/self/fdinfo/{scope.Fd.ToString(CultureInfo.InvariantCulture)}");
+            text = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new FdPassingException($"Reading /proc/self/fdinfo/{scope.Fd} to learn a pidfd's pid failed: {e.Message}", e);
+            throw new FdPassingException($"Reading {path} to learn a pidfd's pid failed: {e.Message}", e);
         }
         foreach (string line in text.Split('\n'))
         {
@@ -52,6 +54,6 @@ internal sealed unsafe partial class PosixNative<TAbi>
                 return pid;
             }
         }
-        throw new FdPassingException($"/proc/self/fdinfo/{scope.Fd} has no Pid: line: descriptor {scope.Fd} is not a pidfd.");
+        throw new FdPassingException($"{path} has no Pid: line: descriptor {scope.Fd} is not a pidfd.");
     }
 }

@@ -34,8 +34,10 @@ public sealed class PlatformConstantsTests
             object constants = abi.GetProperty(nameof(IPlatformAbi.Constants), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
             foreach (PropertyInfo value in values)
             {
-                object? expected = abi.GetProperty(value.Name, BindingFlags.Public | BindingFlags.Static)?.GetValue(null);
-                Assert.True(expected is not null, $"{abi.DeclaringType!.Name}.Abi has no {value.Name}");
+                PropertyInfo? own = abi.GetProperty(value.Name, BindingFlags.Public | BindingFlags.Static);
+                Assert.True(own is not null, $"{abi.DeclaringType!.Name}.Abi has no {value.Name}");
+                // A path the target lacks is null in both views.
+                object? expected = own.GetValue(null);
                 Assert.True(Equals(expected, value.GetValue(constants)), $"{abi.DeclaringType!.Name}.Abi.Constants.{value.Name} is {value.GetValue(constants)}, the property {expected}");
             }
         }
