@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using FdPasser.Systemd;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -129,9 +130,9 @@ internal sealed partial class HoldRunner
     {
         try
         {
-            FdPasser.Platform.PosixNative native = FdPasser.Platform.PosixNatives.Current;
-            int parent = native.ParentProcessId();
-            if (parent <= 1 || FdPasser.Platform.ProcPaths.Of(native.Constants.PROC_PID_ENVIRON, parent) is not { } environ)
+            CliTarget native = CliTarget.Current;
+            int parent = native.Processes.ParentProcessId();
+            if (parent <= 1 || native.ProcessPath(native.Constants.PROC_PID_ENVIRON, parent) is not { } environ)
             {
                 return false;
             }

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using FdPasser.Interop;
-using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -19,12 +19,14 @@ namespace FdPasser.Cli.Hold;
 internal static class ListenerProbe
 {
     /// <summary>Whether /proc shows descriptors and their fdinfo (Linux); without it <c>--ready listening</c> cannot work.</summary>
-    public static bool Available => Paths.PROC_PID_FD is not null && ProcPaths.Of(Paths.PROC_PID_FDINFO, ProcPaths.Self) is { } fdinfo && Directory.Exists(fdinfo);
+    public static bool Available => Paths.PROC_PID_FD is not null && Host.OwnProcessPath(Paths.PROC_PID_FDINFO) is { } fdinfo && Directory.Exists(fdinfo);
 
-    private static PlatformConstants Paths => PosixNatives.Current.Constants;
+    private static CliTarget Host => CliTarget.Current;
+
+    private static PlatformConstants Paths => Host.Constants;
 
     // Only called where Available: the target names both directories.
-    private static string FdDirectory(int pid) => ProcPaths.Of(Paths.PROC_PID_FD, pid)!;
+    private static string FdDirectory(int pid) => Host.ProcessPath(Paths.PROC_PID_FD, pid)!;
 
     /// <summary>The socket inodes registered in an epoll instance of any of <paramref name="pids"/>.</summary>
     public static HashSet<ulong> Polled(IEnumerable<int> pids)
@@ -69,7 +71,7 @@ internal static class ListenerProbe
     {
         try
         {
-            return ProcPaths.Of(Paths.PROC_PID_FD, pid) is { } fds && Directory.GetFiles(fds) is not null;
+            return Host.ProcessPath(Paths.PROC_PID_FD, pid) is { } fds && Directory.GetFiles(fds) is not null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -115,7 +117,7 @@ internal static class ListenerProbe
         string[] lines;
         try
         {
-            lines = File.ReadAllLines(ProcPaths.Of(Paths.PROC_PID_FDINFO, pid) + "/" + fd);
+            lines = File.ReadAllLines(Host.ProcessPath(Paths.PROC_PID_FDINFO, pid) + "/" + fd);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

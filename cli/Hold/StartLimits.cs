@@ -1,5 +1,4 @@
-using FdPasser.Platform;
-using FdPasser.Processes;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -17,8 +16,9 @@ internal static class StartLimits
 
     private static long? Capture()
     {
-        if (OpenFilesLimit.Own() is not { } own ||
-            OpenFilesLimit.Read(PosixNatives.Current.ParentProcessId()) is not { } parent)
+        CliTarget target = CliTarget.Current;
+        if (target.OpenFilesLimit() is not { } own ||
+            target.OpenFilesLimitOf(target.Processes.ParentProcessId()) is not { } parent)
         {
             return null;
         }

@@ -1,8 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
-using FdPasser.Platform;
-using FdPasser.Processes;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Server;
 
@@ -46,13 +45,13 @@ internal static class ConnectionLimit
 
     /// <summary>The soft RLIMIT_NOFILE (getrlimit); null where it cannot be read or is unlimited.</summary>
     private static long? ReadOpenFilesLimit() =>
-        OpenFilesLimit.Own() is { Soft: long soft } && soft != long.MaxValue ? soft : null;
+        CliTarget.Current.OpenFilesLimit() is { Soft: long soft } && soft != long.MaxValue ? soft : null;
 
     private static int? CountOpenDescriptors()
     {
         try
         {
-            return ProcPaths.Of(PosixNatives.Current.Constants.PROC_PID_FD, ProcPaths.Self) is { } fds ? Directory.GetFileSystemEntries(fds).Length : null;
+            return CliTarget.Current.OwnProcessPath(CliTarget.Current.Constants.PROC_PID_FD) is { } fds ? Directory.GetFileSystemEntries(fds).Length : null;
         }
         catch (IOException)
         {

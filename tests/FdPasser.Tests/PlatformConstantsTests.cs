@@ -44,9 +44,13 @@ public sealed class PlatformConstantsTests
     }
 
     [Fact]
-    public void The_running_targets_file_calls_and_transport_read_the_same_object()
+    public void The_running_targets_concerns_and_transport_read_the_same_object()
     {
-        Assert.Same(FileCalls.Current.Constants, Transports.Socket.Constants);
-        Assert.Same(FileCalls.Current.Constants, PosixNatives.Current.Constants);
+        Target target = Target.Current;
+        Assert.Same(target.Constants, target.Files.Constants);
+        Assert.Same(target.Constants, target.Sockets.Constants);
+        Assert.Same(target.Constants, target.Processes.Constants);
+        Assert.Same(target.Constants, target.Notifications.Constants);
+        Assert.Same(target.Constants, target.Memory.Constants);
     }
 }

@@ -1,6 +1,6 @@
 namespace FdPasser.Platform;
 
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class ProcessCalls<TAbi>
 {
     public override int ParentProcessId() =>
         TAbi.Has_getppid ? TAbi.getppid() : throw Missing("getppid()");

@@ -1,15 +1,11 @@
 using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using FdPasser.Processes;
 
 namespace FdPasser.Platform;
 
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class NotificationCalls<TAbi>
 {
     public override bool SupportsCredentials => TAbi.Has_SO_PASSCRED && TAbi.Has_SCM_CREDENTIALS && TAbi.Has_setsockopt;
 
@@ -25,7 +21,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
             throw Error("socket", LastErrno, "creating a Unix datagram socket");
         }
         var handle = new SafeSocketHandle(fd, ownsHandle: true);
-        if (!TAbi.Has_SOCK_CLOEXEC && TrySetCloseOnExec(fd) is int errno and not 0)
+        if (!TAbi.Has_SOCK_CLOEXEC && FileCalls<TAbi>.Instance.TrySetCloseOnExec(fd) is int errno and not 0)
         {
             handle.Dispose();
             throw Error("fcntl", errno, "setting FD_CLOEXEC on a new datagram socket");
@@ -45,48 +41,6 @@ internal sealed unsafe partial class PosixNative<TAbi>
         if (TAbi.setsockopt(scope.Fd, TAbi.SOL_SOCKET, TAbi.SO_PASSCRED, &one, sizeof(int)) != 0)
         {
             throw Error("setsockopt", LastErrno, "enabling SO_PASSCRED on the notification socket");
-        }
-    }
-
-    // Credentials come with datagrams only on Linux (SO_PASSCRED), and a Linux process's parent is in procfs: proc(5).
-    public override ProcessStatus? ReadProcessStatus(int pid)
-    {
-        RequireProcessTable();
-        string line;
-        try
-        {
-            line = File.ReadAllText(ProcPaths.Of(TAbi.PROC_PID_STAT, pid)!);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null; // gone (ENOENT, or ESRCH while it was read), or hidden by procfs's hidepid=
-        }
-        return ProcessStatus.TryParse(line, out ProcessStatus status) && status.Pid == pid ? status : null;
-    }
-
-    public override IReadOnlyList<int> ProcessIds()
-    {
-        RequireProcessTable();
-        var pids = new List<int>();
-        foreach (string entry in Directory.EnumerateDirectories(TAbi.PROC_ROOT!))
-        {
-            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-            {
-                pids.Add(pid);
-            }
-        }
-        return pids;
-    }
-
-    private void RequireProcessTable()
-    {
-        if (!SupportsCredentials)
-        {
-            throw new PlatformNotSupportedException($"The process table is read only to place the sender of a notification, which needs SO_PASSCRED; {TAbi.Rid} does not have it.");
-        }
-        if (TAbi.PROC_ROOT is null || TAbi.PROC_PID_STAT is null)
-        {
-            throw new PlatformNotSupportedException($"abi/{TAbi.Rid}.abi names no process table in files (PROC_ROOT, PROC_PID_STAT).");
         }
     }
 
