@@ -97,7 +97,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(name);
         if (!isAbstract && IsStreamsEndpoint(name))
         {
-            return ConnectStreams(Transports.Streams, name);
+            return ConnectStreams(Target.Current.Streams, name);
         }
         return new FdChannel(SocketConnection.Connect(name, isAbstract));
     }
@@ -112,7 +112,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(path);
         if (IsStreamsEndpoint(path))
         {
-            return ConnectStreams(Transports.Streams, path);
+            return ConnectStreams(Target.Current.Streams, path);
         }
         return new FdChannel(await SocketConnection.ConnectAsync(path, cancellationToken).ConfigureAwait(false));
     }
@@ -128,7 +128,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             throw new ArgumentException($"Descriptors travel over Unix stream sockets; this socket is {socket.AddressFamily}/{socket.SocketType}.", nameof(socket));
         }
-        return new FdChannel(new SocketConnection(Transports.Socket, socket.SafeHandle, socket));
+        return new FdChannel(new SocketConnection(Target.Current.Sockets, socket.SafeHandle, socket));
     }
 
     /// <summary>Adopts a connected Unix stream socket's handle; the channel takes ownership of it.</summary>

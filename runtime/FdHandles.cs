@@ -17,7 +17,7 @@ public static class FdHandles
     public static FileAccess GetAccess(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        FileCalls files = FileCalls.Current;
+        FileCalls files = Target.Current.Files;
         PlatformConstants c = files.Constants;
         int mode = files.GetStatusFlags(handle) & c.O_ACCMODE;
         if (mode == c.O_RDONLY)
@@ -31,7 +31,7 @@ public static class FdHandles
     public static bool IsAppend(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        FileCalls files = FileCalls.Current;
+        FileCalls files = Target.Current.Files;
         return (files.GetStatusFlags(handle) & files.Constants.O_APPEND) != 0;
     }
 
@@ -50,7 +50,7 @@ public static class FdHandles
     public static Socket ToSocket(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         if (t.GetSocketType(handle, out int errno) < 0)
         {
             throw new ArgumentException($"The descriptor is not a socket: getsockopt(SO_TYPE) gave {t.ErrnoName(errno) ?? errno.ToString()}.", nameof(handle));
@@ -73,6 +73,6 @@ public static class FdHandles
     public static void Close(int descriptor)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
-        Transports.Socket.CloseDescriptor(descriptor);
+        Target.Current.Sockets.CloseDescriptor(descriptor);
     }
 }

@@ -73,7 +73,7 @@ public sealed partial class FdListener : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new FdListenerOptions();
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         byte[] address = t.Address(path, isAbstract: false);
         ClearPath(t, path, address, options);
         SafeSocketHandle handle = t.CreateSocket();
@@ -86,7 +86,7 @@ public sealed partial class FdListener : IDisposable
                 // Nobody can connect before listen(), so setting the mode between bind and listen leaves no window;
                 // the mode is set without following a symlink somebody may have swapped in for the new file.
                 t.SetEndpointMode(path, options.FileMode);
-                identity = FileCalls.Current.TryGetFileIdentity(path);
+                identity = Target.Current.Files.TryGetFileIdentity(path);
                 t.SetNonBlocking(handle);
                 t.Listen(handle, Backlog(t, options.Backlog));
             }
@@ -113,7 +113,7 @@ public sealed partial class FdListener : IDisposable
     public static FdListener CreateAbstract(string name, int backlog = -1)
     {
         ArgumentNullException.ThrowIfNull(name);
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         if (!t.SupportsAbstractNames)
         {
             throw new PlatformNotSupportedException("Abstract socket names exist only on Linux.");
@@ -210,7 +210,7 @@ public sealed partial class FdListener : IDisposable
     {
         if (_transport is SocketTransport t && _identity is { } mine)
         {
-            if (FileCalls.Current.TryGetFileIdentity(Path) == mine)
+            if (Target.Current.Files.TryGetFileIdentity(Path) == mine)
             {
                 t.Unlink(Path);
             }

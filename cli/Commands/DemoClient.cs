@@ -6,6 +6,7 @@ using FdPasser.Cli.Server;
 using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Commands;
 
@@ -27,7 +28,7 @@ internal sealed class DemoClient
 
     public int Run(string endpoint)
     {
-        PlatformConstants abi = FileCalls.Current.Constants;
+        PlatformConstants abi = CliTarget.Current.Constants;
         using FdChannel channel = FdChannel.Connect(endpoint);
         channel.Timeout = TimeSpan.FromSeconds(30);
         string request = $"open {DemoServer.FileName} {abi.O_RDONLY}";

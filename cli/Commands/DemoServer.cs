@@ -6,6 +6,7 @@ using System.Threading;
 using FdPasser.Cli.Server;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Commands;
 
@@ -49,7 +50,7 @@ internal sealed class DemoServer
 
     private int RunIn(string directory)
     {
-        FileCalls files = FileCalls.Current;
+        FileCalls files = CliTarget.Current.Files;
         string text = $"Hello from pid {Environment.ProcessId}: this line was read through a descriptor it opened.\n";
         File.WriteAllText(Path.Combine(directory, FileName), text);
         Say($"wrote {FileName} ({Encoding.UTF8.GetByteCount(text)} bytes) into the scratch directory {directory}");
@@ -95,7 +96,7 @@ internal sealed class DemoServer
         string match = connection.Peer.ProcessId == client.Id ? " (the process started above)" : "";
         Say($"accepted a connection; the kernel reports the peer as pid {connection.Peer.ProcessId}, uid {connection.Peer.UserId}, gid {connection.Peer.GroupId}{match}");
         OpenRequest request = OpenRequest.TryParse(bytes, out string problem) ?? throw new IOException("the client's request is malformed: " + problem);
-        Say($"request: \"open {request.Path} {request.Flags}\" ({OpenFlags.Describe(request.Flags, FileCalls.Current.Constants)})");
+        Say($"request: \"open {request.Path} {request.Flags}\" ({OpenFlags.Describe(request.Flags, CliTarget.Current.Constants)})");
         SafeFileHandle file = opener.Open(request, out Refusal refusal)
             ?? throw new IOException($"could not open {request.Path}: {refusal.Message}");
         using (file)

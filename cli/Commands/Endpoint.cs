@@ -1,4 +1,5 @@
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Commands;
 
@@ -25,5 +26,5 @@ internal static class Endpoint
     }
 
     /// <summary>An errno's name on this system, or its number.</summary>
-    public static string ErrnoName(int errno) => Transports.Socket.ErrnoName(errno) ?? "errno " + errno;
+    public static string ErrnoName(int errno) => CliTarget.Current.ErrnoName(errno) ?? "errno " + errno;
 }

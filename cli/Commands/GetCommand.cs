@@ -6,6 +6,7 @@ using FdPasser.Cli.Server;
 using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Commands;
 
@@ -24,7 +25,7 @@ internal static class GetCommand
         }
         string[] positionals = a.Expect("ENDPOINT", "PATH");
         string endpoint = positionals[0], path = positionals[1];
-        PlatformConstants abi = FileCalls.Current.Constants;
+        PlatformConstants abi = CliTarget.Current.Constants;
         int flags = abi.O_RDONLY;
         if (a.Single("--flags") is { } text)
         {

@@ -8,6 +8,7 @@ using System.Threading;
 using FdPasser.Cli.CommandLine;
 using FdPasser.Cli.Server;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Commands;
 
@@ -30,7 +31,7 @@ internal static class ServeCommand
             return ExitCodes.Success;
         }
         string endpoint = a.Expect("ENDPOINT")[0];
-        FileCalls files = FileCalls.Current;
+        FileCalls files = CliTarget.Current.Files;
         var uids = new HashSet<uint>();
         var names = new Dictionary<uint, string>();
         foreach (string text in a.All("--allow-uid"))

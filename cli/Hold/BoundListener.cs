@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using FdPasser.Interop;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -49,7 +50,7 @@ internal sealed partial class BoundListener : IDisposable
             // SO_REUSEADDR lets a restarted holder bind while connections of the last one are still in TIME_WAIT.
             // Set raw: .NET's ReuseAddress also sets SO_REUSEPORT on Linux, with which a second holder (or the
             // orphaned generation of a killed one) would bind the same live port and take half its connections.
-            PlatformConstants c = Transports.Socket.Constants;
+            PlatformConstants c = CliTarget.Current.Constants;
             socket.SetRawSocketOption(c.SOL_SOCKET, c.SO_REUSEADDR, BitConverter.GetBytes(1));
             socket.Bind(new IPEndPoint(spec.Address, spec.Port));
             socket.Listen();
@@ -70,7 +71,7 @@ internal sealed partial class BoundListener : IDisposable
             return BindAbstract(spec, path.Substring(1));
         }
         ClearStaleSocket(spec, path);
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = CliTarget.Current.Sockets;
         SafeSocketHandle handle;
         try
         {
@@ -117,7 +118,7 @@ internal sealed partial class BoundListener : IDisposable
         {
             t.Bind(handle, t.Address(path, isAbstract: false), path);
         }
-        catch (FdPassingException e) when (e.ErrnoName == "ENOENT")
+        catch (FdPassingException e) when (e.Errno == CliTarget.Current.Constants.ENOENT)
         {
             string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/";
             throw new IOException($"cannot listen on {spec}: the directory '{directory}' does not exist (bind: ENOENT for '{path}')", e);
@@ -152,7 +153,7 @@ internal sealed partial class BoundListener : IDisposable
     /// <summary>A socket file nobody listens on (left by a killed holder) is replaced; anything else is refused and left alone.</summary>
     private static void ClearStaleSocket(ListenerSpec spec, string path)
     {
-        bool? isSocket = Transports.Socket.IsSocketFile(path);
+        bool? isSocket = CliTarget.Current.Sockets.IsSocketFile(path);
         if (isSocket is null)
         {
             return;

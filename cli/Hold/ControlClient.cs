@@ -2,12 +2,15 @@ using System;
 using System.IO;
 using System.Text;
 using FdPasser.Cli.Commands;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
 /// <summary><c>fdpass hold --reload</c> and <c>--status</c>: one request line to the control socket, the answer to standard output.</summary>
 internal static class ControlClient
 {
+    private static FdPasser.Interop.PlatformConstants Errnos => CliTarget.Current.Constants;
+
     /// <summary>The last line of an answer to <c>reload wait</c>: the exit code the client returns (not printed).</summary>
     public const string ExitLinePrefix = "exit ";
 
@@ -28,7 +31,7 @@ internal static class ControlClient
         {
             channel.SendRaw(Encoding.ASCII.GetBytes(request + "\n"), ReadOnlySpan<int>.Empty);
         }
-        catch (FdPassingException e) when (e.ErrnoName is "EPIPE" or "ECONNRESET")
+        catch (FdPassingException e) when (e.Errno == Errnos.EPIPE || e.Errno == Errnos.ECONNRESET)
         {
             // The holder answered and closed before the request was written (a refusal): its answer is still to read.
         }
@@ -62,9 +65,9 @@ internal static class ControlClient
         {
             return Endpoint.Connect(controlPath);
         }
-        catch (FdPassingException e) when (e.Syscall == "connect" && e.ErrnoName is "ENOENT" or "ECONNREFUSED")
+        catch (FdPassingException e) when (e.Syscall == "connect" && (e.Errno == Errnos.ENOENT || e.Errno == Errnos.ECONNREFUSED))
         {
-            string why = e.ErrnoName == "ENOENT" ? "" : ": a socket file nothing listens on";
+            string why = e.Errno == Errnos.ENOENT ? "" : ": a socket file nothing listens on";
             throw new IOException($"no fdpass hold is running (control socket {controlPath}{why})", e);
         }
     }

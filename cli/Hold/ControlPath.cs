@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using FdPasser.Interop;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -50,7 +51,7 @@ internal static class ControlPath
     /// <exception cref="IOException">It is not: the message says what is wrong and what to do.</exception>
     public static void CheckDirectory(string directory, uint uid)
     {
-        FileCalls files = FileCalls.Current;
+        FileCalls files = CliTarget.Current.Files;
         if (!files.TryGetOwnerAndMode(directory, out uint owner, out uint mode, out int errno))
         {
             throw new IOException($"the control socket's directory '{directory}' cannot be checked: lstat failed with {files.ErrnoName(errno) ?? errno.ToString(System.Globalization.CultureInfo.InvariantCulture)}");

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -15,7 +16,7 @@ internal static class FileIdentities
     /// <exception cref="FdPassingException">fstat failed (errno named).</exception>
     public static FileIdentity Of(SafeHandle handle)
     {
-        (ulong device, ulong inode) = PosixNatives.Current.Identify(handle);
+        (ulong device, ulong inode) = CliTarget.Current.Files.Identify(handle);
         return new FileIdentity(device, inode);
     }
 
@@ -32,7 +33,7 @@ internal static class FileIdentities
             a.DangerousAddRef(ref addedA);
             b.DangerousAddRef(ref addedB);
             int self = Environment.ProcessId;
-            int result = PosixNatives.Current.CompareOpenFiles(self, (int)a.DangerousGetHandle(), self, (int)b.DangerousGetHandle(), out _);
+            int result = CliTarget.Current.Processes.CompareOpenFiles(self, (int)a.DangerousGetHandle(), self, (int)b.DangerousGetHandle(), out _);
             if (result >= 0)
             {
                 return result == 0;

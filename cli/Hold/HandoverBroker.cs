@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Handover;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -42,7 +43,7 @@ internal sealed class HandoverBroker : IDisposable
         SafeSocketHandle ours, theirs;
         try
         {
-            Transports.Socket.CreateSeqPacketPair(out ours, out theirs);
+            CliTarget.Current.Sockets.CreateSeqPacketPair(out ours, out theirs);
         }
         catch (Exception e) when (e is PlatformNotSupportedException or FdPassingException)
         {
@@ -51,7 +52,7 @@ internal sealed class HandoverBroker : IDisposable
             return null;
         }
         Close(generation);
-        FdChannel link = FdChannel.FromAccepted(Transports.Socket, ours);
+        FdChannel link = FdChannel.FromAccepted(CliTarget.Current.Sockets, ours);
         // Sends never wait: a generation that does not read its link must not hold up a reload.
         link.Timeout = TimeSpan.Zero;
         _links[generation] = link;
@@ -113,7 +114,7 @@ internal sealed class HandoverBroker : IDisposable
         SafeSocketHandle first, second;
         try
         {
-            Transports.Socket.CreateSeqPacketPair(out first, out second);
+            CliTarget.Current.Sockets.CreateSeqPacketPair(out first, out second);
         }
         catch (FdPassingException e)
         {

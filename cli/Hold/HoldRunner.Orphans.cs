@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using FdPasser.Platform;
 using FdPasser.Processes;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -29,8 +30,8 @@ internal sealed partial class HoldRunner
 
     private void BecomeSubreaper()
     {
-        PosixNative native = PosixNatives.Current;
-        int errno = native.SetChildSubreaper();
+        CliTarget native = CliTarget.Current;
+        int errno = native.Processes.SetChildSubreaper();
         _subreaper = errno == 0;
         if (!_subreaper)
         {
@@ -46,14 +47,14 @@ internal sealed partial class HoldRunner
         {
             return;
         }
-        PosixNative native = PosixNatives.Current;
+        CliTarget native = CliTarget.Current;
         int self = Environment.ProcessId;
         var generations = _machine.Generations.ToDictionary(g => g.Pid, g => g.Number);
         // One read of the process table; the chains are walked in it (every 250 ms, so it must stay cheap).
         var table = new Dictionary<int, ProcessStatus>();
-        foreach (int pid in native.ProcessIds())
+        foreach (int pid in native.Processes.ProcessIds())
         {
-            if (native.ReadProcessStatus(pid) is { } status)
+            if (native.Processes.ReadProcessStatus(pid) is { } status)
             {
                 table[pid] = status;
             }
@@ -94,7 +95,7 @@ internal sealed partial class HoldRunner
         if (status.HasExited)
         {
             // Our zombie: its number cannot be reused before this reaps it.
-            PosixNatives.Current.TryReap(pid, out _, out _);
+            CliTarget.Current.Processes.TryReap(pid, out _, out _);
             if (_orphans.Remove(pid, out var known))
             {
                 known.Handle.Dispose();

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using FdPasser.Systemd;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -129,13 +130,14 @@ internal sealed partial class HoldRunner
     {
         try
         {
-            int parent = FdPasser.Platform.PosixNatives.Current.ReadProcessStatus(Environment.ProcessId)?.ParentPid ?? 0;
-            if (parent <= 1)
+            CliTarget native = CliTarget.Current;
+            int parent = native.Processes.ParentProcessId();
+            if (parent <= 1 || native.ProcessPath(native.Constants.PROC_PID_ENVIRON, parent) is not { } environ)
             {
                 return false;
             }
             string needle = "NOTIFY_SOCKET=" + _outer.SocketAddress;
-            return File.ReadAllText($"/proc/{parent}/environ").Split('\0').Contains(needle, StringComparer.Ordinal);
+            return File.ReadAllText(environ).Split('\0').Contains(needle, StringComparer.Ordinal);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,6 +1,7 @@
 using FdPasser.Platform;
 using FdPasser.Systemd;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -23,16 +24,16 @@ internal sealed partial class HoldRunner
             // SCM_PIDFD came without a pidfd: the kernel could not make one, as the sender had been reaped.
             return n.SenderPidfdSent ? ProcessLineage.Gone(numbered) : ProcessLineage.Read(numbered);
         }
-        PosixNative native = PosixNatives.Current;
+        CliTarget native = CliTarget.Current;
         try
         {
-            int pid = native.ReadPidfdPid(pidfd);
+            int pid = native.Processes.ReadPidfdPid(pidfd);
             if (pid <= 0)
             {
                 return ProcessLineage.Gone(numbered); // -1: reaped; 0: in a pid namespace hold cannot see into
             }
             ProcessLineage lineage = ProcessLineage.Read(pid);
-            return native.ReadPidfdPid(pidfd) == pid ? lineage : ProcessLineage.Gone(pid);
+            return native.Processes.ReadPidfdPid(pidfd) == pid ? lineage : ProcessLineage.Gone(pid);
         }
         catch (FdPassingException)
         {

@@ -12,6 +12,7 @@ using FdPasser.Platform;
 using FdPasser.Processes;
 using FdPasser.Systemd;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -77,8 +78,8 @@ internal sealed partial class HoldRunner
     }
 
     private string? Unupgradable() =>
-        !PosixNatives.Current.SupportsExec ? "this system's ABI description has no execve"
-        : !PosixNatives.Current.HasMemfd ? "this system has no memfd_create for the state"
+        !CliTarget.Current.Processes.SupportsExec ? "this system's ABI description has no execve"
+        : !CliTarget.Current.Memory.HasMemfd ? "this system has no memfd_create for the state"
         : _machine.Unsettled;
 
     /// <summary>The program and argv to execute: the same command line, run by the program at PATH (default: the one running).</summary>
@@ -107,7 +108,7 @@ internal sealed partial class HoldRunner
     /// <summary>Writes the state, lets exactly its descriptors through, and executes; returns why it failed.</summary>
     private string Exec(string program, string[] argv)
     {
-        PosixNative native = PosixNatives.Current;
+        CliTarget native = CliTarget.Current;
         DateTime now = DateTime.UtcNow;
         var state = new UpgradeState
         {
@@ -124,7 +125,7 @@ internal sealed partial class HoldRunner
         SafeFileHandle memfd;
         try
         {
-            memfd = native.CreateMemfd("fdpass-hold-state", allowSealing: false);
+            memfd = native.Memory.CreateMemfd("fdpass-hold-state", allowSealing: false);
         }
         catch (FdPassingException e)
         {
@@ -139,7 +140,7 @@ internal sealed partial class HoldRunner
             {
                 foreach (int fd in state.Descriptors().Append(stateFd))
                 {
-                    if (native.TryClearCloseOnExec(fd) is int errno and not 0)
+                    if (native.Processes.TryClearCloseOnExec(fd) is int errno and not 0)
                     {
                         return $"fcntl(F_SETFD) on descriptor {fd} failed: {native.ErrnoName(errno) ?? errno.ToString(CultureInfo.InvariantCulture)}";
                     }
@@ -161,14 +162,14 @@ internal sealed partial class HoldRunner
                 }
                 _log.Write($"handing over {state.Listeners.Count} listener(s), {state.Stored.Count} stored descriptor(s) and {state.Generations.Count} generation(s) to {program}");
                 Console.Out.Flush();
-                int failed = native.Exec(program, argv, env.ToArray());
+                int failed = native.Processes.Exec(program, argv, env.ToArray());
                 return $"execve({program}) failed: {native.ErrnoName(failed) ?? failed.ToString(CultureInfo.InvariantCulture)}";
             }
             finally
             {
                 foreach (int fd in cleared)
                 {
-                    native.TrySetCloseOnExec(fd);
+                    native.Files.TrySetCloseOnExec(fd);
                 }
             }
         }
@@ -190,7 +191,7 @@ internal sealed partial class HoldRunner
             return false;
         }
         Environment.SetEnvironmentVariable(UpgradeState.Variable, null);
-        PosixNative native = PosixNatives.Current;
+        CliTarget native = CliTarget.Current;
         if (!int.TryParse(variable, NumberStyles.None, CultureInfo.InvariantCulture, out int stateFd) || stateFd < 3)
         {
             throw new IOException($"{UpgradeState.Variable}='{variable}' is not a descriptor number");
@@ -213,7 +214,7 @@ internal sealed partial class HoldRunner
         {
             foreach (int fd in state.Descriptors())
             {
-                if (native.TrySetCloseOnExec(fd) is int errno and not 0)
+                if (native.Files.TrySetCloseOnExec(fd) is int errno and not 0)
                 {
                     throw native.Error("fcntl", errno, $"taking descriptor {fd} named by the handed-over state");
                 }
@@ -234,7 +235,7 @@ internal sealed partial class HoldRunner
             }
             foreach (UpgradeStored s in state.Stored)
             {
-                (ulong device, ulong inode) = native.Identify(Owned(s.Fd));
+                (ulong device, ulong inode) = native.Files.Identify(Owned(s.Fd));
                 if (device != s.Device || inode != s.Inode)
                 {
                     throw new IOException($"descriptor {s.Fd} is not the file stored as '{s.Name}' (device {s.Device} inode {s.Inode}; it is {device}/{inode})");
@@ -295,9 +296,9 @@ internal sealed partial class HoldRunner
         return true;
     }
 
-    private static string ReadState(PosixNative native, int fd)
+    private static string ReadState(CliTarget native, int fd)
     {
-        if (native.TrySetCloseOnExec(fd) is int errno and not 0)
+        if (native.Files.TrySetCloseOnExec(fd) is int errno and not 0)
         {
             throw native.Error("fcntl", errno, $"taking the state descriptor {fd} ({UpgradeState.Variable})");
         }
@@ -321,9 +322,9 @@ internal sealed partial class HoldRunner
         return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
     }
 
-    private static void Expect(PosixNative native, SafeFileHandle handle, SocketType type, bool listening, string what)
+    private static void Expect(CliTarget native, SafeFileHandle handle, SocketType type, bool listening, string what)
     {
-        DescriptorKind kind = native.Describe(handle, out SocketType actualType, out bool isListening);
+        DescriptorKind kind = native.Files.Describe(handle, out SocketType actualType, out bool isListening);
         if (kind != DescriptorKind.Socket || (type != SocketType.Unknown && actualType != type) || isListening != listening)
         {
             throw new IOException($"descriptor {Number(handle)}, handed over as {what}, is a {kind}{(kind == DescriptorKind.Socket ? $" ({actualType}{(isListening ? ", listening" : "")})" : "")}");

@@ -11,6 +11,7 @@ using FdPasser.Cli.Server;
 using FdPasser.Platform;
 using FdPasser.Processes;
 using FdPasser.Systemd;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -74,7 +75,7 @@ internal sealed partial class HoldRunner : IDisposable
         Task control = _control.RunAsync(_shutdown.Token);
         // SIGHUP asks for a reload even where it was ignored when hold started (nohup, or a parent that ignores it),
         // as it does for nginx or sshd: the runtime would keep the inherited SIG_IGN and never call the handler.
-        if (PosixNatives.Current.ResetSignalToDefault(PosixSignal.SIGHUP))
+        if (CliTarget.Current.Processes.ResetSignalToDefault(PosixSignal.SIGHUP))
         {
             _log.Write("SIGHUP was ignored when fdpass hold started (nohup, or a parent that ignores it); it now asks for a reload, as it does otherwise");
         }

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using FdPasser.Interop;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -17,7 +19,14 @@ namespace FdPasser.Cli.Hold;
 internal static class ListenerProbe
 {
     /// <summary>Whether /proc shows descriptors and their fdinfo (Linux); without it <c>--ready listening</c> cannot work.</summary>
-    public static bool Available => Directory.Exists("/proc/self/fdinfo");
+    public static bool Available => Paths.PROC_PID_FD is not null && Host.OwnProcessPath(Paths.PROC_PID_FDINFO) is { } fdinfo && Directory.Exists(fdinfo);
+
+    private static CliTarget Host => CliTarget.Current;
+
+    private static PlatformConstants Paths => Host.Constants;
+
+    // Only called where Available: the target names both directories.
+    private static string FdDirectory(int pid) => Host.ProcessPath(Paths.PROC_PID_FD, pid)!;
 
     /// <summary>The socket inodes registered in an epoll instance of any of <paramref name="pids"/>.</summary>
     public static HashSet<ulong> Polled(IEnumerable<int> pids)
@@ -62,8 +71,7 @@ internal static class ListenerProbe
     {
         try
         {
-            Directory.GetFiles($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/fd");
-            return true;
+            return Host.ProcessPath(Paths.PROC_PID_FD, pid) is { } fds && Directory.GetFiles(fds) is not null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -80,7 +88,7 @@ internal static class ListenerProbe
         string[] entries;
         try
         {
-            entries = Directory.GetFiles($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/fd");
+            entries = Directory.GetFiles(FdDirectory(pid));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -109,7 +117,7 @@ internal static class ListenerProbe
         string[] lines;
         try
         {
-            lines = File.ReadAllLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/fdinfo/{fd}");
+            lines = File.ReadAllLines(Host.ProcessPath(Paths.PROC_PID_FDINFO, pid) + "/" + fd);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

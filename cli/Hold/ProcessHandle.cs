@@ -2,6 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -28,13 +29,13 @@ internal sealed class ProcessHandle : IDisposable
     /// <summary>Takes hold of <paramref name="pid"/> now; null where it is already gone (ESRCH).</summary>
     public static ProcessHandle? Open(int pid)
     {
-        PosixNative native = PosixNatives.Current;
-        SafeFileHandle? pidfd = native.TryOpenPidfd(pid, out int errno);
+        CliTarget native = CliTarget.Current;
+        SafeFileHandle? pidfd = native.Processes.TryOpenPidfd(pid, out int errno);
         if (pidfd is not null)
         {
             return new ProcessHandle(pid, pidfd);
         }
-        return native.ErrnoName(errno) == "ESRCH" ? null : new ProcessHandle(pid, null);
+        return errno == native.Constants.ESRCH ? null : new ProcessHandle(pid, null);
     }
 
     /// <summary>Holds <paramref name="pid"/> by a pidfd already open for it (a notification's SCM_PIDFD); takes ownership of it.</summary>
@@ -44,18 +45,18 @@ internal sealed class ProcessHandle : IDisposable
     /// <exception cref="FdPassingException">The signal could not be sent (EPERM, say).</exception>
     public bool Signal(HoldSignal which, PosixSignal stop = PosixSignal.SIGTERM)
     {
-        PosixNative native = PosixNatives.Current;
+        CliTarget native = CliTarget.Current;
         if (_pidfd is null)
         {
             return SignalNames.SendIfAlive(Pid, which, stop);
         }
-        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(stop);
-        int errno = native.SignalPidfd(_pidfd, number);
+        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.Processes.SignalNumber(stop);
+        int errno = native.Processes.SignalPidfd(_pidfd, number);
         if (errno == 0)
         {
             return true;
         }
-        if (native.ErrnoName(errno) == "ESRCH")
+        if (errno == native.Constants.ESRCH)
         {
             return false;
         }
@@ -67,10 +68,10 @@ internal sealed class ProcessHandle : IDisposable
     {
         if (_pidfd is not null)
         {
-            return PosixNatives.Current.WaitForPidfd(_pidfd, timeoutMilliseconds);
+            return CliTarget.Current.Processes.WaitForPidfd(_pidfd, timeoutMilliseconds);
         }
         // By number: a zombie not reaped by its parent has ended all the same.
-        return !SignalNames.IsAlive(Pid) || PosixNatives.Current.ReadProcessStatus(Pid) is not { HasExited: false };
+        return !SignalNames.IsAlive(Pid) || CliTarget.Current.Processes.ReadProcessStatus(Pid) is not { HasExited: false };
     }
 
     public void Dispose() => _pidfd?.Dispose();

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using FdPasser.Platform;
 using FdPasser.Processes;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -44,7 +45,7 @@ internal sealed record ProcessLineage(int Pid, ProcessPresence Presence, IReadOn
     public static List<int> Below(int pid)
     {
         var below = new List<int>();
-        foreach (int other in PosixNatives.Current.ProcessIds())
+        foreach (int other in CliTarget.Current.Processes.ProcessIds())
         {
             if (other != pid && Read(other) is { Presence: ProcessPresence.Running } lineage && lineage.Ancestors.Contains(pid))
             {
@@ -57,8 +58,8 @@ internal sealed record ProcessLineage(int Pid, ProcessPresence Presence, IReadOn
     /// <summary>Walks the parents from the kernel's process table. A chain broken by a process that ends meanwhile stops there.</summary>
     public static ProcessLineage Read(int pid)
     {
-        PosixNative native = PosixNatives.Current;
-        if (native.ReadProcessStatus(pid) is not { } self)
+        CliTarget native = CliTarget.Current;
+        if (native.Processes.ReadProcessStatus(pid) is not { } self)
         {
             return Gone(pid);
         }
@@ -67,7 +68,7 @@ internal sealed record ProcessLineage(int Pid, ProcessPresence Presence, IReadOn
         while (parent > 1 && ancestors.Count < MaxDepth && !ancestors.Contains(parent))
         {
             ancestors.Add(parent);
-            parent = native.ReadProcessStatus(parent)?.ParentPid ?? 0;
+            parent = native.Processes.ReadProcessStatus(parent)?.ParentPid ?? 0;
         }
         return new ProcessLineage(pid, self.HasExited ? ProcessPresence.Exited : ProcessPresence.Running, ancestors);
     }

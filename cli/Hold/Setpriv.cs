@@ -1,6 +1,7 @@
 using System.IO;
 using FdPasser.Interop;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -34,7 +35,7 @@ internal static class Setpriv
 
     private static string? Problem(string path, bool wantDirectory)
     {
-        FileCalls files = FileCalls.Current;
+        FileCalls files = CliTarget.Current.Files;
         PlatformConstants c = files.Constants;
         // lstat, except that a directory may be a symlink to one (/bin -> usr/bin where /usr is merged): it is then
         // resolved, and what it leads to checked.

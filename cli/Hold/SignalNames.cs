@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -10,14 +11,14 @@ internal static class SignalNames
 
     public static string? Name(int number)
     {
-        PosixNative native = PosixNatives.Current;
+        CliTarget native = CliTarget.Current;
         if (number == native.Constants.SIGKILL)
         {
             return "SIGKILL";
         }
         foreach (PosixSignal s in Named)
         {
-            if (native.SignalNumber(s) == number)
+            if (native.Processes.SignalNumber(s) == number)
             {
                 return s.ToString();
             }
@@ -28,10 +29,10 @@ internal static class SignalNames
     /// <summary>kill() of a pid we did not start (a MAINPID=, a process below a generation); a pid already gone is not an error.</summary>
     public static void Send(int pid, HoldSignal which, PosixSignal stop = PosixSignal.SIGTERM)
     {
-        PosixNative native = PosixNatives.Current;
-        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.SignalNumber(stop);
-        int errno = native.Kill(pid, number);
-        if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
+        CliTarget native = CliTarget.Current;
+        int number = which == HoldSignal.Kill ? native.Constants.SIGKILL : native.Processes.SignalNumber(stop);
+        int errno = native.Processes.Kill(pid, number);
+        if (errno != 0 && errno != native.Constants.ESRCH)
         {
             throw native.Error("kill", errno, $"sending {(which == HoldSignal.Kill ? "SIGKILL" : stop.ToString())} to pid {pid}");
         }
@@ -50,9 +51,9 @@ internal static class SignalNames
         }
         else
         {
-            PosixNative native = PosixNatives.Current;
-            int errno = native.Kill(pid, native.SignalNumber(stop));
-            if (errno != 0 && native.ErrnoName(errno) != "ESRCH")
+            CliTarget native = CliTarget.Current;
+            int errno = native.Processes.Kill(pid, native.Processes.SignalNumber(stop));
+            if (errno != 0 && errno != native.Constants.ESRCH)
             {
                 throw native.Error("kill", errno, $"sending {stop} to pid {pid}");
             }
@@ -63,8 +64,8 @@ internal static class SignalNames
     /// <summary>kill(pid, 0): false once the process is gone (ESRCH).</summary>
     public static bool IsAlive(int pid)
     {
-        PosixNative native = PosixNatives.Current;
-        int errno = native.Kill(pid, 0);
-        return errno == 0 || native.ErrnoName(errno) != "ESRCH";
+        CliTarget native = CliTarget.Current;
+        int errno = native.Processes.Kill(pid, 0);
+        return errno == 0 || errno != native.Constants.ESRCH;
     }
 }

@@ -1,7 +1,4 @@
-using System;
-using System.Globalization;
-using System.IO;
-using FdPasser.Processes;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
 
@@ -19,10 +16,9 @@ internal static class StartLimits
 
     private static long? Capture()
     {
-        // The parent read from /proc/self/stat with the library's parser (comm may hold spaces and parentheses).
-        if (!ProcessStatus.TryParse(File.ReadAllText("/proc/self/stat"), out ProcessStatus self) ||
-            OpenFilesLimit.Read("self") is not { } own ||
-            OpenFilesLimit.Read(self.ParentPid.ToString(CultureInfo.InvariantCulture)) is not { } parent)
+        CliTarget target = CliTarget.Current;
+        if (target.OpenFilesLimit() is not { } own ||
+            target.OpenFilesLimitOf(target.Processes.ParentProcessId()) is not { } parent)
         {
             return null;
         }

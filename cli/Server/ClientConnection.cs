@@ -4,6 +4,7 @@ using System.Threading.Tasks;
 using FdPasser.Interop;
 using FdPasser.Platform;
 using Microsoft.Win32.SafeHandles;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Server;
 
@@ -28,7 +29,7 @@ internal sealed class ClientConnection
         _opener = opener;
         _options = options;
         _log = log;
-        _abi = FileCalls.Current.Constants;
+        _abi = CliTarget.Current.Constants;
     }
 
     private PeerCredentials Peer => _connection.Peer;
@@ -124,7 +125,7 @@ internal sealed class ClientConnection
     private async Task<bool> RefuseAsync(FdChannel channel, OpenRequest? request, Refusal refusal)
     {
         string what = request is { } r ? Describe(r) : "request";
-        string errno = Transports.Socket.ErrnoName(refusal.Errno) ?? "errno " + refusal.Errno;
+        string errno = CliTarget.Current.ErrnoName(refusal.Errno) ?? "errno " + refusal.Errno;
         using var timeout = new CancellationTokenSource(_options.RequestTimeout);
         try
         {

@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Platform;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Server;
 
@@ -60,7 +61,7 @@ internal sealed class ConnectRefusals : IDisposable
         {
             using (var timeout = new CancellationTokenSource(SendTime))
             {
-                await channel.SendErrorAsync(FileCalls.Current.Constants.EACCES, message, timeout.Token).ConfigureAwait(false);
+                await channel.SendErrorAsync(CliTarget.Current.Constants.EACCES, message, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

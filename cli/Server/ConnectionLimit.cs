@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
-using FdPasser.Processes;
+using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Server;
 
@@ -43,15 +43,15 @@ internal static class ConnectionLimit
         return maximum;
     }
 
-    /// <summary>The soft RLIMIT_NOFILE from /proc/self/limits; null where it cannot be read or is unlimited.</summary>
+    /// <summary>The soft RLIMIT_NOFILE (getrlimit); null where it cannot be read or is unlimited.</summary>
     private static long? ReadOpenFilesLimit() =>
-        OpenFilesLimit.Read("self") is { Soft: long soft } && soft != long.MaxValue ? soft : null;
+        CliTarget.Current.OpenFilesLimit() is { Soft: long soft } && soft != long.MaxValue ? soft : null;
 
     private static int? CountOpenDescriptors()
     {
         try
         {
-            return Directory.GetFileSystemEntries("/proc/self/fd").Length;
+            return CliTarget.Current.OwnProcessPath(CliTarget.Current.Constants.PROC_PID_FD) is { } fds ? Directory.GetFileSystemEntries(fds).Length : null;
         }
         catch (IOException)
         {

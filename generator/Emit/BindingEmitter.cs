@@ -61,6 +61,13 @@ internal static class BindingEmitter
             Line(sb, $"public static int {name} => {(has ? $"{cls}.Errno.{name}" : "-1")};");
         }
         Line(sb, $"public static string? ErrnoName(int errno) => {cls}.Errno.Name(errno);");
+        sb.Append('\n');
+        foreach (string name in Requirements.Paths)
+        {
+            // Validation allows only path characters in a value, so it needs no escaping.
+            string? value = t.FindPath(name)?.Value;
+            Line(sb, $"public static string? {name} => {(value is null ? "null" : "\"" + value + "\"")};");
+        }
         EmitConstantValues(sb);
     }
 
@@ -175,10 +182,31 @@ internal static class BindingEmitter
             Line(sb, "    seconds = (long)ts->tv_sec;");
             Line(sb, "    nanoseconds = (long)ts->tv_nsec;");
             Line(sb, "}");
+            EmitRlimit(sb, t);
             return;
         }
+        EmitRlimit(sb, t);
         Line(sb, "public static int TimespecSize => 0;");
         Line(sb, $"public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException(\"abi/{t.Rid}.abi declares no struct timespec.\");");
+    }
+
+    /// <summary>struct rlimit, where the file declares it with its fields (getrlimit).</summary>
+    private static void EmitRlimit(StringBuilder sb, AbiTarget t)
+    {
+        StructDef? rlimit = t.FindStruct(Requirements.Rlimit.Name);
+        if (rlimit is not null && Requirements.Rlimit.Fields.All(n => rlimit.Fields.Any(f => f.Name == n)))
+        {
+            Line(sb, $"public static int RlimitSize => {rlimit.Size};");
+            Line(sb, "public static void RlimitRead(void* rlimit, out ulong soft, out ulong hard)");
+            Line(sb, "{");
+            Line(sb, "    var r = (rlimit*)rlimit;");
+            Line(sb, "    soft = unchecked((ulong)r->rlim_cur);");
+            Line(sb, "    hard = unchecked((ulong)r->rlim_max);");
+            Line(sb, "}");
+            return;
+        }
+        Line(sb, "public static int RlimitSize => 0;");
+        Line(sb, $"public static void RlimitRead(void* rlimit, out ulong soft, out ulong hard) => throw new global::System.PlatformNotSupportedException(\"abi/{t.Rid}.abi declares no struct rlimit.\");");
     }
 
     /// <summary>struct passwd (every target) and struct open_how (only where openat2 can be called).</summary>

@@ -47,6 +47,11 @@ internal static class ContractEmitter
         }
         Member(sb, "string? ErrnoName(int errno);");
         sb.Append('\n');
+        foreach (string p in Requirements.Paths)
+        {
+            Member(sb, "string? " + p + " { get; }");
+        }
+        sb.Append('\n');
         foreach (string line in LayoutMembers)
         {
             Member(sb, line);
@@ -113,6 +118,10 @@ internal static class ContractEmitter
         sb.Append("/// </summary>\n");
         sb.Append("internal sealed class PlatformConstants\n{\n");
         Property(sb, "string", "Rid");
+        foreach (string p in Requirements.Paths)
+        {
+            Property(sb, "string?", p);
+        }
         foreach (string name in names)
         {
             Property(sb, "int", name);
@@ -120,6 +129,10 @@ internal static class ContractEmitter
         sb.Append("\n    /// <summary>The values of target <typeparamref name=\"TAbi\"/>.</summary>\n");
         sb.Append("    public static PlatformConstants Of<TAbi>() where TAbi : IPlatformAbi => new()\n    {\n");
         sb.Append("        Rid = TAbi.Rid,\n");
+        foreach (string p in Requirements.Paths)
+        {
+            sb.Append("        ").Append(p).Append(" = TAbi.").Append(p).Append(",\n");
+        }
         foreach (string name in names)
         {
             sb.Append("        ").Append(name).Append(" = TAbi.").Append(name).Append(",\n");
@@ -177,6 +190,9 @@ internal static class ContractEmitter
         "bool Has_OpenHow { get; }",
         "int OpenHowSize { get; }",
         "void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve);",
+        // getrlimit's struct: 0 where the target does not declare it; limits as unsigned numbers of the field's width.
+        "int RlimitSize { get; }",
+        "void RlimitRead(void* rlimit, out ulong soft, out ulong hard);",
     };
 
     internal static string Signature(CanonicalFunction f) =>

@@ -33,6 +33,12 @@ internal sealed record ConstDef(string Name, long? Value, SourceLine Source);
 
 internal sealed record ErrnoDef(string Name, int Value, SourceLine Source);
 
+/// <summary>
+/// A path the runtime reads on this target (<c>path NAME VALUE</c>), such as a procfs file; <see cref="Value"/> is
+/// null where the target has no such file (<c>path NAME none</c>). <c>{pid}</c> and <c>{fd}</c> stand for numbers.
+/// </summary>
+internal sealed record PathDef(string Name, string? Value, SourceLine Source);
+
 internal sealed record ParamDef(string Name, TypeRef Type, bool IsVariadic);
 
 internal sealed record FunctionDef(
@@ -77,7 +83,8 @@ internal sealed record AbiTarget(
     EquatableArray<StructDef> Structs,
     EquatableArray<ConstDef> Constants,
     EquatableArray<ErrnoDef> Errnos,
-    EquatableArray<FunctionDef> Functions)
+    EquatableArray<FunctionDef> Functions,
+    EquatableArray<PathDef> Paths)
 {
     /// <summary>The C# identifier of the target: <c>linux-musl-x64</c> becomes <c>LinuxMuslX64</c>.</summary>
     public string ClassName => Naming.ClassNameForRid(Rid);
@@ -101,6 +108,18 @@ internal sealed record AbiTarget(
             if (c.Name == name)
             {
                 return c;
+            }
+        }
+        return null;
+    }
+
+    public PathDef? FindPath(string name)
+    {
+        foreach (PathDef p in Paths)
+        {
+            if (p.Name == name)
+            {
+                return p;
             }
         }
         return null;

@@ -138,7 +138,25 @@ internal static class Requirements
         "SYS_pidfd_open", "SYS_pidfd_send_signal", "SYS_kcmp", "KCMP_FILE", "PR_SET_CHILD_SUBREAPER",
         // Notification senders by pidfd (Linux 6.5): NotificationListener, fdpass hold.
         "SO_PASSPIDFD", "SO_PEERPIDFD", "SCM_PIDFD",
+        // This process's open-files limit (getrlimit): fdpass serve's connection limit, hold's start limits.
+        "RLIMIT_NOFILE",
     };
+
+    /// <summary>
+    /// Paths every file declares (an absolute path, or <c>none</c> where the target has no such file): the kernel's
+    /// process table as files (proc(5)). <c>{pid}</c> stands for a process id (or <c>self</c>), <c>{fd}</c> for a
+    /// descriptor number; no other placeholder is allowed.
+    /// </summary>
+    public static readonly string[] Paths =
+    {
+        "PROC_ROOT", "PROC_PID_STAT", "PROC_PID_LIMITS", "PROC_PID_ENVIRON", "PROC_PID_FD", "PROC_PID_FDINFO", "PROC_BINFMT_MISC",
+    };
+
+    /// <summary>The placeholders a path may hold.</summary>
+    public static readonly string[] PathPlaceholders = { "{pid}", "{fd}" };
+
+    /// <summary>struct rlimit (getrlimit): read where a file declares it with getrlimit and RLIMIT_NOFILE.</summary>
+    public static readonly RequiredStruct Rlimit = new("rlimit", "rlim_cur", "rlim_max");
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
 
@@ -228,6 +246,9 @@ internal static class Requirements
         // syscall(SYS_pidfd_open / SYS_pidfd_send_signal / SYS_kcmp, ...): five numbers, the unused ones 0 (fdpass hold).
         new("syscall_args", "nint", "nint", "nint", "nint", "nint", "nint", "nint"),
         new("prctl", "int", "int", "nuint", "nuint", "nuint", "nuint"),
+        // This process's parent and open-files limit (fdpass hold, fdpass serve).
+        new("getppid", "int"),
+        new("getrlimit", "int", "int", "void*"),
     };
 
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };

@@ -20,5 +20,6 @@ internal static class Unlocated
         Constants = t.Constants.Select(c => c with { Source = SourceLine.FileStart }).ToImmutableArray(),
         Errnos = t.Errnos.Select(e => e with { Source = SourceLine.FileStart }).ToImmutableArray(),
         Functions = t.Functions.Select(f => f with { Source = SourceLine.FileStart }).ToImmutableArray(),
+        Paths = t.Paths.Select(p => p with { Source = SourceLine.FileStart }).ToImmutableArray(),
     };
 }

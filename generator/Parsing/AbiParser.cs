@@ -31,6 +31,7 @@ internal sealed class AbiParser
     private readonly List<RawStruct> _rawStructs = new();
     private readonly List<ConstDef> _constants = new();
     private readonly List<ErrnoDef> _errnos = new();
+    private readonly List<PathDef> _paths = new();
     private readonly List<RawLine> _rawFunctions = new();
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
@@ -144,6 +145,9 @@ internal sealed class AbiParser
             case "errno":
                 ReadErrno(content, tokens, line);
                 return null;
+            case "path":
+                ReadPath(content, tokens, line);
+                return null;
             case "fn":
                 _rawFunctions.Add(new RawLine(content, line));
                 return null;
@@ -176,7 +180,7 @@ internal sealed class AbiParser
                     return null;
                 }
                 Report(DiagnosticIds.Malformed, line,
-                    $"unknown line '{content}': expected a header ({string.Join(", ", HeaderLines.Keys)}, library), 'struct', 'const', 'errno' or 'fn'");
+                    $"unknown line '{content}': expected a header ({string.Join(", ", HeaderLines.Keys)}, library), 'struct', 'const', 'errno', 'path' or 'fn'");
                 return null;
         }
     }
@@ -199,6 +203,19 @@ internal sealed class AbiParser
         else if (TryNumber(tokens[2], line, out long value))
         {
             _constants.Add(new ConstDef(tokens[1], value, line));
+        }
+    }
+
+    private void ReadPath(string content, string[] tokens, SourceLine line)
+    {
+        if (tokens.Length != 3 || !IsIdentifier(tokens[1]))
+        {
+            Report(DiagnosticIds.Malformed, line, $"malformed path '{content}': expected 'path NAME /ABSOLUTE/PATH' or 'path NAME none'");
+            return;
+        }
+        if (ClaimName(tokens[1], line))
+        {
+            _paths.Add(new PathDef(tokens[1], tokens[2] == "none" ? null : tokens[2], line));
         }
     }
 
@@ -292,7 +309,8 @@ internal sealed class AbiParser
             structs.ToImmutableArray(),
             _constants.ToImmutableArray(),
             _errnos.ToImmutableArray(),
-            functions.ToImmutableArray());
+            functions.ToImmutableArray(),
+            _paths.ToImmutableArray());
     }
 
     private int HeaderNumber(string key)
@@ -463,7 +481,7 @@ internal sealed class AbiParser
     private static bool IsIdentifier(string s) => Identifier.IsMatch(s);
 
     private static bool IsTopLevelKeyword(string token) =>
-        token is "struct" or "const" or "errno" or "fn" or "library" || Array.IndexOf(HeaderLines.Keys, token) >= 0;
+        token is "struct" or "const" or "errno" or "path" or "fn" or "library" || Array.IndexOf(HeaderLines.Keys, token) >= 0;
 
     private void Report(string id, SourceLine line, string message) =>
         _diagnostics.Add(AbiDiagnostics.At(id, _path, line, message));

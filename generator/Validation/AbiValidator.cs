@@ -31,6 +31,7 @@ internal static class AbiValidator
             ValidateRequiredStructs(target, at, Report);
             ValidateConstants(target, at, Report);
             ValidateFunctions(target, at, Report);
+            ValidatePaths(target, at, Report);
         }
         AbiTarget? sound = diagnostics.Count == 0 && parsed.Target is { } read ? Unlocated.Of(read) : null;
         return new ValidatedAbi(sound, diagnostics.ToImmutableArray());
@@ -106,6 +107,10 @@ internal static class AbiValidator
         {
             required.Add(Requirements.OpenHow);
         }
+        if (t.FindFunction("getrlimit") is not null)
+        {
+            required.Add(Requirements.Rlimit);
+        }
         foreach (RequiredStruct r in required)
         {
             StructDef? s = t.FindStruct(r.Name);
@@ -157,6 +162,44 @@ internal static class AbiValidator
             if (!t.Errnos.Any(e => e.Name == name))
             {
                 report(DiagnosticIds.MissingConstant, at, $"missing required errno '{name}': expected 'errno {name} VALUE'");
+            }
+        }
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex PathCharacters =
+        new(@"^(/[A-Za-z0-9_.{}-]+)+$|^/$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Every required path is declared; a value is absolute, of path characters only, with known placeholders.</summary>
+    private static void ValidatePaths(AbiTarget t, SourceLine at, Action<string, SourceLine, string> report)
+    {
+        foreach (string name in Requirements.Paths)
+        {
+            if (t.FindPath(name) is null)
+            {
+                report(DiagnosticIds.MissingConstant, at, $"missing required path '{name}': expected 'path {name} /ABSOLUTE/PATH' or 'path {name} none'");
+            }
+        }
+        foreach (PathDef p in t.Paths)
+        {
+            if (p.Value is not { } value)
+            {
+                continue;
+            }
+            if (!PathCharacters.IsMatch(value))
+            {
+                report(DiagnosticIds.BadPath, p.Source,
+                    $"path {p.Name} '{value}' is not an absolute path of letters, digits, '_', '.', '-' and placeholders");
+                continue;
+            }
+            string rest = value;
+            foreach (string placeholder in Requirements.PathPlaceholders)
+            {
+                rest = rest.Replace(placeholder, "");
+            }
+            if (rest.IndexOf('{') >= 0 || rest.IndexOf('}') >= 0)
+            {
+                report(DiagnosticIds.BadPath, p.Source,
+                    $"path {p.Name} '{value}' has an unknown placeholder: expected only {string.Join(" and ", Requirements.PathPlaceholders)}");
             }
         }
     }

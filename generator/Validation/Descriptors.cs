@@ -21,6 +21,7 @@ internal static class Descriptors
         [DiagnosticIds.BadHeader] = Make(DiagnosticIds.BadHeader, "Missing or invalid ABI header"),
         [DiagnosticIds.Unterminated] = Make(DiagnosticIds.Unterminated, "Unterminated struct"),
         [DiagnosticIds.SignatureMismatch] = Make(DiagnosticIds.SignatureMismatch, "Function signature does not match the runtime contract"),
+        [DiagnosticIds.BadPath] = Make(DiagnosticIds.BadPath, "Invalid path in ABI file"),
         [DiagnosticIds.InternalError] = Make(DiagnosticIds.InternalError, "ABI generator failure"),
     };
 

@@ -15,5 +15,6 @@ internal static class DiagnosticIds
     public const string BadHeader = "FDP010";
     public const string Unterminated = "FDP011";
     public const string SignatureMismatch = "FDP012";
+    public const string BadPath = "FDP013";
     public const string InternalError = "FDP099";
 }

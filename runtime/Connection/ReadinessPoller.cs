@@ -41,7 +41,7 @@ internal sealed class ReadinessPoller
             {
                 return p;
             }
-            var created = new ReadinessPoller(Transports.Socket);
+            var created = new ReadinessPoller(Target.Current.Sockets);
             return Interlocked.CompareExchange(ref s_shared, created, null) ?? created;
         }
     }

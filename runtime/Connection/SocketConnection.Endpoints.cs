@@ -12,7 +12,7 @@ internal sealed partial class SocketConnection
     /// <summary><c>socketpair(AF_UNIX, SOCK_STREAM)</c>, both ends close-on-exec.</summary>
     public static (SocketConnection First, SocketConnection Second) CreatePair()
     {
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         t.CreatePair(out SafeSocketHandle a, out SafeSocketHandle b);
         return (new SocketConnection(t, a), new SocketConnection(t, b));
     }
@@ -20,7 +20,7 @@ internal sealed partial class SocketConnection
     /// <summary>connect() to a path or an abstract name.</summary>
     public static SocketConnection Connect(string name, bool isAbstract)
     {
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         if (isAbstract && !t.SupportsAbstractNames)
         {
             throw new PlatformNotSupportedException("Abstract socket names exist only on Linux.");
@@ -42,7 +42,7 @@ internal sealed partial class SocketConnection
     /// </summary>
     public static async ValueTask<SocketConnection> ConnectAsync(string path, CancellationToken cancellationToken)
     {
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         byte[] address = t.Address(path, isAbstract: false);
         SafeSocketHandle socket = t.CreateSocket();
         try
@@ -100,7 +100,7 @@ internal sealed partial class SocketConnection
     /// <summary>Adopts a connected stream socket's handle, checking that it is one.</summary>
     public static SocketConnection Adopt(SafeSocketHandle handle, string parameter)
     {
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         CheckStreamSocket(t, handle, parameter);
         return new SocketConnection(t, handle);
     }
@@ -108,7 +108,7 @@ internal sealed partial class SocketConnection
     /// <summary>Adopts an inherited descriptor number that must be a stream socket, marking it close-on-exec again.</summary>
     public static SocketConnection AdoptDescriptor(int descriptor)
     {
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         var handle = new SafeSocketHandle(descriptor, ownsHandle: false);
         CheckStreamSocket(t, handle, nameof(descriptor));
         var owned = new SafeSocketHandle(descriptor, ownsHandle: true);

@@ -26,11 +26,11 @@ internal sealed class HandoverConnection : IDisposable
 
     /// <summary>Takes ownership of a connected SOCK_SEQPACKET socket.</summary>
     public static HandoverConnection Adopt(SafeSocketHandle socket, HandoverLimits limits) =>
-        new(FdChannel.FromAccepted(Transports.Socket, socket), limits);
+        new(FdChannel.FromAccepted(Target.Current.Sockets, socket), limits);
 
     public static (HandoverConnection First, HandoverConnection Second) CreatePair(HandoverLimits limits)
     {
-        Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
+        Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
         return (Adopt(a, limits), Adopt(b, limits));
     }
 

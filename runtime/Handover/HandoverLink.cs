@@ -33,7 +33,7 @@ public sealed class HandoverLink : IDisposable
 
     private HandoverLink(SafeSocketHandle socket, HandoverLimits? limits)
     {
-        _channel = FdChannel.FromAccepted(Transports.Socket, socket);
+        _channel = FdChannel.FromAccepted(Target.Current.Sockets, socket);
         _limits = limits ?? HandoverLimits.Default;
     }
 
@@ -50,11 +50,11 @@ public sealed class HandoverLink : IDisposable
         {
             return null;
         }
-        PosixNative native = PosixNatives.Current;
+        Target native = Target.Current;
         try
         {
             using var borrowed = new SafeFileHandle(fd, ownsHandle: false);
-            if (native.Describe(borrowed, out SocketType type, out bool listening) != DescriptorKind.Socket || type != SocketType.Seqpacket || listening)
+            if (native.Files.Describe(borrowed, out SocketType type, out bool listening) != DescriptorKind.Socket || type != SocketType.Seqpacket || listening)
             {
                 return null;
             }
@@ -63,7 +63,7 @@ public sealed class HandoverLink : IDisposable
         {
             return null;
         }
-        if (native.TrySetCloseOnExec(fd) is int errno and not 0)
+        if (native.Files.TrySetCloseOnExec(fd) is int errno and not 0)
         {
             throw native.Error("fcntl", errno, $"setting FD_CLOEXEC on the handover link (descriptor {fd} from {EnvironmentVariable})");
         }
@@ -75,7 +75,7 @@ public sealed class HandoverLink : IDisposable
     public static HandoverLink FromHandle(SafeHandle socket, HandoverLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        DescriptorKind kind = PosixNatives.Current.Describe(socket, out SocketType type, out _);
+        DescriptorKind kind = Target.Current.Files.Describe(socket, out SocketType type, out _);
         if (kind != DescriptorKind.Socket || type != SocketType.Seqpacket)
         {
             throw new ArgumentException($"A handover link is a SOCK_SEQPACKET Unix socket; this handle is a {kind} ({type}).", nameof(socket));
@@ -206,7 +206,7 @@ public sealed class HandoverLink : IDisposable
         HandoverConnection connection;
         try
         {
-            if (PosixNatives.Current.Describe(handle, out SocketType socketType, out _) != DescriptorKind.Socket || socketType != SocketType.Seqpacket)
+            if (Target.Current.Files.Describe(handle, out SocketType socketType, out _) != DescriptorKind.Socket || socketType != SocketType.Seqpacket)
             {
                 handle.Dispose();
                 return;

@@ -11,17 +11,19 @@ namespace FdPasser.Processes;
 /// </summary>
 internal static class BinfmtMisc
 {
-    private const string Root = "/proc/sys/fs/binfmt_misc";
-
     public static bool Handles(string path, ReadOnlySpan<byte> head)
     {
+        if (FdPasser.Platform.Target.Current.Constants.PROC_BINFMT_MISC is not { } root)
+        {
+            return false;
+        }
         try
         {
-            if (!File.Exists(Root + "/status") || File.ReadAllText(Root + "/status").Trim() != "enabled")
+            if (!File.Exists(root + "/status") || File.ReadAllText(root + "/status").Trim() != "enabled")
             {
                 return false;
             }
-            foreach (string entry in Directory.GetFiles(Root))
+            foreach (string entry in Directory.GetFiles(root))
             {
                 string name = Path.GetFileName(entry);
                 if (name is "status" or "register" || !Matches(File.ReadAllLines(entry), path, head))

@@ -21,12 +21,12 @@ namespace FdPasser.Processes;
 /// </remarks>
 public sealed class ChildProcess
 {
-    private readonly PosixNative _native;
+    private readonly Target _native;
     private readonly TaskCompletionSource<ChildExitStatus> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private bool _reaped;
 
-    private ChildProcess(PosixNative native, int processId, string fileName)
+    private ChildProcess(Target native, int processId, string fileName)
     {
         _native = native;
         ProcessId = processId;
@@ -63,7 +63,7 @@ public sealed class ChildProcess
     {
         ArgumentNullException.ThrowIfNull(options);
         ChildCommandLine.Validate(options);
-        PosixNative native = PosixNatives.Current;
+        Target native = Target.Current;
         string path = ProgramPath.Resolve(options.FileName, options.Environment.TryGetValue("PATH", out string? p) ? p : null);
         ExecCheck.Verify(native, path);
         OpenFilesLimit.Validate(options.OpenFilesSoftLimit, 3 + options.PassedDescriptors.Count + options.ExtraDescriptors.Count);
@@ -96,7 +96,7 @@ public sealed class ChildProcess
         }
         env.Remove("LISTEN_PID");
         var (argv, envp) = ChildCommandLine.Build(options, path, env, setListenPid: passed.Count > 0, out string spawned);
-        int pid = native.Spawn(spawned, argv, envp, CollectionsMarshal.AsSpan(layout), options.NewSession);
+        int pid = native.Processes.Spawn(spawned, argv, envp, CollectionsMarshal.AsSpan(layout), options.NewSession);
         return Watch(new ChildProcess(native, pid, path));
     }
 
@@ -104,7 +104,7 @@ public sealed class ChildProcess
     /// A child this process has already (a program it replaced with execve started it): waited for and reaped
     /// as one it started. <paramref name="fileName"/> is only shown.
     /// </summary>
-    internal static ChildProcess Adopt(int pid, string fileName) => Watch(new ChildProcess(PosixNatives.Current, pid, fileName));
+    internal static ChildProcess Adopt(int pid, string fileName) => Watch(new ChildProcess(Target.Current, pid, fileName));
 
     private static ChildProcess Watch(ChildProcess child)
     {
@@ -128,12 +128,12 @@ public sealed class ChildProcess
     /// <summary>Waits for the child to end, then reaps it under the lock that <see cref="Signal"/> takes.</summary>
     private void Reap()
     {
-        int errno = _native.WaitUntilEnded(ProcessId);
+        int errno = _native.Processes.WaitUntilEnded(ProcessId);
         lock (_gate)
         {
             // Until this waitpid the ended child is a zombie, so its pid cannot be reused: a signal sent under the
             // lock before it reaches the child or nothing, never a stranger that was given the same pid.
-            int r = _native.TryReap(ProcessId, out int status, out _);
+            int r = _native.Processes.TryReap(ProcessId, out int status, out _);
             _reaped = true;
             _exited.TrySetResult(errno == 0 && r == ProcessId ? ChildExitStatus.FromWaitStatus(status) : new ChildExitStatus(-1, 0, IsKnown: false));
         }
@@ -143,7 +143,7 @@ public sealed class ChildProcess
     /// <exception cref="ArgumentException">The signal cannot be sent through this call.</exception>
     public bool Signal(PosixSignal signal)
     {
-        int number = _native.SignalNumber(signal);
+        int number = _native.Processes.SignalNumber(signal);
         if (number == 0)
         {
             throw new ArgumentException($"{signal} cannot be sent to a child; use SIGTERM, SIGHUP, SIGINT, SIGQUIT or SIGCONT, or Kill().", nameof(signal));
@@ -162,7 +162,7 @@ public sealed class ChildProcess
             {
                 return false;
             }
-            int errno = _native.Kill(ProcessId, number);
+            int errno = _native.Processes.Kill(ProcessId, number);
             if (errno != 0)
             {
                 throw _native.Error("kill", errno, $"sending {name} to child {ProcessId} ({FileName})");

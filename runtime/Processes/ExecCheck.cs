@@ -22,9 +22,9 @@ internal static class ExecCheck
     private const int Head = 256;
     private const int MaxInterpreters = 4;
 
-    public static void Verify(PosixNative native, string path) => Verify(native, path, path, 0);
+    public static void Verify(Target native, string path) => Verify(native, path, path, 0);
 
-    private static void Verify(PosixNative native, string program, string path, int depth)
+    private static void Verify(Target native, string program, string path, int depth)
     {
         if (!AbiTargets.RunsOnDescribedOs)
         {
@@ -92,7 +92,7 @@ internal static class ExecCheck
         return Encoding.UTF8.GetString(stop >= 0 ? line.Slice(0, stop) : line);
     }
 
-    private static void VerifyElf(PosixNative native, string program, string path, SafeFileHandle file, ReadOnlySpan<byte> head)
+    private static void VerifyElf(Target native, string program, string path, SafeFileHandle file, ReadOnlySpan<byte> head)
     {
         int enoexec = native.Constants.ENOEXEC;
         // The machine is not compared with this process's: under qemu-user an emulated process still runs the host's
@@ -160,6 +160,6 @@ internal static class ExecCheck
     private static long Read64(ReadOnlySpan<byte> b, int at, bool little) =>
         (long)Math.Min(little ? BinaryPrimitives.ReadUInt64LittleEndian(b.Slice(at)) : BinaryPrimitives.ReadUInt64BigEndian(b.Slice(at)), long.MaxValue);
 
-    private static FdPassingException Refused(PosixNative native, string program, int errno, string why) =>
+    private static FdPassingException Refused(Target native, string program, int errno, string why) =>
         native.Error("execve", errno, $"starting '{program}': {why} (checked before the child is started)");
 }

@@ -1,18 +1,29 @@
 using System;
 using System.Globalization;
 using System.IO;
+using FdPasser.Platform;
 
 namespace FdPasser.Processes;
 
-/// <summary>RLIMIT_NOFILE as Linux shows it in /proc/PID/limits (the "Max open files" row).</summary>
+/// <summary>
+/// RLIMIT_NOFILE: this process's from getrlimit(), another's as the target's PROC_PID_LIMITS file shows it (Linux
+/// /proc/PID/limits, the "Max open files" row).
+/// </summary>
 internal static class OpenFilesLimit
 {
-    /// <summary>The soft and hard limit of process <paramref name="pid"/> ("self" for this one); null where unreadable. "unlimited" is <see cref="long.MaxValue"/>.</summary>
-    public static (long Soft, long Hard)? Read(string pid)
+    /// <summary>This process's soft and hard limit (getrlimit); null where unknown. "unlimited" is <see cref="long.MaxValue"/>.</summary>
+    public static (long Soft, long Hard)? Own() => Target.Current.Processes.OpenFilesLimit();
+
+    /// <summary>The soft and hard limit of process <paramref name="pid"/>; null where unreadable. "unlimited" is <see cref="long.MaxValue"/>.</summary>
+    public static (long Soft, long Hard)? Read(int pid)
     {
+        if (ProcPaths.Of(Target.Current.Constants.PROC_PID_LIMITS, pid) is not { } path)
+        {
+            return null;
+        }
         try
         {
-            foreach (string line in File.ReadLines($"/proc/{pid}/limits"))
+            foreach (string line in File.ReadLines(path))
             {
                 if (!line.StartsWith("Max open files", StringComparison.Ordinal))
                 {
@@ -43,7 +54,7 @@ internal static class OpenFilesLimit
             throw new ArgumentOutOfRangeException(nameof(ChildProcessOptions.OpenFilesSoftLimit), n,
                 $"An open-files soft limit of {n} does not hold the child's standard streams and passed descriptors ({descriptorsNeeded}).");
         }
-        if (Read("self") is { } own && n > own.Hard)
+        if (Own() is { } own && n > own.Hard)
         {
             throw new ArgumentOutOfRangeException(nameof(ChildProcessOptions.OpenFilesSoftLimit), n,
                 $"An open-files soft limit of {n} is above the hard limit ({own.Hard}), which the child inherits from this process.");

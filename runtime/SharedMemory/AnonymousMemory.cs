@@ -14,7 +14,7 @@ namespace FdPasser;
 public static class AnonymousMemory
 {
     /// <summary>True where memory files come from <c>memfd_create</c> (and may be sealed).</summary>
-    public static bool IsMemfd => PosixNatives.Current.HasMemfd;
+    public static bool IsMemfd => Target.Current.Memory.HasMemfd;
 
     /// <summary>The longest name <see cref="Create"/> takes, in UTF-8 bytes: memfd_create's limit (NAME_MAX less "memfd:").</summary>
     public const int MaxNameBytes = 249;
@@ -39,11 +39,11 @@ public static class AnonymousMemory
         {
             throw new ArgumentException($"A memory file's name may be at most {MaxNameBytes} bytes in UTF-8 (memfd_create's limit: 255 with the \"memfd:\" prefix); this one is {bytes}.", nameof(name));
         }
-        PosixNative native = PosixNatives.Current;
+        Target native = Target.Current;
         SafeFileHandle handle;
-        if (native.HasMemfd)
+        if (native.Memory.HasMemfd)
         {
-            handle = native.CreateMemfd(name, allowSealing);
+            handle = native.Memory.CreateMemfd(name, allowSealing);
         }
         else if (allowSealing)
         {
@@ -52,13 +52,13 @@ public static class AnonymousMemory
         else
         {
             // A random name, removed as soon as it is open: nothing else can find it, and nothing is left behind.
-            handle = native.CreateUnlinkedSharedMemory("/" + name + "-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)));
+            handle = native.Memory.CreateUnlinkedSharedMemory("/" + name + "-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)));
         }
         try
         {
             if (size > 0)
             {
-                native.Truncate(handle, size);
+                native.Memory.Truncate(handle, size);
             }
             return handle;
         }
@@ -74,15 +74,15 @@ public static class AnonymousMemory
     public static void Seal(SafeFileHandle handle, MemorySeals seals)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        PosixNative native = PosixNatives.Current;
-        native.AddSeals(handle, native.SealBits(seals));
+        Target native = Target.Current;
+        native.Memory.AddSeals(handle, native.Memory.SealBits(seals));
     }
 
     /// <summary>The seals set on a memory file.</summary>
     public static MemorySeals GetSeals(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        PosixNative native = PosixNatives.Current;
-        return native.SealsFromBits(native.GetSeals(handle));
+        Target native = Target.Current;
+        return native.Memory.SealsFromBits(native.Memory.GetSeals(handle));
     }
 }

@@ -47,20 +47,20 @@ public sealed class ListenDescriptors : IReadOnlyList<ListenDescriptor>, IDispos
 
     private static ListenDescriptors Adopt(string[] names)
     {
-        PosixNative native = PosixNatives.Current;
+        Target native = Target.Current;
         // A descriptor inherited across exec cannot be close-on-exec (those were closed by the exec), and the runtime
         // opens all of its own close-on-exec: so an open descriptor without FD_CLOEXEC is one that was passed.
         // Nothing is taken, and so nothing closed, before every one has passed the check.
         for (int i = 0; i < names.Length; i++)
         {
             int fd = ListenEnvironment.FirstDescriptor + i;
-            int flags = native.TryGetDescriptorFlags(fd, out int errno);
+            int flags = native.Files.TryGetDescriptorFlags(fd, out int errno);
             if (flags < 0)
             {
                 throw native.Error("fcntl", errno,
                     $"checking passed descriptor {fd} ('{names[i]}', {i + 1} of LISTEN_FDS={names.Length}): it is not open, so LISTEN_FDS names more than were passed; none was taken");
             }
-            if (native.IsCloseOnExec(flags))
+            if (native.Files.IsCloseOnExec(flags))
             {
                 throw new FdPassingException(
                     $"Descriptor {fd} ('{names[i]}', {i + 1} of LISTEN_FDS={names.Length}) is close-on-exec, so it was not passed at exec but opened by this process; " +
@@ -73,14 +73,14 @@ public sealed class ListenDescriptors : IReadOnlyList<ListenDescriptor>, IDispos
             for (int i = 0; i < names.Length; i++)
             {
                 int fd = ListenEnvironment.FirstDescriptor + i;
-                if (native.TrySetCloseOnExec(fd) is int errno and not 0)
+                if (native.Files.TrySetCloseOnExec(fd) is int errno and not 0)
                 {
                     throw native.Error("fcntl", errno, $"setting FD_CLOEXEC on passed descriptor {fd} ('{names[i]}', {i + 1} of LISTEN_FDS={names.Length})");
                 }
                 var handle = new SafeFileHandle(fd, ownsHandle: true);
                 try
                 {
-                    DescriptorKind kind = native.Describe(handle, out SocketType type, out bool listening);
+                    DescriptorKind kind = native.Files.Describe(handle, out SocketType type, out bool listening);
                     items.Add(new ListenDescriptor(handle, names[i], kind, type, listening));
                 }
                 catch

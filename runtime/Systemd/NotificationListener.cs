@@ -29,18 +29,18 @@ public sealed class NotificationListener : IDisposable
 
     private readonly Socket _socket;
     private readonly SafeSocketHandle _handle;
-    private readonly PosixNative _native;
+    private readonly Target _native;
     private readonly NotificationListenerOptions _options;
     private readonly byte[] _buffer;
-    private readonly ReceivedDescriptors _received = new(Transports.Socket, MaxReceived);
-    private readonly ReceivedDescriptors _receivedPidfd = new(Transports.Socket, 1);
+    private readonly ReceivedDescriptors _received = new(Target.Current.Sockets, MaxReceived);
+    private readonly ReceivedDescriptors _receivedPidfd = new(Target.Current.Sockets, 1);
     private readonly string? _path;
     private readonly (ulong Device, ulong Inode)? _identity;
-    private readonly Interrupter _interrupter = new(Transports.Socket);
+    private readonly Interrupter _interrupter = new(Target.Current.Sockets);
     private int _receiving;
     private int _disposed;
 
-    private NotificationListener(SafeSocketHandle handle, string address, string? path, (ulong, ulong)? identity, NotificationListenerOptions options, PosixNative native)
+    private NotificationListener(SafeSocketHandle handle, string address, string? path, (ulong, ulong)? identity, NotificationListenerOptions options, Target native)
     {
         _identity = identity;
         _handle = handle;
@@ -75,16 +75,16 @@ public sealed class NotificationListener : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxDescriptors, "MaxDescriptors must not be negative.");
         }
-        PosixNative native = PosixNatives.Current;
-        SocketTransport t = Transports.Socket;
+        Target native = Target.Current;
+        SocketTransport t = Target.Current.Sockets;
         bool isAbstract = address[0] == '@';
         string name = isAbstract ? address.Substring(1) : address;
         byte[] sockaddr = t.Address(name, isAbstract);
-        SafeSocketHandle handle = native.CreateDatagramSocket();
+        SafeSocketHandle handle = native.Notifications.CreateDatagramSocket();
         try
         {
-            native.EnablePassCredentials(handle);
-            native.TryEnablePassPidfd(handle);
+            native.Notifications.EnablePassCredentials(handle);
+            native.Notifications.TryEnablePassPidfd(handle);
             t.Bind(handle, sockaddr, address);
             (ulong, ulong)? identity = null;
             if (!isAbstract)
@@ -94,7 +94,7 @@ public sealed class NotificationListener : IDisposable
                     // Set without following a symlink someone who may write the directory swapped in for the new
                     // socket file (as FdListener does); the identity taken then is what Dispose may remove.
                     t.SetEndpointMode(name, options.FileMode);
-                    identity = FileCalls.Current.TryGetFileIdentity(name);
+                    identity = Target.Current.Files.TryGetFileIdentity(name);
                 }
                 catch
                 {
@@ -118,13 +118,13 @@ public sealed class NotificationListener : IDisposable
     internal static NotificationListener Adopt(SafeSocketHandle handle, string address)
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
-        PosixNative native = PosixNatives.Current;
-        native.EnablePassCredentials(handle);
-        native.TryEnablePassPidfd(handle);
+        Target native = Target.Current;
+        native.Notifications.EnablePassCredentials(handle);
+        native.Notifications.TryEnablePassPidfd(handle);
         var options = new NotificationListenerOptions();
         string? path = address[0] == '@' ? null : address;
         // The file at the path now is the one the program before execve bound: only that inode is removed on dispose.
-        (ulong, ulong)? identity = path is null ? null : FileCalls.Current.TryGetFileIdentity(path);
+        (ulong, ulong)? identity = path is null ? null : Target.Current.Files.TryGetFileIdentity(path);
         return new NotificationListener(handle, address, path, identity, options, native);
     }
 
@@ -206,7 +206,7 @@ public sealed class NotificationListener : IDisposable
     /// <summary>One notification if one is waiting; null (errno EAGAIN) if none.</summary>
     private ServiceNotification? TryReceiveOne(out int errno)
     {
-        nint n = _native.TryReceiveNotification(_handle, _buffer, _received, _receivedPidfd, out NotificationControl control, out errno);
+        nint n = _native.Notifications.TryReceiveNotification(_handle, _buffer, _received, _receivedPidfd, out NotificationControl control, out errno);
         if (n < 0)
         {
             if (errno == _native.Constants.EAGAIN)
@@ -267,9 +267,9 @@ public sealed class NotificationListener : IDisposable
         {
             try
             {
-                if (FileCalls.Current.TryGetFileIdentity(_path) == mine)
+                if (Target.Current.Files.TryGetFileIdentity(_path) == mine)
                 {
-                    Transports.Socket.Unlink(_path);
+                    Target.Current.Sockets.Unlink(_path);
                 }
             }
             catch (FdPassingException)

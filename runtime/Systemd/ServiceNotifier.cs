@@ -37,7 +37,7 @@ public sealed class ServiceNotifier
             throw new ArgumentException($"NOTIFY_SOCKET '{socketAddress}' is neither an absolute path nor an @abstract name.", nameof(socketAddress));
         }
         SocketAddress = socketAddress;
-        _address = Transports.Socket.Address(isAbstract ? socketAddress.Substring(1) : socketAddress, isAbstract);
+        _address = Target.Current.Sockets.Address(isAbstract ? socketAddress.Substring(1) : socketAddress, isAbstract);
     }
 
     private ServiceNotifier()
@@ -72,7 +72,7 @@ public sealed class ServiceNotifier
     /// <summary>RELOADING=1 with MONOTONIC_USEC= now, as systemd's Type=notify-reload requires; READY=1 ends it.</summary>
     public NotifyResult Reloading(string? status = null)
     {
-        string now = "MONOTONIC_USEC=" + PosixNatives.Current.MonotonicMicroseconds().ToString(CultureInfo.InvariantCulture);
+        string now = "MONOTONIC_USEC=" + Target.Current.Notifications.MonotonicMicroseconds().ToString(CultureInfo.InvariantCulture);
         return Send(NotifyMessage.With("RELOADING=1\n" + now, status), default);
     }
 
@@ -137,7 +137,7 @@ public sealed class ServiceNotifier
         {
             return true;
         }
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         t.CreatePair(out SafeSocketHandle ours, out SafeSocketHandle theirs);
         using (ours)
         {
@@ -170,8 +170,8 @@ public sealed class ServiceNotifier
         {
             return NotifyResult.NoServiceManager;
         }
-        SocketTransport t = Transports.Socket;
-        using SafeSocketHandle socket = PosixNatives.Current.CreateDatagramSocket();
+        SocketTransport t = Target.Current.Sockets;
+        using SafeSocketHandle socket = Target.Current.Notifications.CreateDatagramSocket();
         int errno = t.TryConnect(socket, _address);
         if (errno != 0)
         {

@@ -1,39 +1,34 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using FdPasser.Systemd;
 using FdPasser.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Platform;
 
 /// <summary>
-/// The file calls of this process's target: open()/openat()/openat2() with the target's raw flags, lstat()/fstat()
-/// file types, fcntl() status flags and getpwnam_r(); and the target's generated <see cref="PlatformConstants"/>,
-/// which code not generic over the target reads its O_*, S_IF* and errno values from. Used by <c>FdHandles</c>,
-/// the socket path's endpoint files and the open server; implemented once by <see cref="FileCalls{TAbi}"/>.
+/// The file and descriptor calls of this process's target: open()/openat()/openat2() with the target's raw flags,
+/// lstat()/fstat() file types and identities, fcntl() status and descriptor flags, what a descriptor is, and
+/// getpwnam_r(). Used by <c>FdHandles</c>, the socket path's endpoint files, the service-manager protocols and the
+/// open server; implemented once by <see cref="FileCalls{TAbi}"/>.
 /// Methods named Try… return null or -1 with errno; the rest throw <see cref="FdPassingException"/>.
 /// </summary>
-internal abstract class FileCalls
+internal abstract class FileCalls : TargetCalls
 {
-    private static FileCalls? s_current;
+    /// <summary>fcntl(F_SETFD, FD_CLOEXEC) on a descriptor number; returns 0 or the errno.</summary>
+    public abstract int TrySetCloseOnExec(int fd);
 
-    /// <summary>The file calls of this process's target, from the same table of targets as <see cref="Transports.Socket"/>.</summary>
-    public static FileCalls Current => s_current ??= For(Transports.Choice);
+    /// <summary>fcntl(F_GETFD) on a descriptor number: its descriptor flags, or -1 with the errno (EBADF: not open).</summary>
+    public abstract int TryGetDescriptorFlags(int fd, out int errno);
 
-    internal static FileCalls For(PlatformChoice choice) =>
-        Transports.OnSocketTarget<FileCalls, Factory>(choice);
+    /// <summary>Whether descriptor flags from <see cref="TryGetDescriptorFlags"/> hold FD_CLOEXEC.</summary>
+    public abstract bool IsCloseOnExec(int flags);
 
-    private readonly struct Factory : ITargetFactory
-    {
-        public static object Create<TAbi>() where TAbi : struct, IPlatformAbi => FileCalls<TAbi>.Instance;
-    }
+    /// <summary>What a descriptor is: fstat for its file type, getsockopt(SO_TYPE, SO_ACCEPTCONN) for a socket.</summary>
+    public abstract DescriptorKind Describe(SafeHandle handle, out SocketType socketType, out bool listening);
 
-    /// <summary>The target's constants and errno values, as generated from its ABI file.</summary>
-    public abstract PlatformConstants Constants { get; }
-
-    public abstract string? ErrnoName(int errno);
-
-    public FdPassingException Error(string syscall, int errno, string context) => new(syscall, errno, ErrnoName(errno), context);
-
-    public FdPassingException LastError(string syscall, string context) => Error(syscall, Marshal.GetLastPInvokeError(), context);
+    /// <summary>fstat's st_dev and st_ino: which file a descriptor refers to (equal for two descriptors of one file).</summary>
+    public abstract (ulong Device, ulong Inode) Identify(SafeHandle handle);
 
     /// <summary>open() with the target's raw flags (EINTR retried); null with errno where it failed.</summary>
     public abstract SafeFileHandle? TryOpen(string path, int flags, uint mode, out int errno);

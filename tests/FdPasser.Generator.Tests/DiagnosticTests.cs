@@ -237,6 +237,41 @@ public class DiagnosticTests
     }
 
     [Theory]
+    [InlineData("path PROC_PID_STAT proc/{pid}/stat", "is not an absolute path")]
+    [InlineData("path PROC_PID_STAT /proc/{tid}/stat", "unknown placeholder")]
+    [InlineData("path PROC_PID_STAT /proc/\"x\"/stat", "is not an absolute path")]
+    [InlineData("path PROC_PID_STAT /proc//stat", "is not an absolute path")]
+    public void FDP013_a_path_that_is_not_absolute_or_has_an_unknown_placeholder(string line, string expected)
+    {
+        var (text, number) = Edit("path PROC_PID_STAT ", line);
+        Diagnostic d = Expect(text, "FDP013", number);
+        Assert.Contains(expected, d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP008_a_missing_path_is_reported_at_the_target_line()
+    {
+        var (text, _) = Edit("path PROC_PID_LIMITS ", null);
+        Diagnostic d = Expect(text, "FDP008", LineOf(text, "target "));
+        Assert.Contains("'PROC_PID_LIMITS'", d.GetMessage());
+    }
+
+    [Fact]
+    public void FDP001_a_path_line_without_a_value()
+    {
+        var (text, number) = Edit("path PROC_PID_STAT ", "path PROC_PID_STAT");
+        Expect(text, "FDP001", number);
+    }
+
+    [Fact]
+    public void FDP007_getrlimit_with_a_struct_rlimit_that_lacks_its_hard_limit()
+    {
+        var (text, _) = Edit("  rlim_max ", null);
+        Diagnostic d = Expect(text, "FDP007", LineOf(text, "struct rlimit"));
+        Assert.Contains("lacks required field 'rlim_max'", d.GetMessage());
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("\0\0\0")]
     [InlineData("struct")]

@@ -50,8 +50,8 @@ public sealed class StreamsPlatformSelectionTests
         Assert.False(choice.HasStreams);
         Assert.Null(choice.DefaultTransport);
         Assert.StartsWith(PlatformSelection.Supported, choice.UnsupportedReason);
-        var socket = Assert.Throws<PlatformNotSupportedException>(() => Transports.SocketFor(choice));
-        var streams = Assert.Throws<PlatformNotSupportedException>(() => Transports.StreamsFor(choice));
+        var socket = Assert.Throws<PlatformNotSupportedException>(() => Target.For(choice).Sockets);
+        var streams = Assert.Throws<PlatformNotSupportedException>(() => Target.For(choice).Streams);
         Assert.Contains("Windows", socket.Message);
         Assert.Contains("DuplicateHandle", socket.Message);
         Assert.Equal(socket.Message, streams.Message);
@@ -71,7 +71,7 @@ public sealed class StreamsPlatformSelectionTests
     {
         PlatformChoice linux = PlatformSelection.Select("linux", Architecture.X64, libc: null);
 
-        var e = Assert.Throws<PlatformNotSupportedException>(() => Transports.StreamsFor(linux));
+        var e = Assert.Throws<PlatformNotSupportedException>(() => Target.For(linux).Streams);
 
         Assert.Contains("only on illumos and Solaris", e.Message);
     }
@@ -79,7 +79,7 @@ public sealed class StreamsPlatformSelectionTests
     [Fact]
     public void This_process_uses_sockets_and_the_public_STREAMS_entry_points_refuse_cleanly()
     {
-        Assert.SkipWhen(Transports.Choice.HasStreams, "This machine has STREAMS.");
+        Assert.SkipWhen(Target.Current.Choice.HasStreams, "This machine has STREAMS.");
         Assert.True(FdChannel.IsSupported(FdTransportKind.Socket));
         Assert.False(FdChannel.IsSupported(FdTransportKind.Streams));
         Assert.Throws<PlatformNotSupportedException>(() => FdChannel.CreatePair(FdTransportKind.Streams));
@@ -94,7 +94,7 @@ public sealed class StreamsPlatformSelectionTests
         {
             RuntimeHelpers.RunClassConstructor(type.TypeHandle);
         }
-        RuntimeHelpers.RunClassConstructor(typeof(Transports).TypeHandle);
+        RuntimeHelpers.RunClassConstructor(typeof(Target).TypeHandle);
         RuntimeHelpers.RunClassConstructor(typeof(PlatformSelection).TypeHandle);
     }
 

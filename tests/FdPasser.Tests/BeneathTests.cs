@@ -14,7 +14,7 @@ namespace FdPasser.Tests;
 /// </summary>
 public sealed class BeneathTests : IDisposable
 {
-    private static readonly FileCalls T = FileCalls.Current;
+    private static readonly FileCalls T = Target.Current.Files;
     private static readonly PlatformConstants F = T.Constants;
 
     private readonly TempDir _dir = new();

@@ -12,7 +12,7 @@ namespace FdPasser.Tests;
 /// </summary>
 public sealed class ControlMessagesTests
 {
-    private static readonly SocketTransport T = Transports.Socket;
+    private static readonly SocketTransport T = Target.Current.Sockets;
     private static readonly IControlProbe Probe = ControlProbe.ForThisTarget();
 
     private static int SolSocket => T.Constants.SOL_SOCKET;

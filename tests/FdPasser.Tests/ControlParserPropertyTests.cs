@@ -18,7 +18,7 @@ namespace FdPasser.Tests;
 /// </summary>
 public class ControlParserPropertyTests
 {
-    private static readonly SocketTransport T = Transports.Socket;
+    private static readonly SocketTransport T = Target.Current.Sockets;
 
     // Each live descriptor of a case refers to a file of its own, so "still open" is told by what the number
     // refers to: a number the parser closed may be reused at once by another thread of this process.

@@ -13,7 +13,7 @@ namespace FdPasser.Tests;
 /// </summary>
 public sealed class ControlParserTests : IDisposable
 {
-    private static readonly SocketTransport T = Transports.Socket;
+    private static readonly SocketTransport T = Target.Current.Sockets;
 
     // The descriptors under test refer to a file of their own, and "closed" means no descriptor of the process refers
     // to it any more: a number the parser closed may be reused at once by the runtime (the file of an assembly it

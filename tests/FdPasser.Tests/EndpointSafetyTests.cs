@@ -22,7 +22,7 @@ public class EndpointSafetyTests
         string link = dir.File("endpoint");
         File.CreateSymbolicLink(link, victim);
         var wide = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
-        Assert.ThrowsAny<IOException>(() => Transports.Socket.SetEndpointMode(link, wide));
+        Assert.ThrowsAny<IOException>(() => Target.Current.Sockets.SetEndpointMode(link, wide));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(victim));
     }
 

@@ -29,7 +29,7 @@ public sealed class ReceivedCloseSitesTests
         ["runtime/Transports/Streams/NativeStreamsCalls.cs"] = (1, "the STREAMS seam's forwarder to libc close"),
         ["runtime/Transports/Streams/StreamsHandle.cs"] = (1, "ReleaseHandle of a pipe end this library opened"),
         ["runtime/Transports/Streams/StreamsTransportT.Endpoints.cs"] = (7, "pipe ends, endpoints and probe files it opened itself (pipe, open), on failure paths and after probing"),
-        ["runtime/Target/PosixNativeT.Spawn.cs"] = (1, "the dup'ed copies it made itself for a child's descriptor table"),
+        ["runtime/Target/ProcessCallsT.Spawn.cs"] = (1, "the dup'ed copies it made itself for a child's descriptor table"),
         ["runtime/FdHandles.cs"] = (1, "public FdHandles.Close: the caller's own close of a number ReceiveRaw(Span<int>) handed over to it"),
     };
 

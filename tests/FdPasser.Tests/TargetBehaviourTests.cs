@@ -34,9 +34,9 @@ public sealed class TargetBehaviourTests
     [Fact]
     public void This_process_s_target_is_a_row_of_the_generated_table()
     {
-        PlatformChoice choice = Transports.Choice;
+        PlatformChoice choice = Target.Current.Choice;
         Assert.Contains(AbiTargets.All, t => t.Rid == choice.SocketRid && t.Os == AbiTargets.CurrentOs());
         Assert.True(AbiTargets.RunsOnDescribedOs);
-        Assert.Equal(choice.SocketRid, Transports.Socket.Constants.Rid);
+        Assert.Equal(choice.SocketRid, Target.Current.Constants.Rid);
     }
 }

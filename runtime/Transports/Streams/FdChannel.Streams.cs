@@ -23,7 +23,7 @@ public sealed partial class FdChannel
     /// Whether this process can use <paramref name="kind"/>: sockets on Linux, macOS, FreeBSD and illumos;
     /// STREAMS on illumos only. Never throws, also on a platform with neither.
     /// </summary>
-    public static bool IsSupported(FdTransportKind kind) => Transports.IsSupported(kind);
+    public static bool IsSupported(FdTransportKind kind) => Target.Current.IsSupported(kind);
 
     /// <summary>
     /// Creates a connected pair over the given transport: <c>socketpair(AF_UNIX, SOCK_STREAM)</c>, or the seed's
@@ -33,7 +33,7 @@ public sealed partial class FdChannel
     public static (FdChannel First, FdChannel Second) CreatePair(FdTransportKind kind) => kind switch
     {
         FdTransportKind.Socket => CreatePair(),
-        FdTransportKind.Streams => CreateStreamsPair(Transports.Streams),
+        FdTransportKind.Streams => CreateStreamsPair(Target.Current.Streams),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a transport."),
     };
 
@@ -50,7 +50,7 @@ public sealed partial class FdChannel
     /// </summary>
     /// <exception cref="FdPassingException">open() failed (ENOENT: no endpoint; ENXIO: its server has gone), or isastream() said ENOSTR: nothing is attached to the file.</exception>
     /// <exception cref="PlatformNotSupportedException">This system has no STREAMS.</exception>
-    public static FdChannel ConnectStreams(string path) => ConnectStreams(Transports.Streams, path);
+    public static FdChannel ConnectStreams(string path) => ConnectStreams(Target.Current.Streams, path);
 
     internal static FdChannel ConnectStreams(StreamsTransport t, string path) => new(new StreamsConnection(t, t.Connect(path)));
 
@@ -63,13 +63,13 @@ public sealed partial class FdChannel
     public static FdChannel FromStreamsDescriptor(int descriptor)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
-        StreamsTransport t = Transports.Streams;
+        StreamsTransport t = Target.Current.Streams;
         return new FdChannel(new StreamsConnection(t, t.AdoptExisting(descriptor)));
     }
 
     /// <summary>On illumos, a path that exists and is not a socket is tried as a STREAMS endpoint.</summary>
     private static bool IsStreamsEndpoint(string path) =>
-        Transports.IsSupported(FdTransportKind.Streams) && Transports.Socket.IsSocketFile(path) == false;
+        Target.Current.IsSupported(FdTransportKind.Streams) && Target.Current.Sockets.IsSocketFile(path) == false;
 
     private NotSupportedException NotASocket() => new(
         $"This channel is a {Transport.Kind} endpoint, not a socket; use {nameof(Handle)} for its descriptor.");

@@ -27,7 +27,7 @@ public sealed partial class FdListener
     /// <exception cref="FdPassingException">open/pipe/ioctl(I_PUSH)/fattach failed (call and errno in the message).</exception>
     /// <exception cref="PlatformNotSupportedException">This system has no STREAMS.</exception>
     public static FdListener CreateStreams(string path, FdListenerOptions? options = null) =>
-        CreateStreams(Transports.Streams, path, options);
+        CreateStreams(Target.Current.Streams, path, options);
 
     internal static FdListener CreateStreams(StreamsTransport t, string path, FdListenerOptions? options)
     {

@@ -51,6 +51,13 @@ internal interface ITargetFactory
 internal sealed class PlatformConstants
 {
     public required string Rid { get; init; }
+    public required string? PROC_ROOT { get; init; }
+    public required string? PROC_PID_STAT { get; init; }
+    public required string? PROC_PID_LIMITS { get; init; }
+    public required string? PROC_PID_ENVIRON { get; init; }
+    public required string? PROC_PID_FD { get; init; }
+    public required string? PROC_PID_FDINFO { get; init; }
+    public required string? PROC_BINFMT_MISC { get; init; }
     public required int AF_UNIX { get; init; }
     public required int SOCK_STREAM { get; init; }
     public required int SOCK_CLOEXEC { get; init; }
@@ -155,6 +162,7 @@ internal sealed class PlatformConstants
     public required int SO_PASSPIDFD { get; init; }
     public required int SO_PEERPIDFD { get; init; }
     public required int SCM_PIDFD { get; init; }
+    public required int RLIMIT_NOFILE { get; init; }
     public required int EPERM { get; init; }
     public required int ENOENT { get; init; }
     public required int EINTR { get; init; }
@@ -200,6 +208,13 @@ internal sealed class PlatformConstants
     public static PlatformConstants Of<TAbi>() where TAbi : IPlatformAbi => new()
     {
         Rid = TAbi.Rid,
+        PROC_ROOT = TAbi.PROC_ROOT,
+        PROC_PID_STAT = TAbi.PROC_PID_STAT,
+        PROC_PID_LIMITS = TAbi.PROC_PID_LIMITS,
+        PROC_PID_ENVIRON = TAbi.PROC_PID_ENVIRON,
+        PROC_PID_FD = TAbi.PROC_PID_FD,
+        PROC_PID_FDINFO = TAbi.PROC_PID_FDINFO,
+        PROC_BINFMT_MISC = TAbi.PROC_BINFMT_MISC,
         AF_UNIX = TAbi.AF_UNIX,
         SOCK_STREAM = TAbi.SOCK_STREAM,
         SOCK_CLOEXEC = TAbi.SOCK_CLOEXEC,
@@ -304,6 +319,7 @@ internal sealed class PlatformConstants
         SO_PASSPIDFD = TAbi.SO_PASSPIDFD,
         SO_PEERPIDFD = TAbi.SO_PEERPIDFD,
         SCM_PIDFD = TAbi.SCM_PIDFD,
+        RLIMIT_NOFILE = TAbi.RLIMIT_NOFILE,
         EPERM = TAbi.EPERM,
         ENOENT = TAbi.ENOENT,
         EINTR = TAbi.EINTR,
@@ -535,6 +551,8 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_SO_PEERPIDFD { get; }
     static abstract int SCM_PIDFD { get; }
     static abstract bool Has_SCM_PIDFD { get; }
+    static abstract int RLIMIT_NOFILE { get; }
+    static abstract bool Has_RLIMIT_NOFILE { get; }
 
     static abstract int EPERM { get; }
     static abstract int ENOENT { get; }
@@ -577,6 +595,14 @@ internal unsafe interface IPlatformAbi
     static abstract int ESRCH { get; }
     static abstract int ENOPROTOOPT { get; }
     static abstract string? ErrnoName(int errno);
+
+    static abstract string? PROC_ROOT { get; }
+    static abstract string? PROC_PID_STAT { get; }
+    static abstract string? PROC_PID_LIMITS { get; }
+    static abstract string? PROC_PID_ENVIRON { get; }
+    static abstract string? PROC_PID_FD { get; }
+    static abstract string? PROC_PID_FDINFO { get; }
+    static abstract string? PROC_BINFMT_MISC { get; }
 
     static abstract int MsghdrSize { get; }
     static abstract void MsghdrInit(void* msg, void* iov, int iovCount, void* control, nuint controlLength);
@@ -621,6 +647,8 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_OpenHow { get; }
     static abstract int OpenHowSize { get; }
     static abstract void OpenHowInit(void* how, ulong flags, ulong mode, ulong resolve);
+    static abstract int RlimitSize { get; }
+    static abstract void RlimitRead(void* rlimit, out ulong soft, out ulong hard);
 
     static abstract int socket(int a0, int a1, int a2);
     static abstract int socketpair(int a0, int a1, int a2, int* a3);
@@ -724,4 +752,8 @@ internal unsafe interface IPlatformAbi
     static abstract nint syscall_args(nint a0, nint a1, nint a2, nint a3, nint a4, nint a5);
     static abstract bool Has_prctl { get; }
     static abstract int prctl(int a0, nuint a1, nuint a2, nuint a3, nuint a4);
+    static abstract bool Has_getppid { get; }
+    static abstract int getppid();
+    static abstract bool Has_getrlimit { get; }
+    static abstract int getrlimit(int a0, void* a1);
 }

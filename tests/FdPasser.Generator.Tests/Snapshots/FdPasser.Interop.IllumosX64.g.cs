@@ -107,6 +107,14 @@ internal static unsafe partial class IllumosX64
         [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[44];
     }
 
+    /// <summary>struct rlimit: 16 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 16)]
+    public struct rlimit
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong rlim_cur;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong rlim_max;
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 2;
@@ -233,6 +241,8 @@ internal static unsafe partial class IllumosX64
     public const bool Has_RESOLVE_BENEATH = false;
     public const int SO_REUSEADDR = 4;
     public const bool Has_SO_REUSEADDR = true;
+    public const int RLIMIT_NOFILE = 5;
+    public const bool Has_RLIMIT_NOFILE = true;
 
     /// <summary>errno values of illumos-x64.</summary>
     public static class Errno
@@ -1025,6 +1035,46 @@ internal static unsafe partial class IllumosX64
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "__posix_getpwnam_r", ExactSpelling = true)]
         static extern unsafe int __PInvoke(byte* __name_native, global::FdPasser.Interop.IllumosX64.passwd* __pwd_native, byte* __buf_native, nuint __buflen_native, void* __result_native);
     }
+
+    /// <summary>getppid in libc.so.1; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getppid()
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke();
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "getppid", ExactSpelling = true)]
+        static extern unsafe int __PInvoke();
+    }
+
+    /// <summary>getrlimit in libc.so.1; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getrlimit(int resource, global::FdPasser.Interop.IllumosX64.rlimit* rlim)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(resource, rlim);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.1", EntryPoint = "getrlimit", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __resource_native, global::FdPasser.Interop.IllumosX64.rlimit* __rlim_native);
+    }
 }
 
 internal static unsafe partial class IllumosX64
@@ -1216,6 +1266,8 @@ internal static unsafe partial class IllumosX64
         public static bool Has_SO_PEERPIDFD => false;
         public static int SCM_PIDFD => 0;
         public static bool Has_SCM_PIDFD => false;
+        public static int RLIMIT_NOFILE => unchecked((int)IllumosX64.RLIMIT_NOFILE);
+        public static bool Has_RLIMIT_NOFILE => true;
 
         public static int EPERM => IllumosX64.Errno.EPERM;
         public static int ENOENT => IllumosX64.Errno.ENOENT;
@@ -1258,6 +1310,14 @@ internal static unsafe partial class IllumosX64
         public static int ESRCH => -1;
         public static int ENOPROTOOPT => -1;
         public static string? ErrnoName(int errno) => IllumosX64.Errno.Name(errno);
+
+        public static string? PROC_ROOT => "/proc";
+        public static string? PROC_PID_STAT => null;
+        public static string? PROC_PID_LIMITS => null;
+        public static string? PROC_PID_ENVIRON => null;
+        public static string? PROC_PID_FD => "/proc/{pid}/fd";
+        public static string? PROC_PID_FDINFO => null;
+        public static string? PROC_BINFMT_MISC => null;
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {
@@ -1350,6 +1410,13 @@ internal static unsafe partial class IllumosX64
         public static int PosixSpawnattrSize => 0;
         public static int SigsetSize => 0;
         public static int SiginfoSize => 0;
+        public static int RlimitSize => 16;
+        public static void RlimitRead(void* rlimit, out ulong soft, out ulong hard)
+        {
+            var r = (rlimit*)rlimit;
+            soft = unchecked((ulong)r->rlim_cur);
+            hard = unchecked((ulong)r->rlim_max);
+        }
         public static int TimespecSize => 0;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds) => throw new global::System.PlatformNotSupportedException("abi/illumos-x64.abi declares no struct timespec.");
         public static int PasswdSize => 64;
@@ -1460,5 +1527,9 @@ internal static unsafe partial class IllumosX64
         public static nint syscall_args(nint a0, nint a1, nint a2, nint a3, nint a4, nint a5) => throw new global::System.PlatformNotSupportedException("syscall_args() is not available on illumos-x64.");
         public static bool Has_prctl => false;
         public static int prctl(int a0, nuint a1, nuint a2, nuint a3, nuint a4) => throw new global::System.PlatformNotSupportedException("prctl() is not available on illumos-x64.");
+        public static bool Has_getppid => true;
+        public static int getppid() => IllumosX64.getppid();
+        public static bool Has_getrlimit => true;
+        public static int getrlimit(int a0, void* a1) => IllumosX64.getrlimit(a0, (global::FdPasser.Interop.IllumosX64.rlimit*)a1);
     }
 }

@@ -141,6 +141,14 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.FieldOffset(12)] private fixed byte _pad12[16];
     }
 
+    /// <summary>struct rlimit: 8 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 8)]
+    public struct rlimit
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public uint rlim_cur;
+        [global::System.Runtime.InteropServices.FieldOffset(4)] public uint rlim_max;
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -327,6 +335,8 @@ internal static unsafe partial class LinuxArm
     public const bool Has_SO_PEERPIDFD = true;
     public const int SCM_PIDFD = 4;
     public const bool Has_SCM_PIDFD = true;
+    public const int RLIMIT_NOFILE = 7;
+    public const bool Has_RLIMIT_NOFILE = true;
 
     /// <summary>errno values of linux-arm.</summary>
     public static class Errno
@@ -1407,6 +1417,46 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "prctl", ExactSpelling = true)]
         static extern unsafe int __PInvoke(int __option_native, nuint __arg2_native, nuint __arg3_native, nuint __arg4_native, nuint __arg5_native);
     }
+
+    /// <summary>getppid in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getppid()
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke();
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "getppid", ExactSpelling = true)]
+        static extern unsafe int __PInvoke();
+    }
+
+    /// <summary>getrlimit in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getrlimit(int resource, global::FdPasser.Interop.LinuxArm.rlimit* rlim)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(resource, rlim);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "getrlimit", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __resource_native, global::FdPasser.Interop.LinuxArm.rlimit* __rlim_native);
+    }
 }
 
 internal static unsafe partial class LinuxArm
@@ -1598,6 +1648,8 @@ internal static unsafe partial class LinuxArm
         public static bool Has_SO_PEERPIDFD => true;
         public static int SCM_PIDFD => unchecked((int)LinuxArm.SCM_PIDFD);
         public static bool Has_SCM_PIDFD => true;
+        public static int RLIMIT_NOFILE => unchecked((int)LinuxArm.RLIMIT_NOFILE);
+        public static bool Has_RLIMIT_NOFILE => true;
 
         public static int EPERM => LinuxArm.Errno.EPERM;
         public static int ENOENT => LinuxArm.Errno.ENOENT;
@@ -1640,6 +1692,14 @@ internal static unsafe partial class LinuxArm
         public static int ESRCH => LinuxArm.Errno.ESRCH;
         public static int ENOPROTOOPT => LinuxArm.Errno.ENOPROTOOPT;
         public static string? ErrnoName(int errno) => LinuxArm.Errno.Name(errno);
+
+        public static string? PROC_ROOT => "/proc";
+        public static string? PROC_PID_STAT => "/proc/{pid}/stat";
+        public static string? PROC_PID_LIMITS => "/proc/{pid}/limits";
+        public static string? PROC_PID_ENVIRON => "/proc/{pid}/environ";
+        public static string? PROC_PID_FD => "/proc/{pid}/fd";
+        public static string? PROC_PID_FDINFO => "/proc/{pid}/fdinfo";
+        public static string? PROC_BINFMT_MISC => "/proc/sys/fs/binfmt_misc";
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {
@@ -1730,6 +1790,13 @@ internal static unsafe partial class LinuxArm
             var ts = (timespec*)timespec;
             seconds = (long)ts->tv_sec;
             nanoseconds = (long)ts->tv_nsec;
+        }
+        public static int RlimitSize => 8;
+        public static void RlimitRead(void* rlimit, out ulong soft, out ulong hard)
+        {
+            var r = (rlimit*)rlimit;
+            soft = unchecked((ulong)r->rlim_cur);
+            hard = unchecked((ulong)r->rlim_max);
         }
         public static int PasswdSize => 28;
         public static uint PasswdUid(void* passwd) => (uint)((passwd*)passwd)->pw_uid;
@@ -1846,5 +1913,9 @@ internal static unsafe partial class LinuxArm
         public static nint syscall_args(nint a0, nint a1, nint a2, nint a3, nint a4, nint a5) => LinuxArm.syscall_args(a0, a1, a2, a3, a4, a5);
         public static bool Has_prctl => true;
         public static int prctl(int a0, nuint a1, nuint a2, nuint a3, nuint a4) => LinuxArm.prctl(a0, a1, a2, a3, a4);
+        public static bool Has_getppid => true;
+        public static int getppid() => LinuxArm.getppid();
+        public static bool Has_getrlimit => true;
+        public static int getrlimit(int a0, void* a1) => LinuxArm.getrlimit(a0, (global::FdPasser.Interop.LinuxArm.rlimit*)a1);
     }
 }

@@ -142,6 +142,14 @@ internal static unsafe partial class LinuxX64
         [global::System.Runtime.InteropServices.FieldOffset(20)] private fixed byte _pad20[28];
     }
 
+    /// <summary>struct rlimit: 16 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 16)]
+    public struct rlimit
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public ulong rlim_cur;
+        [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong rlim_max;
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -328,6 +336,8 @@ internal static unsafe partial class LinuxX64
     public const bool Has_SO_PEERPIDFD = true;
     public const int SCM_PIDFD = 4;
     public const bool Has_SCM_PIDFD = true;
+    public const int RLIMIT_NOFILE = 7;
+    public const bool Has_RLIMIT_NOFILE = true;
 
     /// <summary>errno values of linux-x64.</summary>
     public static class Errno
@@ -1408,6 +1418,46 @@ internal static unsafe partial class LinuxX64
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "prctl", ExactSpelling = true)]
         static extern unsafe int __PInvoke(int __option_native, nuint __arg2_native, nuint __arg3_native, nuint __arg4_native, nuint __arg5_native);
     }
+
+    /// <summary>getppid in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getppid()
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke();
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "getppid", ExactSpelling = true)]
+        static extern unsafe int __PInvoke();
+    }
+
+    /// <summary>getrlimit in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int getrlimit(int resource, global::FdPasser.Interop.LinuxX64.rlimit* rlim)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(resource, rlim);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "getrlimit", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __resource_native, global::FdPasser.Interop.LinuxX64.rlimit* __rlim_native);
+    }
 }
 
 internal static unsafe partial class LinuxX64
@@ -1599,6 +1649,8 @@ internal static unsafe partial class LinuxX64
         public static bool Has_SO_PEERPIDFD => true;
         public static int SCM_PIDFD => unchecked((int)LinuxX64.SCM_PIDFD);
         public static bool Has_SCM_PIDFD => true;
+        public static int RLIMIT_NOFILE => unchecked((int)LinuxX64.RLIMIT_NOFILE);
+        public static bool Has_RLIMIT_NOFILE => true;
 
         public static int EPERM => LinuxX64.Errno.EPERM;
         public static int ENOENT => LinuxX64.Errno.ENOENT;
@@ -1641,6 +1693,14 @@ internal static unsafe partial class LinuxX64
         public static int ESRCH => LinuxX64.Errno.ESRCH;
         public static int ENOPROTOOPT => LinuxX64.Errno.ENOPROTOOPT;
         public static string? ErrnoName(int errno) => LinuxX64.Errno.Name(errno);
+
+        public static string? PROC_ROOT => "/proc";
+        public static string? PROC_PID_STAT => "/proc/{pid}/stat";
+        public static string? PROC_PID_LIMITS => "/proc/{pid}/limits";
+        public static string? PROC_PID_ENVIRON => "/proc/{pid}/environ";
+        public static string? PROC_PID_FD => "/proc/{pid}/fd";
+        public static string? PROC_PID_FDINFO => "/proc/{pid}/fdinfo";
+        public static string? PROC_BINFMT_MISC => "/proc/sys/fs/binfmt_misc";
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {
@@ -1731,6 +1791,13 @@ internal static unsafe partial class LinuxX64
             var ts = (timespec*)timespec;
             seconds = (long)ts->tv_sec;
             nanoseconds = (long)ts->tv_nsec;
+        }
+        public static int RlimitSize => 16;
+        public static void RlimitRead(void* rlimit, out ulong soft, out ulong hard)
+        {
+            var r = (rlimit*)rlimit;
+            soft = unchecked((ulong)r->rlim_cur);
+            hard = unchecked((ulong)r->rlim_max);
         }
         public static int PasswdSize => 48;
         public static uint PasswdUid(void* passwd) => (uint)((passwd*)passwd)->pw_uid;
@@ -1847,5 +1914,9 @@ internal static unsafe partial class LinuxX64
         public static nint syscall_args(nint a0, nint a1, nint a2, nint a3, nint a4, nint a5) => LinuxX64.syscall_args(a0, a1, a2, a3, a4, a5);
         public static bool Has_prctl => true;
         public static int prctl(int a0, nuint a1, nuint a2, nuint a3, nuint a4) => LinuxX64.prctl(a0, a1, a2, a3, a4);
+        public static bool Has_getppid => true;
+        public static int getppid() => LinuxX64.getppid();
+        public static bool Has_getrlimit => true;
+        public static int getrlimit(int a0, void* a1) => LinuxX64.getrlimit(a0, (global::FdPasser.Interop.LinuxX64.rlimit*)a1);
     }
 }

@@ -13,7 +13,7 @@ internal static class HostDescriptors
     /// <summary>F_DUPFD is 0 on Linux, macOS, FreeBSD and illumos alike (it is not in the ABI files).</summary>
     private const int F_DUPFD = 0;
 
-    public static int Duplicate(int fd) => Transports.Choice.SocketRid switch
+    public static int Duplicate(int fd) => Target.Current.Choice.SocketRid switch
     {
         "linux-x64" => Duplicate<LinuxX64.Abi>(fd),
         "linux-musl-x64" => Duplicate<LinuxMuslX64.Abi>(fd),
@@ -36,7 +36,7 @@ internal static class HostDescriptors
     }
 
     /// <summary>Sets close-on-exec (or only reads it, for null): 1 set, 0 clear, -1 where the descriptor is not open.</summary>
-    public static int SetOrGetCloseOnExec(int fd, bool? closeOnExec) => Transports.Choice.SocketRid switch
+    public static int SetOrGetCloseOnExec(int fd, bool? closeOnExec) => Target.Current.Choice.SocketRid switch
     {
         "linux-x64" => CloseOnExec<LinuxX64.Abi>(fd, closeOnExec),
         "linux-musl-x64" => CloseOnExec<LinuxMuslX64.Abi>(fd, closeOnExec),
@@ -58,7 +58,7 @@ internal static class HostDescriptors
         return flags < 0 ? -1 : (flags & TAbi.FD_CLOEXEC) != 0 ? 1 : 0;
     }
 
-    public static int Close(int fd) => Transports.Socket.CloseDescriptor(fd);
+    public static int Close(int fd) => Target.Current.Sockets.CloseDescriptor(fd);
 
     /// <summary>True where the real descriptor number is open (fcntl(F_GETFL) succeeds).</summary>
     public static bool IsOpen(int fd)
@@ -66,7 +66,7 @@ internal static class HostDescriptors
         using var borrowed = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false);
         try
         {
-            FileCalls.Current.GetStatusFlags(borrowed);
+            Target.Current.Files.GetStatusFlags(borrowed);
             return true;
         }
         catch (FdPassingException)

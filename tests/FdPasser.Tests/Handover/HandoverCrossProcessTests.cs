@@ -22,7 +22,7 @@ public class HandoverCrossProcessTests
     private static async Task<(Process Child, HandoverSender Sender)> IntroduceChildAsync(string mode)
     {
         await Warm.UpAsync();
-        SocketTransport t = Transports.Socket;
+        SocketTransport t = Target.Current.Sockets;
         t.CreateSeqPacketPair(out SafeSocketHandle link, out SafeSocketHandle childLink);
         t.SetCloseOnExec(childLink, false);
         string[] command = Peers.TestPeerCommand;

@@ -20,13 +20,13 @@ public class HandoverLinkTests
 {
     private static (HandoverLink Link, FdChannel Broker) NewLink()
     {
-        Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle ours, out SafeSocketHandle theirs);
-        return (HandoverLink.FromHandle(theirs), FdChannel.FromAccepted(Transports.Socket, ours));
+        Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle ours, out SafeSocketHandle theirs);
+        return (HandoverLink.FromHandle(theirs), FdChannel.FromAccepted(Target.Current.Sockets, ours));
     }
 
     private static void Introduce(FdChannel broker, byte role, uint own, uint peer)
     {
-        Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
+        Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
         using (a)
         using (b)
         {
@@ -123,10 +123,10 @@ public class HandoverLinkTests
                 Assert.Throws<ArgumentException>(() => HandoverLink.FromHandle(a.SafeHandle));
             }
 
-            Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle ours, out SafeSocketHandle theirs);
+            Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle ours, out SafeSocketHandle theirs);
             using (ours)
             {
-                Transports.Socket.SetCloseOnExec(theirs, false);
+                Target.Current.Sockets.SetCloseOnExec(theirs, false);
                 Environment.SetEnvironmentVariable(HandoverLink.EnvironmentVariable, theirs.DangerousGetHandle().ToString());
                 using HandoverLink? link = HandoverLink.FromEnvironment();
                 Assert.NotNull(link);

@@ -22,15 +22,15 @@ internal sealed class ScriptedPeer : IDisposable
     /// <summary>A real sender facing a scripted receiver.</summary>
     public static (HandoverSender Sender, ScriptedPeer Peer) ForSender(HandoverLimits? limits = null)
     {
-        Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
-        return (new HandoverSender(HandoverConnection.Adopt(a, limits ?? HandoverLimits.Default)), new ScriptedPeer(FdChannel.FromAccepted(Transports.Socket, b)));
+        Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
+        return (new HandoverSender(HandoverConnection.Adopt(a, limits ?? HandoverLimits.Default)), new ScriptedPeer(FdChannel.FromAccepted(Target.Current.Sockets, b)));
     }
 
     /// <summary>A real receiver facing a scripted sender.</summary>
     public static (HandoverReceiver Receiver, ScriptedPeer Peer) ForReceiver(HandoverLimits? limits = null)
     {
-        Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
-        return (new HandoverReceiver(HandoverConnection.Adopt(a, limits ?? HandoverLimits.Default)), new ScriptedPeer(FdChannel.FromAccepted(Transports.Socket, b)));
+        Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle a, out SafeSocketHandle b);
+        return (new HandoverReceiver(HandoverConnection.Adopt(a, limits ?? HandoverLimits.Default)), new ScriptedPeer(FdChannel.FromAccepted(Target.Current.Sockets, b)));
     }
 
     public void Send(byte[] message, params SafeHandle[] handles) => Channel.SendRaw(message, handles);
@@ -104,9 +104,9 @@ internal sealed class DyingRelay : IDisposable
 
     public static (HandoverSender, HandoverReceiver, DyingRelay) Create(int limit, HandoverLimits limits)
     {
-        Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle s, out SafeSocketHandle rs);
-        Transports.Socket.CreateSeqPacketPair(out SafeSocketHandle r, out SafeSocketHandle rr);
-        var relay = new DyingRelay(FdChannel.FromAccepted(Transports.Socket, rs), FdChannel.FromAccepted(Transports.Socket, rr), limit);
+        Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle s, out SafeSocketHandle rs);
+        Target.Current.Sockets.CreateSeqPacketPair(out SafeSocketHandle r, out SafeSocketHandle rr);
+        var relay = new DyingRelay(FdChannel.FromAccepted(Target.Current.Sockets, rs), FdChannel.FromAccepted(Target.Current.Sockets, rr), limit);
         if (limit == 0)
         {
             relay.Dispose();

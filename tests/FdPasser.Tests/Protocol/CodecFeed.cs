@@ -12,7 +12,7 @@ namespace FdPasser.Tests.Protocol;
 /// </summary>
 internal static class CodecFeed
 {
-    public static FdTransport Transport => Transports.Socket;
+    public static FdTransport Transport => Target.Current.Sockets;
 
     // Each descriptor opens a file of its own name, so that a number reused by a test running alongside is not
     // taken for it.

@@ -32,7 +32,9 @@ internal interface IControlProbe
 
 internal static class ControlProbe
 {
-    public static IControlProbe ForThisTarget() => Transports.OnSocketTarget<IControlProbe, Factory>(Transports.Choice);
+    public static IControlProbe ForThisTarget() =>
+        (IControlProbe?)AbiTargets.ForSocketTarget<Factory>(Target.Current.Choice.SocketRid)
+        ?? throw new PlatformNotSupportedException($"no socket target for {Target.Current.Choice.SocketRid}");
 
     private readonly struct Factory : ITargetFactory
     {
@@ -70,6 +72,6 @@ internal static class ControlProbe
         }
 
         public NotificationControl ParseNotification(byte[] control, ReceivedDescriptors rights, ReceivedDescriptors pidfd) =>
-            PosixNative<TAbi>.ParseNotificationControl(control, (nuint)control.Length, 0, rights, pidfd);
+            NotificationCalls<TAbi>.ParseNotificationControl(control, (nuint)control.Length, 0, rights, pidfd);
     }
 }

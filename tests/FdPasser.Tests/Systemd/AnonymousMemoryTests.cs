@@ -47,10 +47,10 @@ public class AnonymousMemoryTests
     [Fact]
     public void The_shared_memory_fallback_leaves_no_name_behind()
     {
-        PosixNative native = PosixNatives.Current;
+        Target native = Target.Current;
         string name = "/fdpasser-test-" + Guid.NewGuid().ToString("N");
-        using SafeFileHandle shm = native.CreateUnlinkedSharedMemory(name);
-        native.Truncate(shm, 4096);
+        using SafeFileHandle shm = native.Memory.CreateUnlinkedSharedMemory(name);
+        native.Memory.Truncate(shm, 4096);
         Assert.Equal(4096, RandomAccess.GetLength(shm));
         Assert.True(ProcFs.IsCloseOnExec(shm));
         Assert.False(File.Exists("/dev/shm" + name));

@@ -28,8 +28,8 @@ public class HelperValidationTests
     [InlineData(8, "ENOEXEC")]
     public void Errno_names_come_from_the_ABI_file(int linuxErrno, string name)
     {
-        Assert.Equal(name, PosixNatives.Current.ErrnoName(linuxErrno));
-        Assert.Equal("EPROTOTYPE", PosixNatives.Current.ErrnoName(91));
+        Assert.Equal(name, Target.Current.ErrnoName(linuxErrno));
+        Assert.Equal("EPROTOTYPE", Target.Current.ErrnoName(91));
     }
 
     [Fact]

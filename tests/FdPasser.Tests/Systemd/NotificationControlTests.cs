@@ -13,7 +13,7 @@ namespace FdPasser.Tests.Systemd;
 /// </summary>
 public sealed class NotificationControlTests : IDisposable
 {
-    private static readonly SocketTransport T = Transports.Socket;
+    private static readonly SocketTransport T = Target.Current.Sockets;
     private static readonly IControlProbe Probe = ControlProbe.ForThisTarget();
 
     private readonly MarkedFile _marked = new();

@@ -48,7 +48,7 @@ public class NotificationSenderPidfdTests
             Assert.NotNull(pidfd);
             Assert.Contains("pidfd", ProcFs.Target(pidfd!), StringComparison.Ordinal);
             Assert.True(ProcFs.IsCloseOnExec(pidfd!), "the kernel installs SCM_PIDFD close-on-exec");
-            Assert.Equal(Environment.ProcessId, PosixNatives.Current.ReadPidfdPid(pidfd!));
+            Assert.Equal(Environment.ProcessId, Target.Current.Processes.ReadPidfdPid(pidfd!));
             // Only the stored descriptor is the app's: the pidfd is not among them.
             Assert.Equal(1, n.DescriptorCount);
             n.Dispose();
@@ -68,7 +68,7 @@ public class NotificationSenderPidfdTests
         Assert.Null(n.SenderPidfd);
         n.Dispose();
         Assert.False(taken!.IsClosed);
-        Assert.Equal(Environment.ProcessId, PosixNatives.Current.ReadPidfdPid(taken));
+        Assert.Equal(Environment.ProcessId, Target.Current.Processes.ReadPidfdPid(taken));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public class NotificationSenderPidfdTests
         // Kernels 6.5 to 6.15 send an error instead of a pidfd for a reaped sender; later ones a pidfd whose Pid: is -1.
         if (n.SenderPidfd is { } pidfd)
         {
-            Assert.Equal(-1, PosixNatives.Current.ReadPidfdPid(pidfd));
+            Assert.Equal(-1, Target.Current.Processes.ReadPidfdPid(pidfd));
         }
     }
 }

@@ -65,7 +65,7 @@ public class PythonSystemdTests
         using SafeFileHandle state = AnonymousMemory.Create("state", 16);
         // A descriptor this process left inheritable: the child must not get it either.
         using SafeFileHandle stray = AnonymousMemory.Create("stray");
-        FdPasser.Platform.Transports.Socket.SetCloseOnExec(stray, closeOnExec: false);
+        FdPasser.Platform.Target.Current.Sockets.SetCloseOnExec(stray, closeOnExec: false);
         using var output = new TempDir();
         string report = output.File("out");
         const string script =

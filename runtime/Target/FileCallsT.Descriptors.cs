@@ -1,29 +1,13 @@
 using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using FdPasser.Interop;
 using FdPasser.Systemd;
 
 namespace FdPasser.Platform;
 
-/// <summary>
-/// <see cref="PosixNative"/> over one target's generated stubs; each feature checks the Has_ flags of what it
-/// needs, so a target whose ABI file lacks a call says so instead of calling something else.
-/// </summary>
-internal sealed unsafe partial class PosixNative<TAbi> : PosixNative
-    where TAbi : struct, IPlatformAbi
+/// <summary>Descriptor flags and kinds (fcntl F_GETFD/F_SETFD, fstat, SO_TYPE) of one target.</summary>
+internal sealed unsafe partial class FileCalls<TAbi>
 {
-    public static readonly PosixNative<TAbi> Instance = new();
-
-    public override PlatformConstants Constants => TAbi.Constants;
-
-    public override string? ErrnoName(int errno) => TAbi.ErrnoName(errno);
-
-    private static int LastErrno => Marshal.GetLastPInvokeError();
-
-    private static PlatformNotSupportedException Missing(string what) =>
-        new($"{what} is not described for {TAbi.Rid} (abi/{TAbi.Rid}.abi), so it is not available on this system.");
-
     public override int TrySetCloseOnExec(int fd)
     {
         while (TAbi.fcntl(fd, TAbi.F_SETFD, TAbi.FD_CLOEXEC) != 0)

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FdPasser.Platform;
 
-internal sealed partial class PosixNative<TAbi>
+internal sealed partial class ProcessCalls<TAbi>
 {
     public override bool ResetSignalToDefault(PosixSignal signal)
     {

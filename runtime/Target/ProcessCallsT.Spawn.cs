@@ -4,7 +4,7 @@ using System.Text;
 
 namespace FdPasser.Platform;
 
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class ProcessCalls<TAbi>
 {
     public override bool SupportsSpawn =>
         TAbi.Has_posix_spawnp && TAbi.PosixSpawnattrSize > 0 && TAbi.PosixSpawnFileActionsSize > 0 && TAbi.SigsetSize > 0 &&

@@ -1,7 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -10,7 +7,7 @@ using FdPasser.Protocol;
 
 namespace FdPasser.Platform;
 
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class NotificationCalls<TAbi>
 {
     public override bool SupportsCredentials => TAbi.Has_SO_PASSCRED && TAbi.Has_SCM_CREDENTIALS && TAbi.Has_setsockopt;
 
@@ -26,7 +23,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
             throw Error("socket", LastErrno, "creating a Unix datagram socket");
         }
         var handle = new SafeSocketHandle(fd, ownsHandle: true);
-        if (!TAbi.Has_SOCK_CLOEXEC && TrySetCloseOnExec(fd) is int errno and not 0)
+        if (!TAbi.Has_SOCK_CLOEXEC && FileCalls<TAbi>.Instance.TrySetCloseOnExec(fd) is int errno and not 0)
         {
             handle.Dispose();
             throw Error("fcntl", errno, "setting FD_CLOEXEC on a new datagram socket");
@@ -46,44 +43,6 @@ internal sealed unsafe partial class PosixNative<TAbi>
         if (TAbi.setsockopt(scope.Fd, TAbi.SOL_SOCKET, TAbi.SO_PASSCRED, &one, sizeof(int)) != 0)
         {
             throw Error("setsockopt", LastErrno, "enabling SO_PASSCRED on the notification socket");
-        }
-    }
-
-    // Credentials come with datagrams only on Linux (SO_PASSCRED), and a Linux process's parent is in procfs: proc(5).
-    public override ProcessStatus? ReadProcessStatus(int pid)
-    {
-        RequireProcessTable();
-        string line;
-        try
-        {
-            line = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null; // gone (ENOENT, or ESRCH while it was read), or hidden by procfs's hidepid=
-        }
-        return ProcessStatus.TryParse(line, out ProcessStatus status) && status.Pid == pid ? status : null;
-    }
-
-    public override IReadOnlyList<int> ProcessIds()
-    {
-        RequireProcessTable();
-        var pids = new List<int>();
-        foreach (string entry in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-            {
-                pids.Add(pid);
-            }
-        }
-        return pids;
-    }
-
-    private void RequireProcessTable()
-    {
-        if (!SupportsCredentials)
-        {
-            throw new PlatformNotSupportedException($"The process table is read only to place the sender of a notification, which needs SO_PASSCRED; {TAbi.Rid} does not have it.");
         }
     }
 

@@ -1,4 +1,6 @@
 using System;
+using System.Globalization;
+using System.IO;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -6,7 +8,7 @@ namespace FdPasser.Platform;
 
 // Processes held by pidfd, the child subreaper, open files compared: what fdpass hold needs so that a pid number
 // reused by another process is never taken for the service (pidfd_open(2), kcmp(2), PR_SET_CHILD_SUBREAPER).
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class ProcessCalls<TAbi>
 {
     private static bool HasSyscall(bool hasNumber) => hasNumber && TAbi.Has_syscall_args;
 
@@ -72,5 +74,31 @@ internal sealed unsafe partial class PosixNative<TAbi>
             return TAbi.ENOSYS;
         }
         return TAbi.prctl(TAbi.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : LastErrno;
+    }
+
+    public override int ReadPidfdPid(SafeHandle pidfd)
+    {
+        using var scope = new FdScope(pidfd);
+        string path = ProcPaths.Entry(TAbi.PROC_PID_FDINFO, ProcPaths.Self, scope.Fd) ??
+            throw Missing("A descriptor's fdinfo file (PROC_PID_FDINFO)");
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FdPassingException($"Reading {path} to learn a pidfd's pid failed: {e.Message}", e);
+        }
+        foreach (string line in text.Split('\n'))
+        {
+            // proc(5): "Pid:" is the process's pid in this namespace; -1 once it has been reaped (0 outside the namespace).
+            if (line.StartsWith("Pid:", StringComparison.Ordinal) &&
+                int.TryParse(line.AsSpan(4).Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int pid))
+            {
+                return pid;
+            }
+        }
+        throw new FdPassingException($"{path} has no Pid: line: descriptor {scope.Fd} is not a pidfd.");
     }
 }

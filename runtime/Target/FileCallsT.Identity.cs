@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FdPasser.Platform;
 
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class FileCalls<TAbi>
 {
     public override (ulong Device, ulong Inode) Identify(SafeHandle handle)
     {

@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Platform;
 
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class MemoryCalls<TAbi>
 {
     public override bool HasMemfd => TAbi.Has_memfd_create && TAbi.Has_MFD_CLOEXEC;
 
@@ -53,7 +53,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
                 handle.Dispose();
                 throw Error("shm_unlink", errno, $"removing the name of the shared memory object '{name}'");
             }
-            if (TrySetCloseOnExec(fd) is int e and not 0)
+            if (FileCalls<TAbi>.Instance.TrySetCloseOnExec(fd) is int e and not 0)
             {
                 handle.Dispose();
                 throw Error("fcntl", e, "setting FD_CLOEXEC on a shared memory object");

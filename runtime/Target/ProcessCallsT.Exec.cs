@@ -2,7 +2,7 @@ using System.Text;
 
 namespace FdPasser.Platform;
 
-internal sealed unsafe partial class PosixNative<TAbi>
+internal sealed unsafe partial class ProcessCalls<TAbi>
 {
     public override bool SupportsExec => TAbi.Has_execve;
 
