@@ -68,7 +68,10 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         return SendMessage(socket, data, msg, iov, control, controlLength, out errno);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Out of line on purpose: where the channel's send inlines TrySend (guarded devirtualization) into a try region
+    // with a catch, the JIT does not inline a P/Invoke there and calls sendmsg through a marshalling stub instead.
+    // In a method of its own the P/Invoke stays inline whatever the caller's exception handling.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static nint SendMessage(SafeHandle socket, ReadOnlySpan<byte> data, byte* msg, byte* iov, byte* control, int controlLength, out int errno)
     {
         int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_NOSIGNAL ? TAbi.MSG_NOSIGNAL : 0);
