@@ -22,26 +22,22 @@ namespace FdPasser;
 /// </remarks>
 public sealed partial class FdChannel : IDisposable, IAsyncDisposable
 {
-    private readonly FdTransport _transport;
-    private readonly SafeHandle _handle;
-    private Socket? _socket;
-    private int _sending;
-    private int _receiving;
-    private volatile string? _brokenReason;
-    private Interrupter? _interrupter;
-    private int _disposed;
-    private int _released;
+    private readonly Connection _connection;
     private int _maxFramePayload = 1 << 20;
 
-    private FdChannel(FdTransport transport, SafeHandle handle, Socket? socket = null)
+    private FdChannel(Connection connection)
     {
-        _transport = transport;
-        _handle = handle;
-        _socket = socket;
+        _connection = connection;
     }
 
+    private FdTransport Transport => _connection.Transport;
+
     /// <summary>How long a synchronous send or receive waits for the peer; infinite by default.</summary>
-    public TimeSpan Timeout { get; set; } = System.Threading.Timeout.InfiniteTimeSpan;
+    public TimeSpan Timeout
+    {
+        get => _connection.Timeout;
+        set => _connection.Timeout = value;
+    }
 
     /// <summary>
     /// The largest framed payload (1 MiB by default): <see cref="ReceiveFrame"/> refuses a frame that announces more
@@ -60,17 +56,17 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     }
 
     /// <summary>The socket's descriptor number, e.g. to hand an inherited end to a child process.</summary>
-    public int Descriptor => (int)_handle.DangerousGetHandle();
+    public int Descriptor => (int)_connection.Handle.DangerousGetHandle();
 
     /// <summary>The socket's handle; the channel owns it.</summary>
     /// <exception cref="NotSupportedException">The channel is a STREAMS pipe (see <see cref="Handle"/>).</exception>
-    public SafeSocketHandle SafeHandle => _handle as SafeSocketHandle ?? throw NotASocket();
+    public SafeSocketHandle SafeHandle => _connection.Handle as SafeSocketHandle ?? throw NotASocket();
 
     /// <summary>
     /// The most descriptors one message can carry when sending from this system (253 on Linux; 252 with musl, whose
     /// sendmsg limits control data to 1,024 bytes). Receives accept what the kernel delivers (253 on Linux with either).
     /// </summary>
-    public int MaxDescriptorsPerMessage => _transport.MaxDescriptorsPerMessage;
+    public int MaxDescriptorsPerMessage => Transport.MaxDescriptorsPerMessage;
 
     /// <summary>
     /// True once the byte stream is out of step: a protocol violation by the peer, or a send or receive that stopped
@@ -78,16 +74,15 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     /// receive throws <see cref="FdProtocolException"/>; a violation by the peer also closes the descriptor at once, so
     /// the peer's sends fail instead of waiting on a receiver that gave up.
     /// </summary>
-    public bool IsBroken => _brokenReason is not null;
+    public bool IsBroken => _connection.IsBroken;
 
     /// <summary>
     /// Creates a connected pair (the seed's <c>spipe()</c>): <c>socketpair(AF_UNIX, SOCK_STREAM)</c>, both ends close-on-exec.
     /// </summary>
     public static (FdChannel First, FdChannel Second) CreatePair()
     {
-        SocketTransport t = Transports.Socket;
-        t.CreatePair(out SafeSocketHandle a, out SafeSocketHandle b);
-        return (new FdChannel(t, a), new FdChannel(t, b));
+        var (a, b) = SocketConnection.CreatePair();
+        return (new FdChannel(a), new FdChannel(b));
     }
 
     /// <summary>Connects to a server endpoint at a filesystem path (the seed's <c>endp_connect()</c>).</summary>
@@ -104,20 +99,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             return ConnectStreams(Transports.Streams, name);
         }
-        SocketTransport t = Transports.Socket;
-        if (isAbstract && !t.SupportsAbstractNames)
-        {
-            throw new PlatformNotSupportedException("Abstract socket names exist only on Linux.");
-        }
-        byte[] address = t.Address(name, isAbstract);
-        SafeSocketHandle socket = t.CreateSocket();
-        int errno = t.TryConnect(socket, address);
-        if (errno != 0)
-        {
-            socket.Dispose();
-            throw ConnectError(t, errno, name, isAbstract);
-        }
-        return new FdChannel(t, socket);
+        return new FdChannel(SocketConnection.Connect(name, isAbstract));
     }
 
     /// <summary>
@@ -132,62 +114,10 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             return ConnectStreams(Transports.Streams, path);
         }
-        SocketTransport t = Transports.Socket;
-        byte[] address = t.Address(path, isAbstract: false);
-        SafeSocketHandle socket = t.CreateSocket();
-        try
-        {
-            t.SetNonBlocking(socket);
-            int delay = 1;
-            while (true)
-            {
-                int errno = t.TryConnect(socket, address);
-                if (errno == 0)
-                {
-                    return new FdChannel(t, socket);
-                }
-                if (errno != t.Constants.EAGAIN)
-                {
-                    throw ConnectError(t, errno, path, isAbstract: false);
-                }
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                delay = Math.Min(delay * 2, 100);
-            }
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        return new FdChannel(await SocketConnection.ConnectAsync(path, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>
-    /// connect() on a file that is not a socket answers ECONNREFUSED, as if a server had just gone: say what the path
-    /// really is (FdListener.Create refuses such a path the same way).
-    /// </summary>
-    private static FdPassingException ConnectError(SocketTransport t, int errno, string name, bool isAbstract)
-    {
-        string context = $"connecting to the endpoint '{(isAbstract ? "@" : "")}{name}'";
-        if (errno == t.Constants.ECONNREFUSED && !isAbstract)
-        {
-            bool? isSocket;
-            try
-            {
-                isSocket = t.IsSocketFile(name);
-            }
-            catch (FdPassingException)
-            {
-                isSocket = null;
-            }
-            if (isSocket == false)
-            {
-                context += ", which is not a socket: nothing can listen there (check the path)";
-            }
-        }
-        return t.Error("connect", errno, context);
-    }
-
-    internal static FdChannel FromAccepted(FdTransport transport, SafeHandle handle) => new(transport, handle);
+    internal static FdChannel FromAccepted(FdTransport transport, SafeHandle handle) => new(Connection.Over(transport, handle));
 
     /// <summary>Adopts a connected Unix stream socket; the channel takes ownership of it.</summary>
     /// <exception cref="ArgumentException">It is not a stream socket.</exception>
@@ -198,16 +128,14 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         {
             throw new ArgumentException($"Descriptors travel over Unix stream sockets; this socket is {socket.AddressFamily}/{socket.SocketType}.", nameof(socket));
         }
-        return new FdChannel(Transports.Socket, socket.SafeHandle, socket);
+        return new FdChannel(new SocketConnection(Transports.Socket, socket.SafeHandle, socket));
     }
 
     /// <summary>Adopts a connected Unix stream socket's handle; the channel takes ownership of it.</summary>
     public static FdChannel FromHandle(SafeSocketHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        SocketTransport t = Transports.Socket;
-        CheckStreamSocket(t, handle, nameof(handle));
-        return new FdChannel(t, handle);
+        return new FdChannel(SocketConnection.Adopt(handle, nameof(handle)));
     }
 
     /// <summary>
@@ -218,33 +146,14 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     public static FdChannel FromDescriptor(int descriptor)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
-        SocketTransport t = Transports.Socket;
-        var handle = new SafeSocketHandle(descriptor, ownsHandle: false);
-        CheckStreamSocket(t, handle, nameof(descriptor));
-        var owned = new SafeSocketHandle(descriptor, ownsHandle: true);
-        t.SetCloseOnExec(owned, true);
-        return new FdChannel(t, owned);
-    }
-
-    private static void CheckStreamSocket(SocketTransport t, SafeHandle handle, string parameter)
-    {
-        int type = t.GetSocketType(handle, out int errno);
-        if (type < 0)
-        {
-            throw new ArgumentException(
-                $"Descriptor {handle.DangerousGetHandle()} is not a usable socket: getsockopt(SO_TYPE) failed with {t.ErrnoName(errno) ?? errno.ToString()}.", parameter);
-        }
-        if (type != t.Constants.SOCK_STREAM)
-        {
-            throw new ArgumentException($"Descriptor {handle.DangerousGetHandle()} is a socket of type {type}, not a stream socket.", parameter);
-        }
+        return new FdChannel(SocketConnection.AdoptDescriptor(descriptor));
     }
 
     /// <summary>The credentials of the process at the other end, as the kernel recorded them at connect time.</summary>
     public PeerCredentials GetPeerCredentials()
     {
         ThrowIfDisposed();
-        return _transport.GetPeerCredentials(_handle);
+        return Transport.GetPeerCredentials(_connection.Handle);
     }
 
     /// <summary>
@@ -254,7 +163,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     public void SetInheritable(bool inheritable)
     {
         ThrowIfDisposed();
-        _transport.SetCloseOnExec(_handle, !inheritable);
+        Transport.SetCloseOnExec(_connection.Handle, !inheritable);
     }
 
     /// <summary>
@@ -263,15 +172,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
     /// had received of a message is closed), and the descriptor is closed as soon as they have let go of it. The
     /// socket is never shut down: another process sharing it keeps a working connection.
     /// </summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-        Release();
-        DropFrameReadAhead();
-    }
+    public void Dispose() => _connection.Dispose();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()
@@ -280,96 +181,7 @@ public sealed partial class FdChannel : IDisposable, IAsyncDisposable
         return default;
     }
 
-    /// <summary>
-    /// Wakes every pending operation and closes this end's descriptor. Only the SafeHandle is disposed, never the
-    /// .NET Socket over it: disposing a Socket while a thread holds its handle shuts the socket down, for every
-    /// process that shares it.
-    /// </summary>
-    private void Release()
-    {
-        if (Interlocked.Exchange(ref _released, 1) != 0)
-        {
-            return;
-        }
-        Interrupter().Signal();
-        _transport.AbortWaits(_handle);
-        _handle.Dispose();
-    }
+    private void ThrowIfDisposed() => _connection.ThrowIfDisposed();
 
-    private Interrupter Interrupter()
-    {
-        Interrupter? existing = Volatile.Read(ref _interrupter);
-        if (existing is not null)
-        {
-            return existing;
-        }
-        var created = new Interrupter(_transport);
-        return Interlocked.CompareExchange(ref _interrupter, created, null) ?? created;
-    }
-
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || _handle.IsClosed, this);
-
-    private void ThrowIfUnusable()
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_brokenReason is { } reason)
-        {
-            throw new FdProtocolException($"The channel is broken and cannot be used: {reason}", 0, channelBroken: true);
-        }
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-    }
-
-    /// <summary>
-    /// The peer broke the protocol: the channel is broken, and its descriptor is released at once so that a peer
-    /// still sending (into a receiver that will read no more) gets an error instead of waiting for ever.
-    /// </summary>
-    private FdProtocolException Violation(string reason, int closed)
-    {
-        _brokenReason ??= reason;
-        Release();
-        return new FdProtocolException(reason, closed, channelBroken: true);
-    }
-
-    private int TimeoutMilliseconds =>
-        Timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(Timeout.TotalMilliseconds, 0, int.MaxValue);
-
-    private Socket AsyncSocket()
-    {
-        if (_socket is { } s)
-        {
-            return s;
-        }
-        var created = new Socket((SafeSocketHandle)_handle);
-        return Interlocked.CompareExchange(ref _socket, created, null) ?? created;
-    }
-
-    private readonly struct Exclusive : IDisposable
-    {
-        private readonly FdChannel _owner;
-        private readonly bool _send;
-
-        public Exclusive(FdChannel owner, bool send)
-        {
-            ref int flag = ref send ? ref owner._sending : ref owner._receiving;
-            if (Interlocked.Exchange(ref flag, 1) != 0)
-            {
-                throw new InvalidOperationException(
-                    $"Another {(send ? "send" : "receive")} is in progress on this channel; one of each may run at a time.");
-            }
-            _owner = owner;
-            _send = send;
-        }
-
-        public void Dispose()
-        {
-            if (_send)
-            {
-                Volatile.Write(ref _owner._sending, 0);
-            }
-            else
-            {
-                _owner.EndReceive();
-            }
-        }
-    }
+    private void ThrowIfUnusable() => _connection.ThrowIfUnusable();
 }

@@ -197,12 +197,7 @@ public sealed partial class FdListener : IDisposable
             {
                 return connection;
             }
-            if (!_transport.UsesSocketEngine)
-            {
-                await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            await ReadinessPoller.Shared.WaitReadableAsync(_handle, cancellationToken).ConfigureAwait(false);
+            await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -72,14 +72,14 @@ public sealed class FdMessage : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
-        int fd = _slots!.Take(_generation, index);
-        if (fd < 0)
+        SafeFileHandle? handle = _slots!.TakeHandle(_generation, index);
+        if (handle is null)
         {
             // A Dispose that ran since the check above closed it.
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             throw new InvalidOperationException($"Descriptor {index} of this message was taken already.");
         }
-        return Wrap(fd);
+        return handle;
     }
 
     /// <summary>Takes every descriptor not yet taken, in order.</summary>
@@ -87,61 +87,7 @@ public sealed class FdMessage : IDisposable
     public SafeFileHandle[] TakeAllDescriptors()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_count == 0)
-        {
-            return Array.Empty<SafeFileHandle>();
-        }
-        int[] fds = new int[_count];
-        int count = 0;
-        for (int i = 0; i < _count; i++)
-        {
-            int fd = _slots!.Take(_generation, i);
-            if (fd >= 0)
-            {
-                fds[count++] = fd;
-            }
-        }
-        SafeFileHandle[]? taken = null;
-        int wrapped = 0;
-        try
-        {
-            taken = new SafeFileHandle[count];
-            for (; wrapped < count; wrapped++)
-            {
-                taken[wrapped] = new SafeFileHandle(fds[wrapped], ownsHandle: true);
-            }
-            return taken;
-        }
-        catch
-        {
-            // Out of memory half-way: the numbers are this call's alone, so none may stay open.
-            for (int i = 0; i < count; i++)
-            {
-                if (i < wrapped)
-                {
-                    taken![i].Dispose();
-                }
-                else
-                {
-                    _slots!.Transport.CloseDescriptor(fds[i]);
-                }
-            }
-            throw;
-        }
-    }
-
-    /// <summary>Hands a number this message no longer holds to a handle; closes it where even that fails.</summary>
-    private SafeFileHandle Wrap(int fd)
-    {
-        try
-        {
-            return new SafeFileHandle(fd, ownsHandle: true);
-        }
-        catch
-        {
-            _slots!.Transport.CloseDescriptor(fd);
-            throw;
-        }
+        return _count == 0 ? Array.Empty<SafeFileHandle>() : _slots!.TakeAllHandles(_generation, _count);
     }
 
     /// <summary>Closes every descriptor not taken.</summary>

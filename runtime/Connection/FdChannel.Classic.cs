@@ -14,8 +14,6 @@ namespace FdPasser;
 // The classic two-byte protocol (send_file / recv_fh), compatible with File::FDpasser and C send_fd/recv_fd.
 public sealed partial class FdChannel
 {
-    private ClassicReader? _classicReader;
-    private byte[]? _asyncByteScratch;
 
     /// <summary>
     /// Passes one open descriptor (the seed's <c>send_file</c>): the bytes <c>00 00</c> with the descriptor
@@ -26,10 +24,10 @@ public sealed partial class FdChannel
     {
         ArgumentNullException.ThrowIfNull(handle);
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
+        using var exclusive = _connection.Begin(send: true);
         using var scope = new FdScope(handle);
         ReadOnlySpan<int> fd = stackalloc int[1] { scope.Fd };
-        SendAll(ClassicProtocol.Success, fd, "passing a descriptor");
+        _connection.SendAll(ClassicProtocol.Success, fd, "passing a descriptor");
     }
 
     /// <summary>Passes the descriptor of an open <see cref="FileStream"/> (flushing it first).</summary>
@@ -63,8 +61,8 @@ public sealed partial class FdChannel
     public void SendError(int errorCode, string? message = null)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
-        SendAll(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status");
+        using var exclusive = _connection.Begin(send: true);
+        _connection.SendAll(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status");
     }
 
     /// <summary>
@@ -83,30 +81,16 @@ public sealed partial class FdChannel
     public bool TryReceiveDescriptor(out SafeFileHandle? handle)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        ClassicReader reader = _classicReader ??= new ClassicReader(this);
-        try
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        ClassicCodec codec = _connection.Classic;
+        if (!_connection.ReceiveMessage(codec, "receiving a descriptor"))
         {
-            Span<byte> bytes = stackalloc byte[2];
-            while (!reader.Complete)
-            {
-                int n = ReceiveSome(bytes.Slice(0, reader.Want), reader.Room, out ReceiveResult result, "receiving a descriptor");
-                if (!reader.Step(bytes.Slice(0, n), result))
-                {
-                    handle = null;
-                    return false;
-                }
-            }
-            ReceiveFollowingDescriptor(reader);
-            handle = reader.Finish();
-            return true;
+            handle = null;
+            return false;
         }
-        catch (Exception e)
-        {
-            Fail(reader, e);
-            throw;
-        }
+        handle = codec.Finish();
+        return true;
     }
 
     /// <summary>Receives one descriptor asynchronously; see <see cref="ReceiveDescriptor"/>.</summary>
@@ -114,31 +98,14 @@ public sealed partial class FdChannel
     public async ValueTask<SafeFileHandle> ReceiveDescriptorAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        ClassicReader reader = _classicReader ??= new ClassicReader(this);
-        byte[] bytes = _asyncByteScratch ??= new byte[2];
-        try
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        ClassicCodec codec = _connection.Classic;
+        if (!await _connection.ReceiveMessageAsync(codec, "receiving a descriptor", cancellationToken).ConfigureAwait(false))
         {
-            while (!reader.Complete)
-            {
-                var (n, result) = await ReceiveSomeAsync(bytes.AsMemory(0, reader.Want), reader.Descriptors.RoomMemory(1), "receiving a descriptor", cancellationToken).ConfigureAwait(false);
-                if (!reader.Step(bytes.AsSpan(0, n), result))
-                {
-                    throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");
-                }
-            }
-            if (reader.NeedsFollowingDescriptor && _transport.DescriptorFollowsStatus)
-            {
-                await ReceiveFollowingDescriptorAsync(reader, cancellationToken).ConfigureAwait(false);
-            }
-            return reader.Finish();
+            throw new EndOfStreamException("The peer closed the connection before sending a descriptor.");
         }
-        catch (Exception e)
-        {
-            Fail(reader, e);
-            throw;
-        }
+        return codec.Finish();
     }
 
     /// <summary>Passes one descriptor asynchronously; see <see cref="SendDescriptor(SafeHandle)"/>.</summary>
@@ -147,14 +114,14 @@ public sealed partial class FdChannel
     {
         ArgumentNullException.ThrowIfNull(handle);
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
+        using var exclusive = _connection.Begin(send: true);
         bool added = false;
         handle.DangerousAddRef(ref added);
         try
         {
             int[] fd = _asyncSendScratch ??= new int[1];
             fd[0] = (int)handle.DangerousGetHandle();
-            await SendAllAsync(ClassicProtocol.Success, fd, "passing a descriptor", cancellationToken).ConfigureAwait(false);
+            await _connection.SendAllAsync(ClassicProtocol.Success, fd, "passing a descriptor", cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -168,7 +135,7 @@ public sealed partial class FdChannel
     public async ValueTask SendErrorAsync(int errorCode, string? message = null, CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        using var exclusive = new Exclusive(this, send: true);
-        await SendAllAsync(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status", cancellationToken).ConfigureAwait(false);
+        using var exclusive = _connection.Begin(send: true);
+        await _connection.SendAllAsync(ClassicProtocol.EncodeError(errorCode, message), default, "sending an error status", cancellationToken).ConfigureAwait(false);
     }
 }

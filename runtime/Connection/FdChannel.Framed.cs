@@ -23,8 +23,8 @@ public sealed partial class FdChannel
     {
         CheckFrame(payload.Length, handles.Length);
         ThrowIfUnusable();
-        ThrowIfStreams("Framed mode");
-        using var exclusive = new Exclusive(this, send: true);
+        _connection.RequireAttachedDescriptors("Framed mode");
+        using var exclusive = _connection.Begin(send: true);
         // Small frames are built on the stack and the descriptor numbers always are: a send allocates nothing.
         int length = FrameHeader.Size + payload.Length;
         Span<byte> frame = length <= StackFrameLimit ? stackalloc byte[length] : new byte[length];
@@ -34,7 +34,7 @@ public sealed partial class FdChannel
         AddRefs(handles, fds);
         try
         {
-            SendAll(frame, fds, SendContext.Frame(handles.Length));
+            _connection.SendAll(frame, fds, SendContext.Frame(handles.Length));
         }
         finally
         {
@@ -48,9 +48,9 @@ public sealed partial class FdChannel
     public void SendFrameError(int errorCode, string? message = null)
     {
         ThrowIfUnusable();
-        ThrowIfStreams("Framed mode");
-        using var exclusive = new Exclusive(this, send: true);
-        SendAll(ErrorFrame(errorCode, message), default, "sending an error frame");
+        _connection.RequireAttachedDescriptors("Framed mode");
+        using var exclusive = _connection.Begin(send: true);
+        _connection.SendAll(ErrorFrame(errorCode, message), default, "sending an error frame");
     }
 
     /// <summary>Sends a frame asynchronously; see <see cref="SendFrame"/>.</summary>
@@ -58,15 +58,15 @@ public sealed partial class FdChannel
     {
         CheckFrame(payload.Length, handles.Length);
         ThrowIfUnusable();
-        ThrowIfStreams("Framed mode");
-        using var exclusive = new Exclusive(this, send: true);
+        _connection.RequireAttachedDescriptors("Framed mode");
+        using var exclusive = _connection.Begin(send: true);
         byte[] frame = BuildFrame(FrameHeader.KindMessage, handles.Length, payload.Span);
         // One send runs at a time (Exclusive): the numbers go into an array the channel keeps for its sends.
-        Memory<int> fds = (_frameSendScratch ??= new int[_transport.MaxDescriptorsPerMessage]).AsMemory(0, handles.Length);
+        Memory<int> fds = (_frameSendScratch ??= new int[Transport.MaxDescriptorsPerMessage]).AsMemory(0, handles.Length);
         AddRefs(handles.Span, fds.Span);
         try
         {
-            await SendAllAsync(frame, fds, SendContext.Frame(handles.Length), cancellationToken).ConfigureAwait(false);
+            await _connection.SendAllAsync(frame, fds, SendContext.Frame(handles.Length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -118,10 +118,6 @@ public sealed partial class FdChannel
         return BuildFrame(FrameHeader.KindError, 0, payload);
     }
 
-    private FrameReader? _frameReader;
-
-    private FrameReader NewFrameReader() => _frameReader ??= new FrameReader(this, _transport.MaxDescriptorsReceived);
-
     /// <summary>
     /// Receives one frame. Dispose the returned message (or take its descriptors) so that no descriptor leaks.
     /// </summary>
@@ -135,98 +131,28 @@ public sealed partial class FdChannel
     public FdMessage ReceiveFrame()
     {
         ThrowIfUnusable();
-        ThrowIfStreams("Framed mode");
-        using var exclusive = new Exclusive(this, send: false);
-        FrameReader reader = NewFrameReader();
-        try
+        _connection.RequireAttachedDescriptors("Framed mode");
+        using var exclusive = _connection.Begin(send: false);
+        FrameCodec codec = _connection.Frames(MaxFramePayload);
+        if (!_connection.ReceiveMessage(codec, "receiving a frame"))
         {
-            reader.CheckReadAhead();
-            while (!reader.Complete)
-            {
-                int n = ReceiveSome(reader.NextReceive().Span, reader.Room, out ReceiveResult result, "receiving a frame");
-                reader.OnReceived(n, result);
-            }
-        }
-        catch (Exception e)
-        {
-            Fail(reader, e);
-            throw;
+            throw new EndOfStreamException("The peer closed the connection.");
         }
         // The frame was read to its end: what Finish refuses leaves the stream in step.
-        return reader.Finish();
+        return codec.Finish();
     }
 
     /// <summary>Receives one frame asynchronously; see <see cref="ReceiveFrame"/>.</summary>
     public async ValueTask<FdMessage> ReceiveFrameAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        ThrowIfStreams("Framed mode");
-        using var exclusive = new Exclusive(this, send: false);
-        FrameReader reader = NewFrameReader();
-        try
+        _connection.RequireAttachedDescriptors("Framed mode");
+        using var exclusive = _connection.Begin(send: false);
+        FrameCodec codec = _connection.Frames(MaxFramePayload);
+        if (!await _connection.ReceiveMessageAsync(codec, "receiving a frame", cancellationToken).ConfigureAwait(false))
         {
-            reader.CheckReadAhead();
-            while (!reader.Complete)
-            {
-                var (n, result) = await ReceiveSomeAsync(reader.NextReceive(), reader.RoomMemory, "receiving a frame", cancellationToken).ConfigureAwait(false);
-                reader.OnReceived(n, result);
-            }
+            throw new EndOfStreamException("The peer closed the connection.");
         }
-        catch (Exception e)
-        {
-            Fail(reader, e);
-            throw;
-        }
-        return reader.Finish();
-    }
-
-    /// <summary>
-    /// Ends a receive. Frames read ahead hold descriptors: where the channel was disposed meanwhile, its Dispose may
-    /// have found this receive running and left them, so they are closed here (the flag is released first, so one
-    /// of the two always sees the other).
-    /// </summary>
-    private void EndReceive()
-    {
-        if (_frameReader is null)
-        {
-            // Only a frame receive creates the reader, and none ran meanwhile: there is nothing read ahead.
-            Volatile.Write(ref _receiving, 0);
-            return;
-        }
-        Interlocked.Exchange(ref _receiving, 0);
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            DropFrameReadAhead();
-        }
-    }
-
-    /// <summary>Closes what the frame reader holds, unless a receive is running (it does so itself when it ends).</summary>
-    private void DropFrameReadAhead()
-    {
-        if (_frameReader is not { } reader || Interlocked.CompareExchange(ref _receiving, 1, 0) != 0)
-        {
-            return;
-        }
-        try
-        {
-            reader.Drop();
-        }
-        finally
-        {
-            Volatile.Write(ref _receiving, 0);
-        }
-    }
-
-    /// <summary>
-    /// A receive of another protocol would take the bytes of frames already read ahead for their rest: refuse it,
-    /// leaving them for <see cref="ReceiveFrame"/>.
-    /// </summary>
-    private void ThrowIfFramesReadAhead()
-    {
-        if (_frameReader is { HasReadAhead: true })
-        {
-            throw new InvalidOperationException(
-                "Frames sent after the last one received were already read from the socket with it; receive them with ReceiveFrame before any other kind of receive.");
-        }
+        return codec.Finish();
     }
 }

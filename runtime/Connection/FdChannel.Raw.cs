@@ -41,12 +41,12 @@ public sealed partial class FdChannel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
-        ReceivedDescriptors fds = RawDescriptors();
-        int n = ReceiveSome(buffer, fds.Room(RawLimit(maxDescriptors)), out ReceiveResult result, "receiving a message");
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        int n = _connection.ReceiveSome(buffer, fds.Room(RawLimit(maxDescriptors)), out ReceiveResult result, "receiving a message");
         return RawResult(buffer, n, fds, result);
     }
 
@@ -59,12 +59,13 @@ public sealed partial class FdChannel
     public int ReceiveRaw(Span<byte> data, Span<int> descriptors, out int descriptorCount)
     {
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        int n = ReceiveSome(data, descriptors, out ReceiveResult result, "receiving a message");
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        int n = _connection.ReceiveSome(data, fds.Room(descriptors.Length), out ReceiveResult result, "receiving a message");
         ThrowIfControlProblem(result);
-        descriptorCount = result.Descriptors;
+        descriptorCount = fds.HandOver(descriptors);
         return n;
     }
 
@@ -79,9 +80,9 @@ public sealed partial class FdChannel
         }
         CheckMessage(data.Length, descriptors.Length);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: true);
-        SendAll(data, descriptors, SendContext.Raw(data.Length, descriptors.Length));
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: true);
+        _connection.SendAll(data, descriptors, SendContext.Raw(data.Length, descriptors.Length));
     }
 
     /// <summary>One recvmsg, asynchronously; see <see cref="ReceiveRaw(int, int)"/>.</summary>
@@ -89,12 +90,12 @@ public sealed partial class FdChannel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
         byte[] buffer = new byte[maxBytes];
-        ReceivedDescriptors fds = RawDescriptors();
-        var (n, result) = await ReceiveSomeAsync(buffer, fds.RoomMemory(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        var (n, result) = await _connection.ReceiveSomeAsync(buffer, fds.Room(RawLimit(maxDescriptors)), "receiving a message", cancellationToken).ConfigureAwait(false);
         return RawResult(buffer, n, fds, result);
     }
 
@@ -110,12 +111,13 @@ public sealed partial class FdChannel
         Memory<byte> data, Memory<int> descriptors, CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: false);
-        ThrowIfFramesReadAhead();
-        var (n, result) = await ReceiveSomeAsync(data, descriptors, "receiving a message", cancellationToken).ConfigureAwait(false);
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: false);
+        _connection.ThrowIfFramesReadAhead();
+        ReceivedDescriptors fds = _connection.RawDescriptors;
+        var (n, result) = await _connection.ReceiveSomeAsync(data, fds.Room(descriptors.Length), "receiving a message", cancellationToken).ConfigureAwait(false);
         ThrowIfControlProblem(result);
-        return (n, result.Descriptors);
+        return (n, fds.HandOver(descriptors.Span));
     }
 
     /// <summary>
@@ -132,24 +134,19 @@ public sealed partial class FdChannel
         }
         CheckMessage(data.Length, descriptors.Length);
         ThrowIfUnusable();
-        ThrowIfStreams("Raw mode");
-        using var exclusive = new Exclusive(this, send: true);
-        await SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
+        _connection.RequireAttachedDescriptors("Raw mode");
+        using var exclusive = _connection.Begin(send: true);
+        await _connection.SendAllAsync(data, descriptors, SendContext.Raw(data.Length, descriptors.Length), cancellationToken).ConfigureAwait(false);
     }
 
-    private ReceivedDescriptors? _rawDescriptors;
-
-    private ReceivedDescriptors RawDescriptors() => _rawDescriptors ??= new ReceivedDescriptors(_transport, _transport.MaxDescriptorsReceived);
-
     private int RawLimit(int maxDescriptors) =>
-        maxDescriptors < 0 ? _transport.MaxDescriptorsReceived : Math.Min(maxDescriptors, _transport.MaxDescriptorsReceived);
+        maxDescriptors < 0 ? Transport.MaxDescriptorsReceived : Math.Min(maxDescriptors, Transport.MaxDescriptorsReceived);
 
     private FdMessage RawResult(byte[] buffer, int n, ReceivedDescriptors fds, in ReceiveResult result)
     {
-        fds.Commit(result.Descriptors);
-        if (Describe(result) is { } problem)
+        if (ControlFault.Describe(result) is { } problem)
         {
-            // A rejected receive installs nothing (the transport closed what came): there is nothing to hand over.
+            // The transport's owner closed what came with a rejected receive: there is nothing to hand over.
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed + fds.CloseAll(), channelBroken: false);
         }
         return fds.TakeMessage(buffer, n);
@@ -158,7 +155,7 @@ public sealed partial class FdChannel
     /// <summary>A raw receive hands over no descriptor when its control data was rejected (they are closed already).</summary>
     private void ThrowIfControlProblem(in ReceiveResult result)
     {
-        if (Describe(result) is { } problem)
+        if (ControlFault.Describe(result) is { } problem)
         {
             throw new FdProtocolException($"Receiving a message failed: {problem}.", result.Closed, channelBroken: false);
         }

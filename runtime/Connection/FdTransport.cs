@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Interop;
+using FdPasser.Protocol;
 
 namespace FdPasser.Platform;
 
@@ -66,7 +67,12 @@ internal abstract class FdTransport
 
     public abstract nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno);
 
-    public abstract nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno);
+    /// <summary>
+    /// One receive into <paramref name="data"/>; every descriptor that arrives is put into <paramref name="room"/>'s
+    /// owner as the control data is walked (the result counts them), or, where the control data is refused, closed
+    /// through that owner (the result says why and how many).
+    /// </summary>
+    public abstract nint TryReceive(SafeHandle socket, Span<byte> data, DescriptorRoom room, out ReceiveResult result, out int errno);
 
     public abstract PeerCredentials GetPeerCredentials(SafeHandle socket);
 
@@ -81,23 +87,10 @@ internal abstract class FdTransport
     public abstract void RemoveEndpointFile(string path);
 
     /// <summary>
-    /// True where the classic protocol's descriptor travels after its status bytes as a message of its own
-    /// (STREAMS M_PASSFP), so a receiver that read status 0 still has to take it with
-    /// <see cref="TryReceiveFollowingDescriptor"/>.
+    /// Completes when the descriptor is readable or writable (or has failed: the next call reports why), without
+    /// blocking a thread: the process's one <see cref="ReadinessPoller"/> waits.
     /// </summary>
-    public virtual bool DescriptorFollowsStatus => false;
-
-    /// <summary>
-    /// Takes the descriptor that follows a success status: the descriptor (close-on-exec), -1 with errno
-    /// (EAGAIN: not there yet), or -2 where something other than a descriptor is next or the peer hung up.
-    /// </summary>
-    public virtual int TryReceiveFollowingDescriptor(SafeHandle handle, out int errno) =>
-        throw new NotSupportedException($"The {Kind} transport attaches descriptors to their bytes.");
-
-    /// <summary>True where async waits go through the runtime's socket engine; false where <see cref="WaitAsync"/> does them.</summary>
-    public virtual bool UsesSocketEngine => true;
-
-    /// <summary>Completes when the descriptor is readable or writable (or has failed: the next call reports why).</summary>
-    public virtual ValueTask WaitAsync(SafeHandle handle, bool forWrite, CancellationToken cancellationToken) =>
-        throw new NotSupportedException($"The {Kind} transport waits through the runtime's socket engine.");
+    public virtual ValueTask WaitAsync(SafeHandle handle, bool forWrite, CancellationToken cancellationToken) => new(forWrite
+        ? ReadinessPoller.Shared.WaitWritableAsync(handle, cancellationToken)
+        : ReadinessPoller.Shared.WaitReadableAsync(handle, cancellationToken));
 }

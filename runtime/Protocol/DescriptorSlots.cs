@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using FdPasser.Platform;
+using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Protocol;
 
@@ -97,6 +98,70 @@ internal sealed class DescriptorSlots
             {
                 _transport.CloseDescriptor(fd);
             }
+        }
+    }
+
+    /// <summary>
+    /// Empties slot <paramref name="index"/> of the message of <paramref name="generation"/> into a handle that owns
+    /// its number; null where it was emptied already. Where even the handle cannot be made, the number is closed.
+    /// </summary>
+    public SafeFileHandle? TakeHandle(uint generation, int index)
+    {
+        int fd = Take(generation, index);
+        if (fd == Gone)
+        {
+            return null;
+        }
+        try
+        {
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+        catch
+        {
+            _transport.CloseDescriptor(fd);
+            throw;
+        }
+    }
+
+    /// <summary>Empties every slot of the message of <paramref name="generation"/> still full into handles, in order.</summary>
+    public SafeFileHandle[] TakeAllHandles(uint generation, int count)
+    {
+        int[] fds = new int[count];
+        int taken = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int fd = Take(generation, i);
+            if (fd != Gone)
+            {
+                fds[taken++] = fd;
+            }
+        }
+        SafeFileHandle[]? handles = null;
+        int wrapped = 0;
+        try
+        {
+            handles = new SafeFileHandle[taken];
+            for (; wrapped < taken; wrapped++)
+            {
+                handles[wrapped] = new SafeFileHandle(fds[wrapped], ownsHandle: true);
+            }
+            return handles;
+        }
+        catch
+        {
+            // Out of memory half-way: the numbers are this call's alone, so none may stay open.
+            for (int i = 0; i < taken; i++)
+            {
+                if (i < wrapped)
+                {
+                    handles![i].Dispose();
+                }
+                else
+                {
+                    _transport.CloseDescriptor(fds[i]);
+                }
+            }
+            throw;
         }
     }
 }

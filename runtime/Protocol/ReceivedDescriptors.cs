@@ -8,8 +8,10 @@ namespace FdPasser.Protocol;
 /// <summary>
 /// The one owner of the descriptor numbers a message brought in, from the receive that installed them until each is
 /// handed over (as a <see cref="SafeFileHandle"/> or inside an <see cref="FdMessage"/>) or closed. Every protocol
-/// (classic, framed, raw, STREAMS) receives into one of these, so a failure anywhere ends in <see cref="CloseAll"/>
-/// and nothing else in the library closes a received number.
+/// (classic, framed, raw, STREAMS) and the notification receive take what they receive into one of these the moment
+/// the control data is walked, so a failure anywhere ends in <see cref="CloseAll"/> (or <see cref="CloseSince"/>),
+/// and only this type and <see cref="DescriptorSlots"/> close a received number (ReceivedCloseSitesTests holds the
+/// library to that).
 /// </summary>
 internal sealed class ReceivedDescriptors
 {
@@ -28,22 +30,19 @@ internal sealed class ReceivedDescriptors
     public int Capacity => _fds.Length;
 
     /// <summary>
-    /// Where the next receive writes the numbers it installs, at most <paramref name="limit"/> of them: the transport
+    /// Where the next receive puts the numbers it installs, at most <paramref name="limit"/> of them: the transport
     /// closes every descriptor of a receive that brings more, so a peer cannot make this side hold more than the
-    /// protocol allows at this point of a message. Pair with <see cref="Commit"/>.
+    /// protocol allows at this point of a message.
     /// </summary>
-    public Span<int> Room(int limit) => _fds.AsSpan(_count, Math.Min(limit, _fds.Length - _count));
+    public DescriptorRoom Room(int limit) => new(this, Math.Min(limit, _fds.Length - _count));
 
-    /// <summary><see cref="Room"/> for a receive that awaits.</summary>
-    public Memory<int> RoomMemory(int limit) => _fds.AsMemory(_count, Math.Min(limit, _fds.Length - _count));
-
-    /// <summary>Takes ownership of the <paramref name="received"/> numbers a receive wrote into <see cref="Room"/>.</summary>
-    public void Commit(int received) => _count += received;
-
-    /// <summary>Takes ownership of one number received on its own (STREAMS I_RECVFD); closes it where there is no room.</summary>
-    public bool Add(int fd)
+    /// <summary>
+    /// Takes ownership of one number a receive installed, while fewer than <paramref name="end"/> are owned;
+    /// beyond that (or beyond the capacity) closes it at once and returns false.
+    /// </summary>
+    public bool Take(int fd, int end)
     {
-        if (_count == _fds.Length)
+        if (_count >= end || _count == _fds.Length)
         {
             _transport.CloseDescriptor(fd);
             return false;
@@ -52,17 +51,38 @@ internal sealed class ReceivedDescriptors
         return true;
     }
 
-    /// <summary>Closes every number still owned; returns how many.</summary>
-    public int CloseAll()
+    /// <summary>Takes ownership of one number received on its own (STREAMS I_RECVFD); closes it where there is no room.</summary>
+    public bool Add(int fd) => Take(fd, _fds.Length);
+
+    /// <summary>Closes a number a receive installed that nothing may keep (a STREAMS descriptor where data was expected).</summary>
+    public void Refuse(int fd) => _transport.CloseDescriptor(fd);
+
+    /// <summary>Closes the numbers taken since the count was <paramref name="mark"/> (one receive's); returns how many.</summary>
+    public int CloseSince(int mark)
     {
-        int closed = _count;
-        for (int i = 0; i < _count; i++)
+        int closed = _count - mark;
+        for (int i = mark; i < _count; i++)
         {
             _transport.CloseDescriptor(_fds[i]);
         }
-        _count = 0;
+        _count = mark;
         return closed;
     }
+
+    /// <summary>
+    /// Hands every number owned to a caller that closes them itself (the raw receive into the caller's span);
+    /// returns how many were copied into <paramref name="destination"/>.
+    /// </summary>
+    public int HandOver(Span<int> destination)
+    {
+        int count = _count;
+        _fds.AsSpan(0, count).CopyTo(destination);
+        _count = 0;
+        return count;
+    }
+
+    /// <summary>Closes every number still owned; returns how many.</summary>
+    public int CloseAll() => CloseSince(0);
 
     /// <summary>Hands the one number owned to a handle that closes it.</summary>
     public SafeFileHandle TakeSingle()

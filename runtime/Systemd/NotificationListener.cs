@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using FdPasser.Interop;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 using Microsoft.Win32.SafeHandles;
 
 namespace FdPasser.Systemd;
@@ -21,7 +22,7 @@ namespace FdPasser.Systemd;
 public sealed class NotificationListener : IDisposable
 {
     // The kernel delivers at most SCM_MAX_FD (253) descriptors per datagram; room for a few more is never used.
-    private const int DescriptorSlots = 256;
+    private const int MaxReceived = 256;
 
     /// <summary>The largest <see cref="NotificationListenerOptions.MaxMessageBytes"/>: more than any datagram the kernel queues (its send buffer's limit).</summary>
     internal const int MaxMessageBytesLimit = 1 << 20;
@@ -31,7 +32,8 @@ public sealed class NotificationListener : IDisposable
     private readonly PosixNative _native;
     private readonly NotificationListenerOptions _options;
     private readonly byte[] _buffer;
-    private readonly int[] _descriptors = new int[DescriptorSlots];
+    private readonly ReceivedDescriptors _received = new(Transports.Socket, MaxReceived);
+    private readonly ReceivedDescriptors _receivedPidfd = new(Transports.Socket, 1);
     private readonly string? _path;
     private readonly (ulong Device, ulong Inode)? _identity;
     private readonly Interrupter _interrupter = new(Transports.Socket);
@@ -182,7 +184,7 @@ public sealed class NotificationListener : IDisposable
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>
-    /// Holds the listener's one receive: every receive fills the same buffer and descriptor array, so a second one
+    /// Holds the listener's one receive: every receive fills the same buffer and descriptor owners, so a second one
     /// at the same time would hand descriptors to the wrong notification.
     /// </summary>
     private readonly struct Exclusive : IDisposable
@@ -204,7 +206,7 @@ public sealed class NotificationListener : IDisposable
     /// <summary>One notification if one is waiting; null (errno EAGAIN) if none.</summary>
     private ServiceNotification? TryReceiveOne(out int errno)
     {
-        nint n = _native.TryReceiveNotification(_handle, _buffer, _descriptors, out NotificationControl control, out errno);
+        nint n = _native.TryReceiveNotification(_handle, _buffer, _received, _receivedPidfd, out NotificationControl control, out errno);
         if (n < 0)
         {
             if (errno == _native.Constants.EAGAIN)
@@ -213,41 +215,41 @@ public sealed class NotificationListener : IDisposable
             }
             throw _native.Error("recvmsg", errno, $"receiving a notification on '{Address}'");
         }
-        // Owned from here on every path: closed with a refused notification, or handed to the accepted one.
-        SafeFileHandle? pidfd = control.SenderPidfd >= 0 ? new SafeFileHandle(control.SenderPidfd, ownsHandle: true) : null;
-        ReadOnlySpan<int> fds = _descriptors.AsSpan(0, control.Descriptors);
-        List<KeyValuePair<string, string>>? fields = null;
-        string? problem =
-            control.DataTruncated ? $"it is longer than {_options.MaxMessageBytes} bytes" :
-            control.ControlTruncated ? "its control data was cut off (MSG_CTRUNC: the receiver ran out of descriptors, or too many were sent)" :
-            control.UnexpectedMessages > 0 ? $"it carried {control.UnexpectedMessages} unexpected control message(s) or descriptor(s)" :
-            control.Sender is null ? "it came without the sender's credentials" :
-            fds.Length > _options.MaxDescriptors ? $"it carried {fds.Length} descriptors; at most {_options.MaxDescriptors} are accepted" :
-            !NotificationParser.TryParse(_buffer.AsSpan(0, (int)n), out fields, out string? error) ? error : null;
-        if (problem is not null)
-        {
-            pidfd?.Dispose();
-            foreach (int fd in fds)
-            {
-                Transports.Socket.CloseDescriptor(fd);
-            }
-            throw new MalformedNotificationException(
-                $"Refused a notification on '{Address}' from {control.Sender?.ToString() ?? "an unknown sender"}: {problem}" +
-                (fds.Length > 0 ? $"; its {fds.Length} descriptor(s) were closed." : "."),
-                control.Sender, fds.Length);
-        }
-        FdMessage message;
+        // The owners hold every descriptor that came: closed with a refused notification, or handed to the accepted one.
+        SafeFileHandle? pidfd = null;
         try
         {
-            message = FdMessage.Create(Array.Empty<byte>(), 0, fds, Transports.Socket);
+            int count = _received.Count;
+            List<KeyValuePair<string, string>>? fields = null;
+            string? problem =
+                control.DataTruncated ? $"it is longer than {_options.MaxMessageBytes} bytes" :
+                control.ControlTruncated ? "its control data was cut off (MSG_CTRUNC: the receiver ran out of descriptors, or too many were sent)" :
+                control.Malformed ? "its control data was malformed (a cmsg_len no kernel writes)" :
+                control.UnexpectedMessages > 0 ? $"it carried {control.UnexpectedMessages} unexpected control message(s) or descriptor(s)" :
+                control.Sender is null ? "it came without the sender's credentials" :
+                count > _options.MaxDescriptors ? $"it carried {count} descriptors; at most {_options.MaxDescriptors} are accepted" :
+                !NotificationParser.TryParse(_buffer.AsSpan(0, (int)n), out fields, out string? error) ? error : null;
+            if (problem is not null)
+            {
+                _receivedPidfd.CloseAll();
+                _received.CloseAll();
+                throw new MalformedNotificationException(
+                    $"Refused a notification on '{Address}' from {control.Sender?.ToString() ?? "an unknown sender"}: {problem}" +
+                    (count > 0 ? $"; its {count} descriptor(s) were closed." : "."),
+                    control.Sender, count);
+            }
+            pidfd = _receivedPidfd.Count > 0 ? _receivedPidfd.TakeSingle() : null;
+            FdMessage message = _received.TakeMessage(Array.Empty<byte>(), 0);
+            return new ServiceNotification(fields!, control.Sender!.Value, message,
+                new SenderPidfd(pidfd, control.SenderPidfd != NotificationControl.NoPidfd));
         }
         catch
         {
             pidfd?.Dispose();
+            _receivedPidfd.CloseAll();
+            _received.CloseAll();
             throw;
         }
-        return new ServiceNotification(fields!, control.Sender!.Value, message,
-            new SenderPidfd(pidfd, control.SenderPidfd != NotificationControl.NoPidfd));
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FdPasser.Processes;
 using FdPasser.Interop;
+using FdPasser.Protocol;
 using FdPasser.Systemd;
 using Microsoft.Win32.SafeHandles;
 
@@ -12,8 +13,9 @@ namespace FdPasser.Platform;
 /// <summary>What one receive from a notification socket brought besides its bytes.</summary>
 internal readonly struct NotificationControl
 {
-    public NotificationControl(int descriptors, PeerCredentials? sender, bool truncated, bool dataTruncated, int unexpected, int senderPidfd = NoPidfd)
+    public NotificationControl(int descriptors, PeerCredentials? sender, bool truncated, bool dataTruncated, int unexpected, int senderPidfd = NoPidfd, bool malformed = false)
     {
+        Malformed = malformed;
         SenderPidfd = senderPidfd;
         Descriptors = descriptors;
         Sender = sender;
@@ -31,6 +33,9 @@ internal readonly struct NotificationControl
 
     public bool DataTruncated { get; }
 
+    /// <summary>The control data held a length no kernel writes; what followed it was not read.</summary>
+    public bool Malformed { get; }
+
     /// <summary>Control messages other than SCM_RIGHTS, SCM_CREDENTIALS and one SCM_PIDFD (their descriptors, if any, were closed).</summary>
     public int UnexpectedMessages { get; }
 
@@ -38,8 +43,9 @@ internal readonly struct NotificationControl
     public const int NoPidfd = int.MinValue;
 
     /// <summary>
-    /// The SCM_PIDFD: a pidfd of the sender, installed in this process and owned by the caller; a negative errno where
-    /// the kernel could not make one (the sender had been reaped: kernels 6.5 to 6.15); <see cref="NoPidfd"/> where none came.
+    /// The SCM_PIDFD as it came: a pidfd of the sender (installed in this process, and then in the caller's pidfd
+    /// owner); a negative errno where the kernel could not make one (the sender had been reaped: kernels 6.5 to 6.15);
+    /// <see cref="NoPidfd"/> where none came.
     /// </summary>
     public int SenderPidfd { get; }
 }
@@ -90,8 +96,12 @@ internal abstract class PosixNative
     /// <summary>The pid a pidfd names, from /proc/self/fdinfo ("Pid:"): -1 once the process has been reaped.</summary>
     public abstract int ReadPidfdPid(SafeHandle pidfd);
 
-    /// <summary>One recvmsg(MSG_DONTWAIT): -1 with errno where none is waiting or the call failed.</summary>
-    public abstract nint TryReceiveNotification(SafeHandle socket, Span<byte> data, Span<int> descriptors, out NotificationControl control, out int errno);
+    /// <summary>
+    /// One recvmsg(MSG_DONTWAIT): -1 with errno where none is waiting or the call failed. The SCM_RIGHTS descriptors go
+    /// into <paramref name="descriptors"/> and the SCM_PIDFD into <paramref name="pidfd"/> as the control data is walked;
+    /// the owners close what they have no room for (counted in <see cref="NotificationControl.UnexpectedMessages"/>).
+    /// </summary>
+    public abstract nint TryReceiveNotification(SafeHandle socket, Span<byte> data, ReceivedDescriptors descriptors, ReceivedDescriptors pidfd, out NotificationControl control, out int errno);
 
     /// <summary>CLOCK_MONOTONIC in microseconds, the clock systemd's MONOTONIC_USEC= is read against.</summary>
     public abstract long MonotonicMicroseconds();

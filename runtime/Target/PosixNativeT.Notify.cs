@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FdPasser.Processes;
+using FdPasser.Protocol;
 
 namespace FdPasser.Platform;
 
@@ -87,7 +88,7 @@ internal sealed unsafe partial class PosixNative<TAbi>
     }
 
     [SkipLocalsInit]
-    public override nint TryReceiveNotification(SafeHandle socket, Span<byte> data, Span<int> descriptors, out NotificationControl control, out int errno)
+    public override nint TryReceiveNotification(SafeHandle socket, Span<byte> data, ReceivedDescriptors descriptors, ReceivedDescriptors pidfd, out NotificationControl control, out int errno)
     {
         // Room for the most descriptors a message can carry, the credentials, and one stray message to be seen.
         int space = (int)TAbi.CmsgSpace((nuint)((TAbi.MaxFdsPerMessage + 1) * sizeof(int))) +
@@ -102,85 +103,73 @@ internal sealed unsafe partial class PosixNative<TAbi>
             return -1;
         }
         int msgFlags = TAbi.MsghdrFlags(msg);
-        control = ParseNotificationControl(new Span<byte>(buffer, space), TAbi.MsghdrControlLength(msg), msgFlags, descriptors);
+        control = ParseNotificationControl(new ReadOnlySpan<byte>(buffer, space), TAbi.MsghdrControlLength(msg), msgFlags, descriptors, pidfd);
         return n;
     }
 
     /// <summary>
-    /// Walks the control data of one notification: takes SCM_RIGHTS descriptors (closing any beyond
-    /// <paramref name="descriptors"/>), reads SCM_CREDENTIALS, takes one SCM_PIDFD (closing any further one), and
-    /// counts anything else.
+    /// Walks the control data of one notification: SCM_RIGHTS descriptors go into <paramref name="descriptors"/>
+    /// (which closes any it has no room for), SCM_CREDENTIALS is read, one SCM_PIDFD goes into <paramref name="pidfd"/>
+    /// (a further one is refused through it), and anything else is counted.
     /// </summary>
-    internal static NotificationControl ParseNotificationControl(Span<byte> control, nuint reported, int msgFlags, Span<int> descriptors)
+    internal static NotificationControl ParseNotificationControl(ReadOnlySpan<byte> control, nuint reported, int msgFlags, ReceivedDescriptors descriptors, ReceivedDescriptors pidfd)
     {
-        nuint length = reported < (nuint)control.Length ? reported : (nuint)control.Length;
         int taken = 0, unexpected = 0;
-        int pidfd = NotificationControl.NoPidfd;
+        int senderPidfd = NotificationControl.NoPidfd;
         PeerCredentials? sender = null;
-        fixed (byte* start = control)
+        var messages = new ControlMessages<TAbi>(control, reported, msgFlags);
+        while (messages.MoveNext())
         {
-            nuint offset = 0;
-            while (offset + (nuint)TAbi.CmsgHeaderSize <= length)
+            ControlMessage message = messages.Current;
+            switch (message.Kind)
             {
-                TAbi.CmsgRead(start + offset, out nuint cmsgLength, out int level, out int type);
-                if (cmsgLength < (nuint)TAbi.CmsgHeaderSpace || cmsgLength > length - offset)
-                {
-                    break;
-                }
-                byte* payload = start + offset + TAbi.CmsgHeaderSpace;
-                int payloadLength = (int)(cmsgLength - (nuint)TAbi.CmsgHeaderSpace);
-                if (level == TAbi.SOL_SOCKET && type == TAbi.SCM_RIGHTS)
-                {
-                    for (int i = 0; i + sizeof(int) <= payloadLength; i += sizeof(int))
+                case ControlMessageKind.Rights:
+                    for (int i = 0; i < message.DescriptorCount; i++)
                     {
-                        int fd = Unsafe.ReadUnaligned<int>(payload + i);
-                        if (taken < descriptors.Length)
+                        int received = message.Descriptor(i);
+                        if (received < 0)
                         {
-                            descriptors[taken++] = fd;
+                            continue;
+                        }
+                        if (descriptors.Add(received))
+                        {
+                            taken++;
                         }
                         else
                         {
-                            TAbi.close(fd);
                             unexpected++;
                         }
                     }
-                }
-                else if (level == TAbi.SOL_SOCKET && TAbi.Has_SCM_PIDFD && type == TAbi.SCM_PIDFD && payloadLength >= sizeof(int))
-                {
-                    int fd = Unsafe.ReadUnaligned<int>(payload);
-                    if (pidfd == NotificationControl.NoPidfd)
+                    break;
+                case ControlMessageKind.Pidfd:
+                    int fd = message.Descriptor(0); // negative: the kernel's errno, no descriptor
+                    if (senderPidfd == NotificationControl.NoPidfd)
                     {
-                        pidfd = fd; // negative: the kernel's errno, no descriptor
+                        senderPidfd = fd;
+                        if (fd >= 0)
+                        {
+                            pidfd.Add(fd);
+                        }
                     }
                     else
                     {
                         if (fd >= 0)
                         {
-                            TAbi.close(fd);
+                            pidfd.Refuse(fd);
                         }
                         unexpected++;
                     }
-                }
-                else if (level == TAbi.SOL_SOCKET && TAbi.Has_SCM_CREDENTIALS && type == TAbi.SCM_CREDENTIALS &&
-                    payloadLength >= TAbi.PeerCredSize && TAbi.PeerCredentials == Interop.PeerCredentialMethod.SoPeerCred)
-                {
-                    TAbi.PeerCredRead(payload, out int pid, out uint uid, out uint gid);
-                    sender = new PeerCredentials(pid, uid, gid);
-                }
-                else
-                {
-                    unexpected++;
-                }
-                nuint step = TAbi.CmsgAlign(cmsgLength);
-                if (step == 0 || step > length - offset)
-                {
                     break;
-                }
-                offset += step;
+                case ControlMessageKind.Credentials:
+                    sender = message.Credentials;
+                    break;
+                default:
+                    unexpected++;
+                    break;
             }
         }
-        return new NotificationControl(taken, sender, (msgFlags & TAbi.MSG_CTRUNC) != 0,
-            TAbi.Has_MSG_TRUNC && (msgFlags & TAbi.MSG_TRUNC) != 0, unexpected, pidfd);
+        return new NotificationControl(taken, sender, messages.Truncated,
+            TAbi.Has_MSG_TRUNC && (msgFlags & TAbi.MSG_TRUNC) != 0, unexpected, senderPidfd, messages.Malformed);
     }
 
     public override long MonotonicMicroseconds()

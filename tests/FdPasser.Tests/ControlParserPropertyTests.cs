@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using CsCheck;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 using FdPasser.Tests.Support;
 using Microsoft.Win32.SafeHandles;
 
@@ -71,8 +72,11 @@ public class ControlParserPropertyTests
             }
             Span<byte> control = buffer.AsSpan(0, keep);
             nuint reported = (nuint)(keep + Math.Max(0, c.ReportedDelta));
-            int[] taken = new int[c.Capacity];
-            ReceiveResult r = T.ParseControl(control, reported, truncated ? T.Constants.MSG_CTRUNC : 0, taken);
+            var owner = new ReceivedDescriptors(T, 32);
+            ReceiveResult r = T.ParseControl(control, reported, truncated ? T.Constants.MSG_CTRUNC : 0, owner.Room(c.Capacity));
+            Assert.Equal(r.Descriptors, owner.Count);
+            int[] taken = new int[owner.Count];
+            owner.HandOver(taken);
 
             var returned = new HashSet<int>(taken.Take(r.Descriptors));
             if (r.Problem != ControlProblem.None)

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 using FdPasser.Tests.Support;
 using Microsoft.Win32.SafeHandles;
 
@@ -39,6 +40,17 @@ public sealed class ControlParserTests : IDisposable
 
     public void Dispose() => _marked.Dispose();
 
+    /// <summary>Walks <paramref name="control"/> into an owner with room for <paramref name="room"/>; returns what the owner kept.</summary>
+    private static ReceiveResult Parse(byte[] control, nuint reported, int flags, int room, out int[] kept)
+    {
+        var owner = new ReceivedDescriptors(T, 16);
+        ReceiveResult r = T.ParseControl(control, reported, flags, owner.Room(room));
+        Assert.Equal(r.Descriptors, owner.Count);
+        kept = new int[owner.Count];
+        owner.HandOver(kept);
+        return r;
+    }
+
     private static byte[] Rights(params int[] fds)
     {
         byte[] control = new byte[T.CmsgSpace(fds.Length * 4)];
@@ -55,11 +67,10 @@ public sealed class ControlParserTests : IDisposable
     {
         int[] fds = OpenDescriptors(3);
         byte[] control = Rights(fds);
-        var taken = new int[8];
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, taken);
+        ReceiveResult r = Parse(control, (nuint)control.Length, 0, 8, out int[] taken);
         Assert.Equal(ControlProblem.None, r.Problem);
         Assert.Equal(3, r.Descriptors);
-        Assert.Equal(fds, taken[..3]);
+        Assert.Equal(fds, taken);
         Assert.Equal(3, _marked.OpenCount());
         foreach (int fd in fds)
         {
@@ -72,7 +83,7 @@ public sealed class ControlParserTests : IDisposable
     {
         int[] fds = OpenDescriptors(2);
         byte[] control = Rights(fds);
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, T.Constants.MSG_CTRUNC, new int[8]);
+        ReceiveResult r = Parse(control, (nuint)control.Length, T.Constants.MSG_CTRUNC, 8, out _);
         Assert.Equal(ControlProblem.Truncated, r.Problem);
         Assert.Equal(2, r.Closed);
         Assert.Equal(0, r.Descriptors);
@@ -84,7 +95,7 @@ public sealed class ControlParserTests : IDisposable
     {
         int[] fds = OpenDescriptors(3);
         byte[] control = Rights(fds);
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[2]);
+        ReceiveResult r = Parse(control, (nuint)control.Length, 0, 2, out _);
         Assert.Equal(ControlProblem.TooMany, r.Problem);
         Assert.Equal(3, r.Closed);
         AssertAllClosed();
@@ -98,7 +109,7 @@ public sealed class ControlParserTests : IDisposable
         byte[] control = new byte[rights.Length + T.CmsgSpace(12)];
         rights.CopyTo(control, 0);
         T.WriteCmsgHeader(control.AsSpan(rights.Length), T.CmsgLen(12), T.Constants.SOL_SOCKET, 2 /* SCM_CREDENTIALS */);
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[8]);
+        ReceiveResult r = Parse(control, (nuint)control.Length, 0, 8, out _);
         Assert.Equal(ControlProblem.UnknownType, r.Problem);
         Assert.Equal(2, r.UnknownType);
         Assert.Equal(1, r.Closed);
@@ -112,7 +123,7 @@ public sealed class ControlParserTests : IDisposable
         byte[] control = Rights(fds);
         // As macOS reports after MSG_CTRUNC: cmsg_len and msg_controllen larger than what was delivered.
         T.WriteCmsgHeader(control, T.CmsgLen(100 * 4), T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
-        ReceiveResult r = T.ParseControl(control, (nuint)(control.Length + 400), T.Constants.MSG_CTRUNC, new int[8]);
+        ReceiveResult r = Parse(control, (nuint)(control.Length + 400), T.Constants.MSG_CTRUNC, 8, out _);
         Assert.Equal(ControlProblem.Truncated, r.Problem);
         Assert.Equal(2, r.Closed);
         AssertAllClosed();
@@ -127,26 +138,30 @@ public sealed class ControlParserTests : IDisposable
         control.AsSpan(T.CmsgLen(4)).Fill(0xFF);
         Assert.True(control.Length > T.CmsgLen(4), "64-bit Linux pads one descriptor to 8 bytes");
         T.WriteCmsgHeader(control, T.CmsgLen(64), T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length + 64, T.Constants.MSG_CTRUNC, new int[8]);
+        ReceiveResult r = Parse(control, (nuint)control.Length + 64, T.Constants.MSG_CTRUNC, 8, out _);
         Assert.Equal(ControlProblem.Truncated, r.Problem);
         Assert.Equal(1, r.Closed);
         AssertAllClosed();
     }
 
     [Fact]
-    public void A_cmsg_len_shorter_than_a_header_stops_the_walk()
+    public void A_cmsg_len_shorter_than_a_header_is_malformed_and_closes_what_came_before_it()
     {
-        byte[] control = new byte[T.CmsgSpace(4)];
-        T.WriteCmsgHeader(control, 3, T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
-        ReceiveResult r = T.ParseControl(control, (nuint)control.Length, 0, new int[8]);
-        Assert.Equal(ControlProblem.None, r.Problem);
-        Assert.Equal(0, r.Descriptors);
+        int[] fds = OpenDescriptors(1);
+        byte[] rights = Rights(fds);
+        byte[] control = new byte[rights.Length + T.CmsgSpace(4)];
+        rights.CopyTo(control, 0);
+        T.WriteCmsgHeader(control.AsSpan(rights.Length), 3, T.Constants.SOL_SOCKET, T.Constants.SCM_RIGHTS);
+        ReceiveResult r = Parse(control, (nuint)control.Length, 0, 8, out _);
+        Assert.Equal(ControlProblem.Malformed, r.Problem);
+        Assert.Equal(1, r.Closed);
+        AssertAllClosed();
     }
 
     [Fact]
     public void Empty_control_data_yields_nothing()
     {
-        ReceiveResult r = T.ParseControl(Span<byte>.Empty, 0, 0, new int[1]);
+        ReceiveResult r = Parse(Array.Empty<byte>(), 0, 0, 1, out _);
         Assert.Equal(ControlProblem.None, r.Problem);
         Assert.Equal(0, r.Descriptors);
     }

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 
 namespace FdPasser.Bsd;
 
@@ -12,7 +13,7 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         (int)TAbi.CmsgSpace((nuint)(TAbi.MaxFdsReceived * sizeof(int))) + (int)TAbi.CmsgSpace(64);
 
     [SkipLocalsInit]
-    public override nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno)
+    public override nint TryReceive(SafeHandle socket, Span<byte> data, DescriptorRoom room, out ReceiveResult result, out int errno)
     {
         int controlSpace = ReceiveControlSpace;
         byte* control = stackalloc byte[controlSpace];
@@ -32,107 +33,78 @@ internal sealed unsafe partial class BsdTransport<TAbi>
             result = default;
             return -1;
         }
-        result = TakeDescriptors(TAbi.MsghdrFlags(msg), TAbi.MsghdrControlLength(msg), control, controlSpace, (int)n, descriptors);
+        var messages = new ControlMessages<TAbi>(new ReadOnlySpan<byte>(control, controlSpace), TAbi.MsghdrControlLength(msg), TAbi.MsghdrFlags(msg));
+        result = TakeDescriptors(ref messages, room, (int)n);
         return n;
     }
 
+    private ReceivedDescriptors? _refusals;
+
+    /// <summary>The owner that closes what a receive with no room (a wake-up pair's drain) brings.</summary>
+    private ReceivedDescriptors Refusals => _refusals ??= new ReceivedDescriptors(this, 0);
+
     /// <summary>
-    /// Walks the control data of a completed recvmsg, moves every received descriptor into
-    /// <paramref name="descriptors"/>, and closes them all instead where anything is wrong: the caller either
-    /// owns every descriptor that arrived or none is left open.
+    /// Puts every descriptor the control data brought into <paramref name="room"/>'s owner as it is walked, and has
+    /// the owner close this receive's share where anything is wrong: the caller's owner then holds every descriptor
+    /// that arrived, or none of them is left open.
     /// </summary>
-    [SkipLocalsInit]
-    private static ReceiveResult TakeDescriptors(int msgFlags, nuint reportedControlLength, byte* control, int controlSpace, int bytes, Span<int> descriptors)
+    private ReceiveResult TakeDescriptors(ref ControlMessages<TAbi> messages, DescriptorRoom room, int bytes)
     {
-        // macOS reports the untruncated length after MSG_CTRUNC: never trust it past the buffer.
-        nuint controlLength = Math.Min(reportedControlLength, (nuint)controlSpace);
-        int* found = stackalloc int[TAbi.MaxFdsReceived + 16];
-        int capacity = TAbi.MaxFdsReceived + 16;
-        int count = 0;
-        bool overflow = false;
-        int unknownLevel = 0, unknownType = 0;
+        ReceivedDescriptors owner = room.Owner ?? Refusals;
+        int mark = owner.Count;
+        int end = mark + room.Limit;
+        int refused = 0;
         bool unknown = false;
-        nuint offset = 0;
-        nuint header = (nuint)TAbi.CmsgHeaderSize;
-        nuint dataOffset = (nuint)TAbi.CmsgHeaderSpace;
-        while (controlLength >= header && offset <= controlLength - header)
+        int unknownLevel = 0, unknownType = 0;
+        while (messages.MoveNext())
         {
-            byte* cmsg = control + offset;
-            TAbi.CmsgRead(cmsg, out nuint length, out int level, out int type);
-            if (length < header)
+            ControlMessage message = messages.Current;
+            if (message.Kind is ControlMessageKind.Rights or ControlMessageKind.Pidfd)
             {
-                break;
-            }
-            nuint clamped = Math.Min(length, controlLength - offset);
-            if (level == TAbi.SOL_SOCKET && type == TAbi.SCM_RIGHTS)
-            {
-                nuint payload = clamped > dataOffset ? clamped - dataOffset : 0;
-                int n = (int)(payload / sizeof(int));
-                for (int i = 0; i < n; i++)
+                for (int i = 0; i < message.DescriptorCount; i++)
                 {
-                    int fd = Unsafe.ReadUnaligned<int>(cmsg + dataOffset + (nuint)(i * sizeof(int)));
+                    int fd = message.Descriptor(i);
                     if (fd < 0)
                     {
-                        continue;
+                        continue; // never written (the 0xFF fill), or a pidfd's errno
                     }
-                    if (count < capacity)
+                    if (!TAbi.Has_MSG_CMSG_CLOEXEC)
                     {
-                        found[count++] = fd;
+                        // No atomic flag here: close the exec window as soon as the descriptor exists.
+                        TAbi.fcntl(fd, TAbi.F_SETFD, TAbi.FD_CLOEXEC);
                     }
-                    else
+                    if (!owner.Take(fd, end))
                     {
-                        // Cannot happen within the buffer's size, but a descriptor we cannot record must not stay open.
-                        TAbi.close(fd);
-                        overflow = true;
+                        refused++;
                     }
                 }
             }
-            else if (!unknown)
+            if (message.Kind != ControlMessageKind.Rights && !unknown)
             {
+                // A channel asks for nothing but SCM_RIGHTS: a pidfd (SO_PASSPIDFD set by someone else) is closed with the rest.
                 unknown = true;
-                unknownLevel = level;
-                unknownType = type;
-            }
-            nuint step = TAbi.CmsgAlign(length);
-            if (step < length || step == 0 || step > controlLength - offset)
-            {
-                break;
-            }
-            offset += step;
-        }
-
-        if (!TAbi.Has_MSG_CMSG_CLOEXEC)
-        {
-            // No atomic flag here: close the exec window as soon as the descriptors exist.
-            for (int i = 0; i < count; i++)
-            {
-                TAbi.fcntl(found[i], TAbi.F_SETFD, TAbi.FD_CLOEXEC);
+                unknownLevel = message.Level;
+                unknownType = message.Type;
             }
         }
 
         ControlProblem problem =
-            (msgFlags & TAbi.MSG_CTRUNC) != 0 ? ControlProblem.Truncated
-            : overflow || count > descriptors.Length ? ControlProblem.TooMany
+            messages.Truncated ? ControlProblem.Truncated
+            : messages.Malformed ? ControlProblem.Malformed
+            : refused > 0 ? ControlProblem.TooMany
             : unknown ? ControlProblem.UnknownType
             : ControlProblem.None;
         if (problem != ControlProblem.None)
         {
-            for (int i = 0; i < count; i++)
-            {
-                TAbi.close(found[i]);
-            }
-            return new ReceiveResult(bytes, 0, problem, count, unknownLevel, unknownType);
+            return new ReceiveResult(bytes, 0, problem, refused + owner.CloseSince(mark), unknownLevel, unknownType);
         }
-        new ReadOnlySpan<int>(found, count).CopyTo(descriptors);
-        return new ReceiveResult(bytes, count, ControlProblem.None, 0, 0, 0);
+        return new ReceiveResult(bytes, owner.Count - mark, ControlProblem.None, 0, 0, 0);
     }
 
-    public override ReceiveResult ParseControl(Span<byte> control, nuint reportedLength, int msgFlags, Span<int> descriptors)
+    public override ReceiveResult ParseControl(ReadOnlySpan<byte> control, nuint reportedLength, int msgFlags, DescriptorRoom room)
     {
-        fixed (byte* c = control)
-        {
-            return TakeDescriptors(msgFlags, reportedLength, c, control.Length, 0, descriptors);
-        }
+        var messages = new ControlMessages<TAbi>(control, reportedLength, msgFlags);
+        return TakeDescriptors(ref messages, room, 0);
     }
 
     public override int CmsgSpace(int dataBytes) => (int)TAbi.CmsgSpace((nuint)dataBytes);

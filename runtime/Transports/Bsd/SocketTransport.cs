@@ -1,6 +1,7 @@
 using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using FdPasser.Protocol;
 
 namespace FdPasser.Platform;
 
@@ -17,6 +18,9 @@ internal enum ControlProblem
 
     /// <summary>A control message other than SCM_RIGHTS arrived.</summary>
     UnknownType,
+
+    /// <summary>A cmsg_len no kernel writes (shorter than a header, or past the control data): the rest could not be read.</summary>
+    Malformed,
 }
 
 /// <summary>The outcome of one receive: bytes read, descriptors taken, and any control-data problem.</summary>
@@ -92,7 +96,7 @@ internal abstract class SocketTransport : FdTransport
     /// The control-data parser of <see cref="FdTransport.TryReceive"/> on a buffer of the caller's: what a recvmsg
     /// that returned this control data, this msg_controllen and these flags would have yielded.
     /// </summary>
-    public abstract ReceiveResult ParseControl(Span<byte> control, nuint reportedLength, int msgFlags, Span<int> descriptors);
+    public abstract ReceiveResult ParseControl(ReadOnlySpan<byte> control, nuint reportedLength, int msgFlags, DescriptorRoom room);
 
     public abstract int CmsgSpace(int dataBytes);
 

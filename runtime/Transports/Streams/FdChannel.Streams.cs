@@ -14,10 +14,10 @@ namespace FdPasser;
 public sealed partial class FdChannel
 {
     /// <summary>How this channel passes descriptors: over a Unix socket, or over a STREAMS pipe.</summary>
-    public FdTransportKind TransportKind => _transport.Kind;
+    public FdTransportKind TransportKind => Transport.Kind;
 
     /// <summary>The channel's descriptor handle, a socket or a STREAMS pipe end; the channel owns it.</summary>
-    public SafeHandle Handle => _handle;
+    public SafeHandle Handle => _connection.Handle;
 
     /// <summary>
     /// Whether this process can use <paramref name="kind"/>: sockets on Linux, macOS, FreeBSD and illumos;
@@ -40,7 +40,7 @@ public sealed partial class FdChannel
     internal static (FdChannel First, FdChannel Second) CreateStreamsPair(StreamsTransport t)
     {
         t.CreatePair(out StreamsHandle a, out StreamsHandle b);
-        return (new FdChannel(t, a), new FdChannel(t, b));
+        return (new FdChannel(new StreamsConnection(t, a)), new FdChannel(new StreamsConnection(t, b)));
     }
 
     /// <summary>
@@ -52,7 +52,7 @@ public sealed partial class FdChannel
     /// <exception cref="PlatformNotSupportedException">This system has no STREAMS.</exception>
     public static FdChannel ConnectStreams(string path) => ConnectStreams(Transports.Streams, path);
 
-    internal static FdChannel ConnectStreams(StreamsTransport t, string path) => new(t, t.Connect(path));
+    internal static FdChannel ConnectStreams(StreamsTransport t, string path) => new(new StreamsConnection(t, t.Connect(path)));
 
     /// <summary>
     /// Adopts an inherited STREAMS pipe end (a spawned child picking up its end of a STREAMS pair); the channel
@@ -64,7 +64,7 @@ public sealed partial class FdChannel
     {
         ArgumentOutOfRangeException.ThrowIfNegative(descriptor);
         StreamsTransport t = Transports.Streams;
-        return new FdChannel(t, t.AdoptExisting(descriptor));
+        return new FdChannel(new StreamsConnection(t, t.AdoptExisting(descriptor)));
     }
 
     /// <summary>On illumos, a path that exists and is not a socket is tried as a STREAMS endpoint.</summary>
@@ -72,77 +72,5 @@ public sealed partial class FdChannel
         Transports.IsSupported(FdTransportKind.Streams) && Transports.Socket.IsSocketFile(path) == false;
 
     private NotSupportedException NotASocket() => new(
-        $"This channel is a {_transport.Kind} endpoint, not a socket; use {nameof(Handle)} for its descriptor.");
-
-    /// <summary>Framed and raw modes attach descriptors to their bytes, which a STREAMS pipe cannot do.</summary>
-    private void ThrowIfStreams(string mode)
-    {
-        if (_transport.Kind == FdTransportKind.Streams)
-        {
-            throw new NotSupportedException(
-                $"{mode} is not available over STREAMS: a STREAMS pipe carries each descriptor as a message of its own (I_SENDFD), not attached to bytes. Use the classic protocol (SendDescriptor/ReceiveDescriptor), or a socket.");
-        }
-    }
-
-    /// <summary>
-    /// After status 0 on STREAMS, the seed's <c>ioctl(I_RECVFD)</c>: waits for the descriptor within
-    /// <see cref="Timeout"/>. Data in its place (or a hang-up) leaves the reader without one, which
-    /// <c>Finish</c> reports as a protocol error.
-    /// </summary>
-    private void ReceiveFollowingDescriptor(ClassicReader reader)
-    {
-        if (!_transport.DescriptorFollowsStatus || !reader.NeedsFollowingDescriptor)
-        {
-            return;
-        }
-        while (true)
-        {
-            int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
-            if (fd != -1)
-            {
-                AddFollowingDescriptor(reader, fd);
-                return;
-            }
-            if (errno != _transport.Constants.EAGAIN)
-            {
-                throw FollowingDescriptorError(reader, errno);
-            }
-            WaitOrThrow(forWrite: false, "waiting for the descriptor that follows the peer's success status");
-        }
-    }
-
-    private async ValueTask ReceiveFollowingDescriptorAsync(ClassicReader reader, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            int fd = _transport.TryReceiveFollowingDescriptor(_handle, out int errno);
-            if (fd != -1)
-            {
-                AddFollowingDescriptor(reader, fd);
-                return;
-            }
-            if (errno != _transport.Constants.EAGAIN)
-            {
-                throw FollowingDescriptorError(reader, errno);
-            }
-            await _transport.WaitAsync(_handle, forWrite: false, cancellationToken).ConfigureAwait(false);
-            ThrowIfUnusable();
-        }
-    }
-
-    private static void AddFollowingDescriptor(ClassicReader reader, int fd)
-    {
-        if (fd >= 0)
-        {
-            reader.Descriptors.Add(fd);
-        }
-        reader.FollowingDescriptorArrived();
-    }
-
-    private FdPassingException FollowingDescriptorError(ClassicReader reader, int errno)
-    {
-        // The status was read: the message is over whichever way this ends.
-        reader.FollowingDescriptorArrived();
-        return _transport.Error("ioctl(I_RECVFD)", errno, "receiving the descriptor that follows a success status");
-    }
+        $"This channel is a {Transport.Kind} endpoint, not a socket; use {nameof(Handle)} for its descriptor.");
 }

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using FdPasser.Platform;
+using FdPasser.Protocol;
 
 namespace FdPasser.Streams;
 
@@ -20,4 +22,10 @@ internal abstract class StreamsTransport : FdTransport
 
     /// <summary>endp_create: a connld endpoint attached at <paramref name="path"/>; the returned end receives a new pipe per connecting open().</summary>
     public abstract StreamsHandle Listen(string path, uint mode, bool replaceStale);
+
+    /// <summary>
+    /// Takes the descriptor that follows a success status (M_PASSFP): the descriptor (close-on-exec), -1 with errno
+    /// (EAGAIN: not there yet), or -2 where something other than a descriptor is next or the peer hung up.
+    /// </summary>
+    public abstract int TryReceiveFollowingDescriptor(SafeHandle handle, ReceivedDescriptors into, out int errno);
 }

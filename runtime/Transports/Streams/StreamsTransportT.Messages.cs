@@ -2,6 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using FdPasser.Platform;
 using FdPasser.Interop;
+using FdPasser.Protocol;
 
 namespace FdPasser.Streams;
 
@@ -67,10 +68,10 @@ internal sealed unsafe partial class StreamsTransport<TAbi>
 
     /// <summary>
     /// The seed's recv_fh, first half: getmsg() with no control buffer. Where a descriptor rather than data is at
-    /// the head (EBADMSG), the descriptor is taken and closed, so it cannot leak or block the stream, and EBADMSG
-    /// is returned.
+    /// the head (EBADMSG), the descriptor is taken and refused through the room's owner, so it cannot leak or block
+    /// the stream, and EBADMSG is returned.
     /// </summary>
-    public override nint TryReceive(SafeHandle socket, Span<byte> data, Span<int> descriptors, out ReceiveResult result, out int errno)
+    public override nint TryReceive(SafeHandle socket, Span<byte> data, DescriptorRoom room, out ReceiveResult result, out int errno)
     {
         result = default;
         using var scope = new FdScope(socket);
@@ -84,7 +85,7 @@ internal sealed unsafe partial class StreamsTransport<TAbi>
                 errno = LastErrno;
                 if (errno == TAbi.EBADMSG)
                 {
-                    DiscardPassedDescriptor(scope.Fd);
+                    DiscardPassedDescriptor(scope.Fd, room.Owner ?? Refusals);
                     return -1;
                 }
                 if (errno != TAbi.EINTR)
@@ -106,19 +107,24 @@ internal sealed unsafe partial class StreamsTransport<TAbi>
         return length;
     }
 
-    private void DiscardPassedDescriptor(int fd)
+    private ReceivedDescriptors? _refusals;
+
+    /// <summary>The owner that refuses a stray descriptor met by a receive with no room (a wake-up pair's drain).</summary>
+    private ReceivedDescriptors Refusals => _refusals ??= new ReceivedDescriptors(this, 0);
+
+    private void DiscardPassedDescriptor(int fd, ReceivedDescriptors owner)
     {
         byte* received = stackalloc byte[TAbi.StrrecvfdSize];
         if (_sys.ioctl(fd, TAbi.I_RECVFD, received) == 0)
         {
             TAbi.StrrecvfdRead(received, out int stray, out _, out _);
-            _sys.close(stray);
+            owner.Refuse(stray);
         }
         Marshal.SetLastPInvokeError(TAbi.EBADMSG);
     }
 
     /// <summary>The seed's recv_fh, second half: I_RECVFD for the descriptor that follows status 0.</summary>
-    public override int TryReceiveFollowingDescriptor(SafeHandle handle, out int errno)
+    public override int TryReceiveFollowingDescriptor(SafeHandle handle, ReceivedDescriptors into, out int errno)
     {
         using var scope = new FdScope(handle);
         byte* received = stackalloc byte[TAbi.StrrecvfdSize];
@@ -139,10 +145,11 @@ internal sealed unsafe partial class StreamsTransport<TAbi>
         if (_sys.fcntl(fd, TAbi.F_SETFD, TAbi.FD_CLOEXEC) != 0)
         {
             errno = LastErrno;
-            _sys.close(fd);
+            into.Refuse(fd);
             throw Error("fcntl", errno, "setting FD_CLOEXEC on a received descriptor (it was closed)");
         }
+        into.Add(fd);
         errno = 0;
-        return fd;
+        return 0;
     }
 }

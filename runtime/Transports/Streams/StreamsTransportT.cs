@@ -35,10 +35,6 @@ internal sealed unsafe partial class StreamsTransport<TAbi> : StreamsTransport
 
     public override string AcceptCall => "ioctl(I_RECVFD)";
 
-    public override bool DescriptorFollowsStatus => true;
-
-    public override bool UsesSocketEngine => false;
-
     public override string? ErrnoName(int errno) => TAbi.ErrnoName(errno);
 
     private static int LastErrno => Marshal.GetLastPInvokeError();
