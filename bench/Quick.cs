@@ -9,7 +9,8 @@ namespace FdPasser.Bench;
 /// <summary>
 /// <c>quick --fds K --iterations N [--api raw|classic|framed|floor] [--floor LIB [--touch N [--touch-stride S]]] [--async] [--pending] [--warmup-ms W] [--cpu]</c>: runs the pass-K workload N times
 /// after W ms of warm-up (so the measured code is fully tiered up) and prints one line
-/// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c>; <c>--cpu</c> appends <c>cpu_ns_per_msg=C cpu_ns_per_fd=D</c>,
+/// <c>ns_per_msg=X ns_per_fd=Y alloc_bytes_per_msg=Z</c> (sync runs add <c>p10_ns_per_msg=B p10_ns_per_fd=E</c>: the
+/// tenth-fastest of every ten blocks of 500 descriptors' worth of messages (at least 4), which load from other jobs on the machine moves far less); <c>--cpu</c> appends <c>cpu_ns_per_msg=C cpu_ns_per_fd=D</c>,
 /// the process's CPU time, which a busy machine inflates far less than the elapsed time.
 /// <para>
 /// <c>--async</c> uses <see cref="FdChannel.SendRawAsync"/> and <see cref="FdChannel.ReceiveRawAsync(Memory{byte}, Memory{int}, System.Threading.CancellationToken)"/>
@@ -96,13 +97,17 @@ internal static class Quick
             ? RunPending(workload, iterations, warmupMs).GetAwaiter().GetResult()
             : useAsync
                 ? RunAsync(AsyncPass(workload, api), iterations, warmupMs).GetAwaiter().GetResult()
-                : RunSync(SyncPass(workload, api, floorLibrary, touch, touchStride), iterations, warmupMs);
+                : RunSync(SyncPass(workload, api, floorLibrary, touch, touchStride), iterations, warmupMs, BlockLength(fds));
 
         double nsPerMsg = r.Elapsed.TotalNanoseconds / iterations;
         double nsPerFd = fds == 0 ? 0 : nsPerMsg / fds;
         double allocPerMsg = (double)r.AllocatedBytes / iterations;
         string line = string.Create(CultureInfo.InvariantCulture,
             $"ns_per_msg={nsPerMsg:F1} ns_per_fd={nsPerFd:F1} alloc_bytes_per_msg={allocPerMsg:0.###}");
+        if (!double.IsNaN(r.BlockNs))
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $" p10_ns_per_msg={r.BlockNs:F1} p10_ns_per_fd={(fds == 0 ? 0 : r.BlockNs / fds):F1}");
+        }
         if (pending)
         {
             line += string.Create(CultureInfo.InvariantCulture, $" pending_per_msg={(double)r.Pending / iterations:0.###}");
@@ -116,7 +121,10 @@ internal static class Quick
         return 0;
     }
 
-    private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending, TimeSpan Cpu);
+    private readonly record struct Result(TimeSpan Elapsed, long AllocatedBytes, long Pending, TimeSpan Cpu, double BlockNs = double.NaN);
+
+    /// <summary>Messages per timed block of a sync run: a few milliseconds or less, shorter than a scheduler's time slice.</summary>
+    private static int BlockLength(int fds) => Math.Max(4, 500 / Math.Max(1, fds));
 
     /// <summary>The one message of the API measured, chosen once so that the timed loop does not choose it each time.</summary>
     private static Action SyncPass(PassWorkload w, string api, string? floorLibrary, int touch, int touchStride) => api switch
@@ -135,7 +143,7 @@ internal static class Quick
         _ => w.PassAsync,
     };
 
-    private static Result RunSync(Action pass, long iterations, int warmupMs)
+    private static Result RunSync(Action pass, long iterations, int warmupMs, int blockLength)
     {
         long until = Stopwatch.GetTimestamp() + (warmupMs * Stopwatch.Frequency / 1000);
         do
@@ -147,17 +155,32 @@ internal static class Quick
         }
         while (Stopwatch.GetTimestamp() < until);
 
+        // The loop is timed in blocks as well as whole: on a machine shared with other jobs most blocks of a few
+        // milliseconds run without being preempted, so the fastest tenth of them measures the code, not the load.
+        long[] blocks = new long[(iterations + blockLength - 1) / blockLength];
         TimeSpan cpu0 = Environment.CpuUsage.TotalTime;
         long bytes0 = GC.GetAllocatedBytesForCurrentThread();
         long t0 = Stopwatch.GetTimestamp();
-        for (long i = 0; i < iterations; i++)
+        long start = t0;
+        for (long i = 0, b = 0; i < iterations; b++)
         {
-            pass();
+            long end = Math.Min(iterations, i + blockLength);
+            for (; i < end; i++)
+            {
+                pass();
+            }
+            long now = Stopwatch.GetTimestamp();
+            blocks[b] = end - (b * blockLength) == blockLength ? now - start : long.MaxValue;
+            start = now;
         }
         long t1 = Stopwatch.GetTimestamp();
         long bytes1 = GC.GetAllocatedBytesForCurrentThread();
         TimeSpan cpu1 = Environment.CpuUsage.TotalTime;
-        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0, cpu1 - cpu0);
+        Array.Sort(blocks);
+        int full = Array.IndexOf(blocks, long.MaxValue) is var last and >= 0 ? last : blocks.Length;
+        double blockNs = full == 0 ? double.NaN
+            : blocks[full / 10] * (1e9 / Stopwatch.Frequency) / blockLength;
+        return new Result(Stopwatch.GetElapsedTime(t0, t1), bytes1 - bytes0, 0, cpu1 - cpu0, blockNs);
     }
 
     private static async Task<Result> RunAsync(Func<ValueTask> pass, long iterations, int warmupMs)

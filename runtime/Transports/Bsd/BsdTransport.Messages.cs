@@ -13,49 +13,6 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         (int)TAbi.CmsgSpace((nuint)(TAbi.MaxFdsReceived * sizeof(int))) + (int)TAbi.CmsgSpace(64);
 
     [SkipLocalsInit]
-    public override nint TrySend(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors, out int errno)
-    {
-        if (descriptors.Length > TAbi.MaxFdsPerMessage)
-        {
-            throw new ArgumentException(
-                $"{descriptors.Length} descriptors do not fit in one message: {TAbi.Rid} passes at most {TAbi.MaxFdsPerMessage}.",
-                nameof(descriptors));
-        }
-        int controlLength = descriptors.Length == 0 ? 0 : (int)TAbi.CmsgSpace((nuint)(descriptors.Length * sizeof(int)));
-        byte* control = stackalloc byte[controlLength];
-        if (controlLength > 0)
-        {
-            // Padding must be zero: kernels check cmsg_len against msg_controllen, and stray bytes look like a header.
-            new Span<byte>(control, controlLength).Clear();
-            TAbi.CmsgWrite(control, TAbi.CmsgLen((nuint)(descriptors.Length * sizeof(int))), TAbi.SOL_SOCKET, TAbi.SCM_RIGHTS);
-            descriptors.CopyTo(new Span<int>(control + TAbi.CmsgHeaderSpace, descriptors.Length));
-        }
-        byte* iov = stackalloc byte[TAbi.IovecSize];
-        byte* msg = stackalloc byte[TAbi.MsghdrSize];
-        int flags = TAbi.MSG_DONTWAIT | (TAbi.Has_MSG_NOSIGNAL ? TAbi.MSG_NOSIGNAL : 0);
-        using var scope = new FdScope(socket);
-        fixed (byte* p = data)
-        {
-            TAbi.IovecSet(iov, p, (nuint)data.Length);
-            TAbi.MsghdrInit(msg, iov, 1, controlLength > 0 ? control : null, (nuint)controlLength);
-            while (true)
-            {
-                nint n = TAbi.sendmsg(scope.Fd, msg, flags);
-                if (n >= 0)
-                {
-                    errno = 0;
-                    return n;
-                }
-                errno = LastErrno;
-                if (errno != TAbi.EINTR)
-                {
-                    return -1;
-                }
-            }
-        }
-    }
-
-    [SkipLocalsInit]
     public override nint TryReceive(SafeHandle socket, Span<byte> data, DescriptorRoom room, out ReceiveResult result, out int errno)
     {
         int controlSpace = ReceiveControlSpace;
