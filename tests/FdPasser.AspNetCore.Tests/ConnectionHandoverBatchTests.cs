@@ -1,3 +1,4 @@
+using System;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Tasks;
@@ -40,8 +41,16 @@ public sealed partial class ConnectionHandoverTests
         await using WebApplication b = Host("B", again, new PairChannel(null, receiver), map: Slow);
         await b.StartAsync(ct);
         Task stopping = a.StopAsync(ct);
-        // The idle connection is served by B while the busy one's request still runs in A.
-        Assert.Contains("B conn-requests 1", await ExchangeAsync(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        // The idle connection is served by B while the busy one's request still runs in A (A answers until the
+        // drain has parked it).
+        string idleAnswer = "";
+        for (int tries = 0; tries < 500 && !idleAnswer.Contains("B conn-requests", StringComparison.Ordinal); tries++)
+        {
+            idleAnswer = await ExchangeAsync(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.DoesNotContain("Connection: close", idleAnswer);
+            await Task.Delay(10, ct);
+        }
+        Assert.Contains("B conn-requests 1", idleAnswer);
         Assert.False(slow.IsCompleted, "the slow request ended before it was released: " + (slow.IsCompleted ? await slow : ""));
         release.SetResult();
         string slowAnswer = await slow;
