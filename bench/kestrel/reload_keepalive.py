@@ -8,8 +8,11 @@ reconnects, and p50/p99 latency in steady state and during the reloads (first re
 
 --aot runs the NativeAOT-published sample instead of the JIT-built one. Every request is logged (start, latency,
 generation that answered, whether it was the first on its connection in that generation, milliseconds since the
-last reload was sent) to requests.csv in the work directory, and the slow requests during the reloads are broken
-down by kind.
+last reload was sent, its monotonic start, the client's port and the server's pid) to requests.csv in the work
+directory, and the slow requests during the reloads are broken down by kind. The generations run with
+FDPASSER_HANDOVER_TRACE set: each writes trace.PID (one line per handover event, CLOCK_MONOTONIC, the client's
+port), and every slow first request on a handed-over connection is split into the phases it waited in (drain,
+offer, PREPARED, COMMITTED, the new generation's start of the connection, its first send).
 
 Loopback only; the load stops by itself after the run (at most 15 minutes).
 """
