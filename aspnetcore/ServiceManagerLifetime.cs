@@ -61,6 +61,7 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
 
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
+        HandoverTrace.Mark("started");
         if (_inherited.FromLauncher)
         {
             _notifier.MainPid(Environment.ProcessId);
@@ -71,18 +72,24 @@ internal sealed partial class ServiceManagerLifetime : IHostedLifecycleService
         {
             // Listeners are bound: connections a predecessor hands over can be yielded to Kestrel by name.
             _adopting = _adoption.RunAsync(_channel, _stopAdopting.Token);
-            _ = HandoverWarmUp.RunAsync(_stopAdopting.Token);
+            Task handoverWarmUp = HandoverWarmUp.RunAsync(_stopAdopting.Token);
             if (_options.WarmUpPath is { } path)
             {
                 await RequestWarmUp.RunAsync(_registry, path, cancellationToken).ConfigureAwait(false);
             }
+            await handoverWarmUp.ConfigureAwait(false);
+            // The start's garbage goes now, before READY=1: otherwise the first collection (which stops every thread)
+            // tends to fall in the first milliseconds of serving the connections a predecessor hands over.
+            GC.Collect();
         }
+        HandoverTrace.Mark("ready");
         NotifyResult sent = _notifier.Ready(status);
         LogReady(_logger, status, sent);
     }
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        HandoverTrace.Mark("drain");
         var clock = Stopwatch.StartNew();
         TimeSpan Left() => _options.DrainTimeout - clock.Elapsed;
         _notifier.Stopping($"draining: no new connections, {_drain.Waiting} accepted waiting for a first request");

@@ -44,64 +44,84 @@ internal sealed partial class ConnectionAdoption
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    /// <summary>Receives one predecessor's offer and adopts what it can; returns how many connections started here.</summary>
+    /// <summary>
+    /// Receives one predecessor's offers (one, or several in turn where it makes them: each batch of connections
+    /// starts here as soon as it is committed) and adopts what it can; returns how many connections started here.
+    /// </summary>
     public async Task<int> AdoptAsync(HandoverReceiver receiver, CancellationToken cancellationToken)
     {
         using (receiver)
         {
-            HandoverOffer offer;
-            try
+            int started = 0;
+            while (true)
             {
-                offer = await receiver.ReceiveOfferAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HandoverAbortedException or OperationCanceledException or FdPassingException)
-            {
-                LogOfferFailed(_logger, e.Message);
-                return 0;
-            }
-            using (offer)
-            {
-                var adopted = new List<(OwnedSocketListener Listener, Socket Socket, byte[] Unread)>();
-                var accepted = new List<int>();
-                bool committed = false;
-                int started = 0;
+                HandoverOffer? offer;
                 try
                 {
-                    for (int i = 0; i < offer.Items.Count; i++)
-                    {
-                        ReceivedHandoverItem item = offer.Items[i];
-                        if (_registry.Listener(item.Name) is { } listener && item.DescriptorCount == 1
-                            && ConnectionState.Decode(item.State.Span) is { } unread && TakeSocket(item) is { } socket)
-                        {
-                            adopted.Add((listener, socket, unread));
-                            accepted.Add(i);
-                        }
-                    }
-                    committed = await offer.PrepareAsync(accepted, cancellationToken).ConfigureAwait(false);
+                    offer = await receiver.ReceiveNextOfferAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is HandoverAbortedException or OperationCanceledException or FdPassingException)
                 {
                     LogOfferFailed(_logger, e.Message);
+                    return started;
                 }
-                finally
+                if (offer is null)
                 {
-                    foreach ((OwnedSocketListener listener, Socket socket, byte[] unread) in adopted)
+                    return started;
+                }
+                HandoverTrace.Mark("received", null, offer.Items.Count);
+                started += await AdoptAsync(offer, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Adopts what it can of one offer; returns how many connections started here.</summary>
+    private async Task<int> AdoptAsync(HandoverOffer offer, CancellationToken cancellationToken)
+    {
+        using (offer)
+        {
+            var adopted = new List<(OwnedSocketListener Listener, Socket Socket, byte[] Unread)>();
+            var accepted = new List<int>();
+            bool committed = false;
+            int started = 0;
+            try
+            {
+                for (int i = 0; i < offer.Items.Count; i++)
+                {
+                    ReceivedHandoverItem item = offer.Items[i];
+                    if (_registry.Listener(item.Name) is { } listener && item.DescriptorCount == 1
+                        && ConnectionState.Decode(item.State.Span) is { } unread && TakeSocket(item) is { } socket)
                     {
-                        // Not committed: the predecessor still serves the connection, so this copy is only closed
-                        // (no shutdown; nothing was ever under way on it).
-                        if (committed && listener.Adopt(socket, unread))
-                        {
-                            started++;
-                        }
-                        else
-                        {
-                            socket.Dispose();
-                        }
+                        adopted.Add((listener, socket, unread));
+                        accepted.Add(i);
                     }
                 }
-                LogAdopted(_logger, started, offer.Items.Count, committed);
-                return started;
+                HandoverTrace.Mark("prepare", null, accepted.Count);
+                committed = await offer.PrepareAsync(accepted, cancellationToken).ConfigureAwait(false);
+                HandoverTrace.Mark("adopt-committed", null, committed ? 1 : 0);
             }
+            catch (Exception e) when (e is HandoverAbortedException or OperationCanceledException or FdPassingException)
+            {
+                LogOfferFailed(_logger, e.Message);
+            }
+            finally
+            {
+                foreach ((OwnedSocketListener listener, Socket socket, byte[] unread) in adopted)
+                {
+                    // Not committed: the predecessor still serves the connection, so this copy is only closed
+                    // (no shutdown; nothing was ever under way on it).
+                    if (committed && listener.Adopt(socket, unread))
+                    {
+                        started++;
+                    }
+                    else
+                    {
+                        socket.Dispose();
+                    }
+                }
+            }
+            LogAdopted(_logger, started, offer.Items.Count, committed);
+            return started;
         }
     }
 

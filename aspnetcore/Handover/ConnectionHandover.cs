@@ -12,8 +12,10 @@ namespace FdPasser.AspNetCore.Handover;
 
 /// <summary>
 /// The old generation's side, at its drain: every HTTP/1.1 connection parks at its next request boundary (now, for
-/// an idle one; when its response is written, for a busy one), the parked ones are offered to the successor in one
-/// offer, and on commit each accepted one is relinquished; what was not taken reads on and ends gracefully.
+/// an idle one; when its response is written, for a busy one) and the parked ones are offered to the successor —
+/// the idle ones at once, each busy one in a later offer as it parks, where the successor takes several offers
+/// (protocol version 2). On each commit the accepted ones are relinquished; what was not taken reads on and ends
+/// gracefully.
 /// </summary>
 internal sealed partial class ConnectionHandover : IParkSink
 {
@@ -53,40 +55,110 @@ internal sealed partial class ConnectionHandover : IParkSink
             LogNoSuccessor(_logger, _registry.Count);
             return 0;
         }
+        HandoverTrace.Mark("successor");
         using (sender)
         {
-            List<(OwnedSocketConnection Connection, byte[] Unread)> parked = await CollectAsync(Min(CollectWindow, timeout - clock.Elapsed), cancellationToken).ConfigureAwait(false);
-            if (parked.Count == 0)
+            // HELLO first, while the connections still serve: its round trip is not spent with connections parked.
+            try
             {
+                await sender.NegotiateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HandoverAbortedException or OperationCanceledException or FdPassingException)
+            {
+                LogAborted(_logger, _registry.Count, e.Message);
                 return 0;
             }
-            int taken = await OfferAsync(sender, parked, cancellationToken).ConfigureAwait(false);
-            LogHandedOver(_logger, taken, parked.Count, clock.Elapsed.TotalMilliseconds);
+            HandoverTrace.Mark("negotiated", null, sender.SupportsSeveralOffers ? 2 : 1);
+            (int taken, int offered) = await HandOverAsync(sender, Min(CollectWindow, timeout - clock.Elapsed), cancellationToken).ConfigureAwait(false);
+            if (offered > 0)
+            {
+                LogHandedOver(_logger, taken, offered, clock.Elapsed.TotalMilliseconds);
+            }
             return taken;
         }
     }
 
-    private async Task<List<(OwnedSocketConnection, byte[])>> CollectAsync(TimeSpan window, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parks every connection and offers the parked ones. Where the successor takes several offers, the first goes
+    /// as soon as the connections idle at a boundary have parked, and each connection busy with a request follows in
+    /// a later offer once its response is written; a successor that takes one offer gets one, after all have parked
+    /// (or <paramref name="window"/> passed).
+    /// </summary>
+    private async Task<(int Taken, int Offered)> HandOverAsync(HandoverSender sender, TimeSpan window, CancellationToken cancellationToken)
     {
         IReadOnlyList<OwnedSocketConnection> all = _registry.Snapshot();
         foreach (OwnedSocketConnection c in all)
         {
             c.WantHandover(this);
         }
-        var parked = new List<(OwnedSocketConnection, byte[])>(all.Count);
+        bool several = sender.SupportsSeveralOffers;
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < window && !cancellationToken.IsCancellationRequested)
+        int taken = 0, offered = 0;
+        bool goOn = true;
+        try
+        {
+            while (goOn)
+            {
+                List<(OwnedSocketConnection, byte[])> batch = await NextBatchAsync(all, window - clock.Elapsed, several, cancellationToken).ConfigureAwait(false);
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+                offered += batch.Count;
+                (int n, goOn) = await OfferAsync(sender, batch, cancellationToken).ConfigureAwait(false);
+                taken += n;
+                goOn &= several;
+            }
+        }
+        finally
+        {
+            foreach (OwnedSocketConnection c in all)
+            {
+                c.StopWanting();
+            }
+        }
+        // Parked after the last look: offered too where another offer may follow, otherwise they read on here.
+        var late = new List<(OwnedSocketConnection, byte[])>();
+        while (_parked.Reader.TryRead(out (OwnedSocketConnection, byte[]) p))
+        {
+            late.Add(p);
+        }
+        if (late.Count > 0 && goOn && several && !cancellationToken.IsCancellationRequested)
+        {
+            offered += late.Count;
+            taken += (await OfferAsync(sender, late, cancellationToken).ConfigureAwait(false)).Taken;
+        }
+        else
+        {
+            foreach ((OwnedSocketConnection c, byte[] _) in late)
+            {
+                c.Resume();
+            }
+        }
+        return (taken, offered);
+    }
+
+    /// <summary>
+    /// The next connections to offer: with <paramref name="early"/>, those parked once no idle connection is still
+    /// parking (busy ones follow later); otherwise those parked once none is on its way. Empty when none will come.
+    /// </summary>
+    private async Task<List<(OwnedSocketConnection, byte[])>> NextBatchAsync(IReadOnlyList<OwnedSocketConnection> all, TimeSpan window, bool early, CancellationToken cancellationToken)
+    {
+        var batch = new List<(OwnedSocketConnection, byte[])>();
+        var clock = Stopwatch.StartNew();
+        while (true)
         {
             while (_parked.Reader.TryRead(out (OwnedSocketConnection, byte[]) p))
             {
-                parked.Add(p);
+                batch.Add(p);
             }
-            if (!AnyOnItsWay(all))
+            if (!AnyOnItsWay(all) || clock.Elapsed >= window || cancellationToken.IsCancellationRequested
+                || (early && batch.Count > 0 && !AnyAboutToPark(all)))
             {
-                break;
+                return batch;
             }
             using var tick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            tick.CancelAfter(TimeSpan.FromMilliseconds(20));
+            tick.CancelAfter(TimeSpan.FromMilliseconds(batch.Count > 0 ? 1 : 20));
             try
             {
                 await _parked.Reader.WaitToReadAsync(tick.Token).ConfigureAwait(false);
@@ -95,15 +167,18 @@ internal sealed partial class ConnectionHandover : IParkSink
             {
             }
         }
+    }
+
+    private static bool AnyAboutToPark(IReadOnlyList<OwnedSocketConnection> all)
+    {
         foreach (OwnedSocketConnection c in all)
         {
-            c.StopWanting();
+            if (c.IsAboutToPark)
+            {
+                return true;
+            }
         }
-        while (_parked.Reader.TryRead(out (OwnedSocketConnection, byte[]) p))
-        {
-            parked.Add(p);
-        }
-        return parked;
+        return false;
     }
 
     private static bool AnyOnItsWay(IReadOnlyList<OwnedSocketConnection> all)
@@ -118,8 +193,10 @@ internal sealed partial class ConnectionHandover : IParkSink
         return false;
     }
 
-    private async Task<int> OfferAsync(HandoverSender sender, List<(OwnedSocketConnection Connection, byte[] Unread)> parked, CancellationToken cancellationToken)
+    /// <summary>One offer; returns how many were taken and whether the handover may go on with another offer.</summary>
+    private async Task<(int Taken, bool GoOn)> OfferAsync(HandoverSender sender, List<(OwnedSocketConnection Connection, byte[] Unread)> parked, CancellationToken cancellationToken)
     {
+        bool goOn = false;
         var items = new HandoverItem[parked.Count];
         for (int i = 0; i < items.Length; i++)
         {
@@ -128,13 +205,17 @@ internal sealed partial class ConnectionHandover : IParkSink
         bool[] taken = new bool[items.Length];
         try
         {
+            HandoverTrace.Mark("offer", null, items.Length);
             HandoverPrepared prepared = await sender.OfferAsync(items, cancellationToken).ConfigureAwait(false);
+            HandoverTrace.Mark("prepared", null, prepared.AcceptedCount);
             if (prepared.AcceptedCount == 0)
             {
                 await prepared.AbortAsync(cancellationToken).ConfigureAwait(false);
             }
             else if (await prepared.CommitAsync(cancellationToken).ConfigureAwait(false))
             {
+                HandoverTrace.Mark("committed", null, prepared.AcceptedCount);
+                goOn = true;
                 for (int i = 0; i < taken.Length; i++)
                 {
                     taken[i] = prepared.IsAccepted(i);
@@ -158,7 +239,7 @@ internal sealed partial class ConnectionHandover : IParkSink
                 parked[i].Connection.Resume();
             }
         }
-        return count;
+        return (count, goOn);
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : (b < TimeSpan.Zero ? TimeSpan.Zero : b);

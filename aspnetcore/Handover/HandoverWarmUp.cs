@@ -6,9 +6,9 @@ using FdPasser.Handover;
 namespace FdPasser.AspNetCore.Handover;
 
 /// <summary>
-/// One handover of a single empty item within this process, right after start: each generation runs the
-/// handover code once as receiver and once as sender, so without this both run cold (first-call JIT) while
-/// parked connections wait for them. Failures are ignored: it only warms code.
+/// One handover within this process, right after start, in the shape the drain uses (HELLO first, then two offers
+/// of one empty item): each generation runs the handover code once as receiver and once as sender, so without this
+/// both run cold (first-call JIT) while parked connections wait for them. Failures are ignored: it only warms code.
 /// </summary>
 internal static class HandoverWarmUp
 {
@@ -20,10 +20,18 @@ internal static class HandoverWarmUp
             using (sender)
             using (receiver)
             {
-                Task<bool> receiving = ReceiveAsync(receiver, cancellationToken);
-                HandoverPrepared prepared = await sender.OfferAsync(new[] { new HandoverItem("warm-up", new byte[] { ConnectionState.Version }) }, cancellationToken).ConfigureAwait(false);
-                _ = prepared.IsAccepted(0);
-                await prepared.CommitAsync(cancellationToken).ConfigureAwait(false);
+                Task<int> receiving = ReceiveAsync(receiver, cancellationToken);
+                await sender.NegotiateAsync(cancellationToken).ConfigureAwait(false);
+                for (int offers = sender.SupportsSeveralOffers ? 2 : 1; offers > 0; offers--)
+                {
+                    HandoverPrepared prepared = await sender.OfferAsync(new[] { new HandoverItem("warm-up", new byte[] { ConnectionState.Version }) }, cancellationToken).ConfigureAwait(false);
+                    _ = prepared.IsAccepted(0);
+                    if (!await prepared.CommitAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                sender.Dispose();
                 await receiving.ConfigureAwait(false);
             }
         }
@@ -32,10 +40,17 @@ internal static class HandoverWarmUp
         }
     }
 
-    private static async Task<bool> ReceiveAsync(HandoverReceiver receiver, CancellationToken cancellationToken)
+    private static async Task<int> ReceiveAsync(HandoverReceiver receiver, CancellationToken cancellationToken)
     {
-        using HandoverOffer offer = await receiver.ReceiveOfferAsync(cancellationToken).ConfigureAwait(false);
-        _ = ConnectionState.Decode(offer.Items[0].State.Span);
-        return await offer.PrepareAsync(null, cancellationToken).ConfigureAwait(false);
+        int committed = 0;
+        while (await receiver.ReceiveNextOfferAsync(cancellationToken).ConfigureAwait(false) is { } offer)
+        {
+            using (offer)
+            {
+                _ = ConnectionState.Decode(offer.Items[0].State.Span);
+                committed += await offer.PrepareAsync(null, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+            }
+        }
+        return committed;
     }
 }

@@ -129,6 +129,18 @@ internal sealed partial class OwnedSocketConnection
         }
     }
 
+    /// <summary>On its way to park and at a request boundary already (no request in progress): it parks at once.</summary>
+    public bool IsAboutToPark
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return IsOnItsWayToPark && _requestsInProgress == 0;
+            }
+        }
+    }
+
     /// <summary>Called when Kestrel advanced its read, a request ended or bytes were sent.</summary>
     internal void OnProgress()
     {
@@ -212,6 +224,7 @@ internal sealed partial class OwnedSocketConnection
             {
                 // Told under the gate, so whoever stops wanting the park either sees it parked or undoes it first.
                 sink?.Parked(this, unread);
+                FdPasser.AspNetCore.Handover.HandoverTrace.Mark("park", RemoteEndPoint, unread.Length);
             }
         }
         if (ended || sink is null)

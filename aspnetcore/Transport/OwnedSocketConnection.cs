@@ -40,6 +40,8 @@ internal sealed partial class OwnedSocketConnection : ConnectionContext,
     private Task _processing = Task.CompletedTask;
     private bool _socketClosed;
     private long _sent;
+    private bool _traceFirstRead;
+    private bool _traceFirstSend;
 
     public OwnedSocketConnection(Socket socket, string listenerName, MemoryPool<byte> pool, ConnectionRegistry registry, byte[]? unread = null)
     {
@@ -61,6 +63,7 @@ internal sealed partial class OwnedSocketConnection : ConnectionContext,
         RemoteEndPoint = Safe(() => socket.RemoteEndPoint);
         // A connection adopted from a predecessor was proven plain HTTP/1.1 there and starts at a request boundary.
         _capable = unread is not null;
+        _traceFirstRead = _traceFirstSend = _capable && FdPasser.AspNetCore.Handover.HandoverTrace.Enabled;
         _features.Set<IConnectionIdFeature>(this);
         _features.Set<IConnectionTransportFeature>(this);
         _features.Set<IConnectionItemsFeature>(this);
@@ -99,6 +102,10 @@ internal sealed partial class OwnedSocketConnection : ConnectionContext,
     public void Start()
     {
         _registry.Add(this);
+        if (_traceFirstRead)
+        {
+            FdPasser.AspNetCore.Handover.HandoverTrace.Mark("start", RemoteEndPoint, _unread?.Length ?? 0);
+        }
         _processing = RunAsync();
     }
 
@@ -163,6 +170,11 @@ internal sealed partial class OwnedSocketConnection : ConnectionContext,
                 {
                     break; // the client closed its side
                 }
+                if (_traceFirstRead)
+                {
+                    _traceFirstRead = false;
+                    FdPasser.AspNetCore.Handover.HandoverTrace.Mark("read", RemoteEndPoint, received);
+                }
                 _input.Writer.Advance(received);
                 FlushResult flushed = await _input.Writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
@@ -223,6 +235,11 @@ internal sealed partial class OwnedSocketConnection : ConnectionContext,
                 _output.Reader.AdvanceTo(buffer.End);
                 if (!buffer.IsEmpty)
                 {
+                    if (_traceFirstSend)
+                    {
+                        _traceFirstSend = false;
+                        FdPasser.AspNetCore.Handover.HandoverTrace.Mark("sent", RemoteEndPoint, buffer.Length);
+                    }
                     Volatile.Write(ref _sent, _sent + buffer.Length);
                     OnProgress();
                 }

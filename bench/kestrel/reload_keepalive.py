@@ -8,8 +8,11 @@ reconnects, and p50/p99 latency in steady state and during the reloads (first re
 
 --aot runs the NativeAOT-published sample instead of the JIT-built one. Every request is logged (start, latency,
 generation that answered, whether it was the first on its connection in that generation, milliseconds since the
-last reload was sent) to requests.csv in the work directory, and the slow requests during the reloads are broken
-down by kind.
+last reload was sent, its monotonic start, the client's port and the server's pid) to requests.csv in the work
+directory, and the slow requests during the reloads are broken down by kind. The generations run with
+FDPASSER_HANDOVER_TRACE set: each writes trace.PID (one line per handover event, CLOCK_MONOTONIC, the client's
+port), and every slow first request on a handed-over connection is split into the phases it waited in (drain,
+offer, PREPARED, COMMITTED, the new generation's start of the connection, its first send).
 
 Loopback only; the load stops by itself after the run (at most 15 minutes).
 """
@@ -40,10 +43,12 @@ log_path = os.path.join(work, "hold.log")
 control = os.path.join(work, "control.sock")
 # --settle-time 0: the old generation drains at the new one's READY=1, so every reload in the window is a handover
 # (with hold's default settle time the old generations of back-to-back reloads queue up and serve on together).
+trace_path = os.path.join(work, "trace")
+env = dict(os.environ, FDPASSER_HANDOVER_TRACE=trace_path)  # one trace file per generation: trace.PID
 hold = subprocess.Popen([os.path.join(work, "cli", "fdpass"), "hold", "--listen", f"web=tcp:127.0.0.1:{port}", "--control", control,
                          "--settle-time", "0", "--"] + server + flags,
-                        stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-results = []  # (start time, latency s, ok, generation or 0, first on its connection in that generation)
+                        stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=env)
+results = []  # (start time, latency s, ok, generation or 0, first on its connection in that generation, client port, server pid)
 reload_times = []  # when each reload was sent
 reconnects = [0]
 stop = threading.Event()
@@ -65,18 +70,19 @@ def client(index):
     while not stop.is_set():
         n += 1
         start = time.monotonic()
-        ok, gen, first = False, 0, False
+        ok, gen, first, cport, pid = False, 0, False, 0, 0
         try:
             if conn is None:
                 if n > 1:
                     with lock:
                         reconnects[0] += 1
                 conn = Conn(port)
+            cport = conn.sock.getsockname()[1]
             body = None if n % 2 else (b"x" * (n % 200 + 1))
             status, close, text, _ = conn.request(body)
             ok = status == 200
             words = text.split()
-            gen, first = int(words[1]), words[5] == "1"
+            gen, first, pid = int(words[1]), words[5] == "1", int(words[3])
             if close:
                 conn.close(); conn = None
         except (Closed, OSError, ValueError):
@@ -84,13 +90,80 @@ def client(index):
                 conn.close()
             conn = None
         with lock:
-            results.append((start, time.monotonic() - start, ok, gen, first))
+            results.append((start, time.monotonic() - start, ok, gen, first, cport, pid))
         time.sleep(rnd.randint(0, 50) / 1000)
 
 
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
+
+
+PHASES = ("in the old generation, before its drain began", "drain began, until the offer (parking)",
+          "offer, until PREPARED (HELLO, items, new generation adopts)", "PREPARED, until COMMITTED",
+          "committed, until the new generation starts the connection", "started, until the new generation's first send",
+          "first send, until the client has the response", "not traced")
+
+
+def breakdown(results, t_from, t_to, p99, trace_path):
+    """Where the slow first requests on handed-over connections waited, from the generations' trace files."""
+    import glob
+    events = []  # (s, name, port, pid, detail)
+    for path in glob.glob(trace_path + ".*"):
+        pid = int(path.rsplit(".", 1)[1])
+        for line in open(path):
+            name, port, ns, detail = line.split()[:4]
+            events.append((int(ns) / 1e9, name, int(port), pid, int(detail)))
+    events.sort()
+    by = {}
+    for (t, name, port, pid, d) in events:
+        by.setdefault((name, port, pid), []).append(t)
+
+    def last(name, port, pid, before):
+        times = [t for t in by.get((name, port, pid), []) if t <= before]
+        return times[-1] if times else None
+    parks = {}
+    for (t, name, port, pid, d) in events:
+        if name == "park":
+            parks.setdefault(port, []).append((t, pid))
+    totals = dict.fromkeys(PHASES, 0.0)
+    slow, traced = 0, 0
+    for (s, l, ok, g, f, port, pid) in results:
+        if not (t_from <= s < t_to and ok and f and g > 1 and l >= p99):
+            continue
+        slow += 1
+        end = s + l
+        park = [(t, q) for (t, q) in parks.get(port, []) if q != pid and t <= end]
+        if not park:
+            totals["not traced"] += l
+            continue
+        old = park[-1][1]
+        marks = [last("drain", 0, old, end), last("offer", 0, old, end), last("prepared", 0, old, end), last("committed", 0, old, end),
+                 last("start", port, pid, end), last("sent", port, pid, end), end]
+        if None in marks:
+            totals["not traced"] += l
+            continue
+        traced += 1
+        lo = s
+        for phase, hi in zip(PHASES, [marks[0]] + marks[1:]):
+            totals[phase] += max(0.0, min(hi, end) - max(lo, s))
+            lo = max(lo, hi)
+    print(f"  slow first requests on handed-over connections: {slow} (traced {traced}); their wait, mean per request:")
+    for phase in PHASES:
+        if slow:
+            print(f"    {phase:62} {totals[phase] / slow * 1000:8.2f} ms")
+    # The old generation's slow requests: while the new process started (reload sent, before its READY) or later.
+    readies = sorted(t for (t, name, port, pid, d) in events if name == "ready")
+    starting = later = 0
+    for (s, l, ok, g, f, port, pid) in results:
+        if t_from <= s < t_to and ok and l >= p99 and not (f and g > 1):
+            sent_reload = max((r for r in reload_times if r <= s), default=None)
+            ready_after = min((r for r in readies if sent_reload is not None and r >= sent_reload), default=None)
+            if sent_reload is not None and (ready_after is None or s < ready_after):
+                starting += 1
+            else:
+                later += 1
+    print(f"  other slow requests: {starting} while a new generation was starting (reload sent, before its READY=1), {later} after")
 
 
 try:
@@ -112,8 +185,8 @@ try:
     stop.set()
     for t in threads:
         t.join(30)
-    steady = [l for (s, l, ok, g, f) in results if steady_from <= s < reloads_from and ok]
-    during = [l for (s, l, ok, g, f) in results if reloads_from <= s < reloads_to and ok]
+    steady = [l for (s, l, ok, g, f, *_rest) in results if steady_from <= s < reloads_from and ok]
+    during = [l for (s, l, ok, g, f, *_rest) in results if reloads_from <= s < reloads_to and ok]
     failed = sum(1 for r in results if not r[2])
     print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'JIT'}{(' ' + ' '.join(flags)) if flags else ''}: {len(results)} requests, "
           f"{failed} failed, {reconnects[0]} reconnects")
@@ -125,12 +198,12 @@ try:
         past = [r for r in reload_times if r <= s]
         return (s - past[-1]) * 1000 if past else float("nan")
     with open(os.path.join(work, "requests.csv"), "w") as csv:
-        csv.write("start_s,latency_ms,ok,generation,first_in_generation,ms_since_reload\n")
-        for (s, l, ok, g, f) in results:
-            csv.write(f"{s - steady_from:.4f},{l * 1000:.3f},{int(ok)},{g},{int(f)},{since_reload(s):.1f}\n")
+        csv.write("start_s,latency_ms,ok,generation,first_in_generation,ms_since_reload,monotonic_s,client_port,server_pid\n")
+        for (s, l, ok, g, f, cport, pid) in results:
+            csv.write(f"{s - steady_from:.4f},{l * 1000:.3f},{int(ok)},{g},{int(f)},{since_reload(s):.1f},{s:.6f},{cport},{pid}\n")
     # A connection's first request in a generation other than the first: it was handed over (or reconnected).
     kinds = {"first on a handed-over connection": [], "later, newest generation started": [], "later, an older generation": []}
-    for (s, l, ok, g, f) in results:
+    for (s, l, ok, g, f, *_rest) in results:
         if not (reloads_from <= s < reloads_to and ok):
             continue
         newest = 1 + sum(1 for r in reload_times if r <= s)  # the generation the last reload sent started
@@ -140,6 +213,7 @@ try:
     for kind, values in kinds.items():
         slow = sum(1 for v in values if v >= p99)
         print(f"  {kind:36} {len(values):6} requests, p50 {pct(values, .5):7.2f} ms, p99 {pct(values, .99):7.2f} ms, {slow} at or above the p99")
+    breakdown(results, reloads_from, reloads_to, p99, trace_path)
     print(f"per-request log: {os.path.join(work, 'requests.csv')}")
 finally:
     stop.set()

@@ -14,12 +14,19 @@ public sealed class HandoverOffer : IDisposable
     private readonly HandoverConnection _connection;
     private readonly List<FdMessage> _messages;
     private readonly ReceivedHandoverItem[] _items;
+    private readonly bool _moreMayFollow;
     private int _prepared;
+    private volatile int _outcome;
 
-    internal HandoverOffer(HandoverConnection connection, IReadOnlyList<OfferAssembler.Entry> entries, List<FdMessage> messages)
+    internal const int Undecided = 0;
+    internal const int CommittedOpen = 1;
+    internal const int Ended = 2;
+
+    internal HandoverOffer(HandoverConnection connection, IReadOnlyList<OfferAssembler.Entry> entries, List<FdMessage> messages, bool moreMayFollow = false)
     {
         _connection = connection;
         _messages = messages;
+        _moreMayFollow = moreMayFollow;
         _items = new ReceivedHandoverItem[entries.Count];
         for (int i = 0; i < _items.Length; i++)
         {
@@ -34,7 +41,8 @@ public sealed class HandoverOffer : IDisposable
     /// <summary>
     /// Tells the sender which items were adopted (dormant: prepared, not yet in use), then waits for its decision.
     /// True: committed; the receiver owns the adopted items and may activate them. False: the sender aborted, died
-    /// or timed out; drop what was prepared (close what was taken: the sender still serves it).
+    /// or timed out; drop what was prepared (close what was taken: the sender still serves it). Items of this
+    /// sender's earlier committed offers are the receiver's either way.
     /// </summary>
     /// <param name="accepted">The indices of the adopted items; null for all.</param>
     /// <param name="cancellationToken">Ends the wait; the sender then sees the handover aborted.</param>
@@ -58,6 +66,7 @@ public sealed class HandoverOffer : IDisposable
         {
             throw new InvalidOperationException("The offer was prepared already.");
         }
+        bool committed = false;
         try
         {
             byte[] prepared = new byte[HandoverWire.PreparedSize(flags.Length)];
@@ -68,9 +77,10 @@ public sealed class HandoverOffer : IDisposable
             {
                 return false;
             }
-            byte[] committed = new byte[HandoverWire.HeaderSize];
-            HandoverWire.WriteHeader(committed, HandoverMessageType.Committed);
-            await _connection.SendAsync(committed, "COMMITTED", cancellationToken).ConfigureAwait(false);
+            byte[] confirm = new byte[HandoverWire.HeaderSize];
+            HandoverWire.WriteHeader(confirm, HandoverMessageType.Committed);
+            await _connection.SendAsync(confirm, "COMMITTED", cancellationToken).ConfigureAwait(false);
+            committed = true;
             return true;
         }
         catch (HandoverAbortedException)
@@ -79,17 +89,31 @@ public sealed class HandoverOffer : IDisposable
         }
         finally
         {
-            _connection.Dispose();
+            _outcome = committed && _moreMayFollow ? CommittedOpen : Ended;
+            if (_outcome == Ended)
+            {
+                _connection.Dispose();
+            }
         }
     }
 
-    /// <summary>Closes every received descriptor not taken, and the connection.</summary>
+    /// <summary>Undecided, committed with the connection open for another offer, or ended.</summary>
+    internal int Outcome => _outcome;
+
+    /// <summary>
+    /// Closes every received descriptor not taken, and the connection unless the offer was committed with another
+    /// offer allowed to follow (the receiver then still waits for it; disposing the receiver closes it).
+    /// </summary>
     public void Dispose()
     {
         foreach (FdMessage message in _messages)
         {
             message.Dispose();
         }
-        _connection.Dispose();
+        if (_outcome != CommittedOpen)
+        {
+            _outcome = Ended;
+            _connection.Dispose();
+        }
     }
 }

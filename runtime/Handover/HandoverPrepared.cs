@@ -9,12 +9,14 @@ public sealed class HandoverPrepared
 {
     private readonly HandoverConnection _connection;
     private readonly bool[] _accepted;
+    private readonly HandoverSender? _sender;
     private int _decided;
 
-    internal HandoverPrepared(HandoverConnection connection, bool[] accepted)
+    internal HandoverPrepared(HandoverConnection connection, bool[] accepted, HandoverSender? sender = null)
     {
         _connection = connection;
         _accepted = accepted;
+        _sender = sender;
         foreach (bool a in accepted)
         {
             AcceptedCount += a ? 1 : 0;
@@ -36,18 +38,22 @@ public sealed class HandoverPrepared
     /// Sends COMMIT and waits for the receiver's COMMITTED. True: the receiver owns the accepted items now, and the
     /// sender must relinquish them (close its copies; never <c>shutdown()</c> a socket, which would end it for the
     /// receiver too). False: the receiver died, timed out or broke the protocol before confirming; the sender
-    /// still owns everything.
+    /// still owns everything of this offer (earlier committed offers stay the receiver's). After true, where
+    /// <see cref="HandoverSender.SupportsSeveralOffers"/>, the connection stays open for another offer; otherwise it
+    /// is closed.
     /// </summary>
     public async ValueTask<bool> CommitAsync(CancellationToken cancellationToken = default)
     {
         Decide();
+        bool committed = false;
         try
         {
             byte[] commit = new byte[HandoverWire.HeaderSize];
             HandoverWire.WriteHeader(commit, HandoverMessageType.Commit);
             await _connection.SendAsync(commit, "COMMIT", cancellationToken).ConfigureAwait(false);
             byte[] body = await _connection.ReceiveBodyAsync(HandoverMessageType.Committed, cancellationToken).ConfigureAwait(false);
-            return body.Length == 0;
+            committed = body.Length == 0;
+            return committed;
         }
         catch (HandoverAbortedException)
         {
@@ -55,7 +61,12 @@ public sealed class HandoverPrepared
         }
         finally
         {
-            _connection.Dispose();
+            bool open = committed && _sender is { SupportsSeveralOffers: true };
+            if (!open)
+            {
+                _connection.Dispose();
+            }
+            _sender?.Decided(open);
         }
     }
 
@@ -65,6 +76,7 @@ public sealed class HandoverPrepared
         cancellationToken.ThrowIfCancellationRequested();
         Decide();
         _connection.Abort(HandoverAbortReason.Aborted, "the sender aborted");
+        _sender?.Decided(open: false);
         return ValueTask.CompletedTask;
     }
 

@@ -14,6 +14,11 @@ public sealed class HandoverReceiver : IDisposable
 {
     private readonly HandoverConnection _connection;
     private int _received;
+    private ushort _version;
+    private HandoverOffer? _last;
+    private long _itemsSoFar;
+    private long _descriptorsSoFar;
+    private bool _between;
 
     internal HandoverReceiver(HandoverConnection connection, uint peerGeneration = 0)
     {
@@ -24,7 +29,7 @@ public sealed class HandoverReceiver : IDisposable
     /// <summary>The predecessor's generation number as the broker named it; 0 where unknown.</summary>
     public uint PeerGeneration { get; }
 
-    /// <summary>Negotiates the version and receives the whole offer. Call once.</summary>
+    /// <summary>Negotiates the version and receives the (first) offer. Call once; for later offers, <see cref="ReceiveNextOfferAsync"/>.</summary>
     /// <exception cref="HandoverAbortedException">
     /// The sender died, timed out, aborted, broke the protocol or exceeded a limit; nothing received stays open.
     /// </exception>
@@ -32,17 +37,72 @@ public sealed class HandoverReceiver : IDisposable
     {
         if (Interlocked.Exchange(ref _received, 1) != 0)
         {
-            throw new InvalidOperationException("A handover receiver receives one offer.");
+            throw new InvalidOperationException("A handover receiver receives its first offer once; later ones come from ReceiveNextOfferAsync.");
         }
-        var messages = new List<FdMessage>();
+        return await ReceiveAsync(first: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The next offer of this sender: the first (as <see cref="ReceiveOfferAsync"/>), or, once the previous offer
+    /// was committed under protocol version 2, another one. Null when there is none: the sender closed the
+    /// connection or sent nothing within <see cref="HandoverLimits.Timeout"/> after a commit, the version spoken
+    /// allows one offer, or the previous offer was not committed (the handover ended). Each offer is its own
+    /// transaction; the limits on items and descriptors count all offers of this sender together.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The previous offer has not been prepared and decided yet.</exception>
+    /// <exception cref="HandoverAbortedException">
+    /// The sender died, timed out, aborted, broke the protocol or exceeded a limit within an offer; nothing received
+    /// of it stays open (earlier committed offers are unaffected).
+    /// </exception>
+    public async ValueTask<HandoverOffer?> ReceiveNextOfferAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _received, 1) == 0)
+        {
+            return await ReceiveAsync(first: true, cancellationToken).ConfigureAwait(false);
+        }
+        HandoverOffer? last = _last;
+        if (last is null || last.Outcome == HandoverOffer.Undecided)
+        {
+            throw new InvalidOperationException("The previous offer is not decided yet: prepare it (PrepareAsync) first.");
+        }
+        if (last.Outcome != HandoverOffer.CommittedOpen)
+        {
+            return null;
+        }
         try
         {
-            await HelloAsync(cancellationToken).ConfigureAwait(false);
+            return await ReceiveAsync(first: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HandoverAbortedException e) when (e.Reason is HandoverAbortReason.PeerClosed or HandoverAbortReason.Timeout or HandoverAbortReason.Refused && _between)
+        {
+            // Between offers nothing is pending: the sender's close (or silence, or ABORT) just ends the handover.
+            return null;
+        }
+    }
+
+    private async ValueTask<HandoverOffer> ReceiveAsync(bool first, CancellationToken cancellationToken)
+    {
+        var messages = new List<FdMessage>();
+        _between = !first;
+        try
+        {
+            if (first)
+            {
+                await HelloAsync(cancellationToken).ConfigureAwait(false);
+            }
             byte[] begin = await _connection.ReceiveBodyAsync(HandoverMessageType.Begin, cancellationToken).ConfigureAwait(false);
+            _between = false;
             if (HandoverWire.TryReadBegin(begin, _connection.Limits, out int items, out int descriptors, out long stateBytes) is { } refused)
             {
                 throw new HandoverAbortedException(HandoverAbortReason.LimitExceeded, $"The offer was refused: {refused}.");
             }
+            if (_itemsSoFar + items > _connection.Limits.MaxItems || _descriptorsSoFar + descriptors > _connection.Limits.MaxTotalDescriptors)
+            {
+                throw new HandoverAbortedException(HandoverAbortReason.LimitExceeded,
+                    $"The offer was refused: with the {_itemsSoFar} items and {_descriptorsSoFar} descriptors of this sender's earlier offers, its {items} items and {descriptors} descriptors exceed HandoverLimits (MaxItems {_connection.Limits.MaxItems}, MaxTotalDescriptors {_connection.Limits.MaxTotalDescriptors}).");
+            }
+            _itemsSoFar += items;
+            _descriptorsSoFar += descriptors;
             var assembler = new OfferAssembler(_connection.Limits, items, descriptors, stateBytes);
             while (!assembler.IsComplete)
             {
@@ -71,8 +131,9 @@ public sealed class HandoverReceiver : IDisposable
                     }
                 }
             }
-            var offer = new HandoverOffer(_connection, assembler.Entries, messages);
+            var offer = new HandoverOffer(_connection, assembler.Entries, messages, _version >= HandoverWire.Version2);
             messages = null;
+            _last = offer;
             return offer;
         }
         catch (HandoverAbortedException e)
@@ -111,6 +172,7 @@ public sealed class HandoverReceiver : IDisposable
         {
             throw new HandoverAbortedException(HandoverAbortReason.VersionMismatch, "The sender speaks no handover protocol version this side speaks.");
         }
+        _version = version;
     }
 
     /// <summary>Closes the connection; the sender sees the handover aborted.</summary>

@@ -14,7 +14,10 @@ namespace FdPasser.Handover;
 public sealed class HandoverSender : IDisposable
 {
     private readonly HandoverConnection _connection;
-    private int _offered;
+    private int _offering;
+    private bool _negotiated;
+    private bool _ended;
+    private int _offers;
 
     internal HandoverSender(HandoverConnection connection, uint peerGeneration = 0)
     {
@@ -33,8 +36,53 @@ public sealed class HandoverSender : IDisposable
     }
 
     /// <summary>
-    /// Negotiates the version, sends every item and waits until the receiver has prepared them. Call once.
+    /// True once the first offer negotiated version 2 or later with the receiver: after an offer is committed, the
+    /// sender may make another (<see cref="OfferAsync"/> again) on the same connection, so connections that become
+    /// ready later go over without waiting for the others. False before the first offer and with a version 1 peer.
     /// </summary>
+    public bool SupportsSeveralOffers { get; private set; }
+
+    /// <summary>
+    /// Exchanges HELLO with the receiver now (otherwise the first <see cref="OfferAsync"/> does), so the caller
+    /// knows <see cref="SupportsSeveralOffers"/> before it decides how to batch its items. Does nothing once done.
+    /// </summary>
+    /// <exception cref="HandoverAbortedException">The receiver refused, died, timed out or broke the protocol.</exception>
+    public async ValueTask NegotiateAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _offering, 1) != 0)
+        {
+            throw new InvalidOperationException("An offer of this handover sender is under way.");
+        }
+        try
+        {
+            if (!_negotiated && !_ended)
+            {
+                await HelloAsync(cancellationToken).ConfigureAwait(false);
+                _negotiated = true;
+            }
+        }
+        catch (Exception e)
+        {
+            _ended = true;
+            (HandoverAbortReason reason, string text) = e is HandoverAbortedException a ? (a.Reason, a.Message) : (HandoverAbortReason.Aborted, "the sender gave up");
+            _connection.Abort(reason, text);
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _offering, 0);
+        }
+    }
+
+    /// <summary>
+    /// Negotiates the version (on the first call), sends every item and waits until the receiver has prepared them.
+    /// Call once, or again after the previous offer's <see cref="HandoverPrepared.CommitAsync"/> returned true where
+    /// <see cref="SupportsSeveralOffers"/> is true. Each offer is its own transaction: aborting one leaves the
+    /// items of earlier committed offers with the receiver and those of this one with the sender.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// An offer is still undecided, the handover ended (an abort, a failed commit), or the peer allows one offer.
+    /// </exception>
     /// <exception cref="ArgumentException">An item exceeds the limits; nothing was sent.</exception>
     /// <exception cref="HandoverAbortedException">
     /// The receiver refused, died, timed out or broke the protocol: the sender still owns everything.
@@ -42,14 +90,35 @@ public sealed class HandoverSender : IDisposable
     public async ValueTask<HandoverPrepared> OfferAsync(IReadOnlyList<HandoverItem> items, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(items);
-        if (Interlocked.Exchange(ref _offered, 1) != 0)
+        if (Interlocked.Exchange(ref _offering, 1) != 0)
         {
-            throw new InvalidOperationException("A handover sender offers once.");
+            throw new InvalidOperationException("An offer of this handover sender is still undecided: commit or abort it first.");
         }
-        var shape = OfferShape.Of(items, _connection.Limits);
+        if (_ended || (_offers > 0 && !SupportsSeveralOffers))
+        {
+            Volatile.Write(ref _offering, 0);
+            throw new InvalidOperationException(_ended
+                ? "The handover has ended (an offer was aborted or its commit failed); nothing more can be offered."
+                : "The receiver speaks handover protocol version 1, which allows one offer per connection.");
+        }
+        OfferShape shape;
         try
         {
-            await HelloAsync(cancellationToken).ConfigureAwait(false);
+            shape = OfferShape.Of(items, _connection.Limits);
+        }
+        catch
+        {
+            Volatile.Write(ref _offering, 0);
+            throw;
+        }
+        try
+        {
+            if (!_negotiated)
+            {
+                await HelloAsync(cancellationToken).ConfigureAwait(false);
+                _negotiated = true;
+            }
+            _offers++;
             byte[] buffer = new byte[HandoverWire.MaxMessageBytes];
             int length = HandoverWire.WriteBegin(buffer, items.Count, shape.Handles.Length, shape.StateBytes);
             await _connection.SendAsync(buffer.AsMemory(0, length), "the offer's BEGIN", cancellationToken).ConfigureAwait(false);
@@ -64,15 +133,17 @@ public sealed class HandoverSender : IDisposable
             {
                 throw Fail(HandoverAbortReason.ProtocolError, $"The receiver's PREPARED is malformed: {error}.");
             }
-            return new HandoverPrepared(_connection, accepted);
+            return new HandoverPrepared(_connection, accepted, this);
         }
         catch (HandoverAbortedException e)
         {
+            _ended = true;
             _connection.Abort(e.Reason, e.Message);
             throw;
         }
         catch
         {
+            _ended = true;
             _connection.Abort(HandoverAbortReason.Aborted, "the sender gave up");
             throw;
         }
@@ -92,6 +163,14 @@ public sealed class HandoverSender : IDisposable
         {
             throw Fail(HandoverAbortReason.VersionMismatch, "The receiver speaks no handover protocol version this side speaks.");
         }
+        SupportsSeveralOffers = version >= HandoverWire.Version2;
+    }
+
+    /// <summary>The offer <see cref="HandoverPrepared"/> stands for was decided; <paramref name="open"/>: another may follow.</summary>
+    internal void Decided(bool open)
+    {
+        _ended |= !open;
+        Volatile.Write(ref _offering, 0);
     }
 
     private static HandoverAbortedException Fail(HandoverAbortReason reason, string message) => new(reason, message);

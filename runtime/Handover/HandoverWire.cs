@@ -25,8 +25,11 @@ internal static class HandoverWire
 
     public const ushort Version1 = 1;
 
+    /// <summary>Version 1, plus: after COMMITTED the sender may begin another offer on the same connection.</summary>
+    public const ushort Version2 = 2;
+
     /// <summary>The versions this implementation speaks, best last.</summary>
-    public static ReadOnlySpan<ushort> SupportedVersions => [Version1];
+    public static ReadOnlySpan<ushort> SupportedVersions => [Version1, Version2];
 
     public const byte RoleSender = 1;
     public const byte RoleReceiver = 2;

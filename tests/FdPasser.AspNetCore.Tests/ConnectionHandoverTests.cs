@@ -24,7 +24,7 @@ namespace FdPasser.AspNetCore.Tests;
 /// Two hosts in this process on one listening socket, as two generations under a manager: the first hands its
 /// keep-alive connections to the second over a connected sender/receiver pair when it stops.
 /// </summary>
-public sealed class ConnectionHandoverTests
+public sealed partial class ConnectionHandoverTests
 {
     /// <summary>The channel a manager would offer: a successor for the old host, a predecessor for the new one.</summary>
     private sealed class PairChannel : HandoverChannel
@@ -92,7 +92,7 @@ public sealed class ConnectionHandoverTests
         public string? NameOf(ulong descriptor) => "web";
     }
 
-    private static WebApplication Host(string name, Socket listener, HandoverChannel channel, Action<ServiceManagerOptions>? configure = null)
+    private static WebApplication Host(string name, Socket listener, HandoverChannel channel, Action<ServiceManagerOptions>? configure = null, Action<WebApplication, string>? map = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -119,6 +119,7 @@ public sealed class ConnectionHandoverTests
             }
             return $"{name} conn-requests {Count(context)} body {length}";
         });
+        map?.Invoke(app, name);
         return app;
     }
 

@@ -11,9 +11,11 @@ public class HandoverWireTests
     {
         byte[] buffer = new byte[64];
         int n = HandoverWire.WriteHello(buffer, HandoverWire.RoleSender, HandoverWire.SupportedVersions);
-        Assert.Equal(new byte[] { 1, 0, 0, 0, 1, 1, 1, 0 }, buffer[..n]);
+        Assert.Equal(new byte[] { 1, 0, 0, 0, 1, 2, 1, 0, 2, 0 }, buffer[..n]);
         Assert.Null(HandoverWire.TryReadHello(new byte[] { 2, 3, 9, 0, 1, 0, 7, 0 }, HandoverWire.RoleReceiver, out ushort version));
         Assert.Equal(1, version);
+        Assert.Null(HandoverWire.TryReadHello(new byte[] { 2, 2, 1, 0, 2, 0 }, HandoverWire.RoleReceiver, out version));
+        Assert.Equal(2, version);
         Assert.Null(HandoverWire.TryReadHello(new byte[] { 2, 1, 9, 0 }, HandoverWire.RoleReceiver, out version));
         Assert.Equal(0, version);
     }
