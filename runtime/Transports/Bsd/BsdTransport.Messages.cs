@@ -12,11 +12,48 @@ internal sealed unsafe partial class BsdTransport<TAbi>
     private static readonly int ReceiveControlSpace =
         (int)TAbi.CmsgSpace((nuint)(TAbi.MaxFdsReceived * sizeof(int))) + (int)TAbi.CmsgSpace(64);
 
+    // The receive's msghdr, iovec and control buffer in one fixed-size local, for the same reason as the send's
+    // SmallMessage: with a stackalloc the method is jitted once without profile data and is never inlined. It holds
+    // the control space of every target whose limit is near 253 descriptors (1,112 bytes on 64-bit Linux and the
+    // BSDs); a target with a larger one (illumos: 2,045) takes the stack-allocated path.
+    private const int ReceiveControlRoom = 1152;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ReceiveBlock
+    {
+        public fixed ulong Words[(SmallMsghdr + SmallIovec + ReceiveControlRoom) / sizeof(ulong)];
+    }
+
     [SkipLocalsInit]
     public override nint TryReceive(SafeHandle socket, Span<byte> data, DescriptorRoom room, out ReceiveResult result, out int errno)
     {
         int controlSpace = ReceiveControlSpace;
+        if (controlSpace > ReceiveControlRoom || TAbi.MsghdrSize > SmallMsghdr || TAbi.IovecSize > SmallIovec)
+        {
+            return TryReceiveLarge(socket, data, room, out result, out errno);
+        }
+        ReceiveBlock block;
+        byte* msg = (byte*)block.Words;
+        byte* iov = msg + SmallMsghdr;
+        byte* control = iov + SmallIovec;
+        return ReceiveInto(socket, data, room, msg, iov, control, controlSpace, out result, out errno);
+    }
+
+    /// <summary>A target whose control space does not fit <see cref="ReceiveBlock"/>: its buffers on the stack.</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private nint TryReceiveLarge(SafeHandle socket, Span<byte> data, DescriptorRoom room, out ReceiveResult result, out int errno)
+    {
+        int controlSpace = ReceiveControlSpace;
         byte* control = stackalloc byte[controlSpace];
+        byte* iov = stackalloc byte[TAbi.IovecSize];
+        byte* msg = stackalloc byte[TAbi.MsghdrSize];
+        return ReceiveInto(socket, data, room, msg, iov, control, controlSpace, out result, out errno);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private nint ReceiveInto(SafeHandle socket, Span<byte> data, DescriptorRoom room, byte* msg, byte* iov, byte* control, int controlSpace, out ReceiveResult result, out int errno)
+    {
         if (!TAbi.CmsgLenTrustedAfterCtrunc)
         {
             // Every int slot the kernel does not write reads as -1, never a live descriptor number: a cmsg_len past
@@ -25,9 +62,7 @@ internal sealed unsafe partial class BsdTransport<TAbi>
             // installed), the fill is skipped.
             new Span<byte>(control, controlSpace).Fill(0xFF);
         }
-        byte* iov = stackalloc byte[TAbi.IovecSize];
-        byte* msg = stackalloc byte[TAbi.MsghdrSize];
-        nint n = RecvMsgCall<TAbi>.Receive(socket, data, control, controlSpace, iov, msg, out errno);
+        nint n = ReceiveMessage(socket, data, control, controlSpace, iov, msg, out errno);
         if (n < 0)
         {
             result = default;
@@ -37,6 +72,12 @@ internal sealed unsafe partial class BsdTransport<TAbi>
         result = TakeDescriptors(ref messages, room, (int)n);
         return n;
     }
+
+    // Out of line on purpose, as the send's SendMessage: once TryReceive is inlined into a caller whose try has a
+    // catch, a P/Invoke there would go through a marshalling stub; here recvmsg stays inline.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static nint ReceiveMessage(SafeHandle socket, Span<byte> data, byte* control, int controlSpace, byte* iov, byte* msg, out int errno) =>
+        RecvMsgCall<TAbi>.Receive(socket, data, control, controlSpace, iov, msg, out errno);
 
     private ReceivedDescriptors? _refusals;
 
