@@ -97,16 +97,17 @@ internal sealed class ConnectionDrain : IDisposable
     public bool IsClosing => _closing;
 
     /// <summary>
-    /// From now on responses say Connection: close; a connection with a request in progress, or one that is not
-    /// plain HTTP/1.1 (HTTP/2 gets Kestrel's GOAWAY), is asked to end after it. Idle HTTP/1.1 connections stay open:
-    /// their client learns on its next request, so no request is met by a close.
+    /// From now on responses say Connection: close (also those of requests in progress whose headers have not gone
+    /// out yet); a connection that is not plain HTTP/1.1 (HTTP/2 gets Kestrel's GOAWAY) is asked to end. HTTP/1.1
+    /// connections are never closed from here: one whose response began before now cannot tell its client any more,
+    /// so it stays open like an idle one, and its client learns on its next request. No request is met by a close.
     /// </summary>
     public void BeginClosing()
     {
         _closing = true;
         foreach (TrackedConnection c in _live.Keys)
         {
-            if (c.IsBusy || c.IsNotPlainHttp11)
+            if (c.IsNotPlainHttp11)
             {
                 c.RequestClose();
             }

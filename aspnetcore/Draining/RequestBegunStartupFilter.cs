@@ -19,7 +19,27 @@ internal sealed class RequestBegunStartupFilter : IStartupFilter
 {
     private readonly ConnectionDrain _drain;
 
-    public RequestBegunStartupFilter(ConnectionDrain drain) => _drain = drain;
+    private readonly Func<object, Task> _closeIfClosing;
+
+    public RequestBegunStartupFilter(ConnectionDrain drain)
+    {
+        _drain = drain;
+        _closeIfClosing = CloseIfClosing;
+    }
+
+    /// <summary>
+    /// As the response's headers go out: where the drain has begun closing meanwhile, they say Connection: close, so
+    /// the connection ends after this response with its client told. (Once headers are out nothing can tell the
+    /// client any more: the drain leaves such a connection open, and its next request gets the header.)
+    /// </summary>
+    private Task CloseIfClosing(object state)
+    {
+        if (_drain.IsClosing)
+        {
+            ((HttpContext)state).Response.Headers.Connection = "close";
+        }
+        return Task.CompletedTask;
+    }
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
@@ -40,6 +60,10 @@ internal sealed class RequestBegunStartupFilter : IStartupFilter
         {
             // Draining with no successor for this connection: the client learns before its next request.
             context.Response.Headers.Connection = "close";
+        }
+        else if (plain)
+        {
+            context.Response.OnStarting(_closeIfClosing, context);
         }
         OwnedSocketConnection? owned = context.Features.Get<OwnedSocketConnection>();
         return owned is null ? RunTrackedAsync(context, next, tracked, plain) : RunOwnedAsync(context, next, tracked, owned, plain);

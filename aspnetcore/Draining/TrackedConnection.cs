@@ -31,6 +31,6 @@ internal sealed class TrackedConnection
 
     public void Ended() => Interlocked.Decrement(ref _requests);
 
-    /// <summary>Asks Kestrel to end the connection after the request in progress (its response says Connection: close).</summary>
+    /// <summary>Asks Kestrel to end the connection (HTTP/2: GOAWAY; HTTP/1.1 only where its client hears of it).</summary>
     public void RequestClose() => Context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
 }
