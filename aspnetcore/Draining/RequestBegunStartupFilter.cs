@@ -12,7 +12,7 @@ namespace FdPasser.AspNetCore.Draining;
 
 /// <summary>
 /// Puts first in the request pipeline the step that tells the drain about each request: that the connection's
-/// first request has begun, whether a request is in progress, and, on this package's transport, where a request
+/// first request has begun, whether it is plain HTTP/1.1, and, on this package's transport, where a request
 /// ends in the connection's bytes (the boundary at which a connection can be handed over).
 /// </summary>
 internal sealed class RequestBegunStartupFilter : IStartupFilter
@@ -65,26 +65,13 @@ internal sealed class RequestBegunStartupFilter : IStartupFilter
         {
             context.Response.OnStarting(_closeIfClosing, context);
         }
+        tracked.RequestSeen(plain);
         OwnedSocketConnection? owned = context.Features.Get<OwnedSocketConnection>();
-        return owned is null ? RunTrackedAsync(context, next, tracked, plain) : RunOwnedAsync(context, next, tracked, owned, plain);
+        return owned is null ? next(context) : RunOwnedAsync(context, next, owned, plain);
     }
 
-    private static async Task RunTrackedAsync(HttpContext context, RequestDelegate next, TrackedConnection tracked, bool plain)
+    private static async Task RunOwnedAsync(HttpContext context, RequestDelegate next, OwnedSocketConnection owned, bool plain)
     {
-        tracked.Begun(plain);
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            tracked.Ended();
-        }
-    }
-
-    private static async Task RunOwnedAsync(HttpContext context, RequestDelegate next, TrackedConnection tracked, OwnedSocketConnection owned, bool plain)
-    {
-        tracked.Begun(plain);
         owned.RequestBegun(plain);
         bool boundary = false;
         try
@@ -97,7 +84,6 @@ internal sealed class RequestBegunStartupFilter : IStartupFilter
         }
         finally
         {
-            tracked.Ended();
             owned.RequestEnded(boundary);
         }
     }
