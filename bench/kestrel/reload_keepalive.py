@@ -5,8 +5,17 @@ steady state, then RELOADS reloads (each sent once the previous generation is re
 reconnects, and p50/p99 latency in steady state and during the reloads (first reload to the last drain's end).
 
     python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover] [--no-warm-up] [--aot]
+        [--sighup] [--beside] [--gap SECONDS] [--start-priority idle]
 
---aot runs the NativeAOT-published sample instead of the JIT-built one. Every request is logged (start, latency,
+"During reloads" counts the requests that started while a reload was under way: from the moment it was sent until
+the generation it replaced had exited. --aot runs the NativeAOT-published sample instead of the JIT-built one.
+--sighup sends each reload as SIGHUP to fdpass hold (what systemd's ExecReload=kill -HUP $MAINPID does) instead of
+running `fdpass hold --reload`, a .NET process of its own that starts on the same two cores at every reload.
+--beside first reloads, as many times, a second fdpass hold with the same server that no client talks to, while
+the clients keep talking to the first: the p99 of that phase is what a server's start and end cost the served
+traffic on this machine when nothing is handed over, the floor the reload figure stands on. --gap waits SECONDS
+after each reload has ended (the replaced generation has exited) before the next; without it the reloads follow
+each other as soon as the new generation is ready. --start-priority is passed to both fdpass holds. Every request is logged (start, latency,
 generation that answered, whether it was the first on its connection in that generation, milliseconds since the
 last reload was sent, its monotonic start, the client's port and the server's pid) to requests.csv in the work
 directory, and the slow requests during the reloads are broken down by kind. The generations run with
@@ -20,9 +29,19 @@ import os, random, re, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from httpka import Conn, Closed
 
-args = [a for a in sys.argv[1:] if not a.startswith("--")]
-flags = [a for a in sys.argv[1:] if a.startswith("--") and a != "--aot"]
-AOT = "--aot" in sys.argv[1:]
+argv = sys.argv[1:]
+GAP = 0.0
+HOLD_FLAGS = []
+if "--gap" in argv:
+    i = argv.index("--gap"); GAP = float(argv[i + 1]); del argv[i:i + 2]
+if "--start-priority" in argv:
+    i = argv.index("--start-priority"); HOLD_FLAGS = argv[i:i + 2]; del argv[i:i + 2]
+OURS = ("--aot", "--sighup", "--beside")
+args = [a for a in argv if not a.startswith("--")]
+flags = [a for a in argv if a.startswith("--") and a not in OURS]
+AOT = "--aot" in argv
+SIGHUP = "--sighup" in argv
+BESIDE = "--beside" in argv
 RELOADS = int(args[0]) if len(args) > 0 else 20
 CLIENTS = int(args[1]) if len(args) > 1 else 16
 STEADY = float(args[2]) if len(args) > 2 else 5
@@ -37,17 +56,37 @@ if AOT:
     server = [os.path.join(work, "aot", "kestrel-hold")]
 else:
     server = ["dotnet", os.path.join(work, "sample", "kestrel-hold.dll")]
-import socket
-probe = socket.socket(); probe.bind(("127.0.0.1", 0)); port = probe.getsockname()[1]; probe.close()
+import signal, socket, datetime
+
+
+def free_port():
+    probe = socket.socket(); probe.bind(("127.0.0.1", 0)); p = probe.getsockname()[1]; probe.close()
+    return p
+
+
+port = free_port()
 log_path = os.path.join(work, "hold.log")
 control = os.path.join(work, "control.sock")
 # --settle-time 0: the old generation drains at the new one's READY=1, so every reload in the window is a handover
 # (with hold's default settle time the old generations of back-to-back reloads queue up and serve on together).
 trace_path = os.path.join(work, "trace")
 env = dict(os.environ, FDPASSER_HANDOVER_TRACE=trace_path)  # one trace file per generation: trace.PID
-hold = subprocess.Popen([os.path.join(work, "cli", "fdpass"), "hold", "--listen", f"web=tcp:127.0.0.1:{port}", "--control", control,
-                         "--settle-time", "0", "--"] + server + flags,
-                        stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=env)
+
+
+def start_hold(listen_port, log, control_path, environment):
+    return subprocess.Popen([os.path.join(work, "cli", "fdpass"), "hold", "--listen", f"web=tcp:127.0.0.1:{listen_port}", "--control",
+                             control_path, "--settle-time", "0"] + HOLD_FLAGS + ["--"] + server + flags,
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, env=environment)
+
+
+hold = start_hold(port, log_path, control, env)
+holds = [hold]
+# The bystander: the same server under a second fdpass hold, no client, no trace; only its reloads matter.
+beside_log = os.path.join(work, "beside.log")
+beside_control = os.path.join(work, "beside.sock")
+beside = start_hold(free_port(), beside_log, beside_control, dict(os.environ)) if BESIDE else None
+if beside:
+    holds.append(beside)
 results = []  # (start time, latency s, ok, generation or 0, first on its connection in that generation, client port, server pid)
 reload_times = []  # when each reload was sent
 reconnects = [0]
@@ -55,12 +94,12 @@ stop = threading.Event()
 lock = threading.Lock()
 
 
-def wait_log(pattern, timeout=120):
+def wait_log(pattern, timeout=120, log=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if re.search(pattern, open(log_path).read()):
+        if re.search(pattern, open(log or log_path).read()):
             return
-        time.sleep(0.05)
+        time.sleep(0.005)
     raise SystemExit(f"no '{pattern}' in fdpass hold's log within {timeout} s")
 
 
@@ -166,6 +205,49 @@ def breakdown(results, t_from, t_to, p99, trace_path):
     print(f"  other slow requests: {starting} while a new generation was starting (reload sent, before its READY=1), {later} after")
 
 
+def exits(log):
+    """Generation number -> when it exited, on the monotonic clock (hold's log has local wall-clock times)."""
+    offset = time.time() - time.monotonic()
+    found = {}
+    for m in re.finditer(r"^(\S+) generation (\d+) \(pid \d+[^)]*\) drained and exited", open(log).read(), re.M):
+        found[int(m.group(2))] = datetime.datetime.fromisoformat(m.group(1)).timestamp() - offset
+    return found
+
+
+def reload_run(process, log, control_path, sent):
+    """RELOADS reloads of one fdpass hold; returns each reload's window (sent, the replaced generation's exit)."""
+    starts = []
+    for n in range(2, RELOADS + 2):
+        starts.append(time.monotonic())
+        sent.append(starts[-1])
+        if SIGHUP:
+            os.kill(process.pid, signal.SIGHUP)
+        else:
+            subprocess.run([os.path.join(work, "cli", "fdpass"), "hold", "--reload", "--control", control_path], check=True,
+                           stdout=subprocess.DEVNULL)
+        wait_log(rf"generation {n} \(pid \d+[^)]*\) is ready", log=log)
+        if GAP:
+            wait_log(rf"generation {n - 1} \(pid \d+[^)]*\) drained and exited", timeout=60, log=log)
+            time.sleep(GAP)
+    wait_log(rf"generation {RELOADS} \(pid \d+[^)]*\) drained and exited", timeout=60, log=log)
+    ended = exits(log)
+    return [(s, ended.get(n - 1, s)) for n, s in zip(range(2, RELOADS + 2), starts)]
+
+
+def covered(windows):
+    """Seconds inside at least one window (back-to-back reloads overlap: the next starts before the last has ended)."""
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(windows):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+def within(s, windows):
+    return any(a <= s < b for (a, b) in windows)
+
+
 try:
     wait_log(r"generation 1 \(pid \d+\) is ready")
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
@@ -175,24 +257,33 @@ try:
     time.sleep(1)  # warm-up, not counted
     steady_from = time.monotonic()
     time.sleep(STEADY)
-    reloads_from = time.monotonic()
-    for n in range(2, RELOADS + 2):
-        reload_times.append(time.monotonic())
-        subprocess.run([os.path.join(work, "cli", "fdpass"), "hold", "--reload", "--control", control], check=True, stdout=subprocess.DEVNULL)
-        wait_log(rf"generation {n} \(pid \d+[^)]*\) is ready")
-    wait_log(rf"generation {RELOADS} \(pid \d+[^)]*\) drained and exited", timeout=60)
+    reloads_from = steady_to = time.monotonic()
+    beside_windows = []
+    if beside:
+        wait_log(r"generation 1 \(pid \d+\) is ready", log=beside_log)
+        beside_windows = reload_run(beside, beside_log, beside_control, [])
+        time.sleep(1)
+        reloads_from = time.monotonic()
+    windows = reload_run(hold, log_path, control, reload_times)
     reloads_to = time.monotonic()
     stop.set()
     for t in threads:
         t.join(30)
-    steady = [l for (s, l, ok, g, f, *_rest) in results if steady_from <= s < reloads_from and ok]
-    during = [l for (s, l, ok, g, f, *_rest) in results if reloads_from <= s < reloads_to and ok]
+    steady = [l for (s, l, ok, g, f, *_rest) in results if steady_from <= s < steady_to and ok]
+    during = [l for (s, l, ok, g, f, *_rest) in results if within(s, windows) and ok]
+    beside_during = [l for (s, l, ok, g, f, *_rest) in results if within(s, beside_windows) and ok]
     failed = sum(1 for r in results if not r[2])
-    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'JIT'}{(' ' + ' '.join(flags)) if flags else ''}: {len(results)} requests, "
+    described = " ".join(flags + HOLD_FLAGS + (["--sighup"] if SIGHUP else []) + ([f"--gap {GAP:g}"] if GAP else []))
+    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'JIT'}{(' ' + described) if described else ''}: {len(results)} requests, "
           f"{failed} failed, {reconnects[0]} reconnects")
     print(f"steady:         {len(steady)} requests, p50 {pct(steady, .5):.2f} ms, p99 {pct(steady, .99):.2f} ms")
+    if beside:
+        print(f"beside reloads: {len(beside_during)} requests, p50 {pct(beside_during, .5):.2f} ms, p99 {pct(beside_during, .99):.2f} ms "
+              f"(another fdpass hold with the same server reloaded {RELOADS} times, {covered(beside_windows):.1f} s in reloads)")
     print(f"during reloads: {len(during)} requests, p50 {pct(during, .5):.2f} ms, p99 {pct(during, .99):.2f} ms "
-          f"({reloads_to - reloads_from:.1f} s; load {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)")
+          f"({covered(windows):.1f} s in reloads of {reloads_to - reloads_from:.1f} s; load {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)")
+    ratio = pct(during, .99) / pct(steady, .99)
+    print(f"p99 during reloads / steady: {ratio:.2f}x (target 2x)" + (f"; beside reloads / steady: {pct(beside_during, .99) / pct(steady, .99):.2f}x" if beside else ""))
 
     def since_reload(s):
         past = [r for r in reload_times if r <= s]
@@ -204,7 +295,7 @@ try:
     # A connection's first request in a generation other than the first: it was handed over (or reconnected).
     kinds = {"first on a handed-over connection": [], "later, newest generation started": [], "later, an older generation": []}
     for (s, l, ok, g, f, *_rest) in results:
-        if not (reloads_from <= s < reloads_to and ok):
+        if not (within(s, windows) and ok):
             continue
         newest = 1 + sum(1 for r in reload_times if r <= s)  # the generation the last reload sent started
         kind = "first on a handed-over connection" if f and g > 1 else ("later, an older generation" if g < newest else "later, newest generation started")
@@ -217,8 +308,10 @@ try:
     print(f"per-request log: {os.path.join(work, 'requests.csv')}")
 finally:
     stop.set()
-    hold.terminate()
-    try:
-        hold.wait(60)
-    except subprocess.TimeoutExpired:
-        hold.kill()
+    for h in holds:
+        h.terminate()
+    for h in holds:
+        try:
+            h.wait(60)
+        except subprocess.TimeoutExpired:
+            h.kill()
