@@ -153,6 +153,7 @@ internal static class Requirements
     public static readonly string[] Paths =
     {
         "PROC_ROOT", "PROC_PID_STAT", "PROC_PID_LIMITS", "PROC_PID_ENVIRON", "PROC_PID_FD", "PROC_PID_FDINFO", "PROC_BINFMT_MISC",
+        "PROC_PID_TASK",
     };
 
     /// <summary>The placeholders a path may hold.</summary>

@@ -58,6 +58,7 @@ internal sealed class PlatformConstants
     public required string? PROC_PID_FD { get; init; }
     public required string? PROC_PID_FDINFO { get; init; }
     public required string? PROC_BINFMT_MISC { get; init; }
+    public required string? PROC_PID_TASK { get; init; }
     public required int AF_UNIX { get; init; }
     public required int SOCK_STREAM { get; init; }
     public required int SOCK_CLOEXEC { get; init; }
@@ -223,6 +224,7 @@ internal sealed class PlatformConstants
         PROC_PID_FD = TAbi.PROC_PID_FD,
         PROC_PID_FDINFO = TAbi.PROC_PID_FDINFO,
         PROC_BINFMT_MISC = TAbi.PROC_BINFMT_MISC,
+        PROC_PID_TASK = TAbi.PROC_PID_TASK,
         AF_UNIX = TAbi.AF_UNIX,
         SOCK_STREAM = TAbi.SOCK_STREAM,
         SOCK_CLOEXEC = TAbi.SOCK_CLOEXEC,
@@ -635,6 +637,7 @@ internal unsafe interface IPlatformAbi
     static abstract string? PROC_PID_FD { get; }
     static abstract string? PROC_PID_FDINFO { get; }
     static abstract string? PROC_BINFMT_MISC { get; }
+    static abstract string? PROC_PID_TASK { get; }
 
     static abstract int MsghdrSize { get; }
     static abstract void MsghdrInit(void* msg, void* iov, int iovCount, void* control, nuint controlLength);

@@ -1334,6 +1334,7 @@ internal static unsafe partial class IllumosX64
         public static string? PROC_PID_FD => "/proc/{pid}/fd";
         public static string? PROC_PID_FDINFO => null;
         public static string? PROC_BINFMT_MISC => null;
+        public static string? PROC_PID_TASK => null;
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {

@@ -1816,6 +1816,7 @@ internal static unsafe partial class LinuxArm64
         public static string? PROC_PID_FD => "/proc/{pid}/fd";
         public static string? PROC_PID_FDINFO => "/proc/{pid}/fdinfo";
         public static string? PROC_BINFMT_MISC => "/proc/sys/fs/binfmt_misc";
+        public static string? PROC_PID_TASK => "/proc/{pid}/task";
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {
