@@ -47,6 +47,7 @@ internal sealed partial class HoldMachine
                 next = Earliest(next, g.State == GenerationState.Starting ? g.ReadyDeadline : null);
                 next = Earliest(next, g.Killed ? null : g.KillAt);
                 next = Earliest(next, g.State == GenerationState.Ready ? g.SettleAt : null);
+                next = Earliest(next, g.Killed ? null : g.PriorityRestoreAt);
             }
             return next;
         }
@@ -202,6 +203,7 @@ internal sealed partial class HoldMachine
             g.ReadyDeadline = _now + timeout;
         }
         _generations.Add(g);
+        ArmStartPriority(g);
         Log($"{g.Describe()} started; waiting for {_timings.WaitingFor}");
         if (_stopping)
         {
@@ -292,6 +294,7 @@ internal sealed partial class HoldMachine
         g.State = GenerationState.Ready;
         g.ReadyAt = _now;
         g.ReadyDeadline = null;
+        RestoreStartPriority(g);
         NoteReady();
         double seconds = (_now - g.StartedAt).TotalSeconds;
         Log($"{g.Describe()} is ready after {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
@@ -460,6 +463,7 @@ internal sealed partial class HoldMachine
     private void OnTick()
     {
         SettleDue();
+        StartPriorityDue();
         foreach (Generation g in _generations)
         {
             if (g.State == GenerationState.Starting && g.ReadyDeadline is { } deadline && _now >= deadline)

@@ -139,7 +139,7 @@ internal static class Requirements
         // Notification senders by pidfd (Linux 6.5): NotificationListener, fdpass hold.
         "SO_PASSPIDFD", "SO_PEERPIDFD", "SCM_PIDFD",
         // A starting generation under SCHED_IDLE until it is ready (fdpass hold --start-priority idle).
-        "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE", "POSIX_SPAWN_SETSCHEDULER",
+        "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE",
         "SYS_sched_setscheduler", "SYS_sched_getscheduler",
         // This process's open-files limit (getrlimit): fdpass serve's connection limit, hold's start limits.
         "RLIMIT_NOFILE",
@@ -259,8 +259,6 @@ internal static class Requirements
         // A starting generation under SCHED_IDLE until it is ready (fdpass hold --start-priority idle).
         new("sched_setscheduler", "int", "int", "int", "void*"),
         new("sched_getscheduler", "int", "int"),
-        new("posix_spawnattr_setschedpolicy", "int", "void*", "int"),
-        new("posix_spawnattr_setschedparam", "int", "void*", "void*"),
     };
 
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };

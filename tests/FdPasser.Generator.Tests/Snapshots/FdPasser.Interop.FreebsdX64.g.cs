@@ -1043,8 +1043,6 @@ internal static unsafe partial class FreebsdX64
         public static bool Has_SCHED_BATCH => false;
         public static int SCHED_IDLE => 0;
         public static bool Has_SCHED_IDLE => false;
-        public static int POSIX_SPAWN_SETSCHEDULER => 0;
-        public static bool Has_POSIX_SPAWN_SETSCHEDULER => false;
         public static int SYS_sched_setscheduler => 0;
         public static bool Has_SYS_sched_setscheduler => false;
         public static int SYS_sched_getscheduler => 0;
@@ -1313,9 +1311,5 @@ internal static unsafe partial class FreebsdX64
         public static int sched_setscheduler(int a0, int a1, void* a2) => throw new global::System.PlatformNotSupportedException("sched_setscheduler() is not available on freebsd-x64.");
         public static bool Has_sched_getscheduler => false;
         public static int sched_getscheduler(int a0) => throw new global::System.PlatformNotSupportedException("sched_getscheduler() is not available on freebsd-x64.");
-        public static bool Has_posix_spawnattr_setschedpolicy => false;
-        public static int posix_spawnattr_setschedpolicy(void* a0, int a1) => throw new global::System.PlatformNotSupportedException("posix_spawnattr_setschedpolicy() is not available on freebsd-x64.");
-        public static bool Has_posix_spawnattr_setschedparam => false;
-        public static int posix_spawnattr_setschedparam(void* a0, void* a1) => throw new global::System.PlatformNotSupportedException("posix_spawnattr_setschedparam() is not available on freebsd-x64.");
     }
 }

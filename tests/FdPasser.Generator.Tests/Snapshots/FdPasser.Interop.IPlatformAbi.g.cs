@@ -168,7 +168,6 @@ internal sealed class PlatformConstants
     public required int SCHED_RR { get; init; }
     public required int SCHED_BATCH { get; init; }
     public required int SCHED_IDLE { get; init; }
-    public required int POSIX_SPAWN_SETSCHEDULER { get; init; }
     public required int SYS_sched_setscheduler { get; init; }
     public required int SYS_sched_getscheduler { get; init; }
     public required int RLIMIT_NOFILE { get; init; }
@@ -334,7 +333,6 @@ internal sealed class PlatformConstants
         SCHED_RR = TAbi.SCHED_RR,
         SCHED_BATCH = TAbi.SCHED_BATCH,
         SCHED_IDLE = TAbi.SCHED_IDLE,
-        POSIX_SPAWN_SETSCHEDULER = TAbi.POSIX_SPAWN_SETSCHEDULER,
         SYS_sched_setscheduler = TAbi.SYS_sched_setscheduler,
         SYS_sched_getscheduler = TAbi.SYS_sched_getscheduler,
         RLIMIT_NOFILE = TAbi.RLIMIT_NOFILE,
@@ -579,8 +577,6 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_SCHED_BATCH { get; }
     static abstract int SCHED_IDLE { get; }
     static abstract bool Has_SCHED_IDLE { get; }
-    static abstract int POSIX_SPAWN_SETSCHEDULER { get; }
-    static abstract bool Has_POSIX_SPAWN_SETSCHEDULER { get; }
     static abstract int SYS_sched_setscheduler { get; }
     static abstract bool Has_SYS_sched_setscheduler { get; }
     static abstract int SYS_sched_getscheduler { get; }
@@ -796,8 +792,4 @@ internal unsafe interface IPlatformAbi
     static abstract int sched_setscheduler(int a0, int a1, void* a2);
     static abstract bool Has_sched_getscheduler { get; }
     static abstract int sched_getscheduler(int a0);
-    static abstract bool Has_posix_spawnattr_setschedpolicy { get; }
-    static abstract int posix_spawnattr_setschedpolicy(void* a0, int a1);
-    static abstract bool Has_posix_spawnattr_setschedparam { get; }
-    static abstract int posix_spawnattr_setschedparam(void* a0, void* a1);
 }

@@ -359,8 +359,6 @@ internal static unsafe partial class LinuxMuslX64
     public const bool Has_SCHED_BATCH = true;
     public const int SCHED_IDLE = 5;
     public const bool Has_SCHED_IDLE = true;
-    public const int POSIX_SPAWN_SETSCHEDULER = 32;
-    public const bool Has_POSIX_SPAWN_SETSCHEDULER = true;
     public const int SYS_sched_setscheduler = 144;
     public const bool Has_SYS_sched_setscheduler = true;
     public const int SYS_sched_getscheduler = 145;
@@ -1666,8 +1664,6 @@ internal static unsafe partial class LinuxMuslX64
         public static bool Has_SCHED_BATCH => true;
         public static int SCHED_IDLE => unchecked((int)LinuxMuslX64.SCHED_IDLE);
         public static bool Has_SCHED_IDLE => true;
-        public static int POSIX_SPAWN_SETSCHEDULER => unchecked((int)LinuxMuslX64.POSIX_SPAWN_SETSCHEDULER);
-        public static bool Has_POSIX_SPAWN_SETSCHEDULER => true;
         public static int SYS_sched_setscheduler => unchecked((int)LinuxMuslX64.SYS_sched_setscheduler);
         public static bool Has_SYS_sched_setscheduler => true;
         public static int SYS_sched_getscheduler => unchecked((int)LinuxMuslX64.SYS_sched_getscheduler);
@@ -1947,9 +1943,5 @@ internal static unsafe partial class LinuxMuslX64
         public static int sched_setscheduler(int a0, int a1, void* a2) => throw new global::System.PlatformNotSupportedException("sched_setscheduler() is not available on linux-musl-x64.");
         public static bool Has_sched_getscheduler => false;
         public static int sched_getscheduler(int a0) => throw new global::System.PlatformNotSupportedException("sched_getscheduler() is not available on linux-musl-x64.");
-        public static bool Has_posix_spawnattr_setschedpolicy => false;
-        public static int posix_spawnattr_setschedpolicy(void* a0, int a1) => throw new global::System.PlatformNotSupportedException("posix_spawnattr_setschedpolicy() is not available on linux-musl-x64.");
-        public static bool Has_posix_spawnattr_setschedparam => false;
-        public static int posix_spawnattr_setschedparam(void* a0, void* a1) => throw new global::System.PlatformNotSupportedException("posix_spawnattr_setschedparam() is not available on linux-musl-x64.");
     }
 }

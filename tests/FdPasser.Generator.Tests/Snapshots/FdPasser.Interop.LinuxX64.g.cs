@@ -355,8 +355,6 @@ internal static unsafe partial class LinuxX64
     public const bool Has_SCHED_BATCH = true;
     public const int SCHED_IDLE = 5;
     public const bool Has_SCHED_IDLE = true;
-    public const int POSIX_SPAWN_SETSCHEDULER = 32;
-    public const bool Has_POSIX_SPAWN_SETSCHEDULER = true;
 
     /// <summary>errno values of linux-x64.</summary>
     public static class Errno
@@ -1517,46 +1515,6 @@ internal static unsafe partial class LinuxX64
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "sched_getscheduler", ExactSpelling = true)]
         static extern unsafe int __PInvoke(int __pid_native);
     }
-
-    /// <summary>posix_spawnattr_setschedpolicy in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
-    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
-    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
-    public static int posix_spawnattr_setschedpolicy(global::FdPasser.Interop.LinuxX64.posix_spawnattr_t* attr, int policy)
-    {
-        int __lastError;
-        int __retVal;
-        {
-            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
-            __retVal = __PInvoke(attr, policy);
-            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
-        }
-
-        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
-        return __retVal;
-        // Local P/Invoke
-        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnattr_setschedpolicy", ExactSpelling = true)]
-        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxX64.posix_spawnattr_t* __attr_native, int __policy_native);
-    }
-
-    /// <summary>posix_spawnattr_setschedparam in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
-    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
-    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
-    public static int posix_spawnattr_setschedparam(global::FdPasser.Interop.LinuxX64.posix_spawnattr_t* attr, global::FdPasser.Interop.LinuxX64.sched_param* param)
-    {
-        int __lastError;
-        int __retVal;
-        {
-            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
-            __retVal = __PInvoke(attr, param);
-            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
-        }
-
-        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
-        return __retVal;
-        // Local P/Invoke
-        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "posix_spawnattr_setschedparam", ExactSpelling = true)]
-        static extern unsafe int __PInvoke(global::FdPasser.Interop.LinuxX64.posix_spawnattr_t* __attr_native, global::FdPasser.Interop.LinuxX64.sched_param* __param_native);
-    }
 }
 
 internal static unsafe partial class LinuxX64
@@ -1758,8 +1716,6 @@ internal static unsafe partial class LinuxX64
         public static bool Has_SCHED_BATCH => true;
         public static int SCHED_IDLE => unchecked((int)LinuxX64.SCHED_IDLE);
         public static bool Has_SCHED_IDLE => true;
-        public static int POSIX_SPAWN_SETSCHEDULER => unchecked((int)LinuxX64.POSIX_SPAWN_SETSCHEDULER);
-        public static bool Has_POSIX_SPAWN_SETSCHEDULER => true;
         public static int SYS_sched_setscheduler => 0;
         public static bool Has_SYS_sched_setscheduler => false;
         public static int SYS_sched_getscheduler => 0;
@@ -2039,9 +1995,5 @@ internal static unsafe partial class LinuxX64
         public static int sched_setscheduler(int a0, int a1, void* a2) => LinuxX64.sched_setscheduler(a0, a1, (global::FdPasser.Interop.LinuxX64.sched_param*)a2);
         public static bool Has_sched_getscheduler => true;
         public static int sched_getscheduler(int a0) => LinuxX64.sched_getscheduler(a0);
-        public static bool Has_posix_spawnattr_setschedpolicy => true;
-        public static int posix_spawnattr_setschedpolicy(void* a0, int a1) => LinuxX64.posix_spawnattr_setschedpolicy((global::FdPasser.Interop.LinuxX64.posix_spawnattr_t*)a0, a1);
-        public static bool Has_posix_spawnattr_setschedparam => true;
-        public static int posix_spawnattr_setschedparam(void* a0, void* a1) => LinuxX64.posix_spawnattr_setschedparam((global::FdPasser.Interop.LinuxX64.posix_spawnattr_t*)a0, (global::FdPasser.Interop.LinuxX64.sched_param*)a1);
     }
 }
