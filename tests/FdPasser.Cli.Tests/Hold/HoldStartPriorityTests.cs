@@ -131,6 +131,21 @@ public sealed class HoldStartPriorityTests
         Assert.False(File.Exists(marker));
     }
 
+    [Fact]
+    public void A_hold_under_a_real_time_policy_refuses_it()
+    {
+        Assert.SkipUnless(Exec.Run("chrt", new[] { "-f", "1", "true" }).ExitCode == 0,
+            "chrt -f 1 is refused here (no CAP_SYS_NICE or no real-time budget); chrt is in the Debian package util-linux");
+        RunResult run = Exec.Run("chrt", new[]
+        {
+            "-f", "1", Fdpass.Binary, "hold", "--listen", "web=tcp:127.0.0.1:0", "--control", "/nonexistent/control.sock",
+            "--start-priority", "idle", "--", "/bin/true",
+        }, timeoutSeconds: 30);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("fdpass hold runs under SCHED_FIFO", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("hold --listen a=tcp:*:1 --start-priority low true", "fdpass hold: --start-priority 'low' is not idle or inherit (see 'fdpass hold --help')")]
     [InlineData("hold --listen a=tcp:*:1 --start-priority-limit 1 true", "fdpass hold: --start-priority-limit goes with --start-priority idle (see 'fdpass hold --help')")]
