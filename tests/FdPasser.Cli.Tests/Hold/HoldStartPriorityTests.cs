@@ -84,11 +84,13 @@ public sealed class HoldStartPriorityTests
         HoldApp.SkipUnlessAvailable();
         using HoldProcess hold = Start("started; waiting for", "--start-priority", "idle", "--start-priority-limit", "0.3",
             "--ready-timeout", "0", "--env", "PRIORITY_MODE=never-ready");
-        var (policy, pid, _, child) = Report(hold);
+        var (_, pid, _, child) = Report(hold);
 
-        Assert.Equal(SchedIdle, policy);
+        // The app may report after the limit where starting python is slow (qemu): its own start policy proves
+        // nothing then, so the restore's count does: at least its first thread was still idle at the limit.
         hold.AssertLogged("is not ready after 0.3 s (--start-priority-limit)", "", Patience);
-        hold.AssertLogged("generation 1 (pid", "scheduling policy restored", Patience);
+        string restored = hold.AssertLogged("generation 1 (pid", "scheduling policy restored", Patience);
+        Assert.Matches(@"on [1-9]\d* thread\(s\)", restored);
         AssertAllAt(SchedOther, hold, pid, child);
         Assert.DoesNotContain(hold.Log, l => l.Contains("is ready", StringComparison.Ordinal));
         Assert.Equal(0, hold.Stop("TERM"));
