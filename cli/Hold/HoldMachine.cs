@@ -463,7 +463,6 @@ internal sealed partial class HoldMachine
     private void OnTick()
     {
         SettleDue();
-        StartPriorityDue();
         foreach (Generation g in _generations)
         {
             if (g.State == GenerationState.Starting && g.ReadyDeadline is { } deadline && _now >= deadline)
@@ -480,6 +479,7 @@ internal sealed partial class HoldMachine
                 Log($"{g.Describe()} did not exit within {Seconds(_timings.StopTimeout)} of {_timings.StopSignalName}: sent SIGKILL");
             }
         }
+        StartPriorityDue(); // after the rollbacks: a generation killed now needs nothing
         if (_restartAt is { } restart && _now >= restart && !_stopping)
         {
             SpawnNext("restart");

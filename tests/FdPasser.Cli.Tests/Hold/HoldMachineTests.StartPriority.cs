@@ -94,6 +94,13 @@ public sealed class HoldMachineStartPriorityTests
         Assert.Contains(rolledBack, a => a is HoldAction.Signal { Pid: 200, Which: HoldSignal.Kill });
         Assert.Empty(Restores(rolledBack));
         Assert.Empty(Restores(Do(new HoldEvent.Tick(), 1.5)));
+
+        // The ready timeout and the limit at the same moment: rolled back, not restored.
+        _m = new HoldMachine(Idle with { ReadyTimeout = TimeSpan.FromSeconds(2) });
+        Started(300);
+        IReadOnlyList<HoldAction> both = Do(new HoldEvent.Tick(), 2);
+        Assert.Contains(both, a => a is HoldAction.Signal { Pid: 300, Which: HoldSignal.Kill });
+        Assert.Empty(Restores(both));
     }
 
     [Fact]
