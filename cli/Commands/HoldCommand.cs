@@ -17,7 +17,7 @@ internal static class HoldCommand
             "hold",
             args,
             ["--listen", "--user", "--ready-timeout", "--stop-timeout", "--settle-time", "--fd-store-max", "--control", "--env",
-             "--env-file", .. HoldOperatorOptions.Valued],
+             "--env-file", .. HoldOperatorOptions.Valued, .. StartPriority.Valued],
             ["--reload", "--status", "--upgrade", .. HoldOperatorOptions.Flags],
             firstPositionalEndsOptions: true);
         if (a.HelpRequested)
@@ -96,6 +96,8 @@ internal static class HoldCommand
             SettleTime = Seconds(a, "--settle-time", 2, allowZero: true)!.Value,
         };
         timings = HoldOperatorOptions.Timings(a, timings);
+        (int Policy, TimeSpan Limit)? startPriority = StartPriority.Parse(a);
+        timings = timings with { StartPriorityLimit = startPriority?.Limit };
         int storeMax = 16;
         if (a.Single("--fd-store-max") is { } max &&
             (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out storeMax) || storeMax > 4096))
@@ -131,6 +133,8 @@ internal static class HoldCommand
             ControlPath = control,
             Ready = HoldOperatorOptions.ReadyMode(a),
             StopSignal = HoldOperatorOptions.StopSignal(a),
+            StartIdle = startPriority is not null,
+            StartPolicy = startPriority?.Policy ?? 0,
         };
         if (givenControl is null)
         {

@@ -43,6 +43,7 @@ internal static class ChildStart
         start.Environment[GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture);
         start.Environment.Remove(HandoverLink.EnvironmentVariable);
         start.OpenFilesSoftLimit = StartLimits.OpenFilesSoftLimit;
+        start.StartIdle = options.StartIdle;
         foreach (BoundListener l in listeners)
         {
             start.PassDescriptor(l.Socket.SafeHandle, l.Spec.Name);

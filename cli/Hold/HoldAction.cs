@@ -22,6 +22,12 @@ internal abstract record HoldAction
     /// </summary>
     public sealed record KillTree(int Pid) : HoldAction;
 
+    /// <summary>
+    /// <c>--start-priority idle</c>: give every thread of <paramref name="Pid"/>, <paramref name="MainPid"/> and every
+    /// process below them that is under SCHED_IDLE hold's own scheduling policy back.
+    /// </summary>
+    public sealed record RestorePriority(int Pid, int MainPid) : HoldAction;
+
     /// <summary>Report Exited for this pid once it is gone (it is not our child, so it cannot be reaped).</summary>
     public sealed record Watch(int Pid) : HoldAction;
 

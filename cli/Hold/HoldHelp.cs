@@ -8,7 +8,8 @@ internal static class HoldHelp
                            [--env NAME=VALUE] [--env-file FILE] [--ready-timeout SECONDS] [--stop-timeout SECONDS]
                            [--settle-time SECONDS]
                            [--fd-store-max N] [--control PATH] [--ready notify|listening] [--stop-signal SIG]
-                           [--start-limit-burst N [--start-limit-interval SECONDS]] [--] COMMAND [ARGS...]
+                           [--start-limit-burst N [--start-limit-interval SECONDS]]
+                           [--start-priority idle|inherit [--start-priority-limit SECONDS]] [--] COMMAND [ARGS...]
                fdpass hold --reload [--wait [--timeout SECONDS]] [--control PATH]
                fdpass hold --status [--control PATH]
                fdpass hold --upgrade [--control PATH] [PROGRAM]
@@ -90,6 +91,16 @@ internal static class HoldHelp
                                 generation serving (systemd's StartLimitBurst=; default: no limit).
           --start-limit-interval SECONDS
                                 The interval of --start-limit-burst (default 10; StartLimitIntervalSec=).
+          --start-priority idle|inherit
+                                idle: every generation starts under SCHED_IDLE (Linux), so its start-up takes
+                                only CPU time the serving generation leaves, and every thread of its processes
+                                gets fdpass hold's policy back at READY=1. inherit (default): as fdpass hold runs.
+                                Leaving SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE of at least 20 minus the nice
+                                value ('ulimit -e 20', systemd's LimitNICE=20): checked at start, and refused
+                                without it (and under a real-time policy).
+          --start-priority-limit SECONDS
+                                With --start-priority idle: restore the policy of a generation not ready this long
+                                after its start, so a busy machine cannot starve it (default 2).
           --status              Print the generations (number, pids, state, status) and stored descriptors of the
                                 fdpass hold at --control, and exit.
           --upgrade [PROGRAM]   Ask the fdpass hold at --control to execute PROGRAM (default: the program it

@@ -56,6 +56,9 @@ internal sealed partial class HoldMachine
         /// <summary>When a Starting generation is rolled back for not being ready.</summary>
         public DateTime? ReadyDeadline { get; set; }
 
+        /// <summary>When a generation started under SCHED_IDLE gets its policy back if not ready by then (<c>--start-priority idle</c>); null once restored.</summary>
+        public System.DateTime? PriorityRestoreAt { get; set; }
+
         /// <summary>When a Ready generation has settled and the ready ones before it drain; null once it has (or where none was before it).</summary>
         public DateTime? SettleAt { get; set; }
 

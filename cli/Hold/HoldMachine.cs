@@ -47,6 +47,7 @@ internal sealed partial class HoldMachine
                 next = Earliest(next, g.State == GenerationState.Starting ? g.ReadyDeadline : null);
                 next = Earliest(next, g.Killed ? null : g.KillAt);
                 next = Earliest(next, g.State == GenerationState.Ready ? g.SettleAt : null);
+                next = Earliest(next, g.Killed ? null : g.PriorityRestoreAt);
             }
             return next;
         }
@@ -202,6 +203,7 @@ internal sealed partial class HoldMachine
             g.ReadyDeadline = _now + timeout;
         }
         _generations.Add(g);
+        ArmStartPriority(g);
         Log($"{g.Describe()} started; waiting for {_timings.WaitingFor}");
         if (_stopping)
         {
@@ -292,6 +294,7 @@ internal sealed partial class HoldMachine
         g.State = GenerationState.Ready;
         g.ReadyAt = _now;
         g.ReadyDeadline = null;
+        RestoreStartPriority(g);
         NoteReady();
         double seconds = (_now - g.StartedAt).TotalSeconds;
         Log($"{g.Describe()} is ready after {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
@@ -476,6 +479,7 @@ internal sealed partial class HoldMachine
                 Log($"{g.Describe()} did not exit within {Seconds(_timings.StopTimeout)} of {_timings.StopSignalName}: sent SIGKILL");
             }
         }
+        StartPriorityDue(); // after the rollbacks: a generation killed now needs nothing
         if (_restartAt is { } restart && _now >= restart && !_stopping)
         {
             SpawnNext("restart");

@@ -163,6 +163,9 @@ internal sealed partial class HoldRunner : IDisposable
                 _broker.BeforeSignal(signal.Pid, signal.Which, _machine);
                 Send(signal.Pid, signal.Which);
                 break;
+            case HoldAction.RestorePriority restore:
+                RestorePriority(restore);
+                break;
             case HoldAction.Watch watch:
                 Watch(watch.Pid);
                 break;

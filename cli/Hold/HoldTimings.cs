@@ -34,4 +34,10 @@ internal sealed record HoldTimings
     /// rolled back to it. Zero drains the previous one at READY=1.
     /// </summary>
     public TimeSpan SettleTime { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// <c>--start-priority idle</c>: a starting generation's scheduling policy is restored at READY=1, or after this
+    /// where it is not ready by then; null where generations start with hold's own policy (the default).
+    /// </summary>
+    public TimeSpan? StartPriorityLimit { get; init; }
 }

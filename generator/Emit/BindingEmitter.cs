@@ -172,6 +172,7 @@ internal static class BindingEmitter
         Line(sb, $"public static int PosixSpawnattrSize => {t.FindStruct("posix_spawnattr_t")?.Size ?? 0};");
         Line(sb, $"public static int SigsetSize => {t.FindStruct("sigset_t")?.Size ?? 0};");
         Line(sb, $"public static int SiginfoSize => {t.FindStruct("siginfo_t")?.Size ?? 0};");
+        Line(sb, $"public static int SchedParamSize => {t.FindStruct(Requirements.SchedParam.Name)?.Size ?? 0};");
         StructDef? timespec = t.FindStruct("timespec");
         if (timespec is not null && timespec.Fields.Any(f => f.Name == "tv_sec") && timespec.Fields.Any(f => f.Name == "tv_nsec"))
         {

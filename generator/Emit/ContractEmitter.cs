@@ -183,6 +183,8 @@ internal static class ContractEmitter
         "int PosixSpawnattrSize { get; }",
         "int SigsetSize { get; }",
         "int SiginfoSize { get; }",
+        // struct sched_param (sched_setscheduler): 0 where undeclared; zero-filled it is priority 0, which SCHED_OTHER, SCHED_BATCH and SCHED_IDLE take.
+        "int SchedParamSize { get; }",
         "int TimespecSize { get; }",
         "void TimespecRead(void* timespec, out long seconds, out long nanoseconds);",
         "int PasswdSize { get; }",

@@ -138,6 +138,9 @@ internal static class Requirements
         "SYS_pidfd_open", "SYS_pidfd_send_signal", "SYS_kcmp", "KCMP_FILE", "PR_SET_CHILD_SUBREAPER",
         // Notification senders by pidfd (Linux 6.5): NotificationListener, fdpass hold.
         "SO_PASSPIDFD", "SO_PEERPIDFD", "SCM_PIDFD",
+        // A starting generation under SCHED_IDLE until it is ready (fdpass hold --start-priority idle).
+        "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE",
+        "SYS_sched_setscheduler", "SYS_sched_getscheduler",
         // This process's open-files limit (getrlimit): fdpass serve's connection limit, hold's start limits.
         "RLIMIT_NOFILE",
     };
@@ -150,6 +153,7 @@ internal static class Requirements
     public static readonly string[] Paths =
     {
         "PROC_ROOT", "PROC_PID_STAT", "PROC_PID_LIMITS", "PROC_PID_ENVIRON", "PROC_PID_FD", "PROC_PID_FDINFO", "PROC_BINFMT_MISC",
+        "PROC_PID_TASK",
     };
 
     /// <summary>The placeholders a path may hold.</summary>
@@ -157,6 +161,9 @@ internal static class Requirements
 
     /// <summary>struct rlimit (getrlimit): read where a file declares it with getrlimit and RLIMIT_NOFILE.</summary>
     public static readonly RequiredStruct Rlimit = new("rlimit", "rlim_cur", "rlim_max");
+
+    /// <summary>struct sched_param: required where a file declares sched_setscheduler or SYS_sched_setscheduler.</summary>
+    public static readonly RequiredStruct SchedParam = new("sched_param", "sched_priority");
 
     public static readonly string[] StreamsConstants = { "I_PUSH", "I_SENDFD", "I_RECVFD" };
 
@@ -249,6 +256,9 @@ internal static class Requirements
         // This process's parent and open-files limit (fdpass hold, fdpass serve).
         new("getppid", "int"),
         new("getrlimit", "int", "int", "void*"),
+        // A starting generation under SCHED_IDLE until it is ready (fdpass hold --start-priority idle).
+        new("sched_setscheduler", "int", "int", "int", "void*"),
+        new("sched_getscheduler", "int", "int"),
     };
 
     public static readonly string[] StreamsFunctions = { "pipe", "ioctl", "isastream", "getmsg", "putmsg", "fattach", "fdetach" };

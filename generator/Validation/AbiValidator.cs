@@ -111,6 +111,10 @@ internal static class AbiValidator
         {
             required.Add(Requirements.Rlimit);
         }
+        if (t.FindFunction("sched_setscheduler") is not null || t.Constants.Any(c => c.Name == "SYS_sched_setscheduler" && c.Value is not null))
+        {
+            required.Add(Requirements.SchedParam);
+        }
         foreach (RequiredStruct r in required)
         {
             StructDef? s = t.FindStruct(r.Name);

@@ -96,7 +96,7 @@ public sealed class ChildProcess
         }
         env.Remove("LISTEN_PID");
         var (argv, envp) = ChildCommandLine.Build(options, path, env, setListenPid: passed.Count > 0, out string spawned);
-        int pid = native.Processes.Spawn(spawned, argv, envp, CollectionsMarshal.AsSpan(layout), options.NewSession);
+        int pid = native.Processes.Spawn(spawned, argv, envp, CollectionsMarshal.AsSpan(layout), options.NewSession, options.StartIdle);
         return Watch(new ChildProcess(native, pid, path));
     }
 

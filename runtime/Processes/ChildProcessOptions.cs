@@ -107,4 +107,11 @@ public sealed class ChildProcessOptions
     /// descriptor and at most the hard limit.
     /// </summary>
     public long? OpenFilesSoftLimit { get; set; }
+
+    /// <summary>
+    /// Starts the child under SCHED_IDLE (Linux), set on its first thread right after spawn, while it is still the
+    /// LISTEN_PID shell step where descriptors are passed (see <c>ProcessCalls.Spawn</c>). Internal: fdpass hold's
+    /// <c>--start-priority idle</c>, which restores the policy of every thread once the child is ready.
+    /// </summary>
+    internal bool StartIdle { get; set; }
 }

@@ -18,9 +18,24 @@ internal abstract class ProcessCalls : TargetCalls
     /// <summary>
     /// posix_spawn of <paramref name="path"/>: each (handle, target) of <paramref name="layout"/> appears at that
     /// number in the child, every other descriptor is closed where the target can say so; default signal
-    /// dispositions and an empty mask. Returns the child's pid.
+    /// dispositions and an empty mask; under SCHED_IDLE where <paramref name="idle"/> (see
+    /// <see cref="SupportsSchedulingPolicy"/>). Returns the child's pid.
     /// </summary>
-    public abstract int Spawn(string path, string[] argv, string[] envp, ReadOnlySpan<(SafeHandle Handle, int Target)> layout, bool newSession);
+    public abstract int Spawn(string path, string[] argv, string[] envp, ReadOnlySpan<(SafeHandle Handle, int Target)> layout, bool newSession, bool idle = false);
+
+    // Scheduling policies of threads (ProcessCallsT.Scheduling.cs)
+
+    /// <summary>True where a thread's scheduling policy can be read and set, and SCHED_IDLE exists (Linux).</summary>
+    public abstract bool SupportsSchedulingPolicy { get; }
+
+    /// <exception cref="PlatformNotSupportedException">Not <see cref="SupportsSchedulingPolicy"/>: names what the target's ABI file lacks.</exception>
+    public abstract void RequireSchedulingPolicy();
+
+    /// <summary>sched_getscheduler(<paramref name="tid"/>) (0: the calling thread): the policy, or -1 with the errno.</summary>
+    public abstract int GetSchedulingPolicy(int tid, out int errno);
+
+    /// <summary>sched_setscheduler(<paramref name="tid"/>, <paramref name="policy"/>, priority 0) (0: the calling thread); 0 or the errno.</summary>
+    public abstract int SetSchedulingPolicy(int tid, int policy);
 
     /// <summary>True where this process can replace its own program (execve).</summary>
     public abstract bool SupportsExec { get; }

@@ -23,8 +23,12 @@ internal sealed unsafe partial class ProcessCalls<TAbi>
     };
 #pragma warning restore CA1416
 
-    public override int Spawn(string path, string[] argv, string[] envp, ReadOnlySpan<(SafeHandle Handle, int Target)> layout, bool newSession)
+    public override int Spawn(string path, string[] argv, string[] envp, ReadOnlySpan<(SafeHandle Handle, int Target)> layout, bool newSession, bool idle = false)
     {
+        if (idle)
+        {
+            RequireSchedulingPolicy();
+        }
         if (!SupportsSpawn)
         {
             throw Missing("posix_spawn with file actions, waitid and kill");
@@ -98,6 +102,10 @@ internal sealed unsafe partial class ProcessCalls<TAbi>
                     {
                         Check(TAbi.posix_spawnp(&pid, f, (void*)fileActions, (void*)attributes, args.Pointer, env.Pointer),
                             "posix_spawnp", $"starting {path}");
+                    }
+                    if (idle)
+                    {
+                        IdleAfterSpawn(pid);
                     }
                     return pid;
                 }

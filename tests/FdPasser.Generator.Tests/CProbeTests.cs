@@ -96,7 +96,7 @@ public class CProbeTests
     {
         var sb = new StringBuilder();
         sb.Append("#define _GNU_SOURCE 1\n");
-        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h", "spawn.h", "signal.h", "sys/wait.h", "sys/mman.h", "time.h", "pwd.h", "sys/resource.h" })
+        foreach (string h in new[] { "stddef.h", "stdint.h", "errno.h", "fcntl.h", "poll.h", "unistd.h", "sys/types.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/stat.h", "spawn.h", "signal.h", "sys/wait.h", "sys/mman.h", "time.h", "pwd.h", "sys/resource.h", "sched.h" })
         {
             sb.Append("#include <").Append(h).Append(">\n");
         }

@@ -58,6 +58,7 @@ internal sealed class PlatformConstants
     public required string? PROC_PID_FD { get; init; }
     public required string? PROC_PID_FDINFO { get; init; }
     public required string? PROC_BINFMT_MISC { get; init; }
+    public required string? PROC_PID_TASK { get; init; }
     public required int AF_UNIX { get; init; }
     public required int SOCK_STREAM { get; init; }
     public required int SOCK_CLOEXEC { get; init; }
@@ -162,6 +163,13 @@ internal sealed class PlatformConstants
     public required int SO_PASSPIDFD { get; init; }
     public required int SO_PEERPIDFD { get; init; }
     public required int SCM_PIDFD { get; init; }
+    public required int SCHED_OTHER { get; init; }
+    public required int SCHED_FIFO { get; init; }
+    public required int SCHED_RR { get; init; }
+    public required int SCHED_BATCH { get; init; }
+    public required int SCHED_IDLE { get; init; }
+    public required int SYS_sched_setscheduler { get; init; }
+    public required int SYS_sched_getscheduler { get; init; }
     public required int RLIMIT_NOFILE { get; init; }
     public required int EPERM { get; init; }
     public required int ENOENT { get; init; }
@@ -215,6 +223,7 @@ internal sealed class PlatformConstants
         PROC_PID_FD = TAbi.PROC_PID_FD,
         PROC_PID_FDINFO = TAbi.PROC_PID_FDINFO,
         PROC_BINFMT_MISC = TAbi.PROC_BINFMT_MISC,
+        PROC_PID_TASK = TAbi.PROC_PID_TASK,
         AF_UNIX = TAbi.AF_UNIX,
         SOCK_STREAM = TAbi.SOCK_STREAM,
         SOCK_CLOEXEC = TAbi.SOCK_CLOEXEC,
@@ -319,6 +328,13 @@ internal sealed class PlatformConstants
         SO_PASSPIDFD = TAbi.SO_PASSPIDFD,
         SO_PEERPIDFD = TAbi.SO_PEERPIDFD,
         SCM_PIDFD = TAbi.SCM_PIDFD,
+        SCHED_OTHER = TAbi.SCHED_OTHER,
+        SCHED_FIFO = TAbi.SCHED_FIFO,
+        SCHED_RR = TAbi.SCHED_RR,
+        SCHED_BATCH = TAbi.SCHED_BATCH,
+        SCHED_IDLE = TAbi.SCHED_IDLE,
+        SYS_sched_setscheduler = TAbi.SYS_sched_setscheduler,
+        SYS_sched_getscheduler = TAbi.SYS_sched_getscheduler,
         RLIMIT_NOFILE = TAbi.RLIMIT_NOFILE,
         EPERM = TAbi.EPERM,
         ENOENT = TAbi.ENOENT,
@@ -551,6 +567,20 @@ internal unsafe interface IPlatformAbi
     static abstract bool Has_SO_PEERPIDFD { get; }
     static abstract int SCM_PIDFD { get; }
     static abstract bool Has_SCM_PIDFD { get; }
+    static abstract int SCHED_OTHER { get; }
+    static abstract bool Has_SCHED_OTHER { get; }
+    static abstract int SCHED_FIFO { get; }
+    static abstract bool Has_SCHED_FIFO { get; }
+    static abstract int SCHED_RR { get; }
+    static abstract bool Has_SCHED_RR { get; }
+    static abstract int SCHED_BATCH { get; }
+    static abstract bool Has_SCHED_BATCH { get; }
+    static abstract int SCHED_IDLE { get; }
+    static abstract bool Has_SCHED_IDLE { get; }
+    static abstract int SYS_sched_setscheduler { get; }
+    static abstract bool Has_SYS_sched_setscheduler { get; }
+    static abstract int SYS_sched_getscheduler { get; }
+    static abstract bool Has_SYS_sched_getscheduler { get; }
     static abstract int RLIMIT_NOFILE { get; }
     static abstract bool Has_RLIMIT_NOFILE { get; }
 
@@ -603,6 +633,7 @@ internal unsafe interface IPlatformAbi
     static abstract string? PROC_PID_FD { get; }
     static abstract string? PROC_PID_FDINFO { get; }
     static abstract string? PROC_BINFMT_MISC { get; }
+    static abstract string? PROC_PID_TASK { get; }
 
     static abstract int MsghdrSize { get; }
     static abstract void MsghdrInit(void* msg, void* iov, int iovCount, void* control, nuint controlLength);
@@ -640,6 +671,7 @@ internal unsafe interface IPlatformAbi
     static abstract int PosixSpawnattrSize { get; }
     static abstract int SigsetSize { get; }
     static abstract int SiginfoSize { get; }
+    static abstract int SchedParamSize { get; }
     static abstract int TimespecSize { get; }
     static abstract void TimespecRead(void* timespec, out long seconds, out long nanoseconds);
     static abstract int PasswdSize { get; }
@@ -756,4 +788,8 @@ internal unsafe interface IPlatformAbi
     static abstract int getppid();
     static abstract bool Has_getrlimit { get; }
     static abstract int getrlimit(int a0, void* a1);
+    static abstract bool Has_sched_setscheduler { get; }
+    static abstract int sched_setscheduler(int a0, int a1, void* a2);
+    static abstract bool Has_sched_getscheduler { get; }
+    static abstract int sched_getscheduler(int a0);
 }

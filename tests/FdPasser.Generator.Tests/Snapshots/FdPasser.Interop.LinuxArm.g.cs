@@ -149,6 +149,13 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.FieldOffset(4)] public uint rlim_max;
     }
 
+    /// <summary>struct sched_param: 4 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 4)]
+    public struct sched_param
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public int sched_priority;
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -337,6 +344,16 @@ internal static unsafe partial class LinuxArm
     public const bool Has_SCM_PIDFD = true;
     public const int RLIMIT_NOFILE = 7;
     public const bool Has_RLIMIT_NOFILE = true;
+    public const int SCHED_OTHER = 0;
+    public const bool Has_SCHED_OTHER = true;
+    public const int SCHED_FIFO = 1;
+    public const bool Has_SCHED_FIFO = true;
+    public const int SCHED_RR = 2;
+    public const bool Has_SCHED_RR = true;
+    public const int SCHED_BATCH = 3;
+    public const bool Has_SCHED_BATCH = true;
+    public const int SCHED_IDLE = 5;
+    public const bool Has_SCHED_IDLE = true;
 
     /// <summary>errno values of linux-arm.</summary>
     public static class Errno
@@ -1457,6 +1474,46 @@ internal static unsafe partial class LinuxArm
         [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "getrlimit", ExactSpelling = true)]
         static extern unsafe int __PInvoke(int __resource_native, global::FdPasser.Interop.LinuxArm.rlimit* __rlim_native);
     }
+
+    /// <summary>sched_setscheduler in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int sched_setscheduler(int pid, int policy, global::FdPasser.Interop.LinuxArm.sched_param* param)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid, policy, param);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "sched_setscheduler", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __pid_native, int __policy_native, global::FdPasser.Interop.LinuxArm.sched_param* __param_native);
+    }
+
+    /// <summary>sched_getscheduler in libc.so.6; errno is left in Marshal.GetLastPInvokeError().</summary>
+    [global::System.CodeDom.Compiler.GeneratedCodeAttribute("FdPasser.Generator", "1.0.0")]
+    [global::System.Runtime.CompilerServices.SkipLocalsInitAttribute]
+    public static int sched_getscheduler(int pid)
+    {
+        int __lastError;
+        int __retVal;
+        {
+            global::System.Runtime.InteropServices.Marshal.SetLastSystemError(0);
+            __retVal = __PInvoke(pid);
+            __lastError = global::System.Runtime.InteropServices.Marshal.GetLastSystemError();
+        }
+
+        global::System.Runtime.InteropServices.Marshal.SetLastPInvokeError(__lastError);
+        return __retVal;
+        // Local P/Invoke
+        [global::System.Runtime.InteropServices.DllImportAttribute("libc.so.6", EntryPoint = "sched_getscheduler", ExactSpelling = true)]
+        static extern unsafe int __PInvoke(int __pid_native);
+    }
 }
 
 internal static unsafe partial class LinuxArm
@@ -1648,6 +1705,20 @@ internal static unsafe partial class LinuxArm
         public static bool Has_SO_PEERPIDFD => true;
         public static int SCM_PIDFD => unchecked((int)LinuxArm.SCM_PIDFD);
         public static bool Has_SCM_PIDFD => true;
+        public static int SCHED_OTHER => unchecked((int)LinuxArm.SCHED_OTHER);
+        public static bool Has_SCHED_OTHER => true;
+        public static int SCHED_FIFO => unchecked((int)LinuxArm.SCHED_FIFO);
+        public static bool Has_SCHED_FIFO => true;
+        public static int SCHED_RR => unchecked((int)LinuxArm.SCHED_RR);
+        public static bool Has_SCHED_RR => true;
+        public static int SCHED_BATCH => unchecked((int)LinuxArm.SCHED_BATCH);
+        public static bool Has_SCHED_BATCH => true;
+        public static int SCHED_IDLE => unchecked((int)LinuxArm.SCHED_IDLE);
+        public static bool Has_SCHED_IDLE => true;
+        public static int SYS_sched_setscheduler => 0;
+        public static bool Has_SYS_sched_setscheduler => false;
+        public static int SYS_sched_getscheduler => 0;
+        public static bool Has_SYS_sched_getscheduler => false;
         public static int RLIMIT_NOFILE => unchecked((int)LinuxArm.RLIMIT_NOFILE);
         public static bool Has_RLIMIT_NOFILE => true;
 
@@ -1700,6 +1771,7 @@ internal static unsafe partial class LinuxArm
         public static string? PROC_PID_FD => "/proc/{pid}/fd";
         public static string? PROC_PID_FDINFO => "/proc/{pid}/fdinfo";
         public static string? PROC_BINFMT_MISC => "/proc/sys/fs/binfmt_misc";
+        public static string? PROC_PID_TASK => "/proc/{pid}/task";
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {
@@ -1784,6 +1856,7 @@ internal static unsafe partial class LinuxArm
         public static int PosixSpawnattrSize => 336;
         public static int SigsetSize => 128;
         public static int SiginfoSize => 128;
+        public static int SchedParamSize => 4;
         public static int TimespecSize => 8;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds)
         {
@@ -1917,5 +1990,9 @@ internal static unsafe partial class LinuxArm
         public static int getppid() => LinuxArm.getppid();
         public static bool Has_getrlimit => true;
         public static int getrlimit(int a0, void* a1) => LinuxArm.getrlimit(a0, (global::FdPasser.Interop.LinuxArm.rlimit*)a1);
+        public static bool Has_sched_setscheduler => true;
+        public static int sched_setscheduler(int a0, int a1, void* a2) => LinuxArm.sched_setscheduler(a0, a1, (global::FdPasser.Interop.LinuxArm.sched_param*)a2);
+        public static bool Has_sched_getscheduler => true;
+        public static int sched_getscheduler(int a0) => LinuxArm.sched_getscheduler(a0);
     }
 }

@@ -153,6 +153,14 @@ internal static unsafe partial class LinuxMuslX64
         [global::System.Runtime.InteropServices.FieldOffset(8)] public ulong rlim_max;
     }
 
+    /// <summary>struct sched_param: 48 bytes.</summary>
+    [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = 48)]
+    public struct sched_param
+    {
+        [global::System.Runtime.InteropServices.FieldOffset(0)] public int sched_priority;
+        [global::System.Runtime.InteropServices.FieldOffset(4)] private fixed byte _pad4[44];
+    }
+
     public const int AF_UNIX = 1;
     public const bool Has_AF_UNIX = true;
     public const int SOCK_STREAM = 1;
@@ -341,6 +349,20 @@ internal static unsafe partial class LinuxMuslX64
     public const bool Has_SCM_PIDFD = true;
     public const int RLIMIT_NOFILE = 7;
     public const bool Has_RLIMIT_NOFILE = true;
+    public const int SCHED_OTHER = 0;
+    public const bool Has_SCHED_OTHER = true;
+    public const int SCHED_FIFO = 1;
+    public const bool Has_SCHED_FIFO = true;
+    public const int SCHED_RR = 2;
+    public const bool Has_SCHED_RR = true;
+    public const int SCHED_BATCH = 3;
+    public const bool Has_SCHED_BATCH = true;
+    public const int SCHED_IDLE = 5;
+    public const bool Has_SCHED_IDLE = true;
+    public const int SYS_sched_setscheduler = 144;
+    public const bool Has_SYS_sched_setscheduler = true;
+    public const int SYS_sched_getscheduler = 145;
+    public const bool Has_SYS_sched_getscheduler = true;
 
     /// <summary>errno values of linux-musl-x64.</summary>
     public static class Errno
@@ -1632,6 +1654,20 @@ internal static unsafe partial class LinuxMuslX64
         public static bool Has_SO_PEERPIDFD => true;
         public static int SCM_PIDFD => unchecked((int)LinuxMuslX64.SCM_PIDFD);
         public static bool Has_SCM_PIDFD => true;
+        public static int SCHED_OTHER => unchecked((int)LinuxMuslX64.SCHED_OTHER);
+        public static bool Has_SCHED_OTHER => true;
+        public static int SCHED_FIFO => unchecked((int)LinuxMuslX64.SCHED_FIFO);
+        public static bool Has_SCHED_FIFO => true;
+        public static int SCHED_RR => unchecked((int)LinuxMuslX64.SCHED_RR);
+        public static bool Has_SCHED_RR => true;
+        public static int SCHED_BATCH => unchecked((int)LinuxMuslX64.SCHED_BATCH);
+        public static bool Has_SCHED_BATCH => true;
+        public static int SCHED_IDLE => unchecked((int)LinuxMuslX64.SCHED_IDLE);
+        public static bool Has_SCHED_IDLE => true;
+        public static int SYS_sched_setscheduler => unchecked((int)LinuxMuslX64.SYS_sched_setscheduler);
+        public static bool Has_SYS_sched_setscheduler => true;
+        public static int SYS_sched_getscheduler => unchecked((int)LinuxMuslX64.SYS_sched_getscheduler);
+        public static bool Has_SYS_sched_getscheduler => true;
         public static int RLIMIT_NOFILE => unchecked((int)LinuxMuslX64.RLIMIT_NOFILE);
         public static bool Has_RLIMIT_NOFILE => true;
 
@@ -1684,6 +1720,7 @@ internal static unsafe partial class LinuxMuslX64
         public static string? PROC_PID_FD => "/proc/{pid}/fd";
         public static string? PROC_PID_FDINFO => "/proc/{pid}/fdinfo";
         public static string? PROC_BINFMT_MISC => "/proc/sys/fs/binfmt_misc";
+        public static string? PROC_PID_TASK => "/proc/{pid}/task";
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {
@@ -1768,6 +1805,7 @@ internal static unsafe partial class LinuxMuslX64
         public static int PosixSpawnattrSize => 336;
         public static int SigsetSize => 128;
         public static int SiginfoSize => 128;
+        public static int SchedParamSize => 48;
         public static int TimespecSize => 16;
         public static void TimespecRead(void* timespec, out long seconds, out long nanoseconds)
         {
@@ -1901,5 +1939,9 @@ internal static unsafe partial class LinuxMuslX64
         public static int getppid() => LinuxMuslX64.getppid();
         public static bool Has_getrlimit => true;
         public static int getrlimit(int a0, void* a1) => LinuxMuslX64.getrlimit(a0, (global::FdPasser.Interop.LinuxMuslX64.rlimit*)a1);
+        public static bool Has_sched_setscheduler => false;
+        public static int sched_setscheduler(int a0, int a1, void* a2) => throw new global::System.PlatformNotSupportedException("sched_setscheduler() is not available on linux-musl-x64.");
+        public static bool Has_sched_getscheduler => false;
+        public static int sched_getscheduler(int a0) => throw new global::System.PlatformNotSupportedException("sched_getscheduler() is not available on linux-musl-x64.");
     }
 }

@@ -1011,6 +1011,20 @@ internal static unsafe partial class OsxX64
         public static bool Has_SO_PEERPIDFD => false;
         public static int SCM_PIDFD => 0;
         public static bool Has_SCM_PIDFD => false;
+        public static int SCHED_OTHER => 0;
+        public static bool Has_SCHED_OTHER => false;
+        public static int SCHED_FIFO => 0;
+        public static bool Has_SCHED_FIFO => false;
+        public static int SCHED_RR => 0;
+        public static bool Has_SCHED_RR => false;
+        public static int SCHED_BATCH => 0;
+        public static bool Has_SCHED_BATCH => false;
+        public static int SCHED_IDLE => 0;
+        public static bool Has_SCHED_IDLE => false;
+        public static int SYS_sched_setscheduler => 0;
+        public static bool Has_SYS_sched_setscheduler => false;
+        public static int SYS_sched_getscheduler => 0;
+        public static bool Has_SYS_sched_getscheduler => false;
         public static int RLIMIT_NOFILE => unchecked((int)OsxX64.RLIMIT_NOFILE);
         public static bool Has_RLIMIT_NOFILE => true;
 
@@ -1063,6 +1077,7 @@ internal static unsafe partial class OsxX64
         public static string? PROC_PID_FD => null;
         public static string? PROC_PID_FDINFO => null;
         public static string? PROC_BINFMT_MISC => null;
+        public static string? PROC_PID_TASK => null;
         public static global::FdPasser.Interop.PlatformConstants Constants => ConstantValues.Instance;
         private static class ConstantValues
         {
@@ -1148,6 +1163,7 @@ internal static unsafe partial class OsxX64
         public static int PosixSpawnattrSize => 0;
         public static int SigsetSize => 0;
         public static int SiginfoSize => 0;
+        public static int SchedParamSize => 0;
         public static int RlimitSize => 16;
         public static void RlimitRead(void* rlimit, out ulong soft, out ulong hard)
         {
@@ -1269,5 +1285,9 @@ internal static unsafe partial class OsxX64
         public static int getppid() => OsxX64.getppid();
         public static bool Has_getrlimit => true;
         public static int getrlimit(int a0, void* a1) => OsxX64.getrlimit(a0, (global::FdPasser.Interop.OsxX64.rlimit*)a1);
+        public static bool Has_sched_setscheduler => false;
+        public static int sched_setscheduler(int a0, int a1, void* a2) => throw new global::System.PlatformNotSupportedException("sched_setscheduler() is not available on osx-x64.");
+        public static bool Has_sched_getscheduler => false;
+        public static int sched_getscheduler(int a0) => throw new global::System.PlatformNotSupportedException("sched_getscheduler() is not available on osx-x64.");
     }
 }

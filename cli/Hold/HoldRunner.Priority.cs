@@ -1,0 +1,106 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using FdPasser.Hosting;
+
+namespace FdPasser.Cli.Hold;
+
+/// <summary>
+/// <see cref="HoldAction.RestorePriority"/>: every thread under SCHED_IDLE of the generation's processes (its first
+/// process, its main pid and every process below them, as <see cref="HoldAction.KillTree"/> finds them) gets fdpass
+/// hold's own policy back. On Linux a policy is a thread's, and a new thread takes its creator's: a thread created
+/// by one not yet restored is idle still, so passes repeat until one finds no idle thread (at most
+/// <see cref="MaxPriorityPasses"/>). Threads and processes that end meanwhile (ESRCH) are passed over.
+/// </summary>
+internal sealed partial class HoldRunner
+{
+    private const int MaxPriorityPasses = 20;
+
+    private void RestorePriority(HoldAction.RestorePriority r)
+    {
+        CliTarget target = CliTarget.Current;
+        int idle = target.Constants.SCHED_IDLE;
+        string who = (_machine.Find(r.Pid) ?? _machine.Find(r.MainPid))?.Describe() ?? $"pid {r.Pid}";
+        var threads = new HashSet<int>();
+        var processes = new HashSet<int>();
+        string? failure = null;
+        for (int pass = 1; pass <= MaxPriorityPasses; pass++)
+        {
+            int found = 0;
+            foreach (int pid in GenerationProcesses(r))
+            {
+                foreach (int tid in Threads(target, pid))
+                {
+                    if (target.Processes.GetSchedulingPolicy(tid, out _) != idle)
+                    {
+                        continue; // not idle, or gone
+                    }
+                    found++;
+                    int errno = target.Processes.SetSchedulingPolicy(tid, _options.StartPolicy);
+                    if (errno == 0)
+                    {
+                        threads.Add(tid);
+                        processes.Add(pid);
+                    }
+                    else if (errno != target.Constants.ESRCH)
+                    {
+                        failure = $"thread {tid} of pid {pid}: sched_setscheduler failed with {target.ErrnoName(errno) ?? errno.ToString(CultureInfo.InvariantCulture)}";
+                    }
+                }
+            }
+            if (found == 0)
+            {
+                _log.Write($"{who}: scheduling policy restored to {StartPriority.PolicyName(_options.StartPolicy)} on {threads.Count} thread(s) of {processes.Count} process(es)");
+                return;
+            }
+        }
+        _log.Write($"{who}: gave up restoring the scheduling policy after {MaxPriorityPasses} passes, threads under SCHED_IDLE remain" +
+            (failure is null ? " (created faster than restored)" : $" ({failure})"));
+    }
+
+    private static IEnumerable<int> GenerationProcesses(HoldAction.RestorePriority r)
+    {
+        var seen = new HashSet<int>();
+        foreach (int root in r.Pid == r.MainPid ? new[] { r.Pid } : new[] { r.Pid, r.MainPid })
+        {
+            if (seen.Add(root))
+            {
+                yield return root;
+            }
+            foreach (int below in ProcessLineage.Below(root))
+            {
+                if (seen.Add(below))
+                {
+                    yield return below;
+                }
+            }
+        }
+    }
+
+    /// <summary>The thread ids of <paramref name="pid"/> from the target's PROC_PID_TASK directory; none where it is gone.</summary>
+    private static List<int> Threads(CliTarget target, int pid)
+    {
+        var tids = new List<int>();
+        if (target.ProcessPath(target.Constants.PROC_PID_TASK, pid) is not { } path)
+        {
+            return tids;
+        }
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories(path))
+            {
+                if (int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid))
+                {
+                    tids.Add(tid);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (System.UnauthorizedAccessException)
+        {
+        }
+        return tids;
+    }
+}
