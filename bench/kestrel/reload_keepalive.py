@@ -4,11 +4,12 @@ turn, 0-50 ms apart, a request without a complete response is a failure and is n
 steady state, then RELOADS reloads (each sent once the previous generation is ready). Prints requests, failures,
 reconnects, and p50/p99 latency in steady state and during the reloads (first reload to the last drain's end).
 
-    python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover] [--no-warm-up] [--aot]
+    python3 bench/kestrel/reload_keepalive.py [RELOADS] [CLIENTS] [STEADY] [--no-handover] [--no-warm-up] [--aot | --r2r]
         [--sighup] [--beside] [--gap SECONDS] [--start-priority idle]
 
 "During reloads" counts the requests that started while a reload was under way: from the moment it was sent until
-the generation it replaced had exited. --aot runs the NativeAOT-published sample instead of the JIT-built one.
+the generation it replaced had exited. --aot runs the NativeAOT-published sample instead of the JIT-built one; --r2r the sample published with ReadyToRun code
+(still JIT-capable: the code precompiled, so the handover's once-run paths need no JIT).
 --sighup sends each reload as SIGHUP to fdpass hold (what systemd's ExecReload=kill -HUP $MAINPID does) instead of
 running `fdpass hold --reload`, a .NET process of its own that starts on the same two cores at every reload.
 --beside first reloads, as many times, a second fdpass hold with the same server that no client talks to, while
@@ -36,10 +37,11 @@ if "--gap" in argv:
     i = argv.index("--gap"); GAP = float(argv[i + 1]); del argv[i:i + 2]
 if "--start-priority" in argv:
     i = argv.index("--start-priority"); HOLD_FLAGS = argv[i:i + 2]; del argv[i:i + 2]
-OURS = ("--aot", "--sighup", "--beside")
+OURS = ("--aot", "--r2r", "--sighup", "--beside")
 args = [a for a in argv if not a.startswith("--")]
 flags = [a for a in argv if a.startswith("--") and a not in OURS]
 AOT = "--aot" in argv
+R2R = "--r2r" in argv
 SIGHUP = "--sighup" in argv
 BESIDE = "--beside" in argv
 RELOADS = int(args[0]) if len(args) > 0 else 20
@@ -54,6 +56,12 @@ if AOT:
     subprocess.run(["dotnet", "publish", os.path.join(repo, "samples/kestrel-hold"), "-c", "Release", "-p:PublishAot=true", "-nologo",
                     "-v", "q", "-o", os.path.join(work, "aot")], check=True, stdout=subprocess.DEVNULL)
     server = [os.path.join(work, "aot", "kestrel-hold")]
+elif R2R:
+    import platform
+    rid = "linux-arm64" if platform.machine() in ("aarch64", "arm64") else "linux-x64"
+    subprocess.run(["dotnet", "publish", os.path.join(repo, "samples/kestrel-hold"), "-c", "Release", "-r", rid, "--self-contained", "false",
+                    "-p:PublishReadyToRun=true", "-nologo", "-v", "q", "-o", os.path.join(work, "r2r")], check=True, stdout=subprocess.DEVNULL)
+    server = ["dotnet", os.path.join(work, "r2r", "kestrel-hold.dll")]
 else:
     server = ["dotnet", os.path.join(work, "sample", "kestrel-hold.dll")]
 import signal, socket, datetime
@@ -274,7 +282,7 @@ try:
     beside_during = [l for (s, l, ok, g, f, *_rest) in results if within(s, beside_windows) and ok]
     failed = sum(1 for r in results if not r[2])
     described = " ".join(flags + HOLD_FLAGS + (["--sighup"] if SIGHUP else []) + ([f"--gap {GAP:g}"] if GAP else []))
-    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'JIT'}{(' ' + described) if described else ''}: {len(results)} requests, "
+    print(f"{RELOADS} reloads, {CLIENTS} keep-alive clients, {'NativeAOT' if AOT else 'ReadyToRun' if R2R else 'JIT'}{(' ' + described) if described else ''}: {len(results)} requests, "
           f"{failed} failed, {reconnects[0]} reconnects")
     print(f"steady:         {len(steady)} requests, p50 {pct(steady, .5):.2f} ms, p99 {pct(steady, .99):.2f} ms")
     if beside:
