@@ -30,10 +30,26 @@ public sealed class AllowUidTests
         using var tree = new TempTree();
         uint other = Fdpass.OwnUid() == 4242 ? 4243u : 4242u;
         using ServeProcess server = ServeProcess.Start(tree.Endpoint, "--root", tree.Root, "--allow-uid", other.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // The send and receive paths compiled first: under emulation their first call alone took long enough that the
+        // request went out after the 0.5 s the server waits for it, and met EPIPE (what the wait is there to spare a
+        // client that is only a moment late, not one that is later than that).
+        (FdChannel warmA, FdChannel warmB) = FdChannel.CreatePair();
+        using (warmA)
+        using (warmB)
+        {
+            warmB.Timeout = TimeSpan.FromSeconds(10);
+            warmA.SendRaw("x"u8, ReadOnlySpan<int>.Empty);
+            using (FdMessage raw = warmB.ReceiveRaw(1, 0))
+            {
+                Assert.Equal(1, raw.Payload.Length);
+            }
+            warmA.SendError(Errno.EACCES, "warm");
+            Assert.Throws<FdPeerErrorException>(() => warmB.ReceiveDescriptor());
+        }
         using FdChannel channel = FdChannel.Connect(tree.Endpoint);
         channel.Timeout = TimeSpan.FromSeconds(10);
         server.AssertLogged("refused at connect"); // the server has accepted and refused before the request is written
-        System.Threading.Thread.Sleep(200); // a slow client, but well within the 0.5 s the server waits for it
+        System.Threading.Thread.Sleep(100); // a slow client, but well within the 0.5 s the server waits for it
 
         channel.SendRaw("open hello.txt 0\0"u8, ReadOnlySpan<int>.Empty);
         FdPeerErrorException e = Assert.Throws<FdPeerErrorException>(() => channel.ReceiveDescriptor());
