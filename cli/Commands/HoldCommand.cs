@@ -133,8 +133,7 @@ internal static class HoldCommand
             ControlPath = control,
             Ready = HoldOperatorOptions.ReadyMode(a),
             StopSignal = HoldOperatorOptions.StopSignal(a),
-            StartIdle = startPriority is not null,
-            StartPolicy = startPriority?.Policy ?? 0,
+            StartPolicy = startPriority?.Policy,
         };
         if (givenControl is null)
         {

@@ -57,7 +57,7 @@ internal sealed partial class HoldMachine
         public DateTime? ReadyDeadline { get; set; }
 
         /// <summary>When a generation started under SCHED_IDLE gets its policy back if not ready by then (<c>--start-priority idle</c>); null once restored.</summary>
-        public System.DateTime? PriorityRestoreAt { get; set; }
+        public DateTime? PriorityRestoreAt { get; set; }
 
         /// <summary>When a Ready generation has settled and the ready ones before it drain; null once it has (or where none was before it).</summary>
         public DateTime? SettleAt { get; set; }

@@ -36,9 +36,12 @@ internal sealed class HoldOptions
     /// <summary>The signal that asks a generation to stop (<c>--stop-signal</c>, systemd's KillSignal=).</summary>
     public System.Runtime.InteropServices.PosixSignal StopSignal { get; init; } = System.Runtime.InteropServices.PosixSignal.SIGTERM;
 
-    /// <summary><c>--start-priority idle</c>: generations start under SCHED_IDLE (<see cref="HoldTimings.StartPriorityLimit"/>).</summary>
-    public bool StartIdle { get; init; }
+    /// <summary>
+    /// <c>--start-priority idle</c>: fdpass hold's own scheduling policy, which a generation started under SCHED_IDLE
+    /// gets back (<see cref="HoldTimings.StartPriorityLimit"/>); null where generations start with it (the default).
+    /// </summary>
+    public int? StartPolicy { get; init; }
 
-    /// <summary>fdpass hold's own scheduling policy, which a generation started idle gets back (<see cref="StartIdle"/>).</summary>
-    public int StartPolicy { get; init; }
+    /// <summary>Generations start under SCHED_IDLE (<see cref="StartPolicy"/>).</summary>
+    public bool StartIdle => StartPolicy is not null;
 }

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
+using FdPasser.Cli.Commands;
 using FdPasser.Hosting;
 
 namespace FdPasser.Cli.Hold;
@@ -24,19 +23,20 @@ internal sealed partial class HoldRunner
         var threads = new HashSet<int>();
         var processes = new HashSet<int>();
         string? failure = null;
+        int restore = _options.StartPolicy!.Value;
         for (int pass = 1; pass <= MaxPriorityPasses; pass++)
         {
             int found = 0;
             foreach (int pid in GenerationProcesses(r))
             {
-                foreach (int tid in Threads(target, pid))
+                foreach (int tid in target.Processes.ThreadIds(pid))
                 {
                     if (target.Processes.GetSchedulingPolicy(tid, out _) != idle)
                     {
                         continue; // not idle, or gone
                     }
                     found++;
-                    int errno = target.Processes.SetSchedulingPolicy(tid, _options.StartPolicy);
+                    int errno = target.Processes.SetSchedulingPolicy(tid, restore);
                     if (errno == 0)
                     {
                         threads.Add(tid);
@@ -44,13 +44,13 @@ internal sealed partial class HoldRunner
                     }
                     else if (errno != target.Constants.ESRCH)
                     {
-                        failure = $"thread {tid} of pid {pid}: sched_setscheduler failed with {target.ErrnoName(errno) ?? errno.ToString(CultureInfo.InvariantCulture)}";
+                        failure = $"thread {tid} of pid {pid}: sched_setscheduler failed with {Endpoint.ErrnoName(errno)}";
                     }
                 }
             }
             if (found == 0)
             {
-                _log.Write($"{who}: scheduling policy restored to {StartPriority.PolicyName(_options.StartPolicy)} on {threads.Count} thread(s) of {processes.Count} process(es)");
+                _log.Write($"{who}: scheduling policy restored to {StartPriority.PolicyName(restore)} on {threads.Count} thread(s) of {processes.Count} process(es)");
                 return;
             }
         }
@@ -75,32 +75,5 @@ internal sealed partial class HoldRunner
                 }
             }
         }
-    }
-
-    /// <summary>The thread ids of <paramref name="pid"/> from the target's PROC_PID_TASK directory; none where it is gone.</summary>
-    private static List<int> Threads(CliTarget target, int pid)
-    {
-        var tids = new List<int>();
-        if (target.ProcessPath(target.Constants.PROC_PID_TASK, pid) is not { } path)
-        {
-            return tids;
-        }
-        try
-        {
-            foreach (string task in Directory.EnumerateDirectories(path))
-            {
-                if (int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid))
-                {
-                    tids.Add(tid);
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (System.UnauthorizedAccessException)
-        {
-        }
-        return tids;
     }
 }

@@ -47,7 +47,7 @@ internal static class StartPriority
         int own = target.Processes.GetSchedulingPolicy(0, out int errno);
         if (own < 0)
         {
-            throw a.Usage($"--start-priority idle: sched_getscheduler failed with {Name(errno)}");
+            throw a.Usage($"--start-priority idle: sched_getscheduler failed with {Endpoint.ErrnoName(errno)}");
         }
         if (own != target.Constants.SCHED_OTHER && own != target.Constants.SCHED_BATCH)
         {
@@ -68,11 +68,11 @@ internal static class StartPriority
         probe.Join();
         if (toIdle != 0)
         {
-            throw a.Usage($"--start-priority idle: sched_setscheduler to SCHED_IDLE failed with {Name(toIdle)}");
+            throw a.Usage($"--start-priority idle: sched_setscheduler to SCHED_IDLE failed with {Endpoint.ErrnoName(toIdle)}");
         }
         if (back != 0)
         {
-            throw a.Usage($"--start-priority idle: sched_setscheduler from SCHED_IDLE back to {PolicyName(own)} failed with {Name(back)}, " +
+            throw a.Usage($"--start-priority idle: sched_setscheduler from SCHED_IDLE back to {PolicyName(own)} failed with {Endpoint.ErrnoName(back)}, " +
                 "so a generation would stay at idle priority: leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE of at least " +
                 "20 minus the nice value ('ulimit -e 20', systemd's LimitNICE=20)");
         }
@@ -86,7 +86,4 @@ internal static class StartPriority
             : policy == c.SCHED_FIFO ? "SCHED_FIFO" : policy == c.SCHED_RR ? "SCHED_RR"
             : "scheduling policy " + policy.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    private static string Name(int errno) =>
-        CliTarget.Current.ErrnoName(errno) ?? "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -79,6 +79,12 @@ internal abstract class ProcessCalls : TargetCalls
     /// <summary>Every process this one can see, where <see cref="ReadProcessStatus"/> works.</summary>
     public abstract IReadOnlyList<int> ProcessIds();
 
+    /// <summary>
+    /// The thread ids of <paramref name="pid"/> from the target's PROC_PID_TASK directory; none where the target names
+    /// none or the process is gone (or hidden from this one).
+    /// </summary>
+    public abstract IReadOnlyList<int> ThreadIds(int pid);
+
     /// <summary>getppid(): this process's parent.</summary>
     /// <exception cref="PlatformNotSupportedException">The target's ABI file describes no getppid().</exception>
     public abstract int ParentProcessId();

@@ -27,15 +27,37 @@ internal sealed partial class ProcessCalls<TAbi>
     public override IReadOnlyList<int> ProcessIds()
     {
         RequireProcessTable();
-        var pids = new List<int>();
-        foreach (string entry in Directory.EnumerateDirectories(TAbi.PROC_ROOT!))
+        return NumberedEntries(TAbi.PROC_ROOT!);
+    }
+
+    public override IReadOnlyList<int> ThreadIds(int pid)
+    {
+        if (ProcPaths.Of(TAbi.PROC_PID_TASK, pid) is not { } tasks)
         {
-            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            return Array.Empty<int>();
+        }
+        try
+        {
+            return NumberedEntries(tasks);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Array.Empty<int>(); // gone, or hidden by procfs's hidepid=
+        }
+    }
+
+    // A process table's directories named by number: the processes of PROC_ROOT, the threads of PROC_PID_TASK.
+    private static List<int> NumberedEntries(string directory)
+    {
+        var ids = new List<int>();
+        foreach (string entry in Directory.EnumerateDirectories(directory))
+        {
+            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int id))
             {
-                pids.Add(pid);
+                ids.Add(id);
             }
         }
-        return pids;
+        return ids;
     }
 
     private static void RequireProcessTable()
