@@ -21,8 +21,11 @@ internal sealed class ConnectRefusals : IDisposable
 
     public static readonly TimeSpan LogWindow = TimeSpan.FromSeconds(10);
 
-    /// <summary>The longest time a refused socket is kept waiting for the client's request.</summary>
-    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// The longest time a refused socket is kept waiting for the client's request: long enough for a client on a loaded
+    /// or emulated machine (half a second was not, under qemu-user), and cheap, as at most <see cref="MaxLingering"/> wait.
+    /// </summary>
+    public static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
 
     /// <summary>How many refused sockets may wait for their clients' requests at once.</summary>
     public const int MaxLingering = 8;
