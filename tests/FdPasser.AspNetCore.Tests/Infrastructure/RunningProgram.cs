@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
+using FdPasser.TestSupport;
 
 namespace FdPasser.AspNetCore.Tests.Infrastructure;
 
@@ -12,6 +13,7 @@ internal sealed class RunningProgram : IDisposable
     private readonly Process _process;
     private readonly List<string> _lines = new();
     private readonly List<int> _alsoKill = new();
+    private readonly OutputLines _output;
 
     public RunningProgram(string file, params string[] args)
     {
@@ -21,10 +23,7 @@ internal sealed class RunningProgram : IDisposable
             start.ArgumentList.Add(arg);
         }
         _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => Add(e.Data);
-        _process.ErrorDataReceived += (_, e) => Add(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _output = OutputLines.Follow(_process, Add, Add);
     }
 
     public int ProcessId => _process.Id;
@@ -92,7 +91,7 @@ internal sealed class RunningProgram : IDisposable
     public int WaitForExit(TimeSpan timeout)
     {
         Assert.True(_process.WaitForExit(timeout), $"pid {_process.Id} did not exit within {timeout.TotalSeconds} s:\n{Output}");
-        _process.WaitForExit();
+        _output.WaitForEnd(Timeout.InfiniteTimeSpan);
         return _process.ExitCode;
     }
 
@@ -114,7 +113,10 @@ internal sealed class RunningProgram : IDisposable
                 // gone already
             }
         }
-        _process.WaitForExit(TimeSpan.FromSeconds(10));
+        if (_process.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            _output.WaitForEnd(TimeSpan.FromSeconds(10));
+        }
         _process.Dispose();
     }
 }

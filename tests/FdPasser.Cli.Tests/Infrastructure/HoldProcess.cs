@@ -19,6 +19,7 @@ internal sealed partial class HoldProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _log = new();
     private readonly List<string> _errors = new();
+    private OutputLines? _output;
 
     private HoldProcess(Process process, string directory)
     {
@@ -90,10 +91,7 @@ internal sealed partial class HoldProcess : IDisposable
             start.ArgumentList.Add(arg);
         }
         var hold = new HoldProcess(TestProcesses.Start(start), directory);
-        hold._process.OutputDataReceived += (_, e) => hold.Add(hold._log, e.Data);
-        hold._process.ErrorDataReceived += (_, e) => hold.Add(hold._errors, e.Data);
-        hold._process.BeginOutputReadLine();
-        hold._process.BeginErrorReadLine();
+        hold._output = OutputLines.Follow(hold._process, line => hold.Add(hold._log, line), line => hold.Add(hold._errors, line));
         try
         {
             hold.AssertLogged("generation 1 (pid", readyLine, TimeSpan.FromSeconds(30));
@@ -192,7 +190,7 @@ internal sealed partial class HoldProcess : IDisposable
     {
         Signal(signal);
         Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(seconds)), $"fdpass hold did not stop after SIG{signal}:\n{Output}");
-        _process.WaitForExit();
+        _output?.WaitForEnd(Timeout.InfiniteTimeSpan);
         return _process.ExitCode;
     }
 
@@ -248,7 +246,10 @@ internal sealed partial class HoldProcess : IDisposable
                 Exec.Run("kill", new[] { "-KILL", pid.ToString(CultureInfo.InvariantCulture) });
             }
         }
-        _process.WaitForExit(TimeSpan.FromSeconds(10));
+        if (_process.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            _output?.WaitForEnd(TimeSpan.FromSeconds(10));
+        }
         _process.Dispose();
         try
         {

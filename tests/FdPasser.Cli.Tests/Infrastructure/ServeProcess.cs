@@ -13,6 +13,7 @@ internal sealed class ServeProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _log = new();
     private readonly List<string> _errors = new();
+    private OutputLines? _output;
 
     private ServeProcess(Process process)
     {
@@ -51,10 +52,7 @@ internal sealed class ServeProcess : IDisposable
             start.ArgumentList.Add(arg);
         }
         var server = new ServeProcess(TestProcesses.Start(start));
-        server._process.OutputDataReceived += (_, e) => server.Add(server._log, e.Data);
-        server._process.ErrorDataReceived += (_, e) => server.Add(server._errors, e.Data);
-        server._process.BeginOutputReadLine();
-        server._process.BeginErrorReadLine();
+        server._output = OutputLines.Follow(server._process, line => server.Add(server._log, line), line => server.Add(server._errors, line));
         if (!server.WaitForLog(line => line.Contains("listening on", StringComparison.Ordinal), TestTiming.Seconds(20)))
         {
             server.Dispose();
@@ -203,7 +201,7 @@ internal sealed class ServeProcess : IDisposable
         RunResult kill = Exec.Run("kill", new[] { "-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         Assert.Equal(0, kill.ExitCode);
         Assert.True(_process.WaitForExit(TestTiming.Seconds(15)), "fdpass serve did not stop after SIG" + signal);
-        _process.WaitForExit();
+        _output?.WaitForEnd(Timeout.InfiniteTimeSpan);
         return _process.ExitCode;
     }
 
