@@ -12,32 +12,29 @@ namespace FdPasser.TestSupport;
 /// </summary>
 internal sealed class OutputLines
 {
-    private readonly Thread _stdout;
-    private readonly Thread _stderr;
+    private readonly CountdownEvent _open = new(2);
 
-    private OutputLines(Thread stdout, Thread stderr)
+    private OutputLines()
     {
-        _stdout = stdout;
-        _stderr = stderr;
     }
 
     /// <summary>Starts reading; <paramref name="stdout"/> and <paramref name="stderr"/> are called with each line, on the readers' threads.</summary>
-    public static OutputLines Follow(Process process, Action<string> stdout, Action<string> stderr) =>
-        new(Read(process.StandardOutput, stdout, $"stdout of {process.Id}"), Read(process.StandardError, stderr, $"stderr of {process.Id}"));
-
-    /// <summary>
-    /// Waits for both streams to end, as <see cref="Process.WaitForExit()"/> does for the line events: every
-    /// process that inherited them has closed them, and every line has been delivered.
-    /// </summary>
-    public bool WaitForEnd(TimeSpan timeout)
+    public static OutputLines Follow(Process process, Action<string> stdout, Action<string> stderr)
     {
-        var deadline = Stopwatch.StartNew();
-        return _stdout.Join(timeout) && _stderr.Join(Max(TimeSpan.Zero, timeout - deadline.Elapsed));
+        var output = new OutputLines();
+        output.Read(process.StandardOutput, stdout, $"stdout of {process.Id}");
+        output.Read(process.StandardError, stderr, $"stderr of {process.Id}");
+        return output;
     }
 
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    /// <summary>
+    /// Waits (<see cref="Timeout.InfiniteTimeSpan"/>: without a limit) for both streams to end, as
+    /// <see cref="Process.WaitForExit()"/> does for the line events: every process that inherited them has closed
+    /// them, and every line has been delivered.
+    /// </summary>
+    public bool WaitForEnd(TimeSpan timeout) => _open.Wait(timeout);
 
-    private static Thread Read(StreamReader reader, Action<string> onLine, string name)
+    private void Read(StreamReader reader, Action<string> onLine, string name)
     {
         var thread = new Thread(() =>
         {
@@ -52,12 +49,15 @@ internal sealed class OutputLines
             {
                 // The process object was disposed while a read waited: the test is over.
             }
+            finally
+            {
+                _open.Signal();
+            }
         })
         {
             IsBackground = true,
             Name = name,
         };
         thread.Start();
-        return thread;
     }
 }
