@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using FdPasser.Cli.Commands;
 using FdPasser.Hosting;
 
@@ -60,20 +61,7 @@ internal sealed partial class HoldRunner
 
     private static IEnumerable<int> GenerationProcesses(HoldAction.RestorePriority r)
     {
-        var seen = new HashSet<int>();
-        foreach (int root in r.Pid == r.MainPid ? new[] { r.Pid } : new[] { r.Pid, r.MainPid })
-        {
-            if (seen.Add(root))
-            {
-                yield return root;
-            }
-            foreach (int below in ProcessLineage.Below(root))
-            {
-                if (seen.Add(below))
-                {
-                    yield return below;
-                }
-            }
-        }
+        int[] roots = r.Pid == r.MainPid ? [r.Pid] : [r.Pid, r.MainPid];
+        return roots.Concat(ProcessLineage.Below(roots));
     }
 }

@@ -42,12 +42,15 @@ internal sealed record ProcessLineage(int Pid, ProcessPresence Presence, IReadOn
     }
 
     /// <summary>Every process below <paramref name="pid"/>: read before killing it, whose children would then be init's.</summary>
-    public static List<int> Below(int pid)
+    public static List<int> Below(int pid) => Below([pid]);
+
+    /// <summary>Every process below any of <paramref name="roots"/> that is not one of them, in one walk of the process table.</summary>
+    public static List<int> Below(IReadOnlyCollection<int> roots)
     {
         var below = new List<int>();
         foreach (int other in CliTarget.Current.Processes.ProcessIds())
         {
-            if (other != pid && Read(other) is { Presence: ProcessPresence.Running } lineage && lineage.Ancestors.Contains(pid))
+            if (!roots.Contains(other) && Read(other) is { Presence: ProcessPresence.Running } lineage && lineage.Ancestors.Any(roots.Contains))
             {
                 below.Add(other);
             }
