@@ -166,8 +166,7 @@ internal sealed class StuckForks
         try
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");
-            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields count from the last ')'.
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            string[] fields = ProcStat.FieldsAfterName(stat);
             int parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
             return parent != self ? null : new ProcessEntry(pid, parent, fields[0][0], File.ReadAllBytes($"/proc/{pid}/cmdline"));
         }

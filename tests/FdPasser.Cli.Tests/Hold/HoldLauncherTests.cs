@@ -6,6 +6,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Hold;
 
@@ -24,12 +25,6 @@ public sealed class HoldLauncherTests
         "/bin/sh", "-c", "\"$@\"; code=$?; echo \"launcher $$: the app exited with $code\" >&2; exit $code", "launcher",
     };
 
-    private static int ParentOf(int pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        return int.Parse(stat.Substring(stat.LastIndexOf(')') + 2).Split(' ')[1], CultureInfo.InvariantCulture);
-    }
-
     private static async Task<(int Generation, int Pid)> Ask(HoldProcess hold) =>
         Answers.Parse((await HttpLoad.Once(new IPEndPoint(IPAddress.Loopback, hold.Port))).Body);
 
@@ -43,7 +38,7 @@ public sealed class HoldLauncherTests
         (int generation, int app1) = await Ask(hold);
         Assert.Equal(1, generation);
         Assert.NotEqual(hold.PidOf(1), app1);
-        Assert.Equal(hold.PidOf(1), ParentOf(app1));
+        Assert.Equal(hold.PidOf(1), ProcStat.ParentOf(app1));
         hold.AssertLogged($"generation 1 (pid {hold.PidOf(1)}", $"main pid is now {app1}", Patience);
         Assert.Contains($"generation 1 pid {hold.PidOf(1)} main-pid {app1} ready", hold.Control("status").Stdout, StringComparison.Ordinal);
 
@@ -55,7 +50,7 @@ public sealed class HoldLauncherTests
         Assert.Contains($"launcher {hold.PidOf(1)}: the app exited with 0", hold.Output, StringComparison.Ordinal);
         (generation, int app2) = await Ask(hold);
         Assert.Equal(2, generation); // the memfd stored from below the launcher reached generation 2
-        Assert.Equal(hold.PidOf(2), ParentOf(app2));
+        Assert.Equal(hold.PidOf(2), ProcStat.ParentOf(app2));
         Assert.Contains("stored 1 of at most 16", hold.Control("status").Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(hold.Log, l => l.Contains("ignored a notification", StringComparison.Ordinal));
 
@@ -79,7 +74,7 @@ public sealed class HoldLauncherTests
         hold.AssertLogged("generation 2 (pid", "is ready", Patience);
         (int generation, int app2) = await Ask(hold);
         Assert.Equal(2, generation);
-        Assert.Equal(hold.PidOf(2), ParentOf(app2));
+        Assert.Equal(hold.PidOf(2), ProcStat.ParentOf(app2));
         Assert.Equal(0, hold.Stop("TERM"));
         Assert.True(hold.Log.Count(l => l.Contains("exited unasked", StringComparison.Ordinal)) == 1, hold.Output);
     }
@@ -101,7 +96,7 @@ public sealed class HoldLauncherTests
         }
         Assert.True(started.Success, hold.Output);
         int app = int.Parse(started.Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.Equal(hold.PidOf(2), ParentOf(app));
+        Assert.Equal(hold.PidOf(2), ProcStat.ParentOf(app));
 
         hold.AssertLogged($"generation 2 (pid {hold.PidOf(2)})", "was not ready within 10 s: killed (SIGKILL), rolled back", Patience);
         hold.AssertLogged($"sent SIGKILL to 1 process(es) below pid {hold.PidOf(2)}", $": {app}", Patience);

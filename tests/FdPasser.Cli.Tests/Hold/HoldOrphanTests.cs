@@ -26,12 +26,6 @@ public sealed class HoldOrphanTests
         }
     }
 
-    private static int ParentOf(int pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        return int.Parse(stat.Substring(stat.LastIndexOf(')') + 2).Split(' ')[1], CultureInfo.InvariantCulture);
-    }
-
     [Fact]
     public void A_double_forked_grandchild_that_keeps_the_listener_and_ignores_SIGTERM_is_gone_after_hold_stops()
     {
@@ -52,7 +46,7 @@ public sealed class HoldOrphanTests
         try
         {
             Assert.True(HoldProcess.IsRunning(grandchild), hold.Output);
-            Assert.Equal(hold.ProcessId, ParentOf(grandchild)); // re-parented to hold, not to init
+            Assert.Equal(hold.ProcessId, ProcStat.ParentOf(grandchild)); // re-parented to hold, not to init
 
             Assert.Equal(0, hold.Stop("TERM"));
 

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using FdPasser.Cli.Tests.Infrastructure;
+using FdPasser.TestSupport;
 
 namespace FdPasser.Cli.Tests.Hold;
 
@@ -48,7 +49,7 @@ public sealed class HoldStartPriorityTests
         foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
         {
             string stat = File.ReadAllText(Path.Combine(task, "stat"));
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            string[] fields = ProcStat.FieldsAfterName(stat);
             policies[int.Parse(Path.GetFileName(task))] = int.Parse(fields[41 - 3]);
         }
         return policies;

@@ -207,7 +207,7 @@ internal sealed partial class HoldProcess : IDisposable
             {
                 continue; // not a process, or gone
             }
-            string[] afterName = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            string[] afterName = ProcStat.FieldsAfterName(stat);
             if (afterName.Length > 1 && afterName[1] == parent.ToString(CultureInfo.InvariantCulture) &&
                 int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
             {
